@@ -1,0 +1,120 @@
+// Config = config/default.yaml, then an optional overlay file (ENRICHBOT_CONFIG), then the
+// environment, then in-code overrides (tests). Parsed once with zod; every bad value becomes
+// one line naming the key, the value and what was expected.
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigSchema, type Config } from './schema.js';
+import { ErrorCodes, StartupError } from '../errors.js';
+
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  let dir = start;
+  while (dir !== path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'config'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge where arrays and scalars from `over` replace those in `base`. */
+export function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+function readYaml(file: string): Plain {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new StartupError([
+      { code: ErrorCodes.CONFIG_INVALID, message: `config: cannot read ${file}: ${(err as Error).message}` },
+    ]);
+  }
+  return isPlain(parsed) ? parsed : {};
+}
+
+/** `sec-edgar` -> `SEC_EDGAR`: the prefix of a plugin's environment variables. */
+export function envPrefix(pluginId: string): string {
+  return pluginId.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+const numberOrUndefined = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+
+/** Environment overrides. Provider keys and base URLs follow `<PROVIDER>_API_KEY` / `_BASE_URL`. */
+export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[]): Plain {
+  const out: Plain = {
+    role: env.ENRICHBOT_ROLE || undefined,
+    port: numberOrUndefined(env.PORT),
+    logLevel: env.LOG_LEVEL || undefined,
+    mongodbUrl: env.MONGODB_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+  };
+  if (env.ENRICHBOT_QUEUE_PREFIX) out.queue = { prefix: env.ENRICHBOT_QUEUE_PREFIX };
+  if (env.ENRICHBOT_ALLOW_PRIVATE_HOSTS) {
+    out.net = { allowPrivateHosts: env.ENRICHBOT_ALLOW_PRIVATE_HOSTS.split(',').map((s) => s.trim()).filter(Boolean) };
+  }
+  if (env.ENRICHBOT_DNS_SERVERS) {
+    out.net = { ...(out.net as Plain), dnsServers: env.ENRICHBOT_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) };
+  }
+  const caps: Plain = {};
+  if (env.ENRICHBOT_DAILY_CAP_USD) caps.dailyUsd = Number(env.ENRICHBOT_DAILY_CAP_USD);
+  if (env.ENRICHBOT_WORKSPACE_DAILY_CAP_USD) caps.perWorkspaceDailyUsd = Number(env.ENRICHBOT_WORKSPACE_DAILY_CAP_USD);
+  if (Object.keys(caps).length) out.spendCaps = caps;
+  const providers: Plain = {};
+  for (const id of providerIds) {
+    const p = envPrefix(id);
+    const entry: Plain = {};
+    if (env[`${p}_API_KEY`]) entry.apiKey = env[`${p}_API_KEY`];
+    if (env[`${p}_BASE_URL`]) entry.baseUrl = env[`${p}_BASE_URL`];
+    if (Object.keys(entry).length) providers[id] = entry;
+  }
+  if (Object.keys(providers).length) out.providers = providers;
+  return out;
+}
+
+export function formatZodIssues(prefix: string, error: z.ZodError, input: unknown): string[] {
+  return error.issues.map((issue) => {
+    const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    let value: unknown = input;
+    for (const p of issue.path) value = isPlain(value) || Array.isArray(value) ? (value as Plain)[p as string] : undefined;
+    const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+    return `${key}: got ${shown}; ${issue.message.replace(/^Invalid input: /, '')}`;
+  });
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Applied last; tests use it instead of files. */
+  overrides?: Plain;
+  defaultFile?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let raw = readYaml(options.defaultFile ?? path.join(PACKAGE_ROOT, 'config', 'default.yaml'));
+  if (env.ENRICHBOT_CONFIG) raw = deepMerge(raw, readYaml(path.resolve(env.ENRICHBOT_CONFIG)));
+  if (options.overrides) raw = deepMerge(raw, options.overrides);
+  const plugins = isPlain(raw.plugins) ? raw.plugins : {};
+  const providerIds = Array.isArray(plugins.providers) ? (plugins.providers as string[]) : [];
+  raw = deepMerge(raw, envOverrides(env, providerIds));
+  if (options.overrides) raw = deepMerge(raw, options.overrides);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new StartupError(
+      formatZodIssues('', parsed.error, raw).map((message) => ({ code: ErrorCodes.CONFIG_INVALID, message: `config: ${message}` })),
+    );
+  }
+  return parsed.data;
+}

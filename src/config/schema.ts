@@ -1,0 +1,110 @@
+// The core's own settings, parsed once at start-up. Plugin-specific keys inside
+// `providers.<id>` and `triggers.<id>` are validated by each plugin's own schema.
+import { z } from 'zod';
+
+export const RoleSchema = z.enum(['web', 'worker', 'all']);
+export type Role = z.infer<typeof RoleSchema>;
+
+const CostSchema = z.object({
+  usd: z.number().min(0),
+  /** Whether the provider bills a lookup that finds nothing. */
+  missCharged: z.boolean().default(false),
+});
+export type OperationCost = z.infer<typeof CostSchema>;
+
+/** Settings the engine applies to every provider the same way. */
+export const ProviderSettingsSchema = z
+  .object({
+    /** auto: on when its API key is set (free providers: always); true: must start; false: off. */
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    apiKey: z.string().min(1).optional(),
+    baseUrl: z.url().optional(),
+    costs: z.record(z.string(), CostSchema).default({}),
+    /** Requests per second across all worker processes (Redis-backed). */
+    ratePerSecond: z.number().positive().optional(),
+    freshnessDays: z.number().min(0).default(30),
+    timeoutMs: z.number().int().positive().optional(),
+    breakerCooldownMs: z.number().int().positive().optional(),
+  })
+  .loose();
+export type ProviderSettings = z.infer<typeof ProviderSettingsSchema>;
+
+export const MergePolicySchema = z.enum(['fill', 'overwrite', 'never']);
+export type MergePolicy = z.infer<typeof MergePolicySchema>;
+
+export const ConfigSchema = z.object({
+  role: RoleSchema.default('all'),
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  mongodbUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL').default('mongodb://127.0.0.1:27017/enrichbot'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:6379'),
+  queue: z
+    .object({
+      prefix: z.string().min(1).default('enrichbot'),
+      concurrency: z.number().int().positive().default(5),
+      stallIntervalMs: z.number().int().positive().default(5000),
+      retries: z.number().int().min(0).default(3),
+      retryBackoffMs: z.number().int().positive().default(2000),
+      /** How long the CLI and API wait for a job before giving up (the job itself goes on). */
+      waitTimeoutMs: z.number().int().positive().default(120000),
+      shutdownTimeoutMs: z.number().int().positive().default(10000),
+    })
+    .prefault({}),
+  plugins: z
+    .object({
+      providers: z.array(z.string()).default([]),
+      triggers: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  providers: z.record(z.string(), ProviderSettingsSchema).default({}),
+  triggers: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  /** Field group -> provider ids, tried in this order. */
+  waterfalls: z.record(z.string(), z.array(z.string())).default({}),
+  engine: z
+    .object({
+      minConfidence: z.number().min(0).max(1).default(0.7),
+      recordFreshnessDays: z.number().min(0).default(30),
+      rawResponseMaxBytes: z.number().int().positive().default(32768),
+      mergePolicy: z.record(z.string(), MergePolicySchema).default({}),
+    })
+    .prefault({}),
+  resilience: z
+    .object({
+      timeoutMs: z.number().int().positive().default(10000),
+      maxRetries: z.number().int().min(0).default(3),
+      backoffBaseMs: z.number().int().positive().default(1000),
+      /** A Retry-After longer than this fails the call instead of holding a worker. */
+      maxRetryAfterMs: z.number().int().positive().default(60000),
+      breakerThreshold: z.number().int().positive().default(5),
+      breakerCooldownMs: z.number().int().positive().default(30000),
+    })
+    .prefault({}),
+  spendCaps: z
+    .object({
+      dailyUsd: z.number().min(0).nullable().default(null),
+      perWorkspaceDailyUsd: z.number().min(0).nullable().default(null),
+      workspaces: z.record(z.string(), z.number().min(0)).default({}),
+    })
+    .prefault({}),
+  net: z
+    .object({
+      /** Hosts or IPs that may be fetched even though private/loopback. For tests only. */
+      allowPrivateHosts: z.array(z.string()).default([]),
+      maxBodyBytes: z.number().int().positive().default(2_000_000),
+      fetchTimeoutMs: z.number().int().positive().default(10000),
+      maxRedirects: z.number().int().min(0).default(5),
+      userAgent: z.string().default('enrichbot/0.1 (+https://github.com/enrichbot/enrichbot)'),
+      /** host:port DNS servers for user-supplied hosts instead of the system resolver. */
+      dnsServers: z.array(z.string()).optional(),
+    })
+    .prefault({}),
+  sweeper: z
+    .object({
+      intervalMs: z.number().int().positive().default(60000),
+      jobRetentionDays: z.number().min(0).default(14),
+      ledgerRawRetentionDays: z.number().min(0).default(30),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;

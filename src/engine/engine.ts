@@ -1,0 +1,241 @@
+// The enrichment engine: one request in, merged records and an account of every provider out.
+// identity -> fresh record? -> field-group waterfalls (in configured order, each group's answers
+// feeding the next group's input) -> merge with provenance -> records saved -> JobResult.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { LookupInput } from '../plugin/contract.js';
+import type { Models, RecordDoc } from '../store/models.js';
+import { nextUtcMidnight, utcDay, type Clock } from '../clock.js';
+import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
+import { identityFromFields, parseIdentity, registrableDomain, type Identity } from './identity.js';
+import { runWaterfall, type Contribution } from './waterfall.js';
+import { bestCandidates, planMerge } from './merge.js';
+import type { CallServices, ProviderRuntime } from './provider-call.js';
+import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
+
+export interface EngineDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  providers: Map<string, ProviderRuntime>;
+  services: CallServices;
+}
+
+export interface RunOptions {
+  jobId: string;
+  signal?: AbortSignal;
+  shouldStop?: () => Promise<boolean>;
+}
+
+type Fields = Record<string, StoredField>;
+
+function toPlainFields(doc: { fields?: unknown } | null): Fields {
+  if (!doc?.fields) return {};
+  const raw = doc.fields as unknown;
+  const f = raw instanceof Map ? Object.fromEntries(raw) : (raw as Record<string, unknown>);
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(f)) {
+    const sv = v as Omit<StoredField, 'fetchedAt'> & { fetchedAt?: unknown };
+    out[k] = { ...sv, fetchedAt: sv.fetchedAt instanceof Date ? sv.fetchedAt.toISOString() : String(sv.fetchedAt) };
+  }
+  return out;
+}
+
+const val = (f: Fields, k: string) => f[k]?.value as string | undefined;
+
+export function identityOf(request: EnrichRequest): Identity {
+  return typeof request.input === 'string' ? parseIdentity(request.input) : identityFromFields(request.input);
+}
+
+export class Engine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  private get models(): Models {
+    return this.deps.store.models;
+  }
+
+  /** Groups to run for a subject, in configured order. */
+  groupsFor(identity: Identity, request: EnrichRequest): FieldGroup[] {
+    const configured = Object.keys(this.deps.config.waterfalls).filter((g): g is FieldGroup => g in FIELD_GROUPS);
+    const wanted = request.groups ? configured.filter((g) => request.groups!.includes(g)) : configured;
+    return wanted.filter((g) => FIELD_GROUPS[g].subject === identity.subject || (identity.subject === 'person' && FIELD_GROUPS[g].subject === 'company'));
+  }
+
+  private seedFields(identity: Identity, now: Date): { person: Fields; company: Fields } {
+    const at = now.toISOString();
+    const mk = (value: unknown): StoredField => ({ value, provider: 'input', fetchedAt: at, confidence: 1 });
+    const person: Fields = {};
+    const company: Fields = {};
+    for (const [k, v] of Object.entries(identity.person ?? {})) if (v) person[k] = mk(v);
+    if (identity.company?.domain) {
+      company.domain = mk(identity.company.domain);
+      if (identity.subject === 'person') person.companyDomain = mk(identity.company.domain);
+    }
+    if (identity.company?.name) {
+      company.name = mk(identity.company.name);
+      if (identity.subject === 'person') person.companyName = mk(identity.company.name);
+    }
+    if (identity.company?.linkedinUrl) company.linkedinUrl = mk(identity.company.linkedinUrl);
+    return { person, company };
+  }
+
+  private buildInput(person: Fields, company: Fields): LookupInput {
+    const domain = val(company, 'domain') ?? val(person, 'companyDomain');
+    const input: LookupInput = {
+      workEmail: val(person, 'workEmail'),
+      personalEmail: val(person, 'personalEmail'),
+      firstName: val(person, 'firstName'),
+      lastName: val(person, 'lastName'),
+      fullName: val(person, 'fullName') ?? ([val(person, 'firstName'), val(person, 'lastName')].filter(Boolean).join(' ') || undefined),
+      title: val(person, 'title'),
+      linkedinUrl: val(person, 'linkedinUrl'),
+      domain: domain ? registrableDomain(domain) : undefined,
+      companyName: val(company, 'name') ?? val(person, 'companyName'),
+      companyLinkedinUrl: val(company, 'linkedinUrl'),
+      ticker: val(company, 'ticker'),
+      secCik: val(company, 'secCik'),
+    };
+    return input;
+  }
+
+  private knownValues(person: Fields, company: Fields, subject: Subject): LookupInput['known'] {
+    const known: Record<string, unknown> = {};
+    const add = (prefix: Subject, f: Fields) => {
+      for (const [k, v] of Object.entries(f)) if (!k.endsWith('summary') && !k.endsWith('Summary')) known[`${prefix}.${k}`] = v.value;
+    };
+    if (subject === 'person') add('person', person);
+    add('company', company);
+    return known as LookupInput['known'];
+  }
+
+  async run(request: EnrichRequest, opts: RunOptions): Promise<JobResult> {
+    const { config, clock } = this.deps;
+    const identity = identityOf(request);
+    const now = clock.now();
+    const { Person, Company } = this.models;
+    const workspace = request.workspace;
+    const seeds = this.seedFields(identity, now);
+
+    const companyKey = identity.company?.domain ? `company:${identity.company.domain}` : identity.subject === 'company' ? identity.key : undefined;
+    const personDoc = identity.subject === 'person' ? await Person.findOne({ workspace, key: identity.key }).lean() : null;
+    const companyDoc = companyKey ? await Company.findOne({ workspace, key: companyKey }).lean() : null;
+    let person = { ...seeds.person, ...toPlainFields(personDoc) };
+    let company = { ...seeds.company, ...toPlainFields(companyDoc) };
+
+    const mainDoc = identity.subject === 'person' ? personDoc : companyDoc;
+    const freshMs = config.engine.recordFreshnessDays * 86400_000;
+    if (!request.refresh && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
+      return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
+    }
+
+    const outcomes: ProviderOutcome[] = [];
+    const personContribs: Contribution[] = [];
+    const companyContribs: Contribution[] = [];
+    let pausedBy: { scope: string; capUsd: number } | undefined;
+    let cancelled = false;
+    const signal = opts.signal ?? new AbortController().signal;
+
+    for (const group of this.groupsFor(identity, request)) {
+      const subject = FIELD_GROUPS[group].subject;
+      const order = config.waterfalls[group] ?? [];
+      if (pausedBy || cancelled) {
+        for (const provider of order) outcomes.push({ group, provider, outcome: 'not_run', reason: pausedBy ? 'job paused by the spend cap' : 'request cancelled', costUsd: 0 });
+        continue;
+      }
+      const input = this.buildInput(person, company);
+      if (subject === 'company' && !input.domain && !input.companyName && !input.companyLinkedinUrl) continue;
+      if (group.endsWith('Summary')) input.known = this.knownValues(person, company, subject);
+      const run = await runWaterfall(
+        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop },
+        this.deps.services,
+      );
+      outcomes.push(...run.outcomes);
+      if (run.capReached) pausedBy = run.capReached;
+      if (run.cancelled) cancelled = true;
+      // Answers feed the next group's input at once (a found LinkedIn URL helps the email finders).
+      for (const c of run.contributions) {
+        (subject === 'person' ? personContribs : companyContribs).push(c);
+        const pBest = bestCandidates([c], 'person').candidates;
+        const cBest = bestCandidates([c], 'company').candidates;
+        person = { ...person, ...planMerge(person, pBest, 'person', {}) };
+        company = { ...company, ...planMerge(company, cBest, 'company', {}) };
+      }
+    }
+
+    // Final merge against what is stored, under the configured per-field policies.
+    const all = [...personContribs, ...companyContribs];
+    const policies = config.engine.mergePolicy;
+    const storedPerson = { ...seeds.person, ...toPlainFields(personDoc) };
+    const storedCompany = { ...seeds.company, ...toPlainFields(companyDoc) };
+    const pc = bestCandidates(all, 'person');
+    const cc = bestCandidates(all, 'company');
+    for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
+    const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
+    const companyWrites = { ...this.newSeeds(seeds.company, companyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
+
+    const ranAny = outcomes.some((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome));
+    const allErrored = ranAny && outcomes.filter((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome)).every((o) => o.outcome === 'error');
+    const complete = !pausedBy && !cancelled;
+    const enrichedAt = complete && !allErrored ? now : undefined;
+
+    if (identity.subject === 'person') {
+      if (companyKey) person.companyDomain ??= { value: companyKey.replace(/^company:/, ''), provider: 'input', fetchedAt: now.toISOString(), confidence: 1 };
+      await this.save(Person, workspace, identity.key, identity, personWrites, enrichedAt, opts.jobId, companyKey);
+    }
+    if (companyKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
+      await this.save(Company, workspace, companyKey, identity, companyWrites, identity.subject === 'company' ? enrichedAt : undefined, opts.jobId);
+    }
+    const finalPerson = identity.subject === 'person' ? { ...storedPerson, ...personWrites } : {};
+    const finalCompany = { ...storedCompany, ...companyWrites };
+    const status = pausedBy ? 'paused' : cancelled ? 'cancelled' : allErrored ? 'failed' : 'done';
+    return this.result(opts.jobId, request, identity, status, finalPerson, finalCompany, outcomes, {
+      companyKey,
+      resumeAt: pausedBy ? nextUtcMidnight(now).toISOString() : undefined,
+      error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : undefined,
+    });
+  }
+
+  private newSeeds(seeds: Fields, doc: RecordDoc | null): Fields {
+    const existing = toPlainFields(doc);
+    return Object.fromEntries(Object.entries(seeds).filter(([k]) => !existing[k]));
+  }
+
+  private async save(model: Models['Person'], workspace: string, key: string, identity: Identity, writes: Fields, enrichedAt: Date | undefined, jobId: string, companyKey?: string) {
+    const set: Record<string, unknown> = { lastJobId: jobId };
+    for (const [k, v] of Object.entries(writes)) set[`fields.${k}`] = { ...v, fetchedAt: new Date(v.fetchedAt) };
+    if (enrichedAt) {
+      set.enrichedAt = enrichedAt;
+      set.enrichedDay = utcDay(enrichedAt);
+    }
+    if (companyKey) set.companyKey = companyKey;
+    await model.updateOne({ workspace, key }, { $set: set, $setOnInsert: { kind: identity.kind, display: identity.display } }, { upsert: true });
+  }
+
+  private result(
+    jobId: string,
+    request: EnrichRequest,
+    identity: Identity,
+    status: JobResult['status'],
+    person: Fields,
+    company: Fields,
+    outcomes: ProviderOutcome[],
+    extra: { fromRecord?: boolean; companyKey?: string; resumeAt?: string; error?: string },
+  ): JobResult {
+    const view = (key: string, fields: Fields): RecordView => ({ key, fields });
+    return {
+      jobId,
+      workspace: request.workspace,
+      status,
+      display: identity.display,
+      person: identity.subject === 'person' ? view(identity.key, person) : undefined,
+      company: extra.companyKey && Object.keys(company).length ? view(extra.companyKey, company) : undefined,
+      outcomes,
+      costUsd: Math.round(outcomes.reduce((s, o) => s + o.costUsd, 0) * 1e6) / 1e6,
+      fromRecord: extra.fromRecord,
+      resumeAt: extra.resumeAt,
+      error: extra.error,
+    };
+  }
+}

@@ -1,0 +1,95 @@
+// Canonical fields: every provider maps its answer into these names, and every stored value
+// is checked against its schema before it is merged.
+import { z } from 'zod';
+
+export const EmailStatusSchema = z.enum(['valid', 'catch-all', 'risky', 'invalid', 'unknown']);
+const text = z.string().trim().min(1).max(2000);
+const url = z.string().url().max(500);
+const year = z.number().int().min(1600).max(2200);
+
+export const PERSON_FIELDS = {
+  'person.firstName': text,
+  'person.lastName': text,
+  'person.fullName': text,
+  'person.title': text,
+  'person.seniority': text,
+  'person.department': text,
+  'person.workEmail': z.string().email().max(320),
+  'person.workEmailStatus': EmailStatusSchema,
+  'person.personalEmail': z.string().email().max(320),
+  'person.phone': z.string().trim().min(4).max(40),
+  'person.linkedinUrl': url,
+  'person.city': text,
+  'person.region': text,
+  'person.country': text,
+  'person.companyName': text,
+  'person.companyDomain': z.string().min(3).max(253),
+  'person.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional() })).max(50),
+  'person.summary': z.string().min(1).max(4000),
+} as const;
+
+export const COMPANY_FIELDS = {
+  'company.name': text,
+  'company.domain': z.string().min(3).max(253),
+  'company.description': z.string().trim().min(1).max(4000),
+  'company.industry': text,
+  'company.employeeCount': z.number().int().min(0),
+  'company.employeeRange': text,
+  'company.revenueRange': text,
+  'company.foundedYear': year,
+  'company.city': text,
+  'company.region': text,
+  'company.country': text,
+  'company.linkedinUrl': url,
+  'company.socialProfiles': z.record(z.string(), url),
+  'company.contactEmails': z.array(z.string().email()).max(50),
+  'company.phone': z.string().trim().min(4).max(40),
+  'company.technologies': z.array(z.string().min(1).max(100)).max(500),
+  'company.ticker': z.string().min(1).max(10),
+  'company.secCik': z.string().regex(/^\d{10}$/),
+  'company.sicCode': z.string().max(10),
+  'company.address': text,
+  'company.recentFilings': z.array(z.object({ form: z.string(), filedAt: z.string(), accession: z.string(), url: z.string().optional() })).max(50),
+  'company.insiderFilingCount90d': z.number().int().min(0),
+  'company.acceptsMail': z.boolean(),
+  'company.mailProvider': text,
+  'company.mxHosts': z.array(z.string()).max(50),
+  'company.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional() })).max(50),
+  'company.lookalikes': z.array(z.object({ domain: z.string(), name: z.string().optional(), reason: z.string(), verified: z.boolean(), sources: z.array(z.string()) })).max(20),
+  'company.summary': z.string().min(1).max(4000),
+} as const;
+
+export const FIELD_SCHEMAS: Record<string, z.ZodType> = { ...PERSON_FIELDS, ...COMPANY_FIELDS };
+export type PersonField = keyof typeof PERSON_FIELDS;
+export type CompanyField = keyof typeof COMPANY_FIELDS;
+export type FieldPath = PersonField | CompanyField;
+export type Subject = 'person' | 'company';
+
+export function subjectOf(field: string): Subject {
+  return field.startsWith('person.') ? 'person' : 'company';
+}
+
+export function isFieldPath(field: string): field is FieldPath {
+  return Object.hasOwn(FIELD_SCHEMAS, field);
+}
+
+/**
+ * Field groups: one waterfall each. `stopFields` are what a result must contain to stop the
+ * waterfall (at or above the confidence threshold); other fields it brings are kept as extras.
+ */
+export const FIELD_GROUPS = {
+  personProfile: { subject: 'person', stopFields: ['person.title', 'person.linkedinUrl', 'person.fullName'] },
+  workEmail: { subject: 'person', stopFields: ['person.workEmail'] },
+  personalEmail: { subject: 'person', stopFields: ['person.personalEmail'] },
+  phone: { subject: 'person', stopFields: ['person.phone'] },
+  personMentions: { subject: 'person', stopFields: ['person.webMentions'] },
+  companyProfile: { subject: 'company', stopFields: ['company.name', 'company.description', 'company.industry', 'company.employeeCount'] },
+  mailServer: { subject: 'company', stopFields: ['company.acceptsMail'] },
+  publicCompany: { subject: 'company', stopFields: ['company.secCik'] },
+  companyMentions: { subject: 'company', stopFields: ['company.webMentions'] },
+  lookalikes: { subject: 'company', stopFields: ['company.lookalikes'] },
+  companySummary: { subject: 'company', stopFields: ['company.summary'] },
+  personSummary: { subject: 'person', stopFields: ['person.summary'] },
+} as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[] }>;
+export type FieldGroup = keyof typeof FIELD_GROUPS;
+export const FIELD_GROUP_NAMES = Object.keys(FIELD_GROUPS) as FieldGroup[];

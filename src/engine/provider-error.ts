@@ -1,0 +1,30 @@
+// How a provider call can fail. The engine's retry policy reads `kind`: rate_limited, server,
+// network and timeout are transient; auth, client and invalid_response are permanent.
+export type ProviderErrorKind = 'rate_limited' | 'server' | 'network' | 'timeout' | 'auth' | 'client' | 'invalid_response';
+
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  readonly httpStatus?: number;
+  readonly retryAfterMs?: number;
+  readonly raw?: unknown;
+  constructor(kind: ProviderErrorKind, message: string, extra: { httpStatus?: number; retryAfterMs?: number; raw?: unknown; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.httpStatus = extra.httpStatus;
+    this.retryAfterMs = extra.retryAfterMs;
+    this.raw = extra.raw;
+  }
+  get transient(): boolean {
+    return this.kind === 'rate_limited' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout';
+  }
+}
+
+/** Retry-After is either seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

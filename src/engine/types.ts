@@ -1,0 +1,72 @@
+// What travels through the queue and comes back out.
+import { z } from 'zod';
+import { StructuredInputSchema } from './identity.js';
+import { FIELD_GROUP_NAMES, type FieldGroup } from './fields.js';
+
+/** Where the answer goes: the trigger that asked, and its own address (channel, portal...). */
+export const ReplyToSchema = z.object({
+  trigger: z.string().min(1),
+  address: z.record(z.string(), z.unknown()).default({}),
+});
+export type ReplyTo = z.infer<typeof ReplyToSchema>;
+
+export const EnrichRequestSchema = z.object({
+  workspace: z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only'),
+  input: z.union([z.string().min(1).max(500), StructuredInputSchema]),
+  /** Ask again even if the record is fresh (cached provider answers are still reused). */
+  refresh: z.boolean().default(false),
+  /** Limit to these field groups (default: every group configured for the subject). */
+  groups: z.array(z.enum(FIELD_GROUP_NAMES as [FieldGroup, ...FieldGroup[]])).optional(),
+  replyTo: ReplyToSchema.optional(),
+});
+export type EnrichRequest = z.infer<typeof EnrichRequestSchema>;
+export type EnrichRequestInput = z.input<typeof EnrichRequestSchema>;
+
+export const OUTCOMES = ['matched', 'no_match', 'skipped', 'error', 'not_run', 'circuit_open', 'cap_reached', 'cached'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface ProviderOutcome {
+  group: string;
+  provider: string;
+  operation?: string;
+  outcome: Outcome;
+  /** Why: the error message, the missing input, the cap that was reached. */
+  reason?: string;
+  costUsd: number;
+  ledgerId?: string;
+  /** Fields this call contributed. */
+  fields?: string[];
+}
+
+export interface StoredField {
+  value: unknown;
+  provider: string;
+  operation?: string;
+  fetchedAt: string;
+  confidence: number;
+  ledgerId?: string;
+}
+export interface RecordView {
+  key: string;
+  display?: string;
+  fields: Record<string, StoredField>;
+  enrichedAt?: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+export interface JobResult {
+  jobId: string;
+  workspace: string;
+  status: JobStatus;
+  display: string;
+  person?: RecordView;
+  company?: RecordView;
+  outcomes: ProviderOutcome[];
+  costUsd: number;
+  /** True when the record was fresh and no provider was asked. */
+  fromRecord?: boolean;
+  resumeAt?: string;
+  error?: string;
+  errorCode?: string;
+}

@@ -1,0 +1,106 @@
+// A waterfall for one field group: providers in configured order, stopping at the first
+// answer at or above the confidence threshold. Providers after the stop are not_run; a
+// provider without the input it needs is skipped at no cost.
+import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
+import { FIELD_GROUPS, type FieldGroup } from './fields.js';
+import { callProvider, type CallServices, type ProviderRuntime } from './provider-call.js';
+import type { ProviderOutcome } from './types.js';
+
+export interface Contribution {
+  provider: string;
+  operation: string;
+  result: MatchedResult;
+  ledgerId?: string;
+  fetchedAt: Date;
+}
+
+export interface WaterfallRun {
+  outcomes: ProviderOutcome[];
+  contributions: Contribution[];
+  capReached?: { scope: 'global' | 'workspace'; capUsd: number };
+  cancelled?: boolean;
+}
+
+export interface WaterfallRequest {
+  group: FieldGroup;
+  order: string[];
+  providers: Map<string, ProviderRuntime>;
+  input: LookupInput;
+  workspace: string;
+  jobId?: string;
+  minConfidence: number;
+  signal: AbortSignal;
+  /** Checked before each call: true stops the run (cancelled or paused job). */
+  shouldStop?: () => Promise<boolean>;
+}
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== '';
+
+export function chooseNeeds(op: ProviderOperation, input: LookupInput): InputKey[] | null {
+  return op.needs.find((set) => set.every((k) => present(input[k]))) ?? null;
+}
+
+/** Only what the operation can use is passed on (and hashed for the cache). */
+export function inputFor(op: ProviderOperation & { wantsKnown?: boolean }, input: LookupInput): LookupInput {
+  const keys = new Set(op.needs.flat());
+  const out: LookupInput = {};
+  for (const k of keys) if (present(input[k])) (out as Record<string, unknown>)[k] = input[k];
+  if (op.wantsKnown && input.known) out.known = input.known;
+  return out;
+}
+
+function describeNeeds(op: ProviderOperation): string {
+  return op.needs.map((set) => set.join(' + ')).join(', or ');
+}
+
+export function operationFor(provider: ProviderRuntime, group: FieldGroup): ProviderOperation[] {
+  const stop = FIELD_GROUPS[group].stopFields as readonly string[];
+  return provider.plugin.operations.filter((op) => op.returns.some((f) => stop.includes(f)));
+}
+
+export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
+  const run: WaterfallRun = { outcomes: [], contributions: [] };
+  const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
+  let stopped: 'done' | 'cancelled' | 'paused' | null = null;
+
+  for (const id of req.order) {
+    const base = { group: req.group, provider: id, costUsd: 0 };
+    if (stopped) {
+      const reason = stopped === 'done' ? 'an earlier provider answered' : stopped === 'paused' ? 'job paused by the spend cap' : 'request cancelled';
+      run.outcomes.push({ ...base, outcome: 'not_run', reason });
+      continue;
+    }
+    const provider = req.providers.get(id);
+    if (!provider || !provider.enabled) {
+      run.outcomes.push({ ...base, outcome: 'skipped', reason: provider?.disabledReason ?? 'not enabled in plugins.providers' });
+      continue;
+    }
+    const ops = operationFor(provider, req.group);
+    const op = ops.find((o) => chooseNeeds(o, req.input));
+    if (!op) {
+      run.outcomes.push({ ...base, operation: ops[0]?.name, outcome: 'skipped', reason: `needs ${ops.map(describeNeeds).join('; or ')}` });
+      continue;
+    }
+    if (req.signal.aborted || (req.shouldStop && (await req.shouldStop()))) {
+      stopped = 'cancelled';
+      run.cancelled = true;
+      run.outcomes.push({ ...base, operation: op.name, outcome: 'not_run', reason: 'request cancelled' });
+      continue;
+    }
+    const call = await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, signal: req.signal }, svc);
+    if (call.capReached) {
+      run.capReached = call.capReached;
+      stopped = 'paused';
+    }
+    const result = call.result;
+    if (result?.outcome === 'matched') {
+      const fields = Object.keys(result.fields).filter((f) => present((result.fields as Record<string, unknown>)[f]));
+      call.outcome.fields = fields;
+      run.contributions.push({ provider: id, operation: op.name, result, ledgerId: call.outcome.ledgerId, fetchedAt: call.fetchedAt });
+      const confident = result.confidence >= req.minConfidence;
+      if (confident && fields.some((f) => stopFields.includes(f))) stopped = 'done';
+    }
+    run.outcomes.push(call.outcome);
+  }
+  return run;
+}

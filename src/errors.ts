@@ -1,0 +1,59 @@
+// One place for every error code enrichbot raises. Tests assert `err.code`, not message text;
+// messages say what was wrong and what the user can do about it.
+export const ErrorCodes = {
+  CONFIG_INVALID: 'ENRICHBOT_ERR_CONFIG_INVALID',
+  PLUGIN_UNKNOWN: 'ENRICHBOT_ERR_PLUGIN_UNKNOWN',
+  PLUGIN_INVALID: 'ENRICHBOT_ERR_PLUGIN_INVALID',
+  PLUGIN_CONFIG_INVALID: 'ENRICHBOT_ERR_PLUGIN_CONFIG_INVALID',
+  PLUGIN_DEPENDENCY_MISSING: 'ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING',
+  PLUGIN_API_KEY_MISSING: 'ENRICHBOT_ERR_PLUGIN_API_KEY_MISSING',
+  PLUGIN_INIT_FAILED: 'ENRICHBOT_ERR_PLUGIN_INIT_FAILED',
+  PLUGIN_TIMEOUT: 'ENRICHBOT_ERR_PLUGIN_TIMEOUT',
+  STARTUP_FAILED: 'ENRICHBOT_ERR_STARTUP_FAILED',
+  INPUT_INVALID: 'ENRICHBOT_ERR_INPUT_INVALID',
+  URL_REFUSED: 'ENRICHBOT_ERR_URL_REFUSED',
+  FETCH_FAILED: 'ENRICHBOT_ERR_FETCH_FAILED',
+  BODY_TOO_LARGE: 'ENRICHBOT_ERR_BODY_TOO_LARGE',
+  SERVICE_UNREACHABLE: 'ENRICHBOT_ERR_SERVICE_UNREACHABLE',
+  JOB_FAILED: 'ENRICHBOT_ERR_JOB_FAILED',
+  JOB_TIMEOUT: 'ENRICHBOT_ERR_JOB_TIMEOUT',
+  JOB_NOT_FOUND: 'ENRICHBOT_ERR_JOB_NOT_FOUND',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class EnrichbotError extends Error {
+  readonly code: ErrorCode;
+  /** Further problems reported together (start-up collects all of them before failing). */
+  readonly problems: string[];
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; problems?: string[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EnrichbotError';
+    this.code = code;
+    this.problems = options.problems ?? [message];
+  }
+}
+
+export function isEnrichbotError(err: unknown, code?: ErrorCode): err is EnrichbotError {
+  return err instanceof EnrichbotError && (code === undefined || err.code === code);
+}
+
+/** A list of problems gathered across config and plugins, thrown together so start-up shows all. */
+export class StartupError extends EnrichbotError {
+  readonly issues: { code: ErrorCode; message: string }[];
+  constructor(issues: { code: ErrorCode; message: string }[]) {
+    super(issues[0]?.code ?? ErrorCodes.STARTUP_FAILED, issues.map((i) => i.message).join('\n'), {
+      problems: issues.map((i) => i.message),
+    });
+    this.name = 'StartupError';
+    this.issues = issues;
+  }
+  get codes(): ErrorCode[] {
+    return this.issues.map((i) => i.code);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,101 @@
+// One way for every provider to call its API, so status codes mean the same everywhere:
+// 2xx -> body checked against the plugin's zod schema; 404 or a documented "not found" body ->
+// no match; 401/403 -> the key is wrong (not retried); 429 and 5xx -> the engine's retry policy;
+// other 4xx -> permanent. Raw bodies travel with every outcome for the ledger.
+import type { z } from 'zod';
+import { ProviderError, parseRetryAfter } from '../engine/provider-error.js';
+
+export interface ProviderRequest<S extends z.ZodType> {
+  method?: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  /** Schema of a successful body. */
+  schema: S;
+  /** Documented "nothing found" answers other than 404 (e.g. Prospeo's 400 NO_MATCH). */
+  isNoMatch?: (status: number, body: unknown) => boolean;
+  /** Accept this non-2xx body as a normal answer instead. */
+  baseUrl?: string;
+}
+
+export type ProviderResponse<T> =
+  | { kind: 'ok'; status: number; body: T; raw: unknown; headers: Headers }
+  | { kind: 'no_match'; status: number; raw: unknown; headers: Headers };
+
+export interface ProviderHttp {
+  request<S extends z.ZodType>(req: ProviderRequest<S>): Promise<ProviderResponse<z.infer<S>>>;
+}
+
+export interface ProviderHttpOptions {
+  providerId: string;
+  baseUrl: string;
+  signal: AbortSignal;
+  /** The env var to name when the key is rejected. */
+  keyEnvName?: string;
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  }
+}
+
+export function createProviderHttp(opts: ProviderHttpOptions): ProviderHttp {
+  return {
+    async request(req) {
+      const base = (req.baseUrl ?? opts.baseUrl).replace(/\/+$/, '');
+      const url = new URL(base + (req.path.startsWith('/') ? req.path : `/${req.path}`));
+      for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: req.method ?? (req.json === undefined ? 'GET' : 'POST'),
+          headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
+          body: req.json === undefined ? undefined : JSON.stringify(req.json),
+          signal: opts.signal,
+        });
+      } catch (err) {
+        if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: no answer before the time limit`, { cause: err });
+        throw new ProviderError('network', `${opts.providerId}: cannot reach ${url.origin} (${(err as Error).message})`, { cause: err });
+      }
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: answer not finished before the time limit`, { cause: err });
+        throw new ProviderError('network', `${opts.providerId}: connection broke while reading the answer`, { cause: err });
+      }
+      const raw = parseBody(text);
+      const status = res.status;
+      if (req.isNoMatch?.(status, raw)) return { kind: 'no_match', status, raw, headers: res.headers };
+      if (status === 404) return { kind: 'no_match', status, raw, headers: res.headers };
+      if (status === 401 || status === 403) {
+        throw new ProviderError('auth', `${opts.providerId}: the API key was refused (HTTP ${status}); check ${opts.keyEnvName ?? 'its API key'}`, { httpStatus: status, raw });
+      }
+      if (status === 429) {
+        throw new ProviderError('rate_limited', `${opts.providerId}: rate limited (HTTP 429)`, {
+          httpStatus: status,
+          raw,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        });
+      }
+      if (status >= 500) {
+        throw new ProviderError('server', `${opts.providerId}: server error (HTTP ${status})`, { httpStatus: status, raw, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) });
+      }
+      if (status < 200 || status >= 300) {
+        const detail = typeof raw === 'object' && raw && 'message' in raw ? `: ${String((raw as { message: unknown }).message).slice(0, 200)}` : '';
+        throw new ProviderError('client', `${opts.providerId}: request refused (HTTP ${status})${detail}`, { httpStatus: status, raw });
+      }
+      const parsed = req.schema.safeParse(raw);
+      if (!parsed.success) {
+        const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+        throw new ProviderError('invalid_response', `${opts.providerId}: unexpected answer shape (${where}); the raw body is kept in the ledger`, { httpStatus: status, raw });
+      }
+      return { kind: 'ok', status, body: parsed.data, raw, headers: res.headers };
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// Fetching user-supplied hosts (a company's homepage) without becoming an SSRF hole: every hop
+// (the first URL and each redirect) is resolved first, refused if any address is private,
+// loopback, link-local or otherwise not public unicast, and then connected to that exact
+// address (no second lookup, so no DNS rebinding). Body size and time are capped.
+import http from 'node:http';
+import https from 'node:https';
+import dns from 'node:dns';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { EnrichbotError, ErrorCodes } from '../errors.js';
+
+export interface SafeFetchOptions {
+  method?: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  maxBytes?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+export interface SafeFetchResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  truncated: boolean;
+  redirects: string[];
+  text(): string;
+}
+export type SafeFetch = (url: string, options?: SafeFetchOptions) => Promise<SafeFetchResponse>;
+
+export interface SafeFetchConfig {
+  allowPrivateHosts: string[];
+  maxBodyBytes: number;
+  fetchTimeoutMs: number;
+  maxRedirects: number;
+  userAgent: string;
+  /** host:port of DNS servers to ask instead of the system resolver (tests use a local one). */
+  dnsServers?: string[];
+}
+
+export function isPublicAddress(address: string): boolean {
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.parse(address);
+  } catch {
+    return false;
+  }
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  return ip.range() === 'unicast';
+}
+
+const refused = (message: string) => new EnrichbotError(ErrorCodes.URL_REFUSED, message);
+
+export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
+  const allowed = new Set(config.allowPrivateHosts.map((h) => h.toLowerCase()));
+  const resolver = config.dnsServers?.length ? new dns.promises.Resolver({ timeout: 3000, tries: 2 }) : null;
+  if (resolver) resolver.setServers(config.dnsServers!);
+
+  async function resolveHost(host: string): Promise<string[]> {
+    if (net.isIP(host)) return [host];
+    if (resolver) {
+      const [v4, v6] = await Promise.all([
+        resolver.resolve4(host).catch(() => [] as string[]),
+        resolver.resolve6(host).catch(() => [] as string[]),
+      ]);
+      return [...v4, ...v6];
+    }
+    const found = await dns.promises.lookup(host, { all: true }).catch(() => []);
+    return found.map((a) => a.address);
+  }
+
+  async function checkedAddress(url: URL): Promise<string> {
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const addresses = await resolveHost(host);
+    if (addresses.length === 0) {
+      throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `${host} does not resolve to any address.`);
+    }
+    for (const a of addresses) {
+      if (!isPublicAddress(a) && !allowed.has(host) && !allowed.has(a)) {
+        throw refused(`Refused to fetch ${url.origin}: ${host} resolves to ${a}, a private, loopback or link-local address.`);
+      }
+    }
+    return addresses[0];
+  }
+
+  function once(url: URL, address: string, options: SafeFetchOptions, maxBytes: number, signal: AbortSignal) {
+    return new Promise<{ status: number; headers: Record<string, string>; body: Buffer; truncated: boolean }>((resolve, reject) => {
+      const mod = url.protocol === 'https:' ? https : http;
+      const req = mod.request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port || (url.protocol === 'https:' ? 443 : 80),
+          path: `${url.pathname}${url.search}`,
+          method: options.method ?? 'GET',
+          headers: { 'user-agent': config.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5', ...options.headers },
+          servername: net.isIP(url.hostname) ? undefined : url.hostname,
+          lookup: ((_h: string, opts: unknown, cb: (...args: unknown[]) => void) => {
+            const family = net.isIP(address);
+            if ((opts as { all?: boolean })?.all) cb(null, [{ address, family }]);
+            else cb(null, address, family);
+          }) as unknown as http.RequestOptions['lookup'],
+          signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let truncated = false;
+          res.on('data', (chunk: Buffer) => {
+            if (truncated) return;
+            size += chunk.length;
+            if (size > maxBytes) {
+              chunks.push(chunk.subarray(0, chunk.length - (size - maxBytes)));
+              truncated = true;
+              res.destroy();
+              finish();
+              return;
+            }
+            chunks.push(chunk);
+          });
+          const finish = () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+              body: Buffer.concat(chunks),
+              truncated,
+            });
+          res.on('end', finish);
+          res.on('error', (err) => (truncated ? undefined : reject(err)));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  return async function safeFetch(rawUrl: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
+    const timeoutMs = options.timeoutMs ?? config.fetchTimeoutMs;
+    const maxBytes = options.maxBytes ?? config.maxBodyBytes;
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const redirects: string[] = [];
+    let url = new URL(rawUrl);
+    for (let hop = 0; ; hop++) {
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(`Refused to fetch ${url.href}: only http and https are allowed.`);
+      if (url.username || url.password) throw refused(`Refused to fetch ${url.origin}: URLs with credentials are not fetched.`);
+      const address = await checkedAddress(url);
+      let res;
+      try {
+        res = await once(url, address, options, maxBytes, signal);
+      } catch (err) {
+        if (signal.aborted) throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `Fetching ${url.origin} took longer than ${timeoutMs} ms.`, { cause: err });
+        throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `Could not fetch ${url.origin}: ${(err as Error).message}`, { cause: err });
+      }
+      if (res.status >= 300 && res.status < 400 && res.headers.location) {
+        if (hop >= config.maxRedirects) throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `${rawUrl} redirected more than ${config.maxRedirects} times.`);
+        url = new URL(res.headers.location, url);
+        redirects.push(url.href);
+        continue;
+      }
+      const body = res.body;
+      return { url: url.href, status: res.status, headers: res.headers, body, truncated: res.truncated, redirects, text: () => body.toString('utf8') };
+    }
+  };
+}

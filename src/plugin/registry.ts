@@ -1,0 +1,253 @@
+// Loads the plugins named in config, in the listed order, and checks everything before any
+// plugin runs: known id, valid definition, valid config, declared dependencies enabled and
+// listed earlier, API key present for a paid provider that is explicitly enabled. All problems
+// are reported together, one line each. Then init and start in order; stop in reverse order.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Config, ProviderSettings } from '../config/schema.js';
+import { ProviderSettingsSchema } from '../config/schema.js';
+import { envPrefix, formatZodIssues, PACKAGE_ROOT } from '../config/load.js';
+import { ErrorCodes, StartupError, errorMessage, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Plugin, PluginContext, ProviderPlugin, TriggerPlugin } from './contract.js';
+import { FIELD_GROUPS, type FieldGroup } from '../engine/fields.js';
+
+export type PluginKind = 'provider' | 'trigger';
+export type PluginLoader = (kind: PluginKind, id: string) => Promise<unknown>;
+
+const ID = /^[a-z][a-z0-9-]{1,40}$/;
+
+/** Finds plugins/<kind>s/<id>/index.(js|ts) next to this build (dist/ or the sources). */
+export const defaultLoader: PluginLoader = async (kind, id) => {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const candidates = [
+    path.resolve(here, '../../plugins', `${kind}s`, id, 'index.js'),
+    path.resolve(here, '../../plugins', `${kind}s`, id, 'index.ts'),
+    path.resolve(PACKAGE_ROOT, 'dist/plugins', `${kind}s`, id, 'index.js'),
+  ];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) return undefined;
+  const mod = (await import(file)) as { default?: unknown };
+  return mod.default;
+};
+
+export interface LoadedPlugin {
+  plugin: Plugin;
+  config: unknown;
+  settings?: ProviderSettings;
+  enabled: boolean;
+  disabledReason?: string;
+}
+
+const DefinitionSchema = z.object({
+  kind: z.enum(['provider', 'trigger']),
+  id: z.string().regex(ID),
+  description: z.string().min(1),
+  configSchema: z.custom<z.ZodType>((v) => !!v && typeof (v as z.ZodType).safeParse === 'function', 'a zod schema'),
+  dependencies: z.array(z.string()).optional(),
+});
+
+const ProviderShape = z.object({
+  requiresApiKey: z.boolean(),
+  defaults: z.object({}).loose(),
+  operations: z
+    .array(z.object({ name: z.string().min(1), needs: z.array(z.array(z.string()).min(1)).min(1), returns: z.array(z.string()).min(1), lookup: z.function() }).loose())
+    .min(1),
+});
+
+export interface RegistryOptions {
+  config: Config;
+  logger: Logger;
+  loader?: PluginLoader;
+  plugins?: Record<string, Plugin>;
+}
+
+export class Registry {
+  readonly providers = new Map<string, LoadedPlugin>();
+  readonly triggers = new Map<string, LoadedPlugin>();
+  private readonly started: { loaded: LoadedPlugin; ctx: PluginContext }[] = [];
+  private readonly contexts = new Map<string, PluginContext>();
+
+  constructor(private readonly opts: RegistryOptions) {}
+
+  /** Loads and validates every listed plugin; throws one StartupError listing every problem. */
+  async load(): Promise<void> {
+    const { config } = this.opts;
+    const issues: { code: ErrorCode; message: string }[] = [];
+    const add = (code: ErrorCode, message: string) => issues.push({ code, message });
+    const loader = this.opts.loader ?? defaultLoader;
+    const order: string[] = [];
+
+    for (const kind of ['provider', 'trigger'] as const) {
+      const list = kind === 'provider' ? config.plugins.providers : config.plugins.triggers;
+      const seen = new Set<string>();
+      for (const [i, id] of list.entries()) {
+        const where = `plugins.${kind}s[${i}]`;
+        if (seen.has(id)) {
+          add(ErrorCodes.PLUGIN_INVALID, `${where}: "${id}" is listed twice; list each plugin once.`);
+          continue;
+        }
+        seen.add(id);
+        if (!ID.test(id)) {
+          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: "${id}" is not a valid plugin id (lowercase letters, digits and dashes).`);
+          continue;
+        }
+        let def: unknown;
+        try {
+          def = this.opts.plugins?.[id] ?? (await loader(kind, id));
+        } catch (err) {
+          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${id}" failed to load: ${errorMessage(err)}`);
+          continue;
+        }
+        if (def === undefined) {
+          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${id}" (expected plugins/${kind}s/${id}/index.ts).`);
+          continue;
+        }
+        const shape = DefinitionSchema.safeParse(def);
+        const extra = kind === 'provider' ? ProviderShape.safeParse(def) : { success: true as const };
+        if (!shape.success || !extra.success || (def as Plugin).kind !== kind || (def as Plugin).id !== id) {
+          const why = !shape.success ? formatZodIssues('', shape.error, def).join('; ') : !extra.success ? formatZodIssues('', extra.error, def).join('; ') : `its kind/id is ${(def as Plugin).kind}/${(def as Plugin).id}`;
+          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${id}" does not export a valid ${kind} definition (${why}).`);
+          continue;
+        }
+        const plugin = def as Plugin;
+        const loaded = kind === 'provider' ? this.loadProvider(plugin as ProviderPlugin, add) : this.loadTrigger(plugin as TriggerPlugin, add);
+        if (!loaded) continue;
+        (kind === 'provider' ? this.providers : this.triggers).set(id, loaded);
+        order.push(id);
+      }
+    }
+
+    // Dependencies: enabled, and listed before the dependent.
+    const all = new Map([...this.providers, ...this.triggers]);
+    for (const [id, loaded] of all) {
+      if (!loaded.enabled) continue;
+      for (const dep of loaded.plugin.dependencies ?? []) {
+        const target = all.get(dep);
+        if (!target || !target.enabled) {
+          add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is not enabled: add "${dep}" to plugins (before "${id}") and configure it.`);
+        } else if (order.indexOf(dep) > order.indexOf(id)) {
+          add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is listed after it: move "${dep}" earlier.`);
+        }
+      }
+    }
+
+    // Waterfalls name known groups and listed providers that can serve them.
+    for (const [group, ids] of Object.entries(config.waterfalls)) {
+      if (!(group in FIELD_GROUPS)) {
+        add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}: unknown field group; expected one of ${Object.keys(FIELD_GROUPS).join(', ')}.`);
+        continue;
+      }
+      const stop = FIELD_GROUPS[group as FieldGroup].stopFields as readonly string[];
+      for (const [i, id] of ids.entries()) {
+        if (!config.plugins.providers.includes(id)) {
+          add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: "${id}" is not in plugins.providers; add it there or remove it here.`);
+          continue;
+        }
+        const p = this.providers.get(id)?.plugin as ProviderPlugin | undefined;
+        if (p && !p.operations.some((op) => op.returns.some((f) => stop.includes(f)))) {
+          add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: provider "${id}" returns none of ${stop.join(', ')}; remove it from this waterfall.`);
+        }
+      }
+    }
+
+    if (issues.length) throw new StartupError(issues);
+    for (const [id, l] of all) {
+      if (!l.enabled) this.opts.logger.info({ plugin: id }, `plugin ${id} skipped: ${l.disabledReason}`);
+    }
+  }
+
+  private loadProvider(plugin: ProviderPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {
+    const id = plugin.id;
+    const raw = this.opts.config.providers[id] ?? {};
+    const settings = ProviderSettingsSchema.parse(raw);
+    const parsed = plugin.configSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const line of formatZodIssues(`providers.${id}`, parsed.error, raw)) add(ErrorCodes.PLUGIN_CONFIG_INVALID, line);
+      return null;
+    }
+    const env = `${envPrefix(id)}_API_KEY`;
+    let enabled = settings.enabled !== false;
+    let disabledReason = settings.enabled === false ? `providers.${id}.enabled is false` : undefined;
+    if (enabled && plugin.requiresApiKey && !settings.apiKey) {
+      if (settings.enabled === true) {
+        add(ErrorCodes.PLUGIN_API_KEY_MISSING, `providers.${id}.apiKey: ${env} is not set, but providers.${id}.enabled is true; set ${env} or set enabled to auto.`);
+        return null;
+      }
+      enabled = false;
+      disabledReason = `no API key: set ${env} to use it`;
+    }
+    if (enabled) {
+      for (const op of plugin.operations) {
+        const cost = settings.costs[op.name] ?? plugin.defaults.costs?.[op.name];
+        if (!cost && plugin.requiresApiKey) add(ErrorCodes.PLUGIN_CONFIG_INVALID, `providers.${id}.costs.${op.name}: missing; expected { usd: <number>, missCharged: <true|false> } so spend can be tracked.`);
+      }
+      if (!(settings.baseUrl ?? plugin.defaults.baseUrl) && plugin.requiresApiKey) {
+        add(ErrorCodes.PLUGIN_CONFIG_INVALID, `providers.${id}.baseUrl: missing; set ${envPrefix(id)}_BASE_URL.`);
+      }
+    }
+    return { plugin, config: parsed.data, settings, enabled, disabledReason };
+  }
+
+  private loadTrigger(plugin: TriggerPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {
+    const raw = this.opts.config.triggers[plugin.id] ?? {};
+    const parsed = plugin.configSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const line of formatZodIssues(`triggers.${plugin.id}`, parsed.error, raw)) add(ErrorCodes.PLUGIN_CONFIG_INVALID, line);
+      return null;
+    }
+    const enabled = (raw as { enabled?: unknown }).enabled !== false;
+    return { plugin, config: parsed.data, enabled, disabledReason: enabled ? undefined : `triggers.${plugin.id}.enabled is false` };
+  }
+
+  enabledPlugins(): LoadedPlugin[] {
+    return [...this.providers.values(), ...this.triggers.values()].filter((l) => l.enabled);
+  }
+
+  /** Runs init for each enabled plugin in order, then start; `makeContext` builds each one's context. */
+  async start(makeContext: (loaded: LoadedPlugin) => PluginContext, timeoutMs = 10000): Promise<void> {
+    const list = this.enabledPlugins();
+    for (const loaded of list) this.contexts.set(loaded.plugin.id, makeContext(loaded));
+    for (const phase of ['init', 'start'] as const) {
+      for (const loaded of list) {
+        const ctx = this.contexts.get(loaded.plugin.id)!;
+        const fn = (loaded.plugin as unknown as Record<string, unknown>)[phase] as ((c: PluginContext) => unknown) | undefined;
+        try {
+          if (fn) await withTimeout(Promise.resolve(fn.call(loaded.plugin, ctx)), timeoutMs, `plugin "${loaded.plugin.id}" ${phase}`);
+        } catch (err) {
+          await this.stop().catch(() => undefined);
+          const code = (err as { code?: string }).code === ErrorCodes.PLUGIN_TIMEOUT ? ErrorCodes.PLUGIN_TIMEOUT : ErrorCodes.PLUGIN_INIT_FAILED;
+          throw new StartupError([{ code, message: `plugin "${loaded.plugin.id}" failed to ${phase}: ${errorMessage(err)}` }]);
+        }
+        if (phase === 'start') this.started.push({ loaded, ctx });
+      }
+    }
+  }
+
+  /** Stops started plugins in reverse order; one failing stop does not stop the others. */
+  async stop(): Promise<void> {
+    while (this.started.length) {
+      const { loaded, ctx } = this.started.pop()!;
+      try {
+        await loaded.plugin.stop?.(ctx);
+      } catch (err) {
+        this.opts.logger.error({ err, plugin: loaded.plugin.id }, 'plugin stop failed');
+      }
+    }
+  }
+
+  context(id: string): PluginContext | undefined {
+    return this.contexts.get(id);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(Object.assign(new Error(`${what} did not finish within ${ms} ms`), { code: ErrorCodes.PLUGIN_TIMEOUT })), ms);
+    }),
+  ]);
+}

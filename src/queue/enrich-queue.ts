@@ -1,0 +1,198 @@
+// The traffic: bee-queue on Redis. A job's id is derived from the request (workspace +
+// identity + options), so a duplicate request joins the job already queued or running instead
+// of paying twice. The job record in MongoDB is the truth about status; bee-queue moves work.
+// Delivery is at-least-once: a worker that dies mid-job leaves it "stalled", and another
+// worker re-runs it (the engine's cache makes the re-run free for calls already made).
+import { createHash } from 'node:crypto';
+import BeeQueue from 'bee-queue';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
+import type { Identity } from '../engine/identity.js';
+import { EnrichbotError, ErrorCodes } from '../errors.js';
+import { utcDay, type Clock } from '../clock.js';
+
+export interface EnrichQueueOptions {
+  redisUrl: string;
+  prefix: string;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  isWorker: boolean;
+  stallIntervalMs: number;
+  retries: number;
+  retryBackoffMs: number;
+  jobRetentionDays: number;
+}
+
+export type JobHandler = (request: EnrichRequest, jobId: string) => Promise<JobResult>;
+
+type Status = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+const ACTIVE: Status[] = ['queued', 'running'];
+const OPEN: Status[] = ['queued', 'running', 'paused'];
+
+export function redisOptions(url: string): Record<string, unknown> {
+  const u = new URL(url);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    db,
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+  };
+}
+
+export function jobIdFor(request: Pick<EnrichRequest, 'workspace' | 'refresh' | 'groups'>, identity: Identity): string {
+  const groups = request.groups ? [...request.groups].sort().join(',') : '*';
+  const h = createHash('sha256').update(`${request.workspace}\n${identity.key}\n${request.refresh ? 'refresh' : ''}\n${groups}`).digest('hex');
+  return `enr_${h.slice(0, 24)}`;
+}
+
+export class EnrichQueue {
+  readonly bee: BeeQueue<EnrichRequest>;
+  private readonly opts: EnrichQueueOptions;
+  private closed = false;
+
+  constructor(opts: EnrichQueueOptions) {
+    this.opts = opts;
+    this.bee = new BeeQueue<EnrichRequest>('enrich', {
+      prefix: opts.prefix,
+      redis: redisOptions(opts.redisUrl) as BeeQueue.QueueSettings['redis'],
+      isWorker: opts.isWorker,
+      getEvents: true,
+      sendEvents: true,
+      storeJobs: false,
+      removeOnSuccess: true,
+      removeOnFailure: true,
+      activateDelayedJobs: opts.isWorker,
+      stallInterval: opts.stallIntervalMs,
+    });
+    this.bee.on('error', (err) => opts.logger.error({ err }, 'queue error'));
+  }
+
+  async ready(): Promise<void> {
+    try {
+      await this.bee.ready();
+    } catch (err) {
+      throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${this.opts.redisUrl.replace(/\/\/[^@/]*@/, '//[redacted]@')}: start it (redis-server) or set REDIS_URL.`, { cause: err });
+    }
+  }
+
+  /**
+   * Queues a request, or joins the identical one already queued or running. The requester's
+   * replyTo is added to the job so every asker gets the answer.
+   */
+  async enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }> {
+    const { Job } = this.opts.store.models;
+    const jobId = jobIdFor(request, identity);
+    const requester = request.replyTo ?? null;
+    const addRequester = requester ? { $addToSet: { requesters: requester } } : {};
+
+    const joinedActive = await Job.findOneAndUpdate({ jobId, status: { $in: OPEN } }, addRequester, { returnDocument: 'after' });
+    if (joinedActive) {
+      // A paused job waits for the resumer; an active one must exist in Redis (it may not
+      // after a Redis restart, so re-adding is harmless: bee-queue ignores a known id).
+      if (joinedActive.status !== 'paused') await this.push(jobId, joinedActive.request as EnrichRequest);
+      return { jobId, joined: true };
+    }
+    const now = this.opts.clock.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await Job.updateOne(
+          { jobId, status: { $nin: OPEN } },
+          {
+            $set: {
+              workspace: request.workspace,
+              identityKey: identity.key,
+              display: identity.display,
+              request,
+              status: 'queued',
+              outcomes: [],
+              costUsd: 0,
+              error: null,
+              errorCode: null,
+              result: null,
+              resumeAt: null,
+              createdDay: utcDay(now),
+              expireAt: new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000),
+            },
+            ...addRequester,
+          },
+          { upsert: true },
+        );
+        break;
+      } catch (err) {
+        // Two first requests raced on the unique jobId: the loser joins the winner.
+        if ((err as { code?: number }).code === 11000 && attempt < 3) {
+          const again = await Job.findOneAndUpdate({ jobId, status: { $in: OPEN } }, addRequester);
+          if (again) return { jobId, joined: true };
+          continue;
+        }
+        throw err;
+      }
+    }
+    const created = await this.push(jobId, request);
+    return { jobId, joined: !created };
+  }
+
+  /** Puts the job into Redis; false when a job with this id is already there. */
+  async push(jobId: string, request: EnrichRequest): Promise<boolean> {
+    const job = await this.bee
+      .createJob(request)
+      .setId(jobId)
+      .retries(this.opts.retries)
+      .backoff('exponential', this.opts.retryBackoffMs)
+      .save();
+    return job.id !== null && job.id !== undefined;
+  }
+
+  process(concurrency: number, handler: JobHandler): void {
+    this.bee.process(concurrency, (job) => handler(job.data, job.id));
+    void this.bee.checkStalledJobs(this.opts.stallIntervalMs);
+  }
+
+  /** Resolves with the job's result when it is done, failed, cancelled or paused. */
+  async waitFor(jobId: string, timeoutMs: number): Promise<JobResult> {
+    const { Job } = this.opts.store.models;
+    return new Promise<JobResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.bee.removeListener('job succeeded', onEvent);
+        this.bee.removeListener('job failed', onEvent);
+        fn();
+      };
+      const check = async () => {
+        const doc = await Job.findOne({ jobId }).lean();
+        if (!doc) return finish(() => reject(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`)));
+        if (['done', 'failed', 'cancelled', 'paused'].includes(doc.status) && doc.result) {
+          finish(() => resolve(doc.result as JobResult));
+        }
+      };
+      const onEvent = (id: string) => {
+        if (id === jobId) void check().catch(() => undefined);
+      };
+      this.bee.on('job succeeded', onEvent);
+      this.bee.on('job failed', onEvent);
+      const timer = setTimeout(
+        () => finish(() => reject(new EnrichbotError(ErrorCodes.JOB_TIMEOUT, `Job ${jobId} did not finish within ${Math.round(timeoutMs / 1000)} s; it goes on, so ask again later (is a worker running?).`))),
+        timeoutMs,
+      );
+      // Events can be missed (another process, a reconnect); the record is the truth.
+      const poll = setInterval(() => void check().catch(() => undefined), 500);
+      void check().catch((err) => finish(() => reject(err)));
+    });
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.bee.close(timeoutMs).catch((err) => this.opts.logger.warn({ err }, 'queue close: jobs still running are left for another worker'));
+  }
+}
+
+export type { ReplyTo };

@@ -1,0 +1,85 @@
+// What a worker does with one job: mark it running, run the engine, record the outcome, and
+// hand the result to every requester's trigger. Paused jobs are resumed by the sweeper.
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../clock.js';
+import type { Engine } from '../engine/engine.js';
+import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
+import { isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
+
+export type Deliver = (result: JobResult, replyTo: ReplyTo) => Promise<void>;
+
+export class JobRunner {
+  constructor(
+    private readonly deps: { store: Store; engine: Engine; clock: Clock; logger: Logger; deliver: Deliver; isCancelled: (jobId: string) => Promise<boolean> },
+  ) {}
+
+  async handle(request: EnrichRequest, jobId: string): Promise<JobResult> {
+    const { Job } = this.deps.store.models;
+    const log = this.deps.logger.child({ jobId });
+    const job = await Job.findOneAndUpdate(
+      { jobId, status: { $in: ['queued', 'running'] } },
+      { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
+      { returnDocument: 'after' },
+    );
+    if (!job) {
+      // Cancelled or already finished while it waited: nothing to do, nothing to charge.
+      const doc = await Job.findOne({ jobId }).lean();
+      return (doc?.result as JobResult) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+    }
+    let result: JobResult;
+    try {
+      result = await this.deps.engine.run(request, { jobId, shouldStop: () => this.deps.isCancelled(jobId) });
+    } catch (err) {
+      if (isEnrichbotError(err, ErrorCodes.INPUT_INVALID)) {
+        result = { jobId, workspace: request.workspace, status: 'failed', display: String(typeof request.input === 'string' ? request.input : ''), outcomes: [], costUsd: 0, error: err.message, errorCode: err.code };
+      } else {
+        log.error({ err }, 'job failed; it will be retried');
+        throw err;
+      }
+    }
+    await this.finish(jobId, result);
+    log.info({ status: result.status, costUsd: result.costUsd }, 'job finished');
+    return result;
+  }
+
+  /** Called when bee-queue gives up on a job after its last retry. */
+  async giveUp(request: EnrichRequest, jobId: string, err: unknown): Promise<void> {
+    const result: JobResult = {
+      jobId,
+      workspace: request.workspace,
+      status: 'failed',
+      display: typeof request.input === 'string' ? request.input : JSON.stringify(request.input),
+      outcomes: [],
+      costUsd: 0,
+      error: `The job failed after its retries: ${errorMessage(err)}`,
+      errorCode: ErrorCodes.JOB_FAILED,
+    };
+    await this.finish(jobId, result);
+  }
+
+  private async finish(jobId: string, result: JobResult): Promise<void> {
+    const { Job } = this.deps.store.models;
+    const doc = await Job.findOneAndUpdate(
+      { jobId },
+      {
+        $set: {
+          status: result.status,
+          outcomes: result.outcomes,
+          costUsd: result.costUsd,
+          result,
+          error: result.error ?? null,
+          errorCode: result.errorCode ?? null,
+          resumeAt: result.resumeAt ? new Date(result.resumeAt) : null,
+          finishedAt: this.deps.clock.now(),
+        },
+      },
+      { returnDocument: 'before' },
+    ).lean();
+    const requesters = ((doc?.requesters ?? []) as ReplyTo[]).filter(Boolean);
+    if (result.status !== 'paused') await Job.updateOne({ jobId }, { $set: { requesters: [] } });
+    for (const r of requesters) {
+      await this.deps.deliver(result, r).catch((err) => this.deps.logger.error({ err, jobId, trigger: r.trigger }, 'could not deliver the result'));
+    }
+  }
+}
