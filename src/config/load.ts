@@ -99,11 +99,13 @@ export interface LoadConfigOptions {
   /** Applied last; tests use it instead of files. */
   overrides?: Plain;
   defaultFile?: string;
+  /** false: start from the schema defaults only, not config/default.yaml (tests). */
+  useDefaultFile?: boolean;
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  let raw = readYaml(options.defaultFile ?? path.join(PACKAGE_ROOT, 'config', 'default.yaml'));
+  let raw = options.useDefaultFile === false ? {} : readYaml(options.defaultFile ?? path.join(PACKAGE_ROOT, 'config', 'default.yaml'));
   if (env.ENRICHBOT_CONFIG) raw = deepMerge(raw, readYaml(path.resolve(env.ENRICHBOT_CONFIG)));
   if (options.overrides) raw = deepMerge(raw, options.overrides);
   const plugins = isPlain(raw.plugins) ? raw.plugins : {};

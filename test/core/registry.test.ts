@@ -1,0 +1,123 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { Registry } from '../../src/plugin/registry.js';
+import { loadConfig } from '../../src/config/load.js';
+import { defineTrigger, type Plugin } from '../../src/plugin/contract.js';
+import { ErrorCodes, StartupError } from '../../src/errors.js';
+import { httpProvider } from '../support/http-provider.js';
+import { startTestApp, dropTestData } from '../support/test-app.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(chunk.toString()));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+function trigger(id: string, events: string[], extra: Partial<Plugin> = {}) {
+  return defineTrigger({
+    kind: 'trigger',
+    id,
+    description: `trigger ${id}`,
+    configSchema: z.object({ greeting: z.string().default('hi') }),
+    init: () => void events.push(`init:${id}`),
+    start: () => void events.push(`start:${id}`),
+    stop: () => void events.push(`stop:${id}`),
+    ...(extra as object),
+  });
+}
+
+async function loadErrors(overrides: Record<string, unknown>, plugins: Record<string, Plugin> = {}): Promise<StartupError> {
+  const config = loadConfig({ env: {}, overrides, useDefaultFile: false });
+  const registry = new Registry({ config, logger: pino({ level: 'silent' }), plugins });
+  try {
+    await registry.load();
+  } catch (err) {
+    return err as StartupError;
+  }
+  throw new Error('expected start-up to fail');
+}
+
+describe('plugin registry', () => {
+  test('starts plugins in listed order (init for all, then start) and stops them in reverse', async () => {
+    const events: string[] = [];
+    const app = await startTestApp({
+      file: 'registry-lifecycle',
+      overrides: { plugins: { providers: [], triggers: ['alpha', 'beta', 'gamma'] } },
+      plugins: { alpha: trigger('alpha', events), beta: trigger('beta', events, { dependencies: ['alpha'] }), gamma: trigger('gamma', events) },
+    });
+    expect(events).toEqual(['init:alpha', 'init:beta', 'init:gamma', 'start:alpha', 'start:beta', 'start:gamma']);
+    expect(app.registry.context('beta')?.config).toEqual({ greeting: 'hi' });
+    await app.stop();
+    expect(events.slice(6)).toEqual(['stop:gamma', 'stop:beta', 'stop:alpha']);
+    await dropTestData(app.names);
+  });
+
+  test('an unknown plugin id fails start-up naming the list entry', async () => {
+    const err = await loadErrors({ plugins: { providers: ['website', 'prospe'] } });
+    expect(err.codes).toEqual([ErrorCodes.PLUGIN_UNKNOWN]);
+    expect(err.issues[0].message).toContain('plugins.providers[1]');
+  });
+
+  test('a bad config value fails start-up with one line naming the key and the expectation', async () => {
+    const err = await loadErrors({ plugins: { providers: [], triggers: ['alpha'] }, triggers: { alpha: { greeting: 42 } } }, { alpha: trigger('alpha', []) });
+    expect(err.codes).toEqual([ErrorCodes.PLUGIN_CONFIG_INVALID]);
+    expect(err.issues[0].message).toMatch(/^triggers\.alpha\.greeting: got 42; expected string/);
+  });
+
+  test('a bad core config value fails with the key named', () => {
+    let err: StartupError | undefined;
+    try {
+      loadConfig({ env: { PORT: 'eighty' } });
+    } catch (e) {
+      err = e as StartupError;
+    }
+    expect(err?.codes).toEqual([ErrorCodes.CONFIG_INVALID]);
+    expect(err?.issues[0].message).toMatch(/^config: port: got "eighty"/);
+  });
+
+  test('a missing or later-listed dependency fails start-up', async () => {
+    const missing = await loadErrors({ plugins: { providers: [], triggers: ['beta'] } }, { beta: trigger('beta', [], { dependencies: ['alpha'] }) });
+    expect(missing.codes).toEqual([ErrorCodes.PLUGIN_DEPENDENCY_MISSING]);
+    const late = await loadErrors({ plugins: { providers: [], triggers: ['beta', 'alpha'] } }, { alpha: trigger('alpha', []), beta: trigger('beta', [], { dependencies: ['alpha'] }) });
+    expect(late.codes).toEqual([ErrorCodes.PLUGIN_DEPENDENCY_MISSING]);
+  });
+
+  test('an enabled paid provider without its key fails; an unconfigured one is skipped with one info line', async () => {
+    const paid = httpProvider({ id: 'paidco', returns: ['company.name'], requiresApiKey: true });
+    const err = await loadErrors({ plugins: { providers: ['paidco'] }, providers: { paidco: { enabled: true } } }, { paidco: paid });
+    expect(err.codes).toEqual([ErrorCodes.PLUGIN_API_KEY_MISSING]);
+    expect(err.issues[0].message).toContain('PAIDCO_API_KEY');
+
+    const { logger, lines } = capture();
+    const registry = new Registry({ config: loadConfig({ env: {}, useDefaultFile: false, overrides: { plugins: { providers: ['paidco'] } } }), logger, plugins: { paidco: paid } });
+    await registry.load();
+    expect(registry.providers.get('paidco')?.enabled).toBe(false);
+    const info = lines.filter((l) => l.plugin === 'paidco');
+    expect(info).toHaveLength(1);
+    expect(info[0].level).toBe(30);
+    expect(String(info[0].msg)).toContain('set PAIDCO_API_KEY');
+  });
+
+  test('every problem is reported at once, one line each', async () => {
+    const err = await loadErrors(
+      { plugins: { providers: ['nope'], triggers: ['alpha'] }, triggers: { alpha: { greeting: [] } }, waterfalls: { workEmail: ['ghost'], notAGroup: [] } },
+      { alpha: trigger('alpha', []) },
+    );
+    expect(err.codes.sort()).toEqual([ErrorCodes.CONFIG_INVALID, ErrorCodes.CONFIG_INVALID, ErrorCodes.PLUGIN_CONFIG_INVALID, ErrorCodes.PLUGIN_UNKNOWN].sort());
+    expect(err.issues).toHaveLength(4);
+  });
+
+  test('a provider whose environment key is set is enabled with it', async () => {
+    const paid = httpProvider({ id: 'paidco', returns: ['company.name'], requiresApiKey: true });
+    const config = loadConfig({ env: { PAIDCO_API_KEY: 'k-123', PAIDCO_BASE_URL: 'http://127.0.0.1:9' }, useDefaultFile: false, overrides: { plugins: { providers: ['paidco'] } } });
+    const registry = new Registry({ config, logger: pino({ level: 'silent' }), plugins: { paidco: paid } });
+    await registry.load();
+    expect(registry.providers.get('paidco')?.settings).toMatchObject({ apiKey: 'k-123', baseUrl: 'http://127.0.0.1:9' });
+  });
+});
