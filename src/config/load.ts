@@ -78,6 +78,8 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[]): Pla
     const entry: Plain = {};
     if (env[`${p}_API_KEY`]) entry.apiKey = env[`${p}_API_KEY`];
     if (env[`${p}_BASE_URL`]) entry.baseUrl = env[`${p}_BASE_URL`];
+    // Providers that must identify the operator (SEC EDGAR) take a User-Agent the same way.
+    if (env[`${p}_USER_AGENT`]) entry.userAgent = env[`${p}_USER_AGENT`];
     if (Object.keys(entry).length) providers[id] = entry;
   }
   if (Object.keys(providers).length) out.providers = providers;

@@ -164,6 +164,11 @@ export class Registry {
     const settings = ProviderSettingsSchema.parse(raw);
     const parsed = plugin.configSchema.safeParse(raw);
     if (!parsed.success) {
+      // Only required settings missing and not explicitly enabled: not configured, so skipped.
+      const missing = parsed.error.issues.filter((i) => valueAt(raw, i.path) === undefined).map((i) => `providers.${id}.${i.path.join('.')}`);
+      if (settings.enabled !== true && missing.length === parsed.error.issues.length) {
+        return { plugin, config: undefined, settings, enabled: false, disabledReason: `not configured: set ${missing.join(', ')}` };
+      }
       for (const line of formatZodIssues(`providers.${id}`, parsed.error, raw)) add(ErrorCodes.PLUGIN_CONFIG_INVALID, line);
       return null;
     }
@@ -240,6 +245,12 @@ export class Registry {
   context(id: string): PluginContext | undefined {
     return this.contexts.get(id);
   }
+}
+
+function valueAt(obj: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = obj;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

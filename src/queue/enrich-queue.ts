@@ -69,6 +69,7 @@ export class EnrichQueue {
       stallInterval: opts.stallIntervalMs,
     });
     this.bee.on('error', (err) => opts.logger.error({ err }, 'queue error'));
+    this.bee.setMaxListeners(0);
   }
 
   async ready(): Promise<void> {
@@ -183,7 +184,7 @@ export class EnrichQueue {
         timeoutMs,
       );
       // Events can be missed (another process, a reconnect); the record is the truth.
-      const poll = setInterval(() => void check().catch(() => undefined), 500);
+      const poll = setInterval(() => void check().catch(() => undefined), 2000);
       void check().catch((err) => finish(() => reject(err)));
     });
   }

@@ -72,12 +72,13 @@ export class JobRunner {
           errorCode: result.errorCode ?? null,
           resumeAt: result.resumeAt ? new Date(result.resumeAt) : null,
           finishedAt: this.deps.clock.now(),
+          // Requesters are answered now; a paused job keeps them for when it resumes.
+          ...(result.status === 'paused' ? {} : { requesters: [] }),
         },
       },
       { returnDocument: 'before' },
     ).lean();
     const requesters = ((doc?.requesters ?? []) as ReplyTo[]).filter(Boolean);
-    if (result.status !== 'paused') await Job.updateOne({ jobId }, { $set: { requesters: [] } });
     for (const r of requesters) {
       await this.deps.deliver(result, r).catch((err) => this.deps.logger.error({ err, jobId, trigger: r.trigger }, 'could not deliver the result'));
     }

@@ -22,15 +22,15 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
       for (const q of request.questions) {
         const name = q.name.toLowerCase();
         if (q.type === Packet.TYPE.A) {
-          for (const address of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address });
+          for (const address of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address } as never);
         } else if (q.type === Packet.TYPE.MX) {
-          for (const mx of zone.mx?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 60, exchange: mx.exchange, priority: mx.priority });
+          for (const mx of zone.mx?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 60, exchange: mx.exchange, priority: mx.priority } as never);
         }
       }
       send(response);
     },
   });
-  const listening = await server.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
+  const listening = await server.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } as never });
   const port = (listening as unknown as { udp: { port: number } }).udp.port;
   return {
     address: `127.0.0.1:${port}`,

@@ -1,0 +1,48 @@
+// Small value cleaners both AI Ark operations use, so a bad value is dropped instead of stored.
+// LinkedIn URLs and domains are rewritten to the canonical forms the engine uses.
+import { normalizeDomain, normalizeLinkedinUrl } from '../../../src/engine/identity.js';
+import type { FieldPath } from '../../../src/engine/fields.js';
+
+export type Fields = Partial<Record<FieldPath, unknown>>;
+
+export const clean = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+export function linkedinUrl(raw: unknown, kind: 'person' | 'company'): string | undefined {
+  const s = clean(raw);
+  if (!s) return undefined;
+  try {
+    const n = normalizeLinkedinUrl(s);
+    return n.kind === kind ? n.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function domainOf(raw: unknown): string | undefined {
+  const s = clean(raw);
+  if (!s) return undefined;
+  try {
+    return normalizeDomain(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export function httpUrl(raw: unknown): string | undefined {
+  const s = clean(raw);
+  if (!s) return undefined;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function dropEmpty(fields: Fields): Fields {
+  for (const k of Object.keys(fields) as FieldPath[]) {
+    const v = fields[k];
+    if (v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.keys(v).length)) delete fields[k];
+  }
+  return fields;
+}

@@ -1,0 +1,37 @@
+// One Findymail finder search (Bearer auth) and the reading of its answer. Findymail returns
+// only addresses it verified and charges 1 finder credit per address found, nothing for a miss;
+// since the miss body is undocumented, any answer without a usable contact.email is a miss.
+import type { LookupContext, LookupResult } from '../../../src/plugin/contract.js';
+import { ProviderError } from '../../../src/engine/provider-error.js';
+import { PERSON_FIELDS } from '../../../src/engine/fields.js';
+import { SearchResponseSchema } from './schemas.js';
+
+function workEmail(value: string | null | undefined): string | undefined {
+  const t = value?.trim().toLowerCase();
+  return t && PERSON_FIELDS['person.workEmail'].safeParse(t).success ? t : undefined;
+}
+
+export async function searchFindymail(ctx: LookupContext<unknown>, path: string, json: Record<string, unknown>, confidence: number): Promise<LookupResult> {
+  const res = await ctx.http.request({
+    method: 'POST',
+    path,
+    headers: { authorization: `Bearer ${ctx.settings.apiKey ?? ''}` },
+    json,
+    schema: SearchResponseSchema,
+  });
+  if (res.kind === 'no_match') return { outcome: 'no_match', reason: `Findymail answered HTTP ${res.status}`, raw: res.raw, httpStatus: res.status };
+  const { contact, error } = res.body;
+  // The documented "Not enough credits" body (shown with HTTP 200 on /api/verify) is a refusal, not a miss.
+  if (!contact && error) throw new ProviderError('client', `findymail: ${error.slice(0, 200)}`, { httpStatus: res.status, raw: res.raw });
+  const email = workEmail(contact?.email);
+  if (!email) return { outcome: 'no_match', reason: 'Findymail found no verified email', raw: res.raw, httpStatus: res.status };
+  // Only verified addresses are returned; an explicit verified:false (never documented) is kept as unknown.
+  const unverified = contact?.verified === false;
+  return {
+    outcome: 'matched',
+    fields: { 'person.workEmail': email, 'person.workEmailStatus': unverified ? 'unknown' : 'valid' },
+    confidence: unverified ? Math.min(confidence, 0.5) : confidence,
+    raw: res.raw,
+    httpStatus: res.status,
+  };
+}
