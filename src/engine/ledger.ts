@@ -3,6 +3,7 @@
 import type { Models } from '../store/models.js';
 import type { Outcome } from './types.js';
 import { utcDay } from '../clock.js';
+import { groupSums } from '../store/group-sums.js';
 
 export interface LedgerInput {
   workspace: string;
@@ -57,12 +58,9 @@ export class Ledger {
   async summary(day: string, workspace?: string) {
     const match: Record<string, string> = { day };
     if (workspace) match.workspace = workspace;
-    const rows = await this.models.Ledger.aggregate<{ _id: { provider: string; outcome: string }; costUsd: number; calls: number }>([
-      { $match: match },
-      { $group: { _id: { provider: '$provider', outcome: '$outcome' }, costUsd: { $sum: '$costUsd' }, calls: { $sum: 1 } } },
-    ]);
+    const rows = await groupSums(this.models.Ledger, match, { provider: 'provider', outcome: 'outcome' }, { costUsd: 'costUsd', calls: 1 });
     return rows
-      .map((r) => ({ provider: r._id.provider, outcome: r._id.outcome, costUsd: Math.round(r.costUsd * 1e6) / 1e6, calls: r.calls }))
+      .map((r) => ({ provider: r.provider, outcome: r.outcome, costUsd: Math.round(r.costUsd * 1e6) / 1e6, calls: r.calls }))
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.outcome.localeCompare(b.outcome));
   }
 }
