@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { defineTrigger } from '../../src/plugin/contract.js';
+import type { JobResult, ReplyTo } from '../../src/engine/types.js';
+import { startFakeServer, type FakeServer } from '../support/fake-http.js';
+import { httpProvider } from '../support/http-provider.js';
+import { startTestApp, dropTestData } from '../support/test-app.js';
+
+let fake: FakeServer;
+const delivered: { result: JobResult; replyTo: ReplyTo }[] = [];
+const inbox = defineTrigger({
+  kind: 'trigger',
+  id: 'inbox',
+  description: 'collects delivered results',
+  configSchema: z.object({}),
+  async deliver(result, replyTo) {
+    delivered.push({ result, replyTo });
+  },
+});
+
+let app: Awaited<ReturnType<typeof startTestApp>>;
+beforeAll(async () => {
+  fake = await startFakeServer({ 'POST /co': () => ({ json: { found: true, fields: { 'company.name': 'Dupe Co' }, confidence: 0.9 }, delayMs: 300 }) });
+  app = await startTestApp({
+    file: 'queue',
+    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']] }), inbox },
+    overrides: { plugins: { providers: ['co'], triggers: ['inbox'] }, providers: { co: { baseUrl: fake.url } }, waterfalls: { companyProfile: ['co'] } },
+  });
+});
+afterAll(async () => {
+  await app.stop();
+  await dropTestData(app.names);
+  await fake.close();
+});
+
+test('a duplicate request joins the job in flight: one provider call, both requesters answered', async () => {
+  const a = app.enqueue({ workspace: 'W', input: 'dupe.com', replyTo: { trigger: 'inbox', address: { user: 'U1' } } });
+  const b = app.enqueue({ workspace: 'W', input: 'https://www.DUPE.com/pricing', replyTo: { trigger: 'inbox', address: { user: 'U2' } } });
+  const [ra, rb] = await Promise.all([a, b]);
+  expect(ra.jobId).toBe(rb.jobId);
+  expect([ra.joined, rb.joined].sort()).toEqual([false, true]);
+  const result = await app.queue.waitFor(ra.jobId, 15000);
+  expect(result.status).toBe('done');
+  expect(fake.requests.filter((r) => r.path === '/co')).toHaveLength(1);
+  await new Promise((r) => setTimeout(r, 200));
+  const users = delivered.filter((d) => d.result.jobId === ra.jobId).map((d) => d.replyTo.address.user).sort();
+  expect(users).toEqual(['U1', 'U2']);
+});
+
+test('the same input in another workspace is a different job', async () => {
+  const a = await app.enqueue({ workspace: 'W', input: 'other.com' });
+  const b = await app.enqueue({ workspace: 'W2', input: 'other.com' });
+  expect(a.jobId).not.toBe(b.jobId);
+  await Promise.all([app.queue.waitFor(a.jobId, 15000), app.queue.waitFor(b.jobId, 15000)]);
+});
+
+test('an invalid request is refused before it is queued, saying what to fix', async () => {
+  await expect(app.enqueue({ workspace: 'bad workspace!', input: 'x.com' })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_INPUT_INVALID', message: expect.stringContaining('workspace') });
+  await expect(app.enqueue({ workspace: 'W', input: 'gmail.com' })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_INPUT_INVALID', message: expect.stringContaining('free mail') });
+  expect(await app.store.models.Job.countDocuments({ display: 'gmail.com' })).toBe(0);
+});
