@@ -8,7 +8,7 @@ import type { LookupInput } from '../plugin/contract.js';
 import type { Models, RecordDoc } from '../store/models.js';
 import { nextUtcMidnight, utcDay, type Clock } from '../clock.js';
 import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
-import { identityFromFields, parseIdentity, registrableDomain, type Identity } from './identity.js';
+import { identityFromFields, normalizeDomain, parseIdentity, registrableDomain, type Identity } from './identity.js';
 import { runWaterfall, type Contribution } from './waterfall.js';
 import { bestCandidates, planMerge } from './merge.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
@@ -164,16 +164,30 @@ export class Engine {
       }
     }
 
+    // A person found by LinkedIn URL or name may reveal their company's domain: file the
+    // company facts under that company's record.
+    const discovered = val(person, 'companyDomain');
+    let finalKey = companyKey;
+    let finalCompanyDoc = companyDoc;
+    if (!finalKey && discovered) {
+      try {
+        finalKey = `company:${registrableDomain(normalizeDomain(discovered))}`;
+        finalCompanyDoc = await Company.findOne({ workspace, key: finalKey }).lean();
+      } catch {
+        finalKey = undefined;
+      }
+    }
+
     // Final merge against what is stored, under the configured per-field policies.
     const all = [...personContribs, ...companyContribs];
     const policies = config.engine.mergePolicy;
     const storedPerson = { ...seeds.person, ...toPlainFields(personDoc) };
-    const storedCompany = { ...seeds.company, ...toPlainFields(companyDoc) };
+    const storedCompany = { ...seeds.company, ...toPlainFields(finalCompanyDoc) };
     const pc = bestCandidates(all, 'person');
     const cc = bestCandidates(all, 'company');
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
-    const companyWrites = { ...this.newSeeds(seeds.company, companyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
+    const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
 
     const ranAny = outcomes.some((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome));
     const allErrored = ranAny && outcomes.filter((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome)).every((o) => o.outcome === 'error');
@@ -181,17 +195,16 @@ export class Engine {
     const enrichedAt = complete && !allErrored ? now : undefined;
 
     if (identity.subject === 'person') {
-      if (companyKey) person.companyDomain ??= { value: companyKey.replace(/^company:/, ''), provider: 'input', fetchedAt: now.toISOString(), confidence: 1 };
-      await this.save(Person, workspace, identity.key, identity, personWrites, enrichedAt, opts.jobId, companyKey);
+      await this.save(Person, workspace, identity.key, identity, personWrites, enrichedAt, opts.jobId, finalKey);
     }
-    if (companyKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
-      await this.save(Company, workspace, companyKey, identity, companyWrites, identity.subject === 'company' ? enrichedAt : undefined, opts.jobId);
+    if (finalKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
+      await this.save(Company, workspace, finalKey, identity, companyWrites, identity.subject === 'company' ? enrichedAt : undefined, opts.jobId);
     }
     const finalPerson = identity.subject === 'person' ? { ...storedPerson, ...personWrites } : {};
     const finalCompany = { ...storedCompany, ...companyWrites };
     const status = pausedBy ? 'paused' : cancelled ? 'cancelled' : allErrored ? 'failed' : 'done';
     return this.result(opts.jobId, request, identity, status, finalPerson, finalCompany, outcomes, {
-      companyKey,
+      companyKey: finalKey,
       resumeAt: pausedBy ? nextUtcMidnight(now).toISOString() : undefined,
       error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : undefined,
     });
