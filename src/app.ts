@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectStore, type Store } from './store/store.js';
+import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
@@ -79,7 +79,7 @@ export class App {
       await this.redis.connect();
     } catch (err) {
       await this.store.close();
-      throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${this.config.redisUrl}: start it (redis-server) or set REDIS_URL.`, { cause: err });
+      throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${redactUrl(this.config.redisUrl)}: start it (redis-server) or set REDIS_URL.`, { cause: err });
     }
     const { prefix } = this.config.queue;
     this.queue = new EnrichQueue({
