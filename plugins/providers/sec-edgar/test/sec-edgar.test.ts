@@ -232,12 +232,23 @@ describe('sec-edgar in the registry', () => {
     await expect(load({ userAgent: UA })).resolves.toBeUndefined();
   });
 
-  test('start-up fails without a userAgent, naming the key and what to put there', async () => {
-    const err = (await load({}).then(
+  test('explicitly enabled without a userAgent, start-up fails naming the key and what to put there', async () => {
+    const err = (await load({ enabled: true }).then(
       () => undefined,
       (e: unknown) => e,
     )) as { problems?: string[]; message: string };
     expect(err).toBeDefined();
     expect([err.message, ...(err.problems ?? [])].join('\n')).toMatch(/providers\.sec-edgar\.userAgent: got nothing; required: the SEC requires a User-Agent/);
+  });
+
+  test('left on auto without a userAgent, it is skipped with the setting to add', async () => {
+    const config = loadConfig({ env: {}, useDefaultFile: false, overrides: { plugins: { providers: ['sec-edgar'] } } });
+    const registry = new Registry({ config, logger: pino({ level: 'silent' }), plugins: { 'sec-edgar': plugin } });
+    await registry.load();
+    expect(registry.providers.get('sec-edgar')).toMatchObject({ enabled: false, disabledReason: 'not configured: set providers.sec-edgar.userAgent' });
+    const withEnv = loadConfig({ env: { SEC_EDGAR_USER_AGENT: UA }, useDefaultFile: false, overrides: { plugins: { providers: ['sec-edgar'] } } });
+    const r2 = new Registry({ config: withEnv, logger: pino({ level: 'silent' }), plugins: { 'sec-edgar': plugin } });
+    await r2.load();
+    expect(r2.providers.get('sec-edgar')?.enabled).toBe(true);
   });
 });
