@@ -4,6 +4,9 @@ import type { JobResult, RecordView } from '../engine/types.js';
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
 function show(value: unknown): string {
+  if (Array.isArray(value) && value.every((v) => v && typeof v === 'object' && 'verified' in v)) {
+    return (value as { domain: string; verified: boolean }[]).map((v) => `${v.domain}${v.verified ? '' : ' (unverified)'}`).join(', ');
+  }
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? (v as { domain?: string; title?: string; url?: string }).domain ?? (v as { title?: string }).title ?? JSON.stringify(v) : String(v))).join(', ');
   if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${v}`).join(', ');
   return String(value);

@@ -60,9 +60,11 @@ export async function main(argv = process.argv): Promise<void> {
     .option('--json', 'print the result as JSON')
     .option('-w, --workspace <id>', 'workspace the record belongs to', 'cli')
     .option('--refresh', 'ask providers again even if the record is fresh')
+    .option('--lookalikes', 'also find 5-10 similar companies (each checked and marked verified or unverified)')
+    .option('--groups <list>', 'only these field groups, comma-separated (e.g. companyProfile,mailServer)')
     .option('--no-worker', 'only queue and wait; a separately running worker does the work')
     .addOption(new Option('--timeout <seconds>', 'how long to wait').argParser(Number))
-    .action(async (parts: string[], opts: { json?: boolean; workspace: string; refresh?: boolean; worker: boolean; timeout?: number }) => {
+    .action(async (parts: string[], opts: { json?: boolean; workspace: string; refresh?: boolean; worker: boolean; timeout?: number; lookalikes?: boolean; groups?: string }) => {
       let app: App | undefined;
       let code = 0;
       try {
@@ -70,8 +72,10 @@ export async function main(argv = process.argv): Promise<void> {
         const runWorker = opts.worker && config.role !== 'web';
         app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: runWorker ? 'worker' : 'client' });
         await app.start();
+        let groups = opts.groups?.split(',').map((g) => g.trim()).filter(Boolean);
+        if (opts.lookalikes) groups = [...(groups ?? Object.keys(config.waterfalls).filter((g) => g !== 'lookalikes')), 'lookalikes'];
         const result = await app.enrichAndWait(
-          { workspace: opts.workspace, input: parts.join(' '), refresh: !!opts.refresh, replyTo: { trigger: 'cli', address: {} } },
+          { workspace: opts.workspace, input: parts.join(' '), refresh: !!opts.refresh, groups: groups as never, replyTo: { trigger: 'cli', address: {} } },
           opts.timeout ? opts.timeout * 1000 : undefined,
         );
         process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderCard(result)}\n`);

@@ -66,6 +66,13 @@ export const ConfigSchema = z.object({
       recordFreshnessDays: z.number().min(0).default(30),
       rawResponseMaxBytes: z.number().int().positive().default(32768),
       mergePolicy: z.record(z.string(), MergePolicySchema).default({}),
+      lookalikes: z
+        .object({
+          max: z.number().int().min(1).max(20).default(10),
+          /** Company providers that confirm a candidate exists (in order; first confirmation wins). */
+          verifyWith: z.array(z.string()).default(['dns', 'website']),
+        })
+        .prefault({}),
     })
     .prefault({}),
   resilience: z

@@ -10,6 +10,7 @@ import { nextUtcMidnight, utcDay, type Clock } from '../clock.js';
 import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
 import { identityFromFields, normalizeDomain, parseIdentity, registrableDomain, type Identity } from './identity.js';
 import { runWaterfall, type Contribution } from './waterfall.js';
+import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
@@ -59,7 +60,7 @@ export class Engine {
   /** Groups to run for a subject, in configured order. */
   groupsFor(identity: Identity, request: EnrichRequest): FieldGroup[] {
     const configured = Object.keys(this.deps.config.waterfalls).filter((g): g is FieldGroup => g in FIELD_GROUPS);
-    const wanted = request.groups ? configured.filter((g) => request.groups!.includes(g)) : configured;
+    const wanted = request.groups ? configured.filter((g) => request.groups!.includes(g)) : configured.filter((g) => !('onRequest' in FIELD_GROUPS[g]));
     return wanted.filter((g) => FIELD_GROUPS[g].subject === identity.subject || (identity.subject === 'person' && FIELD_GROUPS[g].subject === 'company'));
   }
 
@@ -126,7 +127,7 @@ export class Engine {
 
     const mainDoc = identity.subject === 'person' ? personDoc : companyDoc;
     const freshMs = config.engine.recordFreshnessDays * 86400_000;
-    if (!request.refresh && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
+    if (!request.refresh && !request.groups && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
       return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
     }
 
@@ -146,12 +147,19 @@ export class Engine {
       }
       const input = this.buildInput(person, company);
       if (subject === 'company' && !input.domain && !input.companyName && !input.companyLinkedinUrl) continue;
-      if (group.endsWith('Summary')) input.known = this.knownValues(person, company, subject);
+      if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
       const run = await runWaterfall(
         { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop },
         this.deps.services,
       );
       outcomes.push(...run.outcomes);
+      if (group === 'lookalikes' && !run.capReached && !run.cancelled) {
+        const joined = joinCandidates(run.contributions, input.domain, config.engine.lookalikes.max);
+        outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, signal }, this.deps.services)));
+        run.contributions = joined.length
+          ? [{ provider: 'lookalikes', operation: 'join-and-verify', fetchedAt: now, result: { outcome: 'matched', fields: { 'company.lookalikes': joined }, confidence: 1 } }]
+          : [];
+      }
       if (run.capReached) pausedBy = run.capReached;
       if (run.cancelled) cancelled = true;
       // Answers feed the next group's input at once (a found LinkedIn URL helps the email finders).

@@ -87,9 +87,10 @@ export const FIELD_GROUPS = {
   mailServer: { subject: 'company', stopFields: ['company.acceptsMail'] },
   publicCompany: { subject: 'company', stopFields: ['company.secCik'] },
   companyMentions: { subject: 'company', stopFields: ['company.webMentions'] },
-  lookalikes: { subject: 'company', stopFields: ['company.lookalikes'] },
+  // Every source is asked (no stop), candidates are joined and verified; only on request.
+  lookalikes: { subject: 'company', stopFields: ['company.lookalikes'], collect: true, onRequest: true },
   companySummary: { subject: 'company', stopFields: ['company.summary'] },
   personSummary: { subject: 'person', stopFields: ['person.summary'] },
-} as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[] }>;
+} as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[]; collect?: boolean; onRequest?: boolean }>;
 export type FieldGroup = keyof typeof FIELD_GROUPS;
 export const FIELD_GROUP_NAMES = Object.keys(FIELD_GROUPS) as FieldGroup[];

@@ -98,7 +98,8 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
       call.outcome.fields = fields;
       run.contributions.push({ provider: id, operation: op.name, result, ledgerId: call.outcome.ledgerId, fetchedAt: call.fetchedAt });
       const confident = result.confidence >= req.minConfidence;
-      if (confident && fields.some((f) => stopFields.includes(f))) stopped = 'done';
+      const collect = 'collect' in FIELD_GROUPS[req.group];
+      if (confident && !collect && fields.some((f) => stopFields.includes(f))) stopped = 'done';
     }
     run.outcomes.push(call.outcome);
   }

@@ -3,7 +3,8 @@
 // Cost is the real token cost of each call. suggestLookalikes is exported for the lookalike feature.
 import { z } from 'zod';
 import { defineProvider, type ProviderOperation } from '../../../src/plugin/contract.js';
-import { summarize } from './summarize.js';
+import { summarize, clientOptions } from './summarize.js';
+import { suggestLookalikes } from './lookalikes.js';
 import { DEFAULT_BASE_URL, DEFAULT_INPUT_USD_PER_MTOK, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_OUTPUT_USD_PER_MTOK } from './structured-call.js';
 
 export { suggestLookalikes, type LookalikeSuggestion, type LookalikeSuggestions, type LookalikeOptions } from './lookalikes.js';
@@ -24,6 +25,8 @@ const ConfigSchema = z.object({
   minDescriptiveFacts: z.number().int().min(0).default(1),
   /** Longer text values are shortened to this many characters before they are sent. */
   maxFactChars: z.number().int().positive().default(1500),
+  /** How many lookalike companies to ask for. */
+  lookalikeCount: z.number().int().min(1).max(10).default(6),
 });
 type Config = z.infer<typeof ConfigSchema>;
 
@@ -44,6 +47,28 @@ const companySummary: ProviderOperation<Config> & { wantsKnown: true } = {
   lookup: (input, ctx) => summarize('company', input, ctx),
 };
 
+// Candidates only: the engine verifies each domain with a company provider before showing it,
+// and marks the ones it cannot confirm as unverified.
+const lookalikes: ProviderOperation<Config> & { wantsKnown: true } = {
+  name: 'lookalikes',
+  needs: [['domain'], ['companyName']],
+  returns: ['company.lookalikes'],
+  wantsKnown: true,
+  async lookup(input, ctx) {
+    const r = await suggestLookalikes({ ...clientOptions(ctx), count: ctx.config.lookalikeCount, maxFactChars: ctx.config.maxFactChars }, input.known ?? {});
+    if (!r.suggestions.length) return { outcome: 'no_match', reason: r.reason, costUsd: r.costUsd, usage: r.usage, raw: r.raw };
+    return {
+      outcome: 'matched',
+      fields: { 'company.lookalikes': r.suggestions.map((c) => ({ domain: c.domain, name: c.name, reason: c.reason, verified: false, sources: ['anthropic'] })) },
+      confidence: 0.5,
+      costUsd: r.costUsd,
+      usage: r.usage,
+      raw: r.raw,
+      httpStatus: 200,
+    };
+  },
+};
+
 export default defineProvider({
   kind: 'provider',
   id: 'anthropic',
@@ -57,7 +82,8 @@ export default defineProvider({
     costs: {
       'person-summary': { usd: 0.001, missCharged: true },
       'company-summary': { usd: 0.001, missCharged: true },
+      lookalikes: { usd: 0.002, missCharged: true },
     },
   },
-  operations: [personSummary, companySummary],
+  operations: [personSummary, companySummary, lookalikes],
 });

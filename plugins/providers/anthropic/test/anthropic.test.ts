@@ -305,3 +305,29 @@ describe('suggestLookalikes', () => {
     expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3000 });
   });
 });
+
+describe('lookalikes operation', () => {
+  it('returns Claude\'s candidates as unverified company.lookalikes with their source and token cost', async () => {
+    const companies = [
+      { domain: 'mixpanel.com', name: 'Mixpanel', reason: 'Product analytics for SaaS teams.' },
+      { domain: 'amplitude.com', name: 'Amplitude', reason: 'Self-serve product analytics.' },
+    ];
+    fake.on('POST /v1/messages', () => ({ json: messageWith(JSON.stringify({ companies })) }));
+    const r = await run('lookalikes', COMPANY_KNOWN);
+    expect(r.outcome).toBe('matched');
+    if (r.outcome !== 'matched') return;
+    expect(r.fields['company.lookalikes']).toEqual([
+      { domain: 'mixpanel.com', name: 'Mixpanel', reason: 'Product analytics for SaaS teams.', verified: false, sources: ['anthropic'] },
+      { domain: 'amplitude.com', name: 'Amplitude', reason: 'Self-serve product analytics.', verified: false, sources: ['anthropic'] },
+    ]);
+    expect(r.confidence).toBe(0.5);
+    expect(r.costUsd).toBeCloseTo((1000 * 0.1 + 100 * 0.5) / 1_000_000, 12);
+    expect((fake.requests[0].json as { messages: { content: string }[] }).messages[0].content).toContain('up to 6 companies');
+  });
+
+  it('is no_match, without a call, when the facts say nothing about the business', async () => {
+    const r = await run('lookalikes', { 'company.name': 'Acme', 'company.domain': 'acme.com' });
+    expect(r).toMatchObject({ outcome: 'no_match', costUsd: 0 });
+    expect(fake.requests).toHaveLength(0);
+  });
+});
