@@ -39,3 +39,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 export const SECRET_KEY_NAMES: readonly string[] = SECRET_KEYS;
+
+/** The same redaction onto any stream (tests, embedding). */
+export function redactedLogger(stream: NodeJS.WritableStream, level = 'info'): Logger {
+  return pino({ level, redact: { paths: redactPaths(), censor: '[redacted]' } }, stream);
+}
