@@ -107,12 +107,13 @@ export async function main(argv = process.argv): Promise<void> {
     .description('What was spent, on which provider, and what failed, for one UTC day.')
     .option('--day <YYYY-MM-DD>', 'UTC day', utcDay(new Date()))
     .option('-w, --workspace <id>', 'one workspace only')
+    .option('-p, --provider <id>', 'one provider only')
     .option('--json', 'print JSON')
-    .action(async (opts: { day: string; workspace?: string; json?: boolean }) => {
+    .action(async (opts: { day: string; workspace?: string; provider?: string; json?: boolean }) => {
       try {
         const config = loadConfig();
         const store = await connectStore(config.mongodbUrl);
-        const rows = await new Ledger(store.models, config.engine.rawResponseMaxBytes).summary(opts.day, opts.workspace);
+        const rows = await new Ledger(store.models, config.engine.rawResponseMaxBytes).summary(opts.day, opts.workspace, opts.provider);
         await store.close();
         if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {

@@ -54,10 +54,11 @@ export class Ledger {
     return String(doc._id);
   }
 
-  /** Spend and call counts per provider and outcome for a day (optionally one workspace). */
-  async summary(day: string, workspace?: string) {
+  /** Spend and call counts per provider and outcome for a day (optionally one workspace or provider). */
+  async summary(day: string, workspace?: string, provider?: string) {
     const match: Record<string, string> = { day };
     if (workspace) match.workspace = workspace;
+    if (provider) match.provider = provider;
     const rows = await groupSums(this.models.Ledger, match, { provider: 'provider', outcome: 'outcome' }, { costUsd: 'costUsd', calls: 1 });
     return rows
       .map((r) => ({ provider: r.provider, outcome: r.outcome, costUsd: Math.round(r.costUsd * 1e6) / 1e6, calls: r.calls }))
