@@ -127,7 +127,7 @@ export class Engine {
 
     const mainDoc = identity.subject === 'person' ? personDoc : companyDoc;
     const freshMs = config.engine.recordFreshnessDays * 86400_000;
-    if (!request.refresh && !request.groups && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
+    if (!request.refresh && !request.groups?.some((g) => 'onRequest' in FIELD_GROUPS[g]) && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
       return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
     }
 
@@ -137,6 +137,7 @@ export class Engine {
     let pausedBy: { scope: string; capUsd: number } | undefined;
     let cancelled = false;
     const signal = opts.signal ?? new AbortController().signal;
+    const answered = new Map();
 
     for (const group of this.groupsFor(identity, request)) {
       const subject = FIELD_GROUPS[group].subject;
@@ -147,9 +148,21 @@ export class Engine {
       }
       const input = this.buildInput(person, company);
       if (subject === 'company' && !input.domain && !input.companyName && !input.companyLinkedinUrl) continue;
+      // Nothing to find: every field that would stop this group is already known (given by the
+      // user, or stored and not being refreshed). No provider is asked, nothing is spent.
+      const fields = subject === 'person' ? person : company;
+      const known = (FIELD_GROUPS[group].stopFields as readonly string[]).map((f) => fields[f.slice(subject.length + 1)]);
+      if (known.every((f) => f && (f.provider === 'input' || !request.refresh))) {
+        const names = (FIELD_GROUPS[group].stopFields as readonly string[]).join(', ');
+        for (const provider of order) {
+          const p = this.deps.providers.get(provider);
+          outcomes.push(p?.enabled ? { group, provider, outcome: 'not_run', reason: `${names} already known`, costUsd: 0 } : { group, provider, outcome: 'skipped', reason: p?.disabledReason ?? 'not enabled', costUsd: 0 });
+        }
+        continue;
+      }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
       const run = await runWaterfall(
-        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop },
+        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
         this.deps.services,
       );
       outcomes.push(...run.outcomes);

@@ -3,7 +3,7 @@
 // provider without the input it needs is skipped at no cost.
 import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
 import { FIELD_GROUPS, type FieldGroup } from './fields.js';
-import { callProvider, type CallServices, type ProviderRuntime } from './provider-call.js';
+import { callProvider, type CallResult, type CallServices, type ProviderRuntime } from './provider-call.js';
 import type { ProviderOutcome } from './types.js';
 
 export interface Contribution {
@@ -32,6 +32,11 @@ export interface WaterfallRequest {
   signal: AbortSignal;
   /** Checked before each call: true stops the run (cancelled or paused job). */
   shouldStop?: () => Promise<boolean>;
+  /**
+   * Answers already given in this request, by provider and operation: a provider that serves
+   * two groups (ContactOut: personal email and phone) is asked once per request, not per group.
+   */
+  answered?: Map<string, CallResult>;
 }
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== '';
@@ -87,7 +92,12 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
       run.outcomes.push({ ...base, operation: op.name, outcome: 'not_run', reason: 'request cancelled' });
       continue;
     }
-    const call = await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, signal: req.signal }, svc);
+    const memoKey = `${id}\u0000${op.name}`;
+    const earlier = req.answered?.get(memoKey);
+    const call: CallResult = earlier
+      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, outcome: earlier.outcome.outcome === 'error' ? 'error' : 'cached', reason: 'answered earlier in this request', costUsd: 0 } }
+      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, signal: req.signal }, svc);
+    if (!earlier && !call.capReached) req.answered?.set(memoKey, call);
     if (call.capReached) {
       run.capReached = call.capReached;
       stopped = 'paused';

@@ -12,7 +12,7 @@ const providers = {
   first: httpProvider({ id: 'first', returns: ['person.workEmail', 'person.workEmailStatus'], needs: [['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.01 }),
   second: httpProvider({ id: 'second', returns: ['person.workEmail'], needs: [['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.02, missCharged: true }),
   third: httpProvider({ id: 'third', returns: ['person.workEmail'], needs: [['linkedinUrl']], usd: 0.05 }),
-  profile: httpProvider({ id: 'profile', returns: ['person.title', 'person.fullName', 'person.linkedinUrl'], needs: [['workEmail'], ['linkedinUrl']], usd: 0.03 }),
+  profile: httpProvider({ id: 'profile', returns: ['person.title', 'person.fullName', 'person.linkedinUrl'], needs: [['workEmail'], ['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.03 }),
   co: httpProvider({ id: 'co', returns: ['company.name', 'company.industry', 'company.employeeCount'], needs: [['domain']], usd: 0.004 }),
 };
 
@@ -135,16 +135,27 @@ test('a re-run of 100 already-enriched inputs makes zero paid calls', async () =
   expect(await app.store.models.Ledger.countDocuments({ workspace: 'w6', costUsd: { $gt: 0 } })).toBe(ledgerBefore);
 }, 180_000);
 
-test('answers feed later groups: a profile found from the email lets a LinkedIn-only provider run', async () => {
+test('answers feed later groups: a profile found by name lets a LinkedIn-only provider run', async () => {
   fake.on('POST /profile', () => ({ json: { found: true, fields: { 'person.title': 'CTO', 'person.linkedinUrl': 'https://www.linkedin.com/in/zed' }, confidence: 0.9 } }));
   fake.on('POST /first', () => ({ json: { found: false } }));
   fake.on('POST /second', () => ({ json: { found: false } }));
   fake.on('POST /third', () => ({ json: { found: true, fields: { 'person.workEmail': 'zed@acme.com' }, confidence: 0.9 } }));
-  const r = await app.enrichAndWait({ workspace: 'w7', input: 'zed@acme.com' });
-  expect(byProvider(r)).toMatchObject({ profile: 'matched', third: 'matched' });
+  const r = await app.enrichAndWait({ workspace: 'w7', input: 'Zed Zee @ acme.com' });
+  expect(byProvider(r)).toMatchObject({ profile: 'matched', first: 'no_match', second: 'no_match', third: 'matched' });
   expect(fake.requests.find((q) => q.path === '/third')?.json).toEqual({ linkedinUrl: 'https://www.linkedin.com/in/zed' });
-  expect(r.person?.fields.workEmail).toMatchObject({ value: 'zed@acme.com', provider: 'input' }); // what the user gave wins
+  expect(r.person?.fields.workEmail).toMatchObject({ value: 'zed@acme.com', provider: 'third' });
   expect(r.person?.fields.title.value).toBe('CTO');
+});
+
+test('a group with nothing left to find asks nobody: a given work email skips the email finders', async () => {
+  fake.on('POST /profile', () => ({ json: { found: false } }));
+  const r = await app.enrichAndWait({ workspace: 'w7b', input: 'ann@acme.com' });
+  expect(r.outcomes.filter((o) => o.group === 'workEmail').map((o) => [o.provider, o.outcome, o.reason])).toEqual([
+    ['first', 'not_run', 'person.workEmail already known'],
+    ['second', 'not_run', 'person.workEmail already known'],
+    ['third', 'not_run', 'person.workEmail already known'],
+  ]);
+  expect(calls('first') + calls('second') + calls('third')).toBe(0);
 });
 
 test('a cancelled request marks the remaining providers not_run', async () => {
