@@ -6,6 +6,7 @@ import { createSafeFetch } from '../../src/net/safe-fetch.js';
 import { createLogger } from '../../src/logger.js';
 import { envPrefix } from '../../src/config/load.js';
 import type { LookupInput, LookupResult, ProviderPlugin } from '../../src/plugin/contract.js';
+import { ProviderError } from '../../src/engine/provider-error.js';
 
 export interface HarnessOptions {
   baseUrl: string;
@@ -39,4 +40,15 @@ export async function lookup(plugin: ProviderPlugin, operation: string, input: L
     logger: createLogger({ level: 'silent' }),
     signal,
   });
+}
+
+/** The ProviderError a lookup failed with (anything else, or success, fails the test). */
+export async function providerFailure(p: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ProviderError) return err;
+    throw err;
+  }
+  throw new Error('expected the lookup to fail with a ProviderError');
 }

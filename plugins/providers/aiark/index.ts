@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
 import { ProviderError } from '../../../src/engine/provider-error.js';
-import { linkedinUrl } from './clean-values.js';
+import { linkedinUrl } from '../../../src/plugin/field-values.js';
 import { creditsFromHeader, costFromCredits } from './credits.js';
 import { CompanyPageSchema, answeredDomain, companyByDomainBody, mapCompany } from './company.js';
 import { PeoplePageSchema, inputName, mapPerson, nameAgrees, personBody } from './people.js';

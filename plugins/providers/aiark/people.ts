@@ -3,7 +3,7 @@
 // (those are separate, asynchronous export calls). Shapes follow the official ark-cli and the docs.
 import { z } from 'zod';
 import type { LookupInput } from '../../../src/plugin/contract.js';
-import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from './clean-values.js';
+import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]).nullish();
 

@@ -2,7 +2,7 @@
 // A miss is HTTP 200 with `person: null` ("unmatched people are returned as null", Apollo docs).
 import { z } from 'zod';
 import type { LookupInput } from '../../../src/plugin/contract.js';
-import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from './clean-values.js';
+import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
 
 const PhoneSchema = z
   .object({ raw_number: z.string().nullish(), sanitized_number: z.string().nullish(), type: z.string().nullish() })

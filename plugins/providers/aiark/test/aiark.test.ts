@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import plugin from '../index.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { lookup } from '../../../../test/support/provider-harness.js';
+import { lookup, providerFailure } from '../../../../test/support/provider-harness.js';
 import { ProviderError } from '../../../../src/engine/provider-error.js';
 import { FIELD_SCHEMAS } from '../../../../src/engine/fields.js';
 
@@ -11,15 +11,7 @@ const COMPANIES = 'POST /api/developer-portal/v1/companies';
 const PEOPLE = 'POST /api/developer-portal/v1/people';
 const ADA = 'https://www.linkedin.com/in/ada-lovelace-1815';
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProviderError');
-}
+const failure = providerFailure;
 
 const allCanonical = (fields: Record<string, unknown>) => {
   for (const [field, value] of Object.entries(fields)) expect([field, FIELD_SCHEMAS[field].safeParse(value).success]).toEqual([field, true]);

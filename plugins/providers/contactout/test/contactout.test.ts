@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import plugin from '../index.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { lookup } from '../../../../test/support/provider-harness.js';
+import { lookup, providerFailure } from '../../../../test/support/provider-harness.js';
 import { ProviderError } from '../../../../src/engine/provider-error.js';
 import { FIELD_SCHEMAS } from '../../../../src/engine/fields.js';
 
@@ -10,15 +10,7 @@ const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${
 const ROUTE = 'POST /v1/people/enrich';
 const LINKEDIN = { linkedinUrl: 'https://www.linkedin.com/in/example-person' };
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProviderError');
-}
+const failure = providerFailure;
 
 describe('contactout', () => {
   let fake: FakeServer;

@@ -3,21 +3,13 @@
 import { readFileSync } from 'node:fs';
 import plugin from '../index.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { lookup } from '../../../../test/support/provider-harness.js';
+import { lookup, providerFailure } from '../../../../test/support/provider-harness.js';
 import { ProviderError } from '../../../../src/engine/provider-error.js';
 import { FIELD_SCHEMAS } from '../../../../src/engine/fields.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error('expected the lookup to fail');
-}
+const failure = providerFailure;
 
 let fake: FakeServer;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
-// Small value cleaners both AI Ark operations use, so a bad value is dropped instead of stored.
+// Value cleaners for provider plugins: a bad value from a provider is dropped, not stored, and
 // LinkedIn URLs and domains are rewritten to the canonical forms the engine uses.
-import { normalizeDomain, normalizeLinkedinUrl } from '../../../src/engine/identity.js';
-import type { FieldPath } from '../../../src/engine/fields.js';
+import { normalizeDomain, normalizeLinkedinUrl } from '../engine/identity.js';
+import type { FieldPath } from '../engine/fields.js';
 
 export type Fields = Partial<Record<FieldPath, unknown>>;
 
