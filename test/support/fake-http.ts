@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   json?: unknown;
+  /** Date.now() when the request (with its body) had arrived. */
+  at: number;
 }
 
 export interface FakeReply {
@@ -34,10 +36,13 @@ export interface FakeServer {
 export async function startFakeServer(routes: Record<string, FakeHandler> = {}): Promise<FakeServer> {
   const table = new Map(Object.entries(routes));
   const requests: RecordedRequest[] = [];
+  // Replies still waiting out their delayMs; close() drops them so no timer outlives the server.
+  const delays = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
+      const at = Date.now();
       const url = new URL(req.url ?? '/', 'http://fake');
       const body = Buffer.concat(chunks).toString('utf8');
       let json: unknown;
@@ -46,7 +51,7 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
       } catch {
         json = undefined;
       }
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, json };
+      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, json, at };
       requests.push(rec);
       const handler = table.get(`${rec.method} ${rec.path}`) ?? table.get(`* ${rec.path}`) ?? table.get('*');
       if (!handler) {
@@ -55,7 +60,15 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
       }
       try {
         const reply = await handler(rec);
-        if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+        if (reply.delayMs) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(() => {
+              delays.delete(t);
+              r();
+            }, reply.delayMs);
+            delays.add(t);
+          });
+        }
         const headers = { ...(reply.json !== undefined ? { 'content-type': 'application/json' } : {}), ...reply.headers };
         res.writeHead(reply.status ?? 200, headers).end(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.body ?? ''));
       } catch (err) {
@@ -73,6 +86,8 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
     on: (route, handler) => void table.set(route, handler),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of delays) clearTimeout(t);
+        delays.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
