@@ -84,6 +84,11 @@ export const ConfigSchema = z.object({
       maxRetryAfterMs: z.number().int().positive().default(60000),
       breakerThreshold: z.number().int().positive().default(5),
       breakerCooldownMs: z.number().int().positive().default(30000),
+      /**
+       * Calls are paced this share below a provider's ratePerSecond: a worker that sends a
+       * booked call late bunches it with the next one, and a strict provider answers 429.
+       */
+      rateHeadroom: z.number().min(0).max(0.5).default(0.03),
     })
     .prefault({}),
   spendCaps: z

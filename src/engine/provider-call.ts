@@ -27,6 +27,8 @@ export interface ProviderRuntime {
   logger: Logger;
   baseUrl: string;
   policy: ProviderPolicy;
+  /** Calls per second actually paced to (ratePerSecond less the headroom); none when unlimited. */
+  pacePerSecond?: number;
   cost(operation: string): { usd: number; missCharged: boolean };
 }
 
@@ -96,7 +98,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     result = (await provider.policy.policy.execute(async ({ signal }) => {
       attempts++;
       const callSignal = AbortSignal.any([signal, req.signal]);
-      if (provider.settings.ratePerSecond) await svc.rateLimiter.acquire(provider.id, provider.settings.ratePerSecond, callSignal);
+      if (provider.pacePerSecond) await svc.rateLimiter.acquire(provider.id, provider.pacePerSecond, callSignal);
       const http = createProviderHttp({ providerId: provider.id, baseUrl: provider.baseUrl, signal: callSignal, keyEnvName: `${envPrefix(provider.id)}_API_KEY` });
       return operation.lookup(req.input, { config: provider.config, settings: provider.settings, http, safeFetch: svc.safeFetch, logger: provider.logger, signal: callSignal });
     }, req.signal)) as LookupResult;

@@ -31,6 +31,7 @@ export function buildProviderRuntimes(loaded: Map<string, LoadedPlugin>, config:
       logger: log,
       baseUrl: settings.baseUrl ?? plugin.defaults.baseUrl ?? '',
       policy,
+      pacePerSecond: settings.ratePerSecond ? settings.ratePerSecond * (1 - config.resilience.rateHeadroom) : undefined,
       cost: (op) => settings.costs[op] ?? plugin.defaults.costs?.[op] ?? { usd: 0, missCharged: false },
     });
   }
