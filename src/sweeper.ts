@@ -36,7 +36,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepReport> {
-    const { Job, Cache, Ledger } = this.deps.store.models;
+    const { Job, Cache, Ledger, Requester } = this.deps.store.models;
     const now = this.deps.clock.now();
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
@@ -49,6 +49,7 @@ export class Sweeper {
     }
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
+    await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
     const raw = await Ledger.updateMany(
       { at: { $lt: new Date(now.getTime() - this.deps.rawRetentionDays * 86400_000) }, raw: { $exists: true } },
       { $unset: { raw: '' } },

@@ -85,19 +85,21 @@ export class EnrichQueue {
    * replyTo is added to the job so every asker gets the answer.
    */
   async enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }> {
-    const { Job } = this.opts.store.models;
+    const { Job, Requester } = this.opts.store.models;
     const jobId = jobIdFor(request, identity);
-    const requester = request.replyTo ?? null;
-    const addRequester = requester ? { $addToSet: { requesters: requester } } : {};
+    const now = this.opts.clock.now();
+    const expireAt = new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000);
+    // The requester is recorded first: whichever run of this job finishes after this point
+    // answers it (a job that finished just before is started again below, from the fresh record).
+    if (request.replyTo) await Requester.create({ jobId, replyTo: request.replyTo, expireAt });
 
-    const joinedActive = await Job.findOneAndUpdate({ jobId, status: { $in: OPEN } }, addRequester, { returnDocument: 'after' });
-    if (joinedActive) {
+    const open = await Job.findOne({ jobId, status: { $in: OPEN } }).lean();
+    if (open) {
       // A paused job waits for the resumer; an active one must exist in Redis (it may not
       // after a Redis restart, so re-adding is harmless: bee-queue ignores a known id).
-      if (joinedActive.status !== 'paused') await this.push(jobId, joinedActive.request as EnrichRequest);
+      if (open.status !== 'paused') await this.push(jobId, open.request as EnrichRequest);
       return { jobId, joined: true };
     }
-    const now = this.opts.clock.now();
     for (let attempt = 0; ; attempt++) {
       try {
         await Job.updateOne(
@@ -116,9 +118,8 @@ export class EnrichQueue {
               result: null,
               resumeAt: null,
               createdDay: utcDay(now),
-              expireAt: new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000),
+              expireAt,
             },
-            ...addRequester,
           },
           { upsert: true },
         );
@@ -126,8 +127,7 @@ export class EnrichQueue {
       } catch (err) {
         // Two first requests raced on the unique jobId: the loser joins the winner.
         if ((err as { code?: number }).code === 11000 && attempt < 3) {
-          const again = await Job.findOneAndUpdate({ jobId, status: { $in: OPEN } }, addRequester);
-          if (again) return { jobId, joined: true };
+          if (await Job.exists({ jobId, status: { $in: OPEN } })) return { jobId, joined: true };
           continue;
         }
         throw err;

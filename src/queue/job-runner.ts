@@ -59,8 +59,8 @@ export class JobRunner {
   }
 
   private async finish(jobId: string, result: JobResult): Promise<void> {
-    const { Job } = this.deps.store.models;
-    const doc = await Job.findOneAndUpdate(
+    const { Job, Requester } = this.deps.store.models;
+    await Job.updateOne(
       { jobId },
       {
         $set: {
@@ -72,15 +72,18 @@ export class JobRunner {
           errorCode: result.errorCode ?? null,
           resumeAt: result.resumeAt ? new Date(result.resumeAt) : null,
           finishedAt: this.deps.clock.now(),
-          // Requesters are answered now; a paused job keeps them for when it resumes.
-          ...(result.status === 'paused' ? {} : { requesters: [] }),
         },
       },
-      { returnDocument: 'before' },
-    ).lean();
-    const requesters = ((doc?.requesters ?? []) as ReplyTo[]).filter(Boolean);
-    for (const r of requesters) {
-      await this.deps.deliver(result, r).catch((err) => this.deps.logger.error({ err, jobId, trigger: r.trigger }, 'could not deliver the result'));
+    );
+    // Each requester is claimed once, so a requester is answered once even when two runs race.
+    // A paused job tells its requesters once and answers them again when it has finished.
+    const paused = result.status === 'paused';
+    const filter = paused ? { jobId, delivered: false, pausedNotified: false } : { jobId, delivered: false };
+    const claim = paused ? { $set: { pausedNotified: true } } : { $set: { delivered: true } };
+    for (;;) {
+      const r = await Requester.findOneAndUpdate(filter, claim).lean();
+      if (!r) break;
+      await this.deps.deliver(result, r.replyTo as ReplyTo).catch((err) => this.deps.logger.error({ err, jobId, trigger: (r.replyTo as ReplyTo).trigger }, 'could not deliver the result'));
     }
   }
 }

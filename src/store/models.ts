@@ -57,7 +57,6 @@ const JobSchema = new Schema(
     display: String,
     request: Schema.Types.Mixed,
     status: { type: String, enum: ['queued', 'running', 'paused', 'done', 'failed', 'cancelled'], required: true },
-    requesters: [Schema.Types.Mixed],
     outcomes: [OutcomeSchema],
     costUsd: { type: Number, default: 0 },
     resumeAt: Date,
@@ -76,6 +75,23 @@ const JobSchema = new Schema(
 JobSchema.index({ jobId: 1 }, { unique: true });
 JobSchema.index({ status: 1, resumeAt: 1 });
 JobSchema.index({ expireAt: 1 });
+
+/**
+ * Who asked for a job and where the answer goes: one document per requester, not an array on
+ * the job, so joining a running job never races the worker's own update of the job document.
+ */
+const RequesterSchema = new Schema(
+  {
+    jobId: { type: String, required: true },
+    replyTo: { type: Schema.Types.Mixed, required: true },
+    delivered: { type: Boolean, default: false },
+    pausedNotified: { type: Boolean, default: false },
+    expireAt: { type: Date, required: true },
+  },
+  { minimize: false },
+);
+RequesterSchema.index({ jobId: 1, delivered: 1 });
+RequesterSchema.index({ expireAt: 1 });
 
 const LedgerSchema = new Schema(
   {
@@ -128,6 +144,7 @@ export type RecordDoc = InferSchemaType<ReturnType<typeof recordSchema>>;
 export type JobDoc = InferSchemaType<typeof JobSchema>;
 export type LedgerDoc = InferSchemaType<typeof LedgerSchema>;
 export type CacheDoc = InferSchemaType<typeof CacheSchema>;
+export type RequesterDoc = InferSchemaType<typeof RequesterSchema>;
 
 export interface Models {
   Person: Model<RecordDoc>;
@@ -135,6 +152,7 @@ export interface Models {
   Job: Model<JobDoc>;
   Ledger: Model<LedgerDoc>;
   Cache: Model<CacheDoc>;
+  Requester: Model<RequesterDoc>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -144,5 +162,6 @@ export function registerModels(conn: Connection): Models {
     Job: conn.model('EnrichJob', JobSchema, 'enrich_jobs'),
     Ledger: conn.model('LedgerEntry', LedgerSchema, 'ledger'),
     Cache: conn.model('ProviderCache', CacheSchema, 'provider_cache'),
+    Requester: conn.model('JobRequester', RequesterSchema, 'job_requesters'),
   };
 }

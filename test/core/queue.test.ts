@@ -33,17 +33,48 @@ afterAll(async () => {
 });
 
 test('a duplicate request joins the job in flight: one provider call, both requesters answered', async () => {
+  // The provider answers only once both requests are in, so the second surely finds the first in flight.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  fake.on('POST /co', async () => {
+    await gate;
+    return { json: { found: true, fields: { 'company.name': 'Dupe Co' }, confidence: 0.9 } };
+  });
   const a = app.enqueue({ workspace: 'W', input: 'dupe.com', replyTo: { trigger: 'inbox', address: { user: 'U1' } } });
   const b = app.enqueue({ workspace: 'W', input: 'https://www.DUPE.com/pricing', replyTo: { trigger: 'inbox', address: { user: 'U2' } } });
   const [ra, rb] = await Promise.all([a, b]);
+  release();
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Dupe Co' }, confidence: 0.9 }, delayMs: 300 }));
   expect(ra.jobId).toBe(rb.jobId);
   expect([ra.joined, rb.joined].sort()).toEqual([false, true]);
   const result = await app.queue.waitFor(ra.jobId, 15000);
   expect(result.status).toBe('done');
   expect(fake.requests.filter((r) => r.path === '/co')).toHaveLength(1);
-  await new Promise((r) => setTimeout(r, 200));
-  const users = delivered.filter((d) => d.result.jobId === ra.jobId).map((d) => d.replyTo.address.user).sort();
-  expect(users).toEqual(['U1', 'U2']);
+  // Delivery follows the result; wait (bounded) until both answers are in.
+  const users = () => delivered.filter((d) => d.result.jobId === ra.jobId).map((d) => d.replyTo.address.user).sort();
+  for (let i = 0; i < 100 && users().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(users()).toEqual(['U1', 'U2']);
+  expect(delivered.filter((d) => d.result.jobId === ra.jobId).every((d) => d.result.status === 'done')).toBe(true);
+});
+
+test('a request that arrives as the job finishes is still answered, and each requester exactly once', async () => {
+  const before = delivered.length;
+  const first = await app.enqueue({ workspace: 'W', input: 'race.com', replyTo: { trigger: 'inbox', address: { user: 'A' } } });
+  const late = await (async () => {
+    // Keep asking while the first run finishes: every one of these requesters must get one answer.
+    const asks = [];
+    for (let i = 0; i < 5; i++) {
+      asks.push(app.enqueue({ workspace: 'W', input: 'race.com', replyTo: { trigger: 'inbox', address: { user: `L${i}` } } }));
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    return Promise.all(asks);
+  })();
+  await app.queue.waitFor(first.jobId, 15000);
+  for (const l of late) await app.queue.waitFor(l.jobId, 15000);
+  const got = () => delivered.slice(before).map((d) => d.replyTo.address.user as string).sort();
+  for (let i = 0; i < 100 && got().length < 6; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(got()).toEqual(['A', 'L0', 'L1', 'L2', 'L3', 'L4']);
+  expect(fake.requests.filter((r) => r.path === '/co' && (r.json as { domain: string }).domain === 'race.com')).toHaveLength(1);
 });
 
 test('the same input in another workspace is a different job', async () => {
