@@ -179,10 +179,10 @@ export class App {
   async cancel(jobId: string): Promise<void> {
     await this.redis.set(`${this.config.queue.prefix}:cancel:${jobId}`, '1', 'EX', 86400);
     const { Job } = this.store.models;
-    const doc = await Job.findOneAndUpdate({ jobId, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled', finishedAt: this.clock.now() } }, { returnDocument: 'after' }).lean();
+    const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled', finishedAt: this.clock.now() } }, { returnDocument: 'after' }).lean();
     if (doc) {
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
-      await Job.updateOne({ jobId }, { $set: { result } });
+      await Job.updateOne({ _id: jobId }, { $set: { result } });
     }
   }
 

@@ -41,7 +41,7 @@ export class Sweeper {
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
     for (const job of due) {
-      const claimed = await Job.updateOne({ jobId: job.jobId, status: 'paused' }, { $set: { status: 'queued', resumeAt: null } });
+      const claimed = await Job.updateOne({ _id: job.jobId, status: 'paused' }, { $set: { status: 'queued', resumeAt: null } });
       if (claimed.modifiedCount === 1) {
         await this.deps.queue.push(job.jobId, job.request as EnrichRequest);
         resumed++;

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { LookupInput } from '../plugin/contract.js';
-import type { Models, RecordDoc } from '../store/models.js';
+import { recordId, type Models, type RecordDoc } from '../store/models.js';
 import { nextUtcMidnight, utcDay, type Clock } from '../clock.js';
 import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
 import { identityFromFields, normalizeDomain, parseIdentity, registrableDomain, type Identity } from './identity.js';
@@ -120,8 +120,8 @@ export class Engine {
     const seeds = this.seedFields(identity, now);
 
     const companyKey = identity.company?.domain ? `company:${identity.company.domain}` : identity.subject === 'company' ? identity.key : undefined;
-    const personDoc = identity.subject === 'person' ? await Person.findOne({ workspace, key: identity.key }).lean() : null;
-    const companyDoc = companyKey ? await Company.findOne({ workspace, key: companyKey }).lean() : null;
+    const personDoc = identity.subject === 'person' ? await Person.findOne({ _id: recordId(workspace, identity.key) }).lean() : null;
+    const companyDoc = companyKey ? await Company.findOne({ _id: recordId(workspace, companyKey) }).lean() : null;
     let person = { ...seeds.person, ...toPlainFields(personDoc) };
     let company = { ...seeds.company, ...toPlainFields(companyDoc) };
 
@@ -193,7 +193,7 @@ export class Engine {
     if (!finalKey && discovered) {
       try {
         finalKey = `company:${registrableDomain(normalizeDomain(discovered))}`;
-        finalCompanyDoc = await Company.findOne({ workspace, key: finalKey }).lean();
+        finalCompanyDoc = await Company.findOne({ _id: recordId(workspace, finalKey) }).lean();
       } catch {
         finalKey = undefined;
       }
@@ -244,7 +244,7 @@ export class Engine {
       set.enrichedDay = utcDay(enrichedAt);
     }
     if (companyKey) set.companyKey = companyKey;
-    await model.updateOne({ workspace, key }, { $set: set, $setOnInsert: { kind: identity.kind, display: identity.display } }, { upsert: true });
+    await model.updateOne({ _id: recordId(workspace, key) }, { $set: set, $setOnInsert: { workspace, key, kind: identity.kind, display: identity.display } }, { upsert: true });
   }
 
   private result(

@@ -2,7 +2,7 @@
 // zero cost. Matches and misses are both cached (a charged miss must not be paid twice);
 // errors never are. Per workspace, so one workspace's answers never reach another.
 import { createHash } from 'node:crypto';
-import type { Models } from '../store/models.js';
+import { cacheId, type Models } from '../store/models.js';
 import type { LookupResult } from '../plugin/contract.js';
 
 export function hashInput(provider: string, operation: string, input: unknown): string {
@@ -25,7 +25,7 @@ export class ProviderCache {
   constructor(private readonly models: Models) {}
 
   async get(workspace: string, provider: string, operation: string, inputHash: string, now: Date): Promise<{ result: LookupResult; ledgerId?: string; fetchedAt: Date } | null> {
-    const doc = await this.models.Cache.findOne({ workspace, provider, operation, inputHash }).lean();
+    const doc = await this.models.Cache.findOne({ _id: cacheId(workspace, provider, operation, inputHash) }).lean();
     if (!doc || doc.expireAt <= now) return null;
     return { result: JSON.parse(doc.resultJson) as LookupResult, ledgerId: doc.ledgerId ?? undefined, fetchedAt: doc.fetchedAt };
   }
@@ -34,8 +34,8 @@ export class ProviderCache {
     if (freshnessDays <= 0) return;
     const { raw: _raw, ...slim } = result;
     await this.models.Cache.updateOne(
-      { workspace, provider, operation, inputHash },
-      { $set: { outcome: result.outcome, resultJson: JSON.stringify(slim), ledgerId, fetchedAt: now, expireAt: new Date(now.getTime() + freshnessDays * 86400_000) } },
+      { _id: cacheId(workspace, provider, operation, inputHash) },
+      { $set: { workspace, provider, operation, inputHash, outcome: result.outcome, resultJson: JSON.stringify(slim), ledgerId, fetchedAt: now, expireAt: new Date(now.getTime() + freshnessDays * 86400_000) } },
       { upsert: true },
     );
   }

@@ -93,7 +93,7 @@ export class EnrichQueue {
     // answers it (a job that finished just before is started again below, from the fresh record).
     if (request.replyTo) await Requester.create({ jobId, replyTo: request.replyTo, expireAt });
 
-    const open = await Job.findOne({ jobId, status: { $in: OPEN } }).lean();
+    const open = await Job.findOne({ _id: jobId, status: { $in: OPEN } }).lean();
     if (open) {
       // A paused job waits for the resumer; an active one must exist in Redis (it may not
       // after a Redis restart, so re-adding is harmless: bee-queue ignores a known id).
@@ -103,9 +103,10 @@ export class EnrichQueue {
     for (let attempt = 0; ; attempt++) {
       try {
         await Job.updateOne(
-          { jobId, status: { $nin: OPEN } },
+          { _id: jobId, status: { $nin: OPEN } },
           {
             $set: {
+              jobId,
               workspace: request.workspace,
               identityKey: identity.key,
               display: identity.display,
@@ -127,7 +128,7 @@ export class EnrichQueue {
       } catch (err) {
         // Two first requests raced on the unique jobId: the loser joins the winner.
         if ((err as { code?: number }).code === 11000 && attempt < 3) {
-          if (await Job.exists({ jobId, status: { $in: OPEN } })) return { jobId, joined: true };
+          if (await Job.exists({ _id: jobId, status: { $in: OPEN } })) return { jobId, joined: true };
           continue;
         }
         throw err;
@@ -168,7 +169,7 @@ export class EnrichQueue {
         fn();
       };
       const check = async () => {
-        const doc = await Job.findOne({ jobId }).lean();
+        const doc = await Job.findOne({ _id: jobId }).lean();
         if (!doc) return finish(() => reject(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`)));
         if (['done', 'failed', 'cancelled', 'paused'].includes(doc.status) && doc.result) {
           finish(() => resolve(doc.result as JobResult));

@@ -18,13 +18,13 @@ export class JobRunner {
     const { Job } = this.deps.store.models;
     const log = this.deps.logger.child({ jobId });
     const job = await Job.findOneAndUpdate(
-      { jobId, status: { $in: ['queued', 'running'] } },
+      { _id: jobId, status: { $in: ['queued', 'running'] } },
       { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
       { returnDocument: 'after' },
     );
     if (!job) {
       // Cancelled or already finished while it waited: nothing to do, nothing to charge.
-      const doc = await Job.findOne({ jobId }).lean();
+      const doc = await Job.findOne({ _id: jobId }).lean();
       return (doc?.result as JobResult) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
     }
     let result: JobResult;
@@ -61,7 +61,7 @@ export class JobRunner {
   private async finish(jobId: string, result: JobResult): Promise<void> {
     const { Job, Requester } = this.deps.store.models;
     await Job.updateOne(
-      { jobId },
+      { _id: jobId },
       {
         $set: {
           status: result.status,

@@ -15,9 +15,20 @@ const FieldValueSchema = new Schema(
   { _id: false },
 );
 
+/** A record's _id is its workspace and identity key: point lookups by _id are fast on FerretDB too. */
+export const recordId = (workspace: string, key: string) => `${workspace}|${key}`;
+/** A cached answer's _id: workspace, provider, operation and input hash. */
+export const cacheId = (workspace: string, provider: string, operation: string, inputHash: string) => `${workspace}|${provider}|${operation}|${inputHash}`;
+
 function recordSchema() {
   const s = new Schema(
     {
+      _id: {
+        type: String,
+        default(this: { workspace: string; key: string }) {
+          return recordId(this.workspace, this.key);
+        },
+      },
       workspace: { type: String, required: true },
       key: { type: String, required: true },
       kind: String,
@@ -51,6 +62,13 @@ const OutcomeSchema = new Schema(
 
 const JobSchema = new Schema(
   {
+    /** The job id itself, so every lookup of a job is by _id. */
+    _id: {
+      type: String,
+      default(this: { jobId: string }) {
+        return this.jobId;
+      },
+    },
     jobId: { type: String, required: true },
     workspace: { type: String, required: true },
     identityKey: String,
@@ -124,6 +142,12 @@ LedgerSchema.index({ at: 1 });
 
 const CacheSchema = new Schema(
   {
+    _id: {
+      type: String,
+      default(this: { workspace: string; provider: string; operation: string; inputHash: string }) {
+        return cacheId(this.workspace, this.provider, this.operation, this.inputHash);
+      },
+    },
     workspace: { type: String, required: true },
     provider: { type: String, required: true },
     operation: { type: String, required: true },
