@@ -11,7 +11,6 @@ import type { Ledger } from './ledger.js';
 import { ProviderCache, hashInput } from './provider-cache.js';
 import type { SpendCap } from './spend-cap.js';
 import type { RateLimiter } from './rate-limit.js';
-import { CircuitState } from 'cockatiel';
 import { BrokenCircuitError, isTimeout, type ProviderPolicy } from './resilience.js';
 import { ProviderError } from './provider-error.js';
 import type { ProviderOutcome } from './types.js';
@@ -75,10 +74,8 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     };
   }
 
-  if (provider.policy.breaker.state === CircuitState.Open || provider.policy.breaker.state === CircuitState.Isolated) {
-    return { outcome: { ...base, outcome: 'circuit_open', reason: 'too many consecutive failures; paused until the cool-down ends', costUsd: 0 }, fetchedAt: now };
-  }
-
+  // An open circuit is left to the policy: it refuses at once (BrokenCircuitError, no request),
+  // and lets one trial call through once the cool-down has passed (half-open).
   const price = provider.cost(operation.name);
   const reservation = await svc.spendCap.reserve(workspace, price.usd);
   if (!reservation.ok) {
@@ -126,7 +123,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
 
   const circuit = error instanceof BrokenCircuitError;
   const message = circuit
-    ? 'circuit opened after consecutive failures'
+    ? 'circuit open after consecutive failures; tried again after the cool-down'
     : isTimeout(error) && !(error instanceof ProviderError)
       ? `no answer within ${provider.settings.timeoutMs ?? 'the'} ms time limit`
       : error instanceof Error

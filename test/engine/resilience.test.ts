@@ -47,7 +47,7 @@ beforeAll(async () => {
     plugins: single,
     overrides: {
       plugins: { providers: Object.keys(single) },
-      providers: baseUrls(Object.keys(single), { slow: { timeoutMs: 200 } }),
+      providers: baseUrls(Object.keys(single), { slow: { timeoutMs: 200 }, broken: { breakerCooldownMs: 1500 } }),
       waterfalls: { companyProfile: ['broken', 'spare'], mailServer: ['slow'] },
       resilience: { maxRetries: 0, breakerThreshold: 5 },
     },
@@ -143,7 +143,19 @@ test('five consecutive 5xx open the circuit: the sixth lookup skips the provider
   expect(requestsTo('spare')).toHaveLength(6);
   expect(sixth.status).toBe('done');
   expect(sixth.company?.fields.name).toMatchObject({ value: 'Spare for breaker6.com', provider: 'spare' });
-});
+
+  // After the cool-down the circuit half-opens: one trial request goes through, and its success closes it.
+  fake.on('POST /broken', (req) => match({ 'company.name': `Back for ${(req.json as { domain: string }).domain}` }));
+  let trial = sixth;
+  for (let i = 0; i < 40 && byProvider(trial).broken === 'circuit_open'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    trial = await noRetry.enrichAndWait({ workspace: 'w2', input: `breaker-trial${i}.com`, groups: ['companyProfile'] });
+  }
+  expect(byProvider(trial)).toEqual({ broken: 'matched', spare: 'not_run' });
+  expect(requestsTo('broken')).toHaveLength(6);
+  const after = await noRetry.enrichAndWait({ workspace: 'w2', input: 'breaker-closed.com', groups: ['companyProfile'] });
+  expect(byProvider(after)).toEqual({ broken: 'matched', spare: 'not_run' });
+}, 30_000);
 
 test('a call slower than the provider timeoutMs is an error naming the time limit, without waiting for the answer', async () => {
   fake.on('POST /slow', () => ({ delayMs: 1500, ...match({ 'company.acceptsMail': true }) }));
