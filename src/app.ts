@@ -2,6 +2,7 @@
 // HTTP) and hands them to plugins through their contexts. Roles: web serves HTTP, worker
 // consumes the queue, all does both.
 import { Redis } from 'ioredis';
+import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
@@ -54,7 +55,7 @@ export class App {
   private runner?: JobRunner;
   private stopping?: Promise<void>;
 
-  constructor(private readonly opts: AppOptions) {
+  constructor(opts: AppOptions) {
     this.config = opts.config;
     this.role = opts.role ?? opts.config.role;
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
@@ -207,7 +208,5 @@ export class App {
   }
 }
 
-function createDetachedRouter() {
-  // Without the web role, routes go nowhere; plugins may still register them.
-  return createHttpServer({ logger: undefined as never, ready: async () => ({}) }).routerFor('/');
-}
+// Without the web role, routes go nowhere; plugins may still register them.
+const createDetachedRouter = () => express.Router();

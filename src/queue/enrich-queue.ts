@@ -28,7 +28,6 @@ export interface EnrichQueueOptions {
 export type JobHandler = (request: EnrichRequest, jobId: string) => Promise<JobResult>;
 
 type Status = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
-const ACTIVE: Status[] = ['queued', 'running'];
 const OPEN: Status[] = ['queued', 'running', 'paused'];
 
 export function redisOptions(url: string): Record<string, unknown> {

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import plugin from '../index.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
 import { lookup, providerFailure } from '../../../../test/support/provider-harness.js';
-import { ProviderError } from '../../../../src/engine/provider-error.js';
 import { FIELD_SCHEMAS } from '../../../../src/engine/fields.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
