@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
+import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, TriggerPlugin } from './plugin/contract.js';
 import { Engine, identityOf } from './engine/engine.js';
@@ -48,6 +49,7 @@ export class App {
   queue!: EnrichQueue;
   engine!: Engine;
   providers!: Map<string, ProviderRuntime>;
+  spendCap!: SpendCap;
   safeFetch: SafeFetch;
   http?: HttpServer;
   port?: number;
@@ -98,6 +100,7 @@ export class App {
     await this.queue.ready();
 
     this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger);
+    this.spendCap = new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix);
     this.engine = new Engine({
       config: this.config,
       store: this.store,
@@ -107,7 +110,7 @@ export class App {
       services: {
         ledger: new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes),
         cache: new ProviderCache(this.store.models),
-        spendCap: new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix),
+        spendCap: this.spendCap,
         rateLimiter: new RateLimiter(this.redis, prefix),
         clock: this.clock,
         safeFetch: this.safeFetch,
@@ -184,6 +187,7 @@ export class App {
     if (doc) {
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
       await Job.updateOne({ _id: jobId }, { $set: { result } });
+      await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), this.logger);
     }
   }
 

@@ -108,6 +108,8 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   let costUsd = 0;
   if (result?.outcome === 'matched') costUsd = result.costUsd ?? price.usd;
   else if (result?.outcome === 'no_match') costUsd = result.costUsd ?? (price.missCharged ? price.usd : 0);
+  const failed = error instanceof ProviderError ? error : undefined;
+  if (!result && failed?.costUsd) costUsd = failed.costUsd;
   await svc.spendCap.settle(reservation, costUsd);
 
   if (result) {
@@ -129,12 +131,12 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
       : error instanceof Error
         ? error.message
         : String(error);
-  const pe = error instanceof ProviderError ? error : undefined;
+  const pe = failed;
   const ledgerId = await svc.ledger.record({
     workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash,
-    outcome: circuit ? 'circuit_open' : 'error', httpStatus: pe?.httpStatus, latencyMs, attempts, costUsd: 0, charged: false,
+    outcome: circuit ? 'circuit_open' : 'error', httpStatus: pe?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: pe?.usage,
     error: message, errorKind: pe?.kind ?? (isTimeout(error) ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: pe?.raw, at,
   });
   if (!pe && !circuit && !isTimeout(error)) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
-  return { outcome: { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd: 0, ledgerId }, fetchedAt: at };
+  return { outcome: { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd, ledgerId }, fetchedAt: at };
 }

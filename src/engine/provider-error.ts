@@ -7,13 +7,18 @@ export class ProviderError extends Error {
   readonly httpStatus?: number;
   readonly retryAfterMs?: number;
   readonly raw?: unknown;
-  constructor(kind: ProviderErrorKind, message: string, extra: { httpStatus?: number; retryAfterMs?: number; raw?: unknown; cause?: unknown } = {}) {
+  /** What the failed call was billed anyway (an LLM reply that did not fit its schema). */
+  readonly costUsd?: number;
+  readonly usage?: unknown;
+  constructor(kind: ProviderErrorKind, message: string, extra: { httpStatus?: number; retryAfterMs?: number; raw?: unknown; cause?: unknown; costUsd?: number; usage?: unknown } = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ProviderError';
     this.kind = kind;
     this.httpStatus = extra.httpStatus;
     this.retryAfterMs = extra.retryAfterMs;
     this.raw = extra.raw;
+    this.costUsd = extra.costUsd;
+    this.usage = extra.usage;
   }
   get transient(): boolean {
     return this.kind === 'rate_limited' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout';

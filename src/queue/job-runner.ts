@@ -4,10 +4,10 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import type { Engine } from '../engine/engine.js';
-import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
+import type { EnrichRequest, JobResult } from '../engine/types.js';
 import { isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
+import { answerRequesters, type Deliver } from './requesters.js';
 
-export type Deliver = (result: JobResult, replyTo: ReplyTo) => Promise<void>;
 
 export class JobRunner {
   constructor(
@@ -59,7 +59,7 @@ export class JobRunner {
   }
 
   private async finish(jobId: string, result: JobResult): Promise<void> {
-    const { Job, Requester } = this.deps.store.models;
+    const { Job } = this.deps.store.models;
     await Job.updateOne(
       { _id: jobId },
       {
@@ -75,15 +75,6 @@ export class JobRunner {
         },
       },
     );
-    // Each requester is claimed once, so a requester is answered once even when two runs race.
-    // A paused job tells its requesters once and answers them again when it has finished.
-    const paused = result.status === 'paused';
-    const filter = paused ? { jobId, delivered: false, pausedNotified: false } : { jobId, delivered: false };
-    const claim = paused ? { $set: { pausedNotified: true } } : { $set: { delivered: true } };
-    for (;;) {
-      const r = await Requester.findOneAndUpdate(filter, claim).lean();
-      if (!r) break;
-      await this.deps.deliver(result, r.replyTo as ReplyTo).catch((err) => this.deps.logger.error({ err, jobId, trigger: (r.replyTo as ReplyTo).trigger }, 'could not deliver the result'));
-    }
+    await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.logger);
   }
 }

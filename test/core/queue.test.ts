@@ -89,3 +89,19 @@ test('an invalid request is refused before it is queued, saying what to fix', as
   await expect(app.enqueue({ workspace: 'W', input: 'gmail.com' })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_INPUT_INVALID', message: expect.stringContaining('free mail') });
   expect(await app.store.models.Job.countDocuments({ display: 'gmail.com' })).toBe(0);
 });
+
+test('cancelling a queued job answers its requesters with the cancellation and runs nothing', async () => {
+  const client = await startTestApp({ file: 'queue-cancel', role: 'client', plugins: { inbox }, overrides: { plugins: { triggers: ['inbox'] } } });
+  try {
+    const { jobId } = await client.enqueue({ workspace: 'W', input: 'never.com', replyTo: { trigger: 'inbox', address: { user: 'C1' } } });
+    await client.cancel(jobId);
+    const told = delivered.filter((d) => d.result.jobId === jobId);
+    expect(told.map((d) => [d.replyTo.address.user, d.result.status])).toEqual([['C1', 'cancelled']]);
+    expect((await client.store.models.Job.findOne({ jobId }).lean())?.status).toBe('cancelled');
+    await client.cancel(jobId); // a second cancel tells nobody twice
+    expect(delivered.filter((d) => d.result.jobId === jobId)).toHaveLength(1);
+  } finally {
+    await client.stop();
+    await dropTestData(client.names);
+  }
+});

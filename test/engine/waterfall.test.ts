@@ -4,6 +4,31 @@ import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import type { App } from '../../src/app.js';
+import { z } from 'zod';
+import { defineProvider } from '../../src/plugin/contract.js';
+import { ProviderError } from '../../src/engine/provider-error.js';
+
+// Like an LLM whose reply does not fit its schema: the call fails, but it was billed.
+const billedFailure = defineProvider({
+  kind: 'provider',
+  id: 'billedfail',
+  description: 'answers with an unusable body that still costs money',
+  configSchema: z.object({}).loose(),
+  requiresApiKey: false,
+  defaults: { costs: { lookup: { usd: 0.002, missCharged: true } } },
+  operations: [
+    {
+      name: 'lookup',
+      needs: [['workEmail']],
+      returns: ['person.phone'],
+      async lookup(input, ctx) {
+        const res = await ctx.http.request({ method: 'POST', path: '/billedfail', json: input, schema: z.object({ tokens: z.number() }) });
+        const tokens = res.kind === 'ok' ? res.body.tokens : 0;
+        throw new ProviderError('invalid_response', 'billedfail: the answer does not fit its schema', { raw: res.raw, costUsd: tokens / 1000, usage: { tokens } });
+      },
+    },
+  ],
+});
 
 let fake: FakeServer;
 let app: App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
@@ -14,6 +39,7 @@ const providers = {
   third: httpProvider({ id: 'third', returns: ['person.workEmail'], needs: [['linkedinUrl']], usd: 0.05 }),
   profile: httpProvider({ id: 'profile', returns: ['person.title', 'person.fullName', 'person.linkedinUrl'], needs: [['workEmail'], ['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.03 }),
   co: httpProvider({ id: 'co', returns: ['company.name', 'company.industry', 'company.employeeCount'], needs: [['domain']], usd: 0.004 }),
+  billedfail: billedFailure,
 };
 
 beforeAll(async () => {
@@ -24,7 +50,7 @@ beforeAll(async () => {
     overrides: {
       plugins: { providers: Object.keys(providers) },
       providers: Object.fromEntries(Object.keys(providers).map((id) => [id, { baseUrl: fake.url }])),
-      waterfalls: { personProfile: ['profile'], companyProfile: ['co'], workEmail: ['first', 'second', 'third'] },
+      waterfalls: { personProfile: ['profile'], companyProfile: ['co'], workEmail: ['first', 'second', 'third'], phone: ['billedfail'] },
       engine: { mergePolicy: { 'company.industry': 'overwrite', 'company.employeeCount': 'never' } },
       spendCaps: { dailyUsd: null, perWorkspaceDailyUsd: null },
     },
@@ -180,4 +206,16 @@ test('values that do not fit the canonical field are dropped, not stored', async
   const r = await app.enrichAndWait({ workspace: 'w9', input: 'validco.com', groups: ['companyProfile'] });
   expect(r.company?.fields.name.value).toBe('Validco');
   expect(r.company?.fields.foundedYear).toBeUndefined();
+});
+
+test('a failed call that was billed anyway (an unusable LLM reply) is an error that still counts its cost', async () => {
+  fake.on('POST /profile', () => ({ json: { found: false } }));
+  fake.on('POST /billedfail', () => ({ json: { tokens: 7 } }));
+  const r = await app.enrichAndWait({ workspace: 'w10', input: 'bill@acme.com', groups: ['phone'] });
+  const o = r.outcomes.find((x) => x.provider === 'billedfail');
+  expect(o).toMatchObject({ outcome: 'error', costUsd: 0.007, reason: expect.stringContaining('does not fit') });
+  expect(r.costUsd).toBeCloseTo(0.007, 9);
+  const row = await app.store.models.Ledger.findOne({ jobId: r.jobId, provider: 'billedfail' }).lean();
+  expect(row).toMatchObject({ outcome: 'error', costUsd: 0.007, charged: true, errorKind: 'invalid_response' });
+  expect(await app.spendCap.spentToday('w10')).toBeCloseTo(0.007, 9); // the spend counter saw it too
 });

@@ -102,17 +102,17 @@ export async function callStructured<S extends z.ZodType>(opts: ClaudeClientOpti
     .map((b) => b.text)
     .join('');
   if (message.stop_reason === 'max_tokens') {
-    throw new ProviderError('invalid_response', `anthropic: the reply was cut off at max_tokens (${opts.maxTokens ?? DEFAULT_MAX_TOKENS}); raise providers.anthropic.maxTokens`, { raw });
+    throw new ProviderError('invalid_response', `anthropic: the reply was cut off at max_tokens (${opts.maxTokens ?? DEFAULT_MAX_TOKENS}); raise providers.anthropic.maxTokens`, { raw, costUsd, usage });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ProviderError('invalid_response', `anthropic: the reply is not JSON (${(err as Error).message})`, { raw, cause: err });
+    throw new ProviderError('invalid_response', `anthropic: the reply is not JSON (${(err as Error).message})`, { raw, cause: err, costUsd, usage });
   }
   const parsed = req.schema.safeParse(json);
   if (!parsed.success) {
-    throw new ProviderError('invalid_response', `anthropic: the reply does not match the requested schema (${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`, { raw });
+    throw new ProviderError('invalid_response', `anthropic: the reply does not match the requested schema (${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`, { raw, costUsd, usage });
   }
   return { kind: 'ok', value: parsed.data, usage, costUsd, raw };
 }

@@ -51,7 +51,7 @@ export async function summarize(subject: 'person' | 'company', input: LookupInpu
   const summary = reply.value.summary.trim();
   if (!summary) return { outcome: 'no_match', reason: 'the facts are too thin for a summary (Claude returned an empty one)', raw: reply.raw, httpStatus: 200, costUsd: reply.costUsd, usage };
   if (summary.length > MAX_SUMMARY_CHARS) {
-    throw new ProviderError('invalid_response', `anthropic: the summary is ${summary.length} characters, over the ${MAX_SUMMARY_CHARS} allowed`, { raw: reply.raw });
+    throw new ProviderError('invalid_response', `anthropic: the summary is ${summary.length} characters, over the ${MAX_SUMMARY_CHARS} allowed`, { raw: reply.raw, costUsd: reply.costUsd, usage });
   }
   return { outcome: 'matched', fields: { [field]: summary }, confidence: ctx.config.confidence, raw: reply.raw, httpStatus: 200, costUsd: reply.costUsd, usage };
 }

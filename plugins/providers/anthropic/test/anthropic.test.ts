@@ -230,11 +230,16 @@ describe('anthropic provider', () => {
     const err = await providerError(run('company-summary', COMPANY_KNOWN));
     expect(err.kind).toBe('invalid_response');
     expect(err.raw).toEqual(reply);
+    // The tokens were spent all the same: the error carries what the call cost, for the ledger.
+    expect(err.costUsd).toBeCloseTo((1000 * 0.1 + 100 * 0.5) / 1_000_000, 12);
+    expect(err.usage).toEqual({ inputTokens: 1000, outputTokens: 100 });
   });
 
   it('throws kind invalid_response when the JSON does not match the schema', async () => {
     fake.on('POST /v1/messages', () => ({ json: messageWith('{"text":"Acme"}') }));
-    expect((await providerError(run('company-summary', COMPANY_KNOWN))).kind).toBe('invalid_response');
+    const err = await providerError(run('company-summary', COMPANY_KNOWN));
+    expect(err.kind).toBe('invalid_response');
+    expect(err.costUsd).toBeGreaterThan(0);
   });
 
   it('throws kind invalid_response when the reply was cut off at max_tokens', async () => {
