@@ -6,7 +6,7 @@ import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
-import { EnrichQueue } from './queue/enrich-queue.js';
+import { EnrichQueue, jobIdOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
@@ -129,7 +129,7 @@ export class App {
         deliver: (result, replyTo) => this.deliver(result, replyTo),
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
       });
-      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, job.id, err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id) => this.runner!.handle(req, id));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays });
       this.sweeper.start(this.config.sweeper.intervalMs);

@@ -41,9 +41,9 @@ export class Sweeper {
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
     for (const job of due) {
-      const claimed = await Job.updateOne({ _id: job.jobId, status: 'paused' }, { $set: { status: 'queued', resumeAt: null } });
-      if (claimed.modifiedCount === 1) {
-        await this.deps.queue.push(job.jobId, job.request as EnrichRequest);
+      const claimed = await Job.findOneAndUpdate({ _id: job.jobId, status: 'paused' }, { $set: { status: 'queued', resumeAt: null }, $inc: { run: 1 } }, { returnDocument: 'after' }).lean();
+      if (claimed) {
+        await this.deps.queue.push(job.jobId, claimed.run, job.request as EnrichRequest);
         resumed++;
       }
     }

@@ -42,6 +42,13 @@ export function redisOptions(url: string): Record<string, unknown> {
   };
 }
 
+/**
+ * Each run of a job is its own bee-queue job, "<jobId>#<run>": a run started again just as the
+ * previous one finishes must not collide with that one's id while bee-queue still holds it.
+ */
+export const beeJobId = (jobId: string, run: number) => `${jobId}#${run}`;
+export const jobIdOfBee = (beeId: string) => beeId.split('#')[0];
+
 export function jobIdFor(request: Pick<EnrichRequest, 'workspace' | 'refresh' | 'groups'>, identity: Identity): string {
   const groups = request.groups ? [...request.groups].sort().join(',') : '*';
   const h = createHash('sha256').update(`${request.workspace}\n${identity.key}\n${request.refresh ? 'refresh' : ''}\n${groups}`).digest('hex');
@@ -96,12 +103,13 @@ export class EnrichQueue {
     if (open) {
       // A paused job waits for the resumer; an active one must exist in Redis (it may not
       // after a Redis restart, so re-adding is harmless: bee-queue ignores a known id).
-      if (open.status !== 'paused') await this.push(jobId, open.request as EnrichRequest);
+      if (open.status !== 'paused') await this.push(jobId, open.run ?? 0, open.request as EnrichRequest);
       return { jobId, joined: true };
     }
+    let run = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        await Job.updateOne(
+        const started = await Job.findOneAndUpdate(
           { _id: jobId, status: { $nin: OPEN } },
           {
             $set: {
@@ -120,9 +128,11 @@ export class EnrichQueue {
               createdDay: utcDay(now),
               expireAt,
             },
+            $inc: { run: 1 },
           },
-          { upsert: true },
-        );
+          { upsert: true, returnDocument: 'after' },
+        ).lean();
+        run = started?.run ?? 1;
         break;
       } catch (err) {
         // Two first requests raced on the unique jobId: the loser joins the winner.
@@ -133,15 +143,15 @@ export class EnrichQueue {
         throw err;
       }
     }
-    const created = await this.push(jobId, request);
-    return { jobId, joined: !created };
+    await this.push(jobId, run, request);
+    return { jobId, joined: false };
   }
 
   /** Puts the job into Redis; false when a job with this id is already there. */
-  async push(jobId: string, request: EnrichRequest): Promise<boolean> {
+  async push(jobId: string, run: number, request: EnrichRequest): Promise<boolean> {
     const job = await this.bee
       .createJob(request)
-      .setId(jobId)
+      .setId(beeJobId(jobId, run))
       .retries(this.opts.retries)
       .backoff('exponential', this.opts.retryBackoffMs)
       .save();
@@ -149,7 +159,7 @@ export class EnrichQueue {
   }
 
   process(concurrency: number, handler: JobHandler): void {
-    this.bee.process(concurrency, (job) => handler(job.data, job.id));
+    this.bee.process(concurrency, (job) => handler(job.data, jobIdOfBee(job.id)));
     void this.bee.checkStalledJobs(this.opts.stallIntervalMs);
   }
 
@@ -175,7 +185,7 @@ export class EnrichQueue {
         }
       };
       const onEvent = (id: string) => {
-        if (id === jobId) void check().catch(() => undefined);
+        if (jobIdOfBee(id) === jobId) void check().catch(() => undefined);
       };
       this.bee.on('job succeeded', onEvent);
       this.bee.on('job failed', onEvent);

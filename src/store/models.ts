@@ -80,6 +80,8 @@ const JobSchema = new Schema(
     resumeAt: Date,
     pauseReason: String,
     attempts: { type: Number, default: 0 },
+    /** Incremented each time the job is (re)started; the Redis job of run n is "<jobId>#<n>". */
+    run: { type: Number, default: 0 },
     error: String,
     errorCode: String,
     result: Schema.Types.Mixed,
