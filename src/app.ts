@@ -127,6 +127,7 @@ export class App {
         clock: this.clock,
         logger: this.logger.child({ part: 'worker' }),
         deliver: (result, replyTo) => this.deliver(result, replyTo),
+        claimOnce: (key) => this.claimOnce(key),
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
       });
       this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
@@ -187,8 +188,12 @@ export class App {
     if (doc) {
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
       await Job.updateOne({ _id: jobId }, { $set: { result } });
-      await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), this.logger);
+      await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
     }
+  }
+
+  private async claimOnce(key: string): Promise<boolean> {
+    return (await this.redis.set(`${this.config.queue.prefix}:claim:${key}`, '1', 'EX', 30 * 86400, 'NX')) === 'OK';
   }
 
   private async deliver(result: JobResult, replyTo: ReplyTo): Promise<void> {

@@ -6,12 +6,12 @@ import type { Clock } from '../clock.js';
 import type { Engine } from '../engine/engine.js';
 import type { EnrichRequest, JobResult } from '../engine/types.js';
 import { isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
-import { answerRequesters, type Deliver } from './requesters.js';
+import { answerRequesters, type ClaimOnce, type Deliver } from './requesters.js';
 
 
 export class JobRunner {
   constructor(
-    private readonly deps: { store: Store; engine: Engine; clock: Clock; logger: Logger; deliver: Deliver; isCancelled: (jobId: string) => Promise<boolean> },
+    private readonly deps: { store: Store; engine: Engine; clock: Clock; logger: Logger; deliver: Deliver; claimOnce: ClaimOnce; isCancelled: (jobId: string) => Promise<boolean> },
   ) {}
 
   async handle(request: EnrichRequest, jobId: string): Promise<JobResult> {
@@ -75,6 +75,6 @@ export class JobRunner {
         },
       },
     );
-    await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.logger);
+    await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
   }
 }
