@@ -1,0 +1,231 @@
+// The one service a trigger uses to reach the core (ARCHITECTURE.md, "What a trigger holds").
+// Types only: the contract is the bottom floor, so triggers depend on this file and never on
+// src/queue or src/engine. The implementation is src/service/enrich-service.ts.
+import type { Readable, Writable } from 'node:stream';
+import type { FieldGroup } from '../engine/fields.js';
+import type { StructuredInput } from '../engine/identity.js';
+import type { JobResult, JobStatus, RecordView, ReplyTo } from '../engine/types.js';
+
+export type { JobResult, JobStatus, RecordView, ReplyTo, StructuredInput, FieldGroup };
+
+/** What a trigger asks for. Validated (zod) and normalized by the service. */
+export interface SubmitRequest {
+  workspace: string;
+  /** Free text ("jane@acme.com", "Jane Doe @ acme.com", a LinkedIn URL...) or structured fields. */
+  input: string | StructuredInput;
+  /** Ask providers again even when the record is fresh (cached answers are still reused). */
+  refresh?: boolean;
+  /** Only these field groups (default: all configured for the subject). */
+  groups?: FieldGroup[];
+  /** Who asked (Slack user id, API key name, "cli"): goes to the activity log. */
+  actor?: string;
+}
+
+export interface SubmitResult {
+  jobId: string;
+  /** True when an identical request was already queued or running, and this one joined it. */
+  joined: boolean;
+  /** The normalized input, for messages ("jane@acme.com"). */
+  display: string;
+}
+
+/** One row of a batch: the input and, optionally, the original columns kept for export. */
+export interface BatchItem {
+  input: string | StructuredInput;
+  /** The row as it came in (CSV cells by header): written back first in the CSV export. */
+  columns?: Record<string, string>;
+}
+
+export interface BatchOptions {
+  workspace: string;
+  refresh?: boolean;
+  groups?: FieldGroup[];
+  actor?: string;
+  /** A name for people ("people.csv"). */
+  label?: string;
+  /** Input column names in order, for the CSV export (default: the union of items' columns). */
+  columns?: string[];
+}
+
+export interface BatchItemProblem {
+  index: number;
+  /** Why it was refused, saying what to do. */
+  reason: string;
+  code: string;
+}
+
+export interface BatchSubmitResult {
+  batchId: string;
+  total: number;
+  accepted: number;
+  rejected: BatchItemProblem[];
+}
+
+export interface BatchCounts {
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  paused: number;
+  cancelled: number;
+  /** Refused at submission (invalid input or forgotten identity). */
+  rejected: number;
+}
+
+export type BatchState = 'running' | 'paused' | 'done' | 'cancelled';
+
+export interface BatchStatus {
+  kind: 'batch';
+  batchId: string;
+  workspace: string;
+  label?: string;
+  state: BatchState;
+  total: number;
+  counts: BatchCounts;
+  /** Spent so far on this batch's jobs (joined jobs count for the batch that started them). */
+  costUsd: number;
+  createdAt: string;
+  finishedAt?: string;
+  /** When a spend cap paused some items: when they resume (ISO). */
+  resumeAt?: string;
+}
+
+export interface JobStatusView {
+  kind: 'job';
+  jobId: string;
+  workspace: string;
+  status: JobStatus;
+  display: string;
+  costUsd: number;
+  resumeAt?: string;
+  /** Present once the job has finished (or paused). */
+  result?: JobResult;
+}
+
+export type BatchRowStatus = 'done' | 'failed' | 'rejected' | 'cancelled' | 'paused' | 'queued' | 'running';
+
+/** One row of `results(batchId)`, in input order. */
+export interface BatchResultRow {
+  index: number;
+  columns: Record<string, string>;
+  input: string | StructuredInput | null;
+  status: BatchRowStatus;
+  /** Why it failed or was rejected. */
+  reason?: string;
+  jobId?: string;
+  result?: JobResult;
+}
+
+export interface FieldCorrection {
+  workspace: string;
+  /** The person or company: any input the service can parse ("jane@acme.com", "acme.com"). */
+  subject: string | StructuredInput;
+  /** Canonical field, e.g. "person.title" or "company.industry". */
+  field: string;
+  value: unknown;
+  /** Who corrected it (Slack user id, "cli:alice"). */
+  by: string;
+}
+
+export interface ForgetReport {
+  workspace: string;
+  display: string;
+  /** Documents deleted or scrubbed, by collection. */
+  removed: Record<string, number>;
+}
+
+export interface SpendRow {
+  provider: string;
+  calls: number;
+  matched: number;
+  costUsd: number;
+}
+export interface SpendReport {
+  day: string;
+  workspace?: string;
+  totalUsd: number;
+  byProvider: SpendRow[];
+  /** Caps that apply (null: none). */
+  caps: { dailyUsd: number | null; workspaceDailyUsd: number | null };
+}
+
+export type ActivityAction = 'enrich' | 'batch' | 'refresh' | 'correct' | 'forget' | 'unforget' | 'export' | 'push' | 'cancel';
+export interface ActivityEntry {
+  workspace: string;
+  at: string;
+  actor: string;
+  action: ActivityAction;
+  /** What it was about: an input, a batch id, a field. */
+  subject: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface EnrichService {
+  /** Validates, normalizes, refuses forgotten identities, then queues (or joins) one job. */
+  submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult>;
+  /** Queues up to `batch.maxItems` items; bad items are reported by index, the rest run. */
+  submitBatch(items: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions): Promise<BatchSubmitResult>;
+  /** A job (`enr_...`) or a batch (`bat_...`). `workspace` restricts it to that workspace. */
+  status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus>;
+  cancel(id: string, workspace?: string, actor?: string): Promise<void>;
+  /** Wakes on the job's (or batch's) completion event (Redis pub/sub), never by polling. */
+  waitFor(jobId: string, timeoutMs?: number): Promise<JobResult>;
+  waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchStatus>;
+  /** Progress events of a batch, from any process. Returns the unsubscribe function. */
+  onBatchProgress(batchId: string, listener: (status: BatchStatus) => void): Promise<() => Promise<void>>;
+  /** The batch's rows in input order, streamed (never all in memory). */
+  results(batchId: string, workspace?: string): AsyncIterable<BatchResultRow>;
+  /** The stored record(s) for an input, without asking any provider. */
+  record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }>;
+  correct(correction: FieldCorrection): Promise<RecordView>;
+  forget(workspace: string, subject: string | StructuredInput, by: string): Promise<ForgetReport>;
+  unforget(workspace: string, subject: string | StructuredInput, by: string): Promise<boolean>;
+  spend(day: string, workspace?: string): Promise<SpendReport>;
+  activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]>;
+  /**
+   * Sends a stored record to another trigger that can write it somewhere (destination "hubspot"):
+   * that trigger's `push`, so the asker never holds the destination's credentials.
+   */
+  push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
+  /** For actions the service does not see itself (export). */
+  logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
+}
+
+/** A lease: held exclusively across processes until released or expired; renewed while held. */
+export interface Lease {
+  readonly key: string;
+  /** True once the lease could not be renewed (another holder may have it now). */
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+export type AcquireLease = (key: string, ttlMs: number) => Promise<Lease | null>;
+
+/** Runs once per occurrence across all workers; `fn` gets the occurrence's scheduled time. */
+export type Schedule = (name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>) => void;
+
+/** Header columns recognised in a CSV file. */
+export interface CsvColumnMap {
+  email?: string;
+  domain?: string;
+  linkedinUrl?: string;
+  firstName?: string;
+  lastName?: string;
+  fullName?: string;
+  companyName?: string;
+}
+
+export interface CsvReadResult {
+  /** The header as written, in order. */
+  headers: string[];
+  columns: CsvColumnMap;
+  delimiter: string;
+  /** Rows, each with its input or the reason it cannot be used. */
+  rows: AsyncIterable<{ index: number; line: number; columns: Record<string, string>; input: StructuredInput | null; problem?: string }>;
+}
+
+export interface CsvModule {
+  /** Streams a CSV: header detection, BOM, `,` `;` tab delimiters; refuses files over `maxRows`. */
+  read(source: Readable | Buffer | string, options?: { maxRows?: number; maxBytes?: number }): Promise<CsvReadResult>;
+  /** Streams rows out: input columns, canonical fields, per-field sources, status; BOM; formula-safe. */
+  write(rows: AsyncIterable<BatchResultRow>, out: Writable, options: { inputColumns: string[] }): Promise<{ rows: number }>;
+}
