@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
 import type { CsvReadResult } from '../plugin/service.js';
 import { ACCEPTED_HEADERS, detectColumns, rowInput } from './header-map.js';
+import { decodeBuffer, decodeStream, tooManyBytes } from './decode-text.js';
 import { detectDelimiter, RecordSplitter, type SplitRecord } from './record-splitter.js';
 
 export interface CsvReadOptions {
@@ -36,13 +37,13 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
   if (typeof source === 'string' || Buffer.isBuffer(source)) {
     const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
     if (bytes > maxBytes) throw tooManyBytes(maxBytes);
-    const text = stripBom(typeof source === 'string' ? source : new TextDecoder('utf-8').decode(source));
+    const text = stripBom(typeof source === 'string' ? source : decodeBuffer(source));
     // Counting records is one cheap pass; it refuses an oversized file before any row is used.
     const total = countRecords(text, maxRecordChars);
     if (total - 1 > maxRows) throw tooManyRows(maxRows, total - 1);
     chunks = slices(text)[Symbol.asyncIterator]();
   } else {
-    chunks = decodeStream(source, maxBytes)[Symbol.asyncIterator]();
+    chunks = decodeStream(source, maxBytes, () => source.destroy())[Symbol.asyncIterator]();
   }
 
   const records = splitRecords(chunks, maxRecordChars);
@@ -187,23 +188,6 @@ async function* slices(text: string): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += SLICE_CHARS) yield text.slice(i, i + SLICE_CHARS);
 }
 
-async function* decodeStream(source: Readable, maxBytes: number): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  let bytes = 0;
-  for await (const chunk of source) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    bytes += buf.length;
-    if (bytes > maxBytes) {
-      source.destroy();
-      throw tooManyBytes(maxBytes);
-    }
-    const text = decoder.decode(buf, { stream: true });
-    if (text) yield text;
-  }
-  const tail = decoder.decode();
-  if (tail) yield tail;
-}
-
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -218,9 +202,4 @@ function tooManyRows(maxRows: number, found?: number): EnrichbotError {
     ErrorCodes.CSV_TOO_LARGE,
     `The file has ${count} rows; the limit is ${maxRows.toLocaleString('en-US')} rows per file. Split it into files of at most ${maxRows.toLocaleString('en-US')} rows.`,
   );
-}
-
-function tooManyBytes(maxBytes: number): EnrichbotError {
-  const mb = Math.round((maxBytes / 1024 / 1024) * 10) / 10;
-  return new EnrichbotError(ErrorCodes.CSV_TOO_LARGE, `The file is larger than ${mb} MB, the limit per file. Split it into smaller files.`);
 }
