@@ -7,6 +7,9 @@ import { FIELD_SCHEMAS, type Subject } from './fields.js';
 import type { Contribution } from './waterfall.js';
 import type { StoredField } from './types.js';
 
+/** Provenance of a value a person set by hand (`EnrichService.correct`). */
+export const MANUAL_PROVIDER = 'manual';
+
 export interface Candidate extends StoredField {
   field: string;
 }
@@ -51,6 +54,8 @@ export function planMerge(existing: Record<string, StoredField>, candidates: Map
   for (const [field, cand] of candidates) {
     const policy = policies[`${subject}.${field}`] ?? policies[field] ?? 'fill';
     const current = existing[field];
+    // A person's correction wins over every provider; only another correction replaces it.
+    if (current?.provider === MANUAL_PROVIDER) continue;
     if (policy === 'never') continue;
     if (policy === 'fill' && current && !isEmpty(current.value)) continue;
     if (policy === 'overwrite' && current && JSON.stringify(current.value) === JSON.stringify(cand.value)) continue;

@@ -45,6 +45,8 @@ export interface StoredField {
   fetchedAt: string;
   confidence: number;
   ledgerId?: string;
+  /** Who set it, for manual corrections. */
+  by?: string;
 }
 export interface RecordView {
   key: string;

@@ -11,6 +11,7 @@ const FieldValueSchema = new Schema(
     fetchedAt: Date,
     confidence: Number,
     ledgerId: String,
+    by: String,
   },
   { _id: false },
 );
@@ -55,6 +56,7 @@ const OutcomeSchema = new Schema(
     reason: String,
     costUsd: Number,
     ledgerId: String,
+    by: String,
     fields: [String],
   },
   { _id: false },
@@ -158,6 +160,7 @@ const CacheSchema = new Schema(
     /** JSON text of the LookupResult (field names contain dots, which FerretDB refuses as keys). */
     resultJson: { type: String, required: true },
     ledgerId: String,
+    by: String,
     fetchedAt: { type: Date, required: true },
     expireAt: { type: Date, required: true },
   },
