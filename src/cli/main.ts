@@ -9,6 +9,7 @@ import { renderCard } from './card.js';
 import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
+import { registerNormalizeCommand } from './normalize-command.js';
 
 function fail(err: unknown): never {
   if (err instanceof StartupError) {
@@ -125,6 +126,8 @@ export async function main(argv = process.argv): Promise<void> {
         fail(err);
       }
     });
+
+  registerNormalizeCommand(program);
 
   await program.parseAsync(argv);
 }
