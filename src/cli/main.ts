@@ -10,6 +10,7 @@ import { registerRecordCommands } from './records-commands.js';
 import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
+import { registerNormalizeCommand } from './normalize-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -83,6 +84,8 @@ export async function main(argv = process.argv): Promise<void> {
         fail(err);
       }
     });
+
+  registerNormalizeCommand(program);
 
   await program.parseAsync(argv);
 }

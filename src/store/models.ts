@@ -12,6 +12,10 @@ const FieldValueSchema = new Schema(
     confidence: Number,
     ledgerId: String,
     by: String,
+    /** The provider's original text beside a canonical value (issue 11). */
+    raw: Schema.Types.Mixed,
+    /** Other providers' values for the field in the same run: [{ provider, value, confidence, raw }]. */
+    alternatives: Schema.Types.Mixed,
   },
   { _id: false },
 );
