@@ -148,6 +148,11 @@ export class App {
       },
       claimOnce: (key) => this.claimOnce(key),
       pushTo: (destination, request) => this.pushTo(destination, request),
+      notifyVia: async (destination, message) => {
+        const t = this.triggerFor(destination);
+        if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
+        return t.plugin.notify(message, t.ctx);
+      },
     });
 
     if (this.isWeb) this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
@@ -181,6 +186,17 @@ export class App {
     return this;
   }
 
+  private readonly pluginRedises = new Map<string, Redis>();
+  /** One Redis connection per trigger, every key under `<prefix>:plugin:<id>:`. */
+  private pluginRedis(id: string): Redis {
+    let r = this.pluginRedises.get(id);
+    if (!r) {
+      r = this.redis.duplicate({ keyPrefix: `${this.config.queue.prefix}:plugin:${id}:`, lazyConnect: true });
+      this.pluginRedises.set(id, r);
+    }
+    return r;
+  }
+
   /** A trigger starts only in the roles it declares; a one-shot CLI command starts only the CLI's. */
   private runsTrigger(plugin: TriggerPlugin): boolean {
     if (this.role === 'client') return plugin.id === 'cli';
@@ -194,7 +210,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -216,6 +232,11 @@ export class App {
       lease: (key, ttlMs) => this.leases.acquire(`${plugin.id}:${key}`, ttlMs),
       schedule: (name, cron, timeZone, fn) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn),
       csv: csvModule,
+      collection: (name) => {
+        if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new EnrichbotError(ErrorCodes.PLUGIN_INVALID, `collection name "${name}" of plugin ${plugin.id}: lowercase letters, digits and _ only.`);
+        return this.store.connection.db!.collection(`plugin_${plugin.id.replace(/-/g, '_')}_${name}`);
+      },
+      redis: this.pluginRedis(plugin.id),
     } satisfies TriggerContext;
   }
 
@@ -307,6 +328,7 @@ export class App {
       await this.queue?.close(this.config.queue.shutdownTimeoutMs);
       await this.registry.stop();
       await this.service?.close();
+      for (const r of this.pluginRedises.values()) r.disconnect();
       this.redis?.disconnect();
       await this.store?.close();
     })();

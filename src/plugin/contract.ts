@@ -3,6 +3,8 @@
 // they need through an injected context and never import the core's singletons (there are none).
 import type { z } from 'zod';
 import type { Router } from 'express';
+import type { Collection } from 'mongodb';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { ProviderSettings } from '../config/schema.js';
 import type { FieldPath } from '../engine/fields.js';
@@ -121,6 +123,30 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
    * (Slack's "Push to HubSpot" reaches the HubSpot trigger this way, never its token).
    */
   push?(request: PushRequest, ctx: TriggerContext<z.infer<S>>): Promise<PushResult>;
+  /**
+   * Other triggers may ask this one to post a message through `service.notify` (the digest posts
+   * to Slack this way, never holding Slack's token).
+   */
+  notify?(message: NotifyMessage, ctx: TriggerContext<z.infer<S>>): Promise<NotifyResult>;
+}
+
+/** A message for a chat trigger (Slack) to post on another trigger's behalf. */
+export interface NotifyMessage {
+  /** The workspace (Slack team id) to post in; default: the single-workspace install. */
+  workspace?: string;
+  /** Channel id or name. */
+  channel: string;
+  /** Plain-text fallback (notifications, screen readers). */
+  text: string;
+  /** Block Kit blocks, already escaped by the caller. */
+  blocks?: unknown[];
+  /** Files to upload with the message (e.g. a PNG chart). */
+  files?: { filename: string; content: Buffer; title?: string }[];
+}
+export interface NotifyResult {
+  /** Where it landed (channel id and message ts for Slack). */
+  channel: string;
+  ts?: string;
 }
 
 export interface PushRequest {
@@ -162,6 +188,14 @@ export interface TriggerContext<C = unknown> extends ContextBase<C> {
   schedule: Schedule;
   lease: AcquireLease;
   csv: CsvModule;
+  /**
+   * A MongoDB collection of the plugin's own (named `plugin_<id>_<name>`), for what only it keeps
+   * (API keys, Slack installations, HubSpot conflicts). FerretDB rules apply: no TTL indexes,
+   * no dotted keys, conditional updates are not locks (take a `lease`).
+   */
+  collection(name: string): Collection;
+  /** Redis with the plugin's own key prefix (dedup keys, rate limits, throttles). */
+  redis: Redis;
 }
 
 /** Either context, where the registry handles both kinds alike. */

@@ -191,6 +191,8 @@ export interface EnrichService {
    * that trigger's `push`, so the asker never holds the destination's credentials.
    */
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
+  /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
+  notify(destination: string, message: import('./contract.js').NotifyMessage): Promise<import('./contract.js').NotifyResult>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

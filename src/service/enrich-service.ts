@@ -30,7 +30,7 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from '../plugin/service.js';
-import type { PushRequest, PushResult } from '../plugin/contract.js';
+import type { NotifyMessage, NotifyResult, PushRequest, PushResult } from '../plugin/contract.js';
 import { CompletionHub } from './completion.js';
 import { ActivityLog } from './activity-log.js';
 import { Tombstones } from './tombstones.js';
@@ -60,6 +60,8 @@ export interface EnrichServiceDeps {
   claimOnce(key: string): Promise<boolean>;
   /** The `push` of the trigger named `destination`, if it has one. */
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
+  /** The `notify` of the trigger named `destination`, if it has one. */
+  notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -338,6 +340,10 @@ export class EnrichServiceImpl implements EnrichService {
     }
     await this.activityLog.write({ workspace, actor: by, action: 'push', subject: identity.display, identityKey: identity.key, detail: { destination, summary: result.summary } });
     return result;
+  }
+
+  notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {
+    return this.deps.notifyVia(destination, message);
   }
 
   async close(): Promise<void> {

@@ -236,7 +236,7 @@ test('forget leaves no trace of the identity in any collection, and every later 
 
 test("a trigger's context holds its own settings only: no path from it leads to another plugin's API key", () => {
   const ctx = inboxCtx!;
-  expect(Object.keys(ctx).sort()).toEqual(['clock', 'config', 'csv', 'id', 'lease', 'logger', 'role', 'router', 'schedule', 'service']);
+  expect(Object.keys(ctx).sort()).toEqual(['clock', 'collection', 'config', 'csv', 'id', 'lease', 'logger', 'redis', 'role', 'router', 'schedule', 'service']);
   const seen = new Set<unknown>();
   const found: string[] = [];
   const walk = (v: unknown, path: string, depth: number) => {
