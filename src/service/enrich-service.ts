@@ -12,6 +12,7 @@ import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordVie
 import { identityFromFields, parseIdentity, type Identity, type StructuredInput } from '../engine/identity.js';
 import { FIELD_SCHEMAS } from '../engine/fields.js';
 import { MANUAL_PROVIDER } from '../engine/merge.js';
+import { normalizeField } from '../engine/normalize/index.js';
 import { Ledger } from '../engine/ledger.js';
 import { recordId } from '../store/models.js';
 import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
@@ -248,9 +249,13 @@ export class EnrichServiceImpl implements EnrichService {
     if (!schema) {
       throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `"${c.field}" is not a field enrichbot stores: use one of ${Object.keys(FIELD_SCHEMAS).join(', ')}.`);
     }
-    const parsed = schema.safeParse(c.value);
+    // A person types "Computer Software" or "+44 20 7946 0958": the same canonical forms as providers.
+    const normalized = normalizeField(c.field, c.value);
+    if (!normalized.ok) throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${JSON.stringify(c.value)} does not fit ${c.field}: ${normalized.problem}`);
+    const parsed = schema.safeParse(normalized.value);
     if (!parsed.success) {
-      throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${JSON.stringify(c.value)} does not fit ${c.field}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+      const issue = parsed.error.issues[0]?.message ?? 'invalid';
+      throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${JSON.stringify(c.value)} does not fit ${c.field}: ${issue.length > 300 ? `${issue.slice(0, 300)}…` : issue}.`);
     }
     const [subject, name] = [c.field.slice(0, c.field.indexOf('.')), c.field.slice(c.field.indexOf('.') + 1)];
     const { Person, Company } = this.deps.store.models;

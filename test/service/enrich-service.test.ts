@@ -200,7 +200,7 @@ test('forget leaves no trace of the identity in any collection, and every later 
   await app.enrichAndWait({ workspace: 'W', input: domain });
   const b = await svc.submitBatch([{ input: domain, columns: { site: domain } }, { input: 'kept-svc.com' }], { trigger: 'inbox', address: {} }, { workspace: 'W' });
   await svc.waitForBatch(b.batchId, 30_000);
-  await svc.correct({ workspace: 'W', subject: domain, field: 'company.industry', value: 'Fixed by hand', by: 'U1' });
+  await svc.correct({ workspace: 'W', subject: domain, field: 'company.industry', value: 'Computer Software', by: 'U1' });
 
   const report = await svc.forget('W', domain, 'U-DPO');
   expect(report.removed.companies).toBe(1);
