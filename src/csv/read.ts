@@ -47,14 +47,22 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
   }
 
   const records = splitRecords(chunks, maxRecordChars);
+  const release = () => {
+    if (typeof source !== 'string' && !Buffer.isBuffer(source) && !source.readableEnded) source.destroy();
+  };
+  const refuse = (err: EnrichbotError) => {
+    release();
+    return err;
+  };
   const first = await records.next();
-  if (first.done) throw invalid('The file is empty: expected a header line such as "Email,First Name,Last Name,Company".');
+  if (first.done) throw refuse(invalid('The file is empty: expected a header line such as "Email,First Name,Last Name,Company".'));
   const { delimiter, record: head } = first.value;
-  if (head.kind === 'broken') throw invalid(`The header line cannot be read: ${head.reason}.`);
+  if (head.kind === 'broken') throw refuse(invalid(`The header line cannot be read: ${head.reason}.`));
   const headers = uniqueHeaders(parseFields([head.text], delimiter)[0] ?? []);
   const columns = detectColumns(headers);
   if (Object.keys(columns).length === 0) {
-    throw invalid(`No column this file has can be enriched. Columns found: ${headers.map((h) => `"${h}"`).join(', ')}. Name at least one of: ${ACCEPTED_HEADERS}.`);
+    const found = headers.map((h) => `"${h}"`).join(', ');
+    throw refuse(invalid(`No column this file has can be enriched. Columns found: ${found}. Name at least one of: ${ACCEPTED_HEADERS}.`));
   }
 
   async function* rows(): AsyncGenerator<CsvRow> {
@@ -67,16 +75,21 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
       for (const rec of pending) {
         if (index >= maxRows) throw tooManyRows(maxRows);
         if (rec.kind === 'broken') {
-          yield { index: index++, line: rec.line, columns: {}, input: null, problem: `line ${rec.line}: ${rec.reason}` };
+          yield { index: index++, line: rec.line, columns: roughCells(rec.text), input: null, problem: `line ${rec.line}: ${rec.reason}` };
           continue;
         }
         const parsed = fields[g++];
         if (parsed instanceof Error) {
-          yield { index: index++, line: rec.line, columns: {}, input: null, problem: `line ${rec.line}: ${parsed.message}` };
+          yield { index: index++, line: rec.line, columns: roughCells(rec.text), input: null, problem: `line ${rec.line}: ${parsed.message}` };
           continue;
         }
         yield toRow(index++, rec.line, parsed);
       }
+    };
+    /** A broken row's cells, split naively, so the export still shows what the row held. */
+    const roughCells = (text: string): Record<string, string> => {
+      const cells = text.split(delimiter).map((c) => c.trim().replace(/^"|"$/g, '').replace(/""/g, '"'));
+      return Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? '']));
     };
     const toRow = (i: number, line: number, cells: string[]): CsvRow => {
       const cellMap: Record<string, string> = {};
@@ -101,8 +114,7 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
       }
       yield* emit(batch);
     } finally {
-      // Stopped early (the consumer broke off, or a limit was hit): let go of the file.
-      if (typeof source !== 'string' && !Buffer.isBuffer(source) && !source.readableEnded) source.destroy();
+      release(); // stopped early (the consumer broke off, or a limit was hit): let go of the file
     }
   }
 
