@@ -23,7 +23,7 @@ import { createHttpServer, type HttpServer } from './http/server.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
-import { EnrichbotError, ErrorCodes, errorMessage } from './errors.js';
+import { EnrichbotError, ErrorCodes } from './errors.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
 import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
 import { Leases } from './platform/lease.js';
@@ -161,7 +161,6 @@ export class App {
       (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
     );
 
-    this.scheduler?.start();
     if (this.isWorker) {
       this.runner = new JobRunner({
         store: this.store,
@@ -308,15 +307,11 @@ export class App {
       this.logger.warn({ schedule: name }, 'schedules run in the worker role only; this process will not run it');
       return;
     }
-    this.scheduler ??= new Scheduler({ redis: this.redis, leases: this.leases, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'scheduler' }), clock: this.clock });
-    this.scheduler.schedule(name, cron, timeZone, async (occurrence) => {
-      try {
-        await fn(occurrence);
-      } catch (err) {
-        this.logger.error({ err: errorMessage(err), schedule: name }, 'scheduled run failed');
-        throw err;
-      }
-    });
+    if (!this.scheduler) {
+      this.scheduler = new Scheduler({ redis: this.redis, leases: this.leases, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'scheduler' }), clock: this.clock, graceMs: this.config.service.scheduleGraceMs });
+      this.scheduler.start();
+    }
+    this.scheduler.schedule(name, cron, timeZone, fn);
   }
 
   /** Graceful: stop taking work, let in-flight jobs finish (or leave them for another worker), close. */

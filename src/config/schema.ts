@@ -122,6 +122,8 @@ export const ConfigSchema = z.object({
         })
         .prefault({}),
       activityRetentionDays: z.number().min(0).default(90),
+      /** A schedule occurrence missed while no worker ran is run at start-up if it is younger than this. */
+      scheduleGraceMs: z.number().int().min(0).default(3_600_000),
       /** Salt of forgotten identities' hashes (ENRICHBOT_PRIVACY_SALT); generated and stored once when unset. */
       privacySalt: z.string().min(16).optional(),
     })
