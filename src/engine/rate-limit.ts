@@ -11,6 +11,9 @@
 // records that moment (Redis TIME), so a late wake-up costs this caller time, never the provider
 // a burst. A waiter sleeps until the log would have room and asks again.
 //
+// A grant whose answer reached the caller late (the process was not running) is moved to the
+// moment the caller really goes, or given back, so a stalled process does not bunch its calls.
+//
 // Grants are also spaced at least half a slot apart (1/(2·perSecond) s): without it a cold
 // start grants N calls at the same instant, and such a burst leaves the process spread over tens
 // of milliseconds, eating the spare time above.
@@ -20,9 +23,11 @@ import type { Redis } from 'ioredis';
  * KEYS[1] the log: a sorted set of grant times in whole microseconds (exact in Lua's doubles, so
  * a window's edge is never blurred by rounding); it keeps the window (now - W, now]. ARGV: limit
  * N, window W µs, minimum spacing µs, and "now" in µs (empty: Redis TIME; tests pass a simulated
- * clock). Returns {1, now} when granted (and logged), {0, wait µs} when not.
+ * clock), and optionally a member to take back first (a grant this caller is moving to now).
+ * Returns {1, now, member} when granted (and logged), {0, wait µs} when not.
  */
 const TRY = `
+if ARGV[5] and ARGV[5] ~= '' then redis.call('ZREM', KEYS[1], ARGV[5]) end
 local now
 if ARGV[4] ~= '' then
   now = tonumber(ARGV[4])
@@ -44,9 +49,10 @@ if n >= limit then
   if free > wait then wait = free end
 end
 if wait > 0 then return {0, wait} end
-redis.call('ZADD', KEYS[1], now, now .. ':' .. n)
+local member = now .. ':' .. n
+redis.call('ZADD', KEYS[1], now, member)
 redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-return {1, now}
+return {1, now, member}
 `;
 
 export interface RateWindow {
@@ -66,8 +72,15 @@ export function rateWindow(perSecond: number): RateWindow {
   return { limit, windowMs: (limit * 1000) / perSecond, spacingMs: 500 / perSecond };
 }
 
-/** `at`: the grant's time in the log, in ms (whole microseconds). */
-export type TryResult = { granted: true; at: number } | { granted: false; waitMs: number };
+/** `at`: the grant's time in the log, in ms (whole microseconds); `id`: its entry in the log. */
+export type TryResult = { granted: true; at: number; id: string } | { granted: false; waitMs: number };
+
+/**
+ * A grant whose answer took longer than this to reach the caller is stale: the process was not
+ * running (CPU starvation, a GC pause) between the grant and now, so the call would leave later
+ * than logged and could land in the same second as later grants. It is moved to now instead.
+ */
+const STALE_MS = 10;
 
 export class RateLimiter {
   constructor(
@@ -82,19 +95,29 @@ export class RateLimiter {
    */
   async acquire(provider: string, perSecond: number, signal?: AbortSignal): Promise<{ at: number; waitedMs: number }> {
     const started = Date.now();
+    let moving: string | undefined;
     for (;;) {
-      const r = await this.tryAcquire(provider, perSecond);
-      if (r.granted) return { at: r.at, waitedMs: Date.now() - started };
+      const asked = performance.now();
+      const r = await this.tryAcquire(provider, perSecond, undefined, moving);
+      if (r.granted) {
+        if (performance.now() - asked <= STALE_MS) return { at: r.at, waitedMs: Date.now() - started };
+        moving = r.id; // stale: log it again at the time this caller really goes, if there is room
+        continue;
+      }
+      moving = undefined;
       await sleep(Math.ceil(r.waitMs), signal);
     }
   }
 
-  /** One attempt: granted (and logged at `at`), or how long until one could be. `nowMs`: tests only. */
-  async tryAcquire(provider: string, perSecond: number, nowMs?: number): Promise<TryResult> {
+  /**
+   * One attempt: granted (and logged at `at`), or how long until one could be. `nowMs`: tests
+   * only. `moving`: a grant of this caller's to take back first (it is re-granted now or not).
+   */
+  async tryAcquire(provider: string, perSecond: number, nowMs?: number, moving?: string): Promise<TryResult> {
     const w = rateWindow(perSecond);
     const now = nowMs === undefined ? '' : String(Math.round(nowMs * 1000));
-    const [ok, value] = (await this.redis.eval(TRY, 1, this.keyOf(provider), String(w.limit), String(micros(w.windowMs)), String(micros(w.spacingMs)), now)) as [number, number];
-    return ok === 1 ? { granted: true, at: value / 1000 } : { granted: false, waitMs: value / 1000 };
+    const [ok, value, id] = (await this.redis.eval(TRY, 1, this.keyOf(provider), String(w.limit), String(micros(w.windowMs)), String(micros(w.spacingMs)), now, moving ?? '')) as [number, number, string?];
+    return ok === 1 ? { granted: true, at: value / 1000, id: id! } : { granted: false, waitMs: value / 1000 };
   }
 
   keyOf(provider: string): string {

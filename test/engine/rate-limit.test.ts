@@ -310,6 +310,19 @@ describe('the limiter on a simulated clock', () => {
     );
   }, 120_000);
 
+  test('a grant moved to a later moment (its caller was stalled) counts once, at the later moment', async () => {
+    const [limiter] = shared;
+    const p = provider();
+    const first = await limiter.tryAcquire(p, 1, 0);
+    expect(first.granted).toBe(true);
+    expect(await limiter.tryAcquire(p, 1, 500)).toEqual({ granted: false, waitMs: 500 });
+    const moved = await limiter.tryAcquire(p, 1, 500, first.granted ? first.id : undefined);
+    expect(moved).toMatchObject({ granted: true, at: 500 });
+    // The window now runs from the moved grant, and the first one no longer counts.
+    expect(await limiter.tryAcquire(p, 1, 1400)).toEqual({ granted: false, waitMs: 100 });
+    expect(await limiter.tryAcquire(p, 1, 1500)).toMatchObject({ granted: true, at: 1500 });
+  });
+
   test.each([5, 20, 50])('with calls always waiting in 3 processes, grants at least 95 %% of R = %i a second, spaced at least half a slot apart', async (rate) => {
     const perSecond = rate * (1 - HEADROOM);
     const seconds = 10;
