@@ -37,21 +37,43 @@ export interface SafeFetchConfig {
   dnsServers?: string[];
 }
 
+// IPv6: only global unicast (2000::/3), less the special-purpose blocks inside it. Everything
+// else is refused, including the IPv4-compatible (::a9fe:a9fe), IPv4-mapped, NAT64 and 6to4
+// forms that smuggle an IPv4 address (169.254.169.254, 10.x) past a check made on "IPv6".
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+const SPECIAL_V6 = [
+  '2001::/23', // IETF protocol assignments: Teredo, ORCHID, benchmarking, AMT...
+  '2001:db8::/32', // documentation
+  '2002::/16', // 6to4 (embeds an IPv4 address)
+  '2620:4f:8000::/48', // AS112
+  '3fff::/20', // documentation
+].map((c) => ipaddr.parseCIDR(c));
+
 export function isPublicAddress(address: string): boolean {
+  if (!net.isIP(address)) return false; // only canonical literals: no 0x7f000001, no "127.1"
   let ip: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     ip = ipaddr.parse(address);
   } catch {
     return false;
   }
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range() === 'unicast';
+  if (ip.kind() === 'ipv4') return ip.range() === 'unicast';
+  const v6 = ip as ipaddr.IPv6;
+  if (!v6.match(GLOBAL_UNICAST_V6)) return false;
+  return v6.range() === 'unicast' && !SPECIAL_V6.some((c) => v6.match(c));
+}
+
+/** The allowlist holds IP addresses only (a host name could be re-pointed by its owner). */
+export function normalizeAllowedAddress(entry: string): string {
+  const bare = entry.trim().replace(/^\[|\]$/g, '');
+  if (!net.isIP(bare)) throw new EnrichbotError(ErrorCodes.URL_REFUSED, `allowPrivateHosts accepts IP addresses only; got ${JSON.stringify(entry)}.`);
+  return ipaddr.parse(bare).toNormalizedString();
 }
 
 const refused = (message: string) => new EnrichbotError(ErrorCodes.URL_REFUSED, message);
 
 export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
-  const allowed = new Set(config.allowPrivateHosts.map((h) => h.toLowerCase()));
+  const allowed = new Set(config.allowPrivateHosts.map(normalizeAllowedAddress));
   const resolver = config.dnsServers?.length ? new dns.promises.Resolver({ timeout: 3000, tries: 2 }) : null;
   if (resolver) resolver.setServers(config.dnsServers!);
 
@@ -75,7 +97,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
       throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `${host} does not resolve to any address.`);
     }
     for (const a of addresses) {
-      if (!isPublicAddress(a) && !allowed.has(host) && !allowed.has(a)) {
+      if (!isPublicAddress(a) && !(net.isIP(a) && allowed.has(ipaddr.parse(a).toNormalizedString()))) {
         throw refused(`Refused to fetch ${url.origin}: ${host} resolves to ${a}, a private, loopback or link-local address.`);
       }
     }
