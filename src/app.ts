@@ -63,7 +63,7 @@ export class App {
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins });
-    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers });
+    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers, logger: this.logger });
   }
 
   get isWorker(): boolean {

@@ -35,6 +35,8 @@ export interface SafeFetchConfig {
   userAgent: string;
   /** host:port of DNS servers to ask instead of the system resolver (tests use a local one). */
   dnsServers?: string[];
+  /** Told once, at creation, when the allowlist opens private addresses. */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 // IPv6: only global unicast (2000::/3), less the special-purpose blocks inside it. Everything
@@ -74,6 +76,9 @@ const refused = (message: string) => new EnrichbotError(ErrorCodes.URL_REFUSED, 
 
 export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
   const allowed = new Set(config.allowPrivateHosts.map(normalizeAllowedAddress));
+  if (allowed.size) {
+    config.logger?.warn({ allowPrivateHosts: [...allowed] }, 'the SSRF guard lets user-supplied hosts reach these private addresses (ENRICHBOT_ALLOW_PRIVATE_HOSTS / net.allowPrivateHosts); for local test sites only');
+  }
   const resolver = config.dnsServers?.length ? new dns.promises.Resolver({ timeout: 3000, tries: 2 }) : null;
   if (resolver) resolver.setServers(config.dnsServers!);
 
