@@ -25,7 +25,14 @@ export interface SafeFetchResponse {
   redirects: string[];
   text(): string;
 }
-export type SafeFetch = (url: string, options?: SafeFetchOptions) => Promise<SafeFetchResponse>;
+export type SafeFetch = ((url: string, options?: SafeFetchOptions) => Promise<SafeFetchResponse>) & {
+  /**
+   * The same check without fetching, for a host another service will fetch for us (a
+   * self-hosted Firecrawl): resolves it and throws URL_REFUSED if any address is not public,
+   * FETCH_FAILED if it does not resolve. Returns the address that was checked.
+   */
+  checkHost(host: string): Promise<string>;
+};
 
 export interface SafeFetchConfig {
   allowPrivateHosts: string[];
@@ -160,7 +167,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
     });
   }
 
-  return async function safeFetch(rawUrl: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
+  async function safeFetch(rawUrl: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
     const timeoutMs = options.timeoutMs ?? config.fetchTimeoutMs;
     const maxBytes = options.maxBytes ?? config.maxBodyBytes;
     const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
@@ -186,5 +193,9 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
       const body = res.body;
       return { url: url.href, status: res.status, headers: res.headers, body, truncated: res.truncated, redirects, text: () => body.toString('utf8') };
     }
-  };
+  }
+
+  return Object.assign(safeFetch, {
+    checkHost: (host: string) => checkedAddress(new URL(`http://${net.isIPv6(host) ? `[${host}]` : host}/`)),
+  });
 }
