@@ -99,7 +99,7 @@ export class App {
     });
     await this.queue.ready();
 
-    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger, { redis: this.redis, prefix });
+    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger, { redis: this.redis, prefix, clock: this.clock });
     this.spendCap = new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix);
     this.engine = new Engine({
       config: this.config,

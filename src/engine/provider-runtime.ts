@@ -2,6 +2,7 @@
 // resilience policy (one circuit breaker per provider, kept in Redis when given one so every
 // worker process shares it).
 import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { ProviderPlugin } from '../plugin/contract.js';
@@ -9,7 +10,7 @@ import type { LoadedPlugin } from '../plugin/registry.js';
 import { createProviderPolicy } from './resilience.js';
 import type { ProviderRuntime } from './provider-call.js';
 
-export function buildProviderRuntimes(loaded: Map<string, LoadedPlugin>, config: Config, logger: Logger, shared?: { redis: Redis; prefix: string }): Map<string, ProviderRuntime> {
+export function buildProviderRuntimes(loaded: Map<string, LoadedPlugin>, config: Config, logger: Logger, shared?: { redis: Redis; prefix: string; clock?: Clock }): Map<string, ProviderRuntime> {
   const out = new Map<string, ProviderRuntime>();
   for (const [id, l] of loaded) {
     const plugin = l.plugin as ProviderPlugin;
@@ -24,6 +25,8 @@ export function buildProviderRuntimes(loaded: Map<string, LoadedPlugin>, config:
       {
         onRetry: ({ attempt, delay, error }) => log.warn({ attempt, delayMs: delay, error: (error as Error)?.message }, 'retrying provider call'),
         shared: shared ? { redis: shared.redis, key: `${shared.prefix}:breaker:${id}` } : undefined,
+        // The breaker's cool-down runs on the app's clock, so tests move time instead of sleeping.
+        now: shared?.clock ? () => shared.clock!.now().getTime() : undefined,
       },
     );
     out.set(id, {
