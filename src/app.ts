@@ -130,7 +130,9 @@ export class App {
         claimOnce: (key) => this.claimOnce(key),
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
       });
-      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+      // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
+      // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
+      this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id) => this.runner!.handle(req, id));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays });
       this.sweeper.start(this.config.sweeper.intervalMs);
