@@ -11,7 +11,7 @@ import { answerRequesters, type ClaimOnce, type Deliver } from './requesters.js'
 
 export class JobRunner {
   constructor(
-    private readonly deps: { store: Store; engine: Engine; clock: Clock; logger: Logger; deliver: Deliver; claimOnce: ClaimOnce; isCancelled: (jobId: string) => Promise<boolean> },
+    private readonly deps: { store: Store; engine: Engine; clock: Clock; logger: Logger; deliver: Deliver; claimOnce: ClaimOnce; isCancelled: (jobId: string) => Promise<boolean>; onFinished?: (result: JobResult) => Promise<void> },
   ) {}
 
   async handle(request: EnrichRequest, jobId: string): Promise<JobResult> {
@@ -25,7 +25,10 @@ export class JobRunner {
     if (!job) {
       // Cancelled or already finished while it waited: nothing to do, nothing to charge.
       const doc = await Job.findOne({ _id: jobId }).lean();
-      return (doc?.result as JobResult) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+      const ended = doc?.result as JobResult | undefined;
+      // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
+      if (ended?.status === 'cancelled') await answerRequesters(this.deps.store.models, ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+      return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
     }
     let result: JobResult;
     try {
@@ -75,6 +78,7 @@ export class JobRunner {
         },
       },
     );
+    await this.deps.onFinished?.(result);
     await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
   }
 }
