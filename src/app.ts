@@ -77,7 +77,7 @@ export class App {
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
-    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers });
+    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers, logger: this.logger });
   }
 
   get isWorker(): boolean {
@@ -113,7 +113,7 @@ export class App {
     });
     await this.queue.ready();
 
-    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger);
+    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger, { redis: this.redis, prefix, clock: this.clock });
     this.spendCap = new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix);
     this.engine = new Engine({
       config: this.config,
@@ -172,7 +172,9 @@ export class App {
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
         onFinished: (result) => this.service.jobFinished(result),
       });
-      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+      // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
+      // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
+      this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id) => this.runner!.handle(req, id));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays });
       this.sweeper.start(this.config.sweeper.intervalMs);
