@@ -6,7 +6,8 @@ import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
-import { EnrichQueue, jobIdOfBee } from './queue/enrich-queue.js';
+import { EnrichQueue, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
+import { Leases } from './platform/lease.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
@@ -55,6 +56,8 @@ export class App {
   port?: number;
   sweeper?: Sweeper;
   private runner?: JobRunner;
+  leases!: Leases;
+  ledger!: Ledger;
   private stopping?: Promise<void>;
 
   constructor(opts: AppOptions) {
@@ -85,7 +88,10 @@ export class App {
       throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${redactUrl(this.config.redisUrl)}: start it (redis-server) or set REDIS_URL.`, { cause: err });
     }
     const { prefix } = this.config.queue;
+    this.leases = new Leases(this.redis, prefix, this.logger.child({ part: 'lease' }));
+    this.ledger = new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes);
     this.queue = new EnrichQueue({
+      leases: this.leases,
       redisUrl: this.config.redisUrl,
       prefix,
       store: this.store,
@@ -108,7 +114,7 @@ export class App {
       clock: this.clock,
       providers: this.providers,
       services: {
-        ledger: new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes),
+        ledger: this.ledger,
         cache: new ProviderCache(this.store.models),
         spendCap: this.spendCap,
         rateLimiter: new RateLimiter(this.redis, prefix),
@@ -129,10 +135,14 @@ export class App {
         deliver: (result, replyTo) => this.deliver(result, replyTo),
         claimOnce: (key) => this.claimOnce(key),
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
+        leases: this.leases,
+        ledger: this.ledger,
+        maxStalls: this.config.queue.maxStalls,
+        runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
       });
-      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
-      this.queue.process(this.config.queue.concurrency, (req, id) => this.runner!.handle(req, id));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays });
+      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+      this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, leases: this.leases, ledger: this.ledger });
       this.sweeper.start(this.config.sweeper.intervalMs);
     }
     if (this.http) {
@@ -183,13 +193,8 @@ export class App {
   /** Asks a queued or running job to stop: providers not yet called are marked not_run. */
   async cancel(jobId: string): Promise<void> {
     await this.redis.set(`${this.config.queue.prefix}:cancel:${jobId}`, '1', 'EX', 86400);
-    const { Job } = this.store.models;
-    const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled', finishedAt: this.clock.now() } }, { returnDocument: 'after' }).lean();
-    if (doc) {
-      const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
-      await Job.updateOne({ _id: jobId }, { $set: { result } });
-      await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
-    }
+    const result = await this.queue.cancel(jobId);
+    if (result) await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
   }
 
   private async claimOnce(key: string): Promise<boolean> {

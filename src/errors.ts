@@ -18,6 +18,8 @@ export const ErrorCodes = {
   JOB_FAILED: 'ENRICHBOT_ERR_JOB_FAILED',
   JOB_TIMEOUT: 'ENRICHBOT_ERR_JOB_TIMEOUT',
   JOB_NOT_FOUND: 'ENRICHBOT_ERR_JOB_NOT_FOUND',
+  JOB_BUSY: 'ENRICHBOT_ERR_JOB_BUSY',
+  JOB_STALLED: 'ENRICHBOT_ERR_JOB_STALLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
