@@ -105,39 +105,67 @@ test('an identifier an answer confirmed finds that answer: asking by the email f
   expect(byProvider(other).contact).toBe('matched');
 });
 
-test('re-running 1,000 enriched inputs with refresh makes no paid call to a provider that already answered them, match or miss', async () => {
+describe('1,000 people enriched, then refreshed', () => {
+  // Its own app with the three person providers only, driving the engine directly (the queue
+  // around it is tested elsewhere): 2,000 runs through the real cache, ledger and database.
+  let bulk: TestApp;
   const N = 1000;
-  const emails = Array.from({ length: N }, (_, i) => `u${i}@bulk${i % 50}.com`);
-  // Half the people have a profile (with a LinkedIn URL); the personal-email finder misses
-  // (a charged miss) for every other one.
-  fake.on('POST /profile', (req) => {
-    const email = (req.json as { workEmail?: string; linkedinUrl?: string }).workEmail ?? '';
-    const i = Number(/^u(\d+)@/.exec(email)?.[1] ?? -1);
-    return i % 2 === 0 ? { json: { found: true, fields: { 'person.title': 'Eng', 'person.linkedinUrl': `https://www.linkedin.com/in/u${i}` }, confidence: 0.9 } } : { json: { found: false } };
-  });
-  fake.on('POST /contact', (req) => {
-    const email = (req.json as { workEmail?: string }).workEmail ?? '';
-    const i = Number(/^u(\d+)@/.exec(email)?.[1] ?? -1);
-    return i % 4 === 0 ? { json: { found: true, fields: { 'person.personalEmail': `u${i}@gmail.com` }, confidence: 0.9 } } : { json: { found: false } };
-  });
-  const groups = ['personalEmail', 'phone', 'personProfile'] as const;
-  const runAll = async (refresh: boolean) => {
-    const jobs = await Promise.all(emails.map((input) => app.enqueue({ workspace: 'bulk', input, refresh, groups: [...groups] })));
-    const results: JobResult[] = [];
-    for (const { jobId } of jobs) results.push(await app.queue.waitFor(jobId, 280_000));
-    return results;
-  };
-  const first = await runAll(false);
-  expect(first.every((r) => r.status === 'done')).toBe(true);
-  expect([calls('contact'), calls('profile'), calls('lionly'), calls('apollo')]).toEqual([N, N, 0, N / 2]);
+  const index = (body: unknown) => Number(/^u(\d+)@/.exec((body as { workEmail?: string }).workEmail ?? '')?.[1] ?? -1);
 
-  fake.requests.length = 0;
-  const again = await runAll(true);
-  expect(again.every((r) => r.status === 'done')).toBe(true);
-  // Zero calls to the providers that answered (or missed) about these people...
-  expect([calls('contact'), calls('profile'), calls('apollo')]).toEqual([0, 0, 0]);
-  // ...and one to the provider that could not run before: it has the LinkedIn URL now.
-  expect(calls('lionly')).toBe(N / 2);
-  const paid = again.flatMap((r) => r.outcomes.filter((o) => o.costUsd > 0).map((o) => o.provider));
-  expect(new Set(paid)).toEqual(new Set(['lionly']));
-}, 600_000);
+  beforeAll(async () => {
+    const ids = ['contact', 'lionly', 'profile'] as const;
+    bulk = await startTestApp({
+      file: 'engine-identity-cache-bulk',
+      role: 'client',
+      plugins: Object.fromEntries(ids.map((id) => [id, providers[id]])),
+      overrides: {
+        plugins: { providers: [...ids] },
+        providers: Object.fromEntries(ids.map((id) => [id, { baseUrl: fake.url }])),
+        waterfalls: { personalEmail: ['contact'], phone: ['lionly'], personProfile: ['profile'] },
+        spendCaps: { dailyUsd: null, perWorkspaceDailyUsd: null },
+      },
+    });
+  });
+  afterAll(async () => {
+    await bulk?.stop();
+    if (bulk) await dropTestData(bulk.names);
+  });
+
+  test('re-running 1,000 enriched inputs with refresh makes no paid call to a provider that already answered them, match or miss', async () => {
+    // Half the people have a profile (with a LinkedIn URL); the personal-email finder misses
+    // (a charged miss) for three in four.
+    fake.on('POST /profile', (req) => {
+      const i = index(req.json);
+      return i % 2 === 0 ? { json: { found: true, fields: { 'person.title': 'Eng', 'person.linkedinUrl': `https://www.linkedin.com/in/u${i}` }, confidence: 0.9 } } : { json: { found: false } };
+    });
+    fake.on('POST /contact', (req) => {
+      const i = index(req.json);
+      return i % 4 === 0 ? { json: { found: true, fields: { 'person.personalEmail': `u${i}@gmail.com` }, confidence: 0.9 } } : { json: { found: false } };
+    });
+    const runAll = async (refresh: boolean, run: number): Promise<JobResult[]> => {
+      const results: JobResult[] = new Array(N);
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < N; i = next++) {
+          const request = { workspace: 'bulk', input: `u${i}@bulk${i % 50}.com`, refresh };
+          results[i] = await bulk.engine.run(request, { jobId: `bulk-${i}`, run, attempt: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: 25 }, lane));
+      return results;
+    };
+    const first = await runAll(false, 1);
+    expect(first.every((r) => r.status === 'done')).toBe(true);
+    expect([calls('contact'), calls('profile'), calls('lionly')]).toEqual([N, N, 0]);
+
+    fake.requests.length = 0;
+    const again = await runAll(true, 2);
+    expect(again.every((r) => r.status === 'done')).toBe(true);
+    // Zero calls to the providers that answered (or missed) about these people...
+    expect([calls('contact'), calls('profile')]).toEqual([0, 0]);
+    // ...and one to the provider that could not run before: it has the LinkedIn URL now.
+    expect(calls('lionly')).toBe(N / 2);
+    const paid = again.flatMap((r) => r.outcomes.filter((o) => o.costUsd > 0).map((o) => o.provider));
+    expect(new Set(paid)).toEqual(new Set(['lionly']));
+  }, 900_000);
+});
