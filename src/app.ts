@@ -7,12 +7,12 @@ import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
-import { Leases } from './platform/lease.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
-import type { Plugin, PluginContext, TriggerPlugin } from './plugin/contract.js';
-import { Engine, identityOf } from './engine/engine.js';
+import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
+import type { BatchStatus, EnrichService, SubmitResult } from './plugin/service.js';
+import { Engine } from './engine/engine.js';
 import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
 import { ProviderCache } from './engine/provider-cache.js';
@@ -22,10 +22,14 @@ import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
-import { EnrichRequestSchema, type EnrichRequestInput, type JobResult, type ReplyTo } from './engine/types.js';
+import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
 import { EnrichbotError, ErrorCodes } from './errors.js';
-import { formatZodIssues } from './config/load.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
+import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
+import { Leases } from './platform/lease.js';
+import { Scheduler } from './platform/scheduler.js';
+import { csvModule } from './csv/index.js';
+import { cliTrigger } from './cli/cli-trigger.js';
 
 export interface AppOptions {
   config: Config;
@@ -35,9 +39,15 @@ export interface AppOptions {
   plugins?: Record<string, Plugin>;
   /** DNS servers for user-supplied hosts (tests point this at a local server). */
   dnsServers?: string[];
-  /** Override the role from config (the CLI client runs without a worker). */
+  /**
+   * Override the role from config. `client`: a one-shot CLI command that queues and waits; it
+   * starts no trigger but the CLI's own, no worker and no HTTP server.
+   */
   role?: Config['role'] | 'client';
 }
+
+/** Triggers every process has, whatever the config lists: the CLI answers its own commands. */
+const BUILTIN_TRIGGERS: Record<string, Plugin> = { cli: cliTrigger as unknown as Plugin };
 
 export class App {
   readonly config: Config;
@@ -51,13 +61,15 @@ export class App {
   engine!: Engine;
   providers!: Map<string, ProviderRuntime>;
   spendCap!: SpendCap;
+  service!: EnrichServiceImpl;
+  leases!: Leases;
   safeFetch: SafeFetch;
   http?: HttpServer;
   port?: number;
   sweeper?: Sweeper;
   private runner?: JobRunner;
-  leases!: Leases;
   ledger!: Ledger;
+  private scheduler?: Scheduler;
   private stopping?: Promise<void>;
 
   constructor(opts: AppOptions) {
@@ -65,7 +77,7 @@ export class App {
     this.role = opts.role ?? opts.config.role;
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
-    this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins });
+    this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
     this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers });
   }
 
@@ -123,8 +135,34 @@ export class App {
       },
     });
 
+    this.service = new EnrichServiceImpl({
+      config: this.config,
+      store: this.store,
+      redis: this.redis,
+      queue: this.queue,
+      clock: this.clock,
+      logger: this.logger.child({ part: 'service' }),
+      triggerExists: (id) => !!this.registry.triggers.get(id)?.enabled,
+      notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
+      answer: async (result) => {
+        if (!this.isWorker) return false;
+        await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
+        return true;
+      },
+      claimOnce: (key) => this.claimOnce(key),
+      pushTo: (destination, request) => this.pushTo(destination, request),
+      notifyVia: async (destination, message) => {
+        const t = this.triggerFor(destination);
+        if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
+        return t.plugin.notify(message, t.ctx);
+      },
+    });
+
     if (this.isWeb) this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
-    await this.registry.start((loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings));
+    await this.registry.start(
+      (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
+      (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
+    );
 
     if (this.isWorker) {
       this.runner = new JobRunner({
@@ -139,6 +177,7 @@ export class App {
         ledger: this.ledger,
         maxStalls: this.config.queue.maxStalls,
         runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
+        onFinished: (result) => this.service.jobFinished(result),
       });
       this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
@@ -153,21 +192,58 @@ export class App {
     return this;
   }
 
-  private contextFor(plugin: Plugin, config: unknown, settings?: PluginContext['settings']): PluginContext {
-    const mount = plugin.kind === 'trigger' ? ((plugin as TriggerPlugin).mountPath ?? `/${plugin.id}`) : `/providers/${plugin.id}`;
+  private readonly pluginRedises = new Map<string, Redis>();
+  /** One Redis connection per trigger, every key under `<prefix>:plugin:<id>:`. */
+  private pluginRedis(id: string): Redis {
+    let r = this.pluginRedises.get(id);
+    if (!r) {
+      r = this.redis.duplicate({ keyPrefix: `${this.config.queue.prefix}:plugin:${id}:`, lazyConnect: true });
+      this.pluginRedises.set(id, r);
+    }
+    return r;
+  }
+
+  /** A trigger starts only in the roles it declares; a one-shot CLI command starts only the CLI's. */
+  private runsTrigger(plugin: TriggerPlugin): boolean {
+    if (this.role === 'client') return plugin.id === 'cli';
+    const roles = plugin.roles ?? ['web', 'worker'];
+    return (this.isWeb && roles.includes('web')) || (this.isWorker && roles.includes('worker'));
+  }
+
+  /**
+   * What a trigger holds of the service: its methods and nothing else, so no plugin can walk
+   * from its context to the config (and another plugin's API key).
+   */
+  private serviceFacade(): EnrichService {
+    const impl = this.service;
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify'];
+    const facade = Object.create(null) as Record<string, unknown>;
+    for (const m of methods) {
+      const fn = impl[m] as (...args: unknown[]) => unknown;
+      facade[m] = (...args: unknown[]) => fn.apply(impl, args);
+    }
+    return Object.freeze(facade) as unknown as EnrichService;
+  }
+
+  private contextFor(plugin: Plugin, config: unknown, settings?: ProviderContext['settings']): PluginContext {
+    const base = { id: plugin.id, logger: this.logger.child({ plugin: plugin.id }), config, clock: this.clock };
+    if (plugin.kind === 'provider') return { ...base, settings, safeFetch: this.safeFetch } satisfies ProviderContext;
+    const mount = (plugin as TriggerPlugin).mountPath ?? `/${plugin.id}`;
     const router = this.http ? this.http.routerFor(mount) : createDetachedRouter();
     return {
-      id: plugin.id,
-      logger: this.logger.child({ plugin: plugin.id }),
-      config,
-      appConfig: this.config,
-      store: this.store,
-      queue: this.queue,
+      ...base,
+      service: this.serviceFacade(),
       router,
-      safeFetch: this.safeFetch,
-      clock: this.clock,
-      settings,
-    };
+      role: this.role,
+      lease: (key, ttlMs) => this.leases.acquire(`${plugin.id}:${key}`, ttlMs),
+      schedule: (name, cron, timeZone, fn) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn),
+      csv: csvModule,
+      collection: (name) => {
+        if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new EnrichbotError(ErrorCodes.PLUGIN_INVALID, `collection name "${name}" of plugin ${plugin.id}: lowercase letters, digits and _ only.`);
+        return this.store.connection.db!.collection(`plugin_${plugin.id.replace(/-/g, '_')}_${name}`);
+      },
+      redis: this.pluginRedis(plugin.id),
+    } satisfies TriggerContext;
   }
 
   private async readiness(): Promise<Record<string, boolean>> {
@@ -175,46 +251,86 @@ export class App {
     return { mongodb, redis };
   }
 
-  /** Validates and queues a request (or joins the identical one in flight). */
-  async enqueue(input: EnrichRequestInput): Promise<{ jobId: string; joined: boolean }> {
-    const parsed = EnrichRequestSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, input).join('; ')}`);
-    }
-    const identity = identityOf(parsed.data);
-    return this.queue.enqueue(parsed.data, identity);
+  /** Queues one request through the service (default answer: the CLI trigger). For tests and tools. */
+  async enqueue(input: EnrichRequestInput): Promise<SubmitResult> {
+    const { replyTo, ...request } = input;
+    return this.service.submit(request, replyTo ? { trigger: replyTo.trigger, address: replyTo.address ?? {} } : { trigger: 'cli', address: {} });
   }
 
   async enrichAndWait(input: EnrichRequestInput, timeoutMs = this.config.queue.waitTimeoutMs): Promise<JobResult> {
     const { jobId } = await this.enqueue(input);
-    return this.queue.waitFor(jobId, timeoutMs);
+    return this.service.waitFor(jobId, timeoutMs);
   }
 
-  /** Asks a queued or running job to stop: providers not yet called are marked not_run. */
-  async cancel(jobId: string): Promise<void> {
-    await this.redis.set(`${this.config.queue.prefix}:cancel:${jobId}`, '1', 'EX', 86400);
-    const result = await this.queue.cancel(jobId);
-    if (result) await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
+  cancel(jobId: string): Promise<void> {
+    return this.service.cancelJob(jobId);
   }
 
   private async claimOnce(key: string): Promise<boolean> {
     return (await this.redis.set(`${this.config.queue.prefix}:claim:${key}`, '1', 'EX', 30 * 86400, 'NX')) === 'OK';
   }
 
+  /** The trigger and its context when it runs in this process. */
+  private triggerFor(id: string): { plugin: TriggerPlugin; ctx: TriggerContext } | undefined {
+    const loaded = this.registry.triggers.get(id);
+    const ctx = this.registry.context(id) as TriggerContext | undefined;
+    if (!loaded?.enabled || !ctx || !this.registry.isStarted(id)) return undefined;
+    return { plugin: loaded.plugin as TriggerPlugin, ctx };
+  }
+
   private async deliver(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    const loaded = this.registry.triggers.get(replyTo.trigger);
-    const plugin = loaded?.plugin as TriggerPlugin | undefined;
-    if (!plugin?.deliver || !loaded?.enabled) return;
-    await plugin.deliver(result, replyTo, this.registry.context(plugin.id)!);
+    if (replyTo.trigger === BATCH_REPLY_TRIGGER) return this.service.onBatchItem(result, replyTo);
+    const plugin = this.registry.triggers.get(replyTo.trigger)?.plugin as TriggerPlugin | undefined;
+    // A trigger without deliver (the HTTP API, the CLI) learns results by waiting on the service.
+    if (plugin && !plugin.deliver) return;
+    const t = this.triggerFor(replyTo.trigger);
+    if (!t) {
+      // Never silently: the result stays on the job record, and the operator learns why nobody got it.
+      this.logger.error({ jobId: result.jobId, trigger: replyTo.trigger }, 'result not delivered: that trigger is not enabled or does not run in this role (the result is kept on the job record)');
+      return;
+    }
+    await t.plugin.deliver!(result, replyTo, t.ctx);
+  }
+
+  private async notifyBatch(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void> {
+    const t = this.triggerFor(replyTo.trigger);
+    if (!t) {
+      if (kind === 'done') this.logger.error({ batchId: status.batchId, trigger: replyTo.trigger }, 'finished batch not delivered: that trigger is not enabled in this process');
+      return;
+    }
+    await (kind === 'done' ? t.plugin.deliverBatch : t.plugin.batchProgress)?.call(t.plugin, status, replyTo, t.ctx);
+  }
+
+  private async pushTo(destination: string, request: PushRequest): Promise<PushResult> {
+    const t = this.triggerFor(destination);
+    if (!t?.plugin.push) {
+      throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can take a push: enable it (plugins.triggers) and configure its credentials.`);
+    }
+    return t.plugin.push(request, t.ctx);
+  }
+
+  private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>): void {
+    if (!this.isWorker) {
+      this.logger.warn({ schedule: name }, 'schedules run in the worker role only; this process will not run it');
+      return;
+    }
+    if (!this.scheduler) {
+      this.scheduler = new Scheduler({ redis: this.redis, leases: this.leases, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'scheduler' }), clock: this.clock, graceMs: this.config.service.scheduleGraceMs });
+      this.scheduler.start();
+    }
+    this.scheduler.schedule(name, cron, timeZone, fn);
   }
 
   /** Graceful: stop taking work, let in-flight jobs finish (or leave them for another worker), close. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.http?.close();
+      await this.scheduler?.stop();
       await this.sweeper?.stop();
       await this.queue?.close(this.config.queue.shutdownTimeoutMs);
       await this.registry.stop();
+      await this.service?.close();
+      for (const r of this.pluginRedises.values()) r.disconnect();
       this.redis?.disconnect();
       await this.store?.close();
     })();

@@ -1,5 +1,5 @@
 // A readable card of a JobResult for the terminal.
-import type { JobResult, RecordView } from '../engine/types.js';
+import type { JobResult, RecordView, StoredField } from '../engine/types.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -12,11 +12,23 @@ function show(value: unknown): string {
   return String(value);
 }
 
+/** "2 sources agree" or "apollo says 240, aiark says 310": what the other providers said (issue 11). */
+export function agreement(f: StoredField): string {
+  const others = f.alternatives ?? [];
+  if (!others.length) return '';
+  const same = (v: unknown) => JSON.stringify(v) === JSON.stringify(f.value);
+  if (others.every((a) => same(a.value))) return `${others.length + 1} sources agree`;
+  return [{ provider: f.provider, value: f.value }, ...others].map((a) => `${a.provider} says ${show(a.value)}`).join(', ');
+}
+
 function section(title: string, rec: RecordView | undefined, lines: string[]) {
   if (!rec || !Object.keys(rec.fields).length) return;
   lines.push(title);
   for (const [k, f] of Object.entries(rec.fields).sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`  ${pad(k, 22)} ${pad(show(f.value), 60)} ${f.provider}${f.provider === 'input' ? '' : ` · ${Math.round(f.confidence * 100)}%`}`);
+    // The provider's own text beside a canonical value: "vp (Vice President)".
+    const shown = f.raw !== undefined && typeof f.raw !== 'object' ? `${show(f.value)} (${show(f.raw)})` : show(f.value);
+    const sources = agreement(f);
+    lines.push(`  ${pad(k, 22)} ${pad(shown, 60)} ${f.provider}${f.provider === 'input' ? '' : ` · ${Math.round(f.confidence * 100)}%`}${sources ? ` · ${sources}` : ''}`);
   }
 }
 

@@ -1,25 +1,16 @@
-// The `enrichbot` command: run the bot (`start`), enrich one input from the terminal
-// (`enrich`), check the config, or show what was spent.
-import { Command, Option } from 'commander';
+// The `enrichbot` command: run the bot (`start`), enrich inputs or a CSV file (`enrich`), correct,
+// forget, see activity and batches, check the config, or show what was spent.
+import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { App } from '../app.js';
-import { isEnrichbotError, StartupError, errorMessage } from '../errors.js';
-import { renderCard } from './card.js';
+import { fail } from './cli-app.js';
+import { registerEnrichCommand } from './enrich-command.js';
+import { registerRecordCommands } from './records-commands.js';
 import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
-
-function fail(err: unknown): never {
-  if (err instanceof StartupError) {
-    process.stderr.write(`enrichbot cannot start:\n${err.issues.map((i) => `  - ${i.message} [${i.code}]`).join('\n')}\n`);
-  } else if (isEnrichbotError(err)) {
-    process.stderr.write(`enrichbot: ${err.message} [${err.code}]\n`);
-  } else {
-    process.stderr.write(`enrichbot: ${errorMessage(err)}\n`);
-  }
-  process.exit(1);
-}
+import { registerNormalizeCommand } from './normalize-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -53,40 +44,8 @@ export async function main(argv = process.argv): Promise<void> {
       process.on('SIGINT', () => shutdown('SIGINT'));
     });
 
-  program
-    .command('enrich')
-    .description('Enrich one email, domain, LinkedIn URL, "First Last @ company" or company name, and print the record.')
-    .argument('<input...>', 'what to enrich')
-    .option('--json', 'print the result as JSON')
-    .option('-w, --workspace <id>', 'workspace the record belongs to', 'cli')
-    .option('--refresh', 'ask providers again even if the record is fresh')
-    .option('--lookalikes', 'also find 5-10 similar companies (each checked and marked verified or unverified)')
-    .option('--groups <list>', 'only these field groups, comma-separated (e.g. companyProfile,mailServer)')
-    .option('--no-worker', 'only queue and wait; a separately running worker does the work')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait').argParser(Number))
-    .action(async (parts: string[], opts: { json?: boolean; workspace: string; refresh?: boolean; worker: boolean; timeout?: number; lookalikes?: boolean; groups?: string }) => {
-      let app: App | undefined;
-      let code = 0;
-      try {
-        const config = loadConfig();
-        const runWorker = opts.worker && config.role !== 'web';
-        app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: runWorker ? 'worker' : 'client' });
-        await app.start();
-        let groups = opts.groups?.split(',').map((g) => g.trim()).filter(Boolean);
-        if (opts.lookalikes) groups = [...(groups ?? Object.keys(config.waterfalls).filter((g) => g !== 'lookalikes')), 'lookalikes'];
-        const result = await app.enrichAndWait(
-          { workspace: opts.workspace, input: parts.join(' '), refresh: !!opts.refresh, groups: groups as never, replyTo: { trigger: 'cli', address: {} } },
-          opts.timeout ? opts.timeout * 1000 : undefined,
-        );
-        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderCard(result)}\n`);
-        code = result.status === 'failed' ? 2 : result.status === 'paused' ? 3 : 0;
-      } catch (err) {
-        await app?.stop().catch(() => undefined);
-        fail(err);
-      }
-      await app!.stop();
-      process.exit(code);
-    });
+  registerEnrichCommand(program);
+  registerRecordCommands(program);
 
   program
     .command('check-config')
@@ -125,6 +84,8 @@ export async function main(argv = process.argv): Promise<void> {
         fail(err);
       }
     });
+
+  registerNormalizeCommand(program);
 
   await program.parseAsync(argv);
 }

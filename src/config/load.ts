@@ -53,7 +53,25 @@ export function envPrefix(pluginId: string): string {
 const numberOrUndefined = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
 
 /** Environment overrides. Provider keys and base URLs follow `<PROVIDER>_API_KEY` / `_BASE_URL`. */
-export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[]): Plain {
+/**
+ * A trigger's settings from its own variables only: `SLACK_BOT_TOKEN` -> triggers.slack.botToken,
+ * `HTTP_API_WAIT_MS` -> triggers.http-api.waitMs. Values stay strings; the plugin's schema coerces.
+ */
+export function triggerEnv(env: NodeJS.ProcessEnv, triggerId: string): Plain {
+  const prefix = `${envPrefix(triggerId)}_`;
+  const out: Plain = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(prefix) || value === undefined || value === '') continue;
+    const key = name
+      .slice(prefix.length)
+      .toLowerCase()
+      .replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (key) out[key] = value;
+  }
+  return out;
+}
+
+export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], triggerIds: string[] = []): Plain {
   const out: Plain = {
     role: env.ENRICHBOT_ROLE || undefined,
     port: numberOrUndefined(env.PORT),
@@ -83,6 +101,13 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[]): Pla
     if (Object.keys(entry).length) providers[id] = entry;
   }
   if (Object.keys(providers).length) out.providers = providers;
+  if (env.ENRICHBOT_PRIVACY_SALT) out.service = { privacySalt: env.ENRICHBOT_PRIVACY_SALT };
+  const triggers: Plain = {};
+  for (const id of triggerIds) {
+    const entry = triggerEnv(env, id);
+    if (Object.keys(entry).length) triggers[id] = entry;
+  }
+  if (Object.keys(triggers).length) out.triggers = triggers;
   return out;
 }
 
@@ -112,7 +137,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (options.overrides) raw = deepMerge(raw, options.overrides);
   const plugins = isPlain(raw.plugins) ? raw.plugins : {};
   const providerIds = Array.isArray(plugins.providers) ? (plugins.providers as string[]) : [];
-  raw = deepMerge(raw, envOverrides(env, providerIds));
+  const triggerIds = Array.isArray(plugins.triggers) ? (plugins.triggers as string[]) : [];
+  raw = deepMerge(raw, envOverrides(env, providerIds, triggerIds));
   if (options.overrides) raw = deepMerge(raw, options.overrides);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

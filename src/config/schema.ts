@@ -112,6 +112,24 @@ export const ConfigSchema = z.object({
       dnsServers: z.array(z.string()).optional(),
     })
     .prefault({}),
+  /** The trigger platform's service (batches, activity log, forgetting). */
+  service: z
+    .object({
+      batch: z
+        .object({
+          maxItems: z.number().int().positive().default(10000),
+          /** At most one progress event per batch this often (Slack edits one message with it). */
+          progressIntervalMs: z.number().int().positive().default(2000),
+          retentionDays: z.number().min(0).default(14),
+        })
+        .prefault({}),
+      activityRetentionDays: z.number().min(0).default(90),
+      /** A schedule occurrence missed while no worker ran is run at start-up if it is younger than this. */
+      scheduleGraceMs: z.number().int().min(0).default(3_600_000),
+      /** Salt of forgotten identities' hashes (ENRICHBOT_PRIVACY_SALT); generated and stored once when unset. */
+      privacySalt: z.string().min(16).optional(),
+    })
+    .prefault({}),
   sweeper: z
     .object({
       intervalMs: z.number().int().positive().default(60000),

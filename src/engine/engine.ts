@@ -12,6 +12,7 @@ import { identityFromFields, normalizeDomain, parseIdentity, registrableDomain, 
 import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
+import { normalizeStoredFields } from './normalize/index.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
 
@@ -44,7 +45,8 @@ function toPlainFields(doc: { fields?: unknown } | null): Fields {
     const sv = v as Omit<StoredField, 'fetchedAt'> & { fetchedAt?: unknown };
     out[k] = { ...sv, fetchedAt: sv.fetchedAt instanceof Date ? sv.fetchedAt.toISOString() : String(sv.fetchedAt) };
   }
-  return out;
+  // Records stored before canonical values existed read as canonical (issue 11).
+  return normalizeStoredFields(out).fields;
 }
 
 const val = (f: Fields, k: string) => f[k]?.value as string | undefined;
@@ -214,8 +216,9 @@ export class Engine {
     const policies = config.engine.mergePolicy;
     const storedPerson = { ...seeds.person, ...toPlainFields(personDoc) };
     const storedCompany = { ...seeds.company, ...toPlainFields(finalCompanyDoc) };
-    const pc = bestCandidates(all, 'person');
-    const cc = bestCandidates(all, 'company');
+    const hints = { country: val(storedPerson, 'country') ?? val(storedCompany, 'country'), sicCode: val(storedCompany, 'sicCode') };
+    const pc = bestCandidates(all, 'person', hints);
+    const cc = bestCandidates(all, 'company', { ...hints, country: val(storedCompany, 'country') ?? hints.country });
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
     const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };

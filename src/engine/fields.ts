@@ -1,8 +1,19 @@
 // Canonical fields: every provider maps its answer into these names, and every stored value
 // is checked against its schema before it is merged.
+//
+// Canonical values (issue 11, src/engine/normalize/): seniority and department are fixed sets,
+// industry is one of HubSpot's `industry` options, countries are ISO 3166-1 alpha-2, phones
+// E.164, size and revenue fixed buckets, email status one of five words. Providers may send their
+// own words: merge.ts normalizes every contributed value before this schema check, and the
+// provider's original text is kept on the stored field as `raw` (StoredField in types.ts) when
+// it differs from the canonical value, e.g. industry "COMPUTER_SOFTWARE" with raw
+// "SERVICES-PREPACKAGED SOFTWARE".
 import { z } from 'zod';
+import { DEPARTMENTS, EMAIL_STATUSES, EMPLOYEE_RANGES, HUBSPOT_INDUSTRIES, REVENUE_RANGES, SENIORITIES } from './normalize/index.js';
 
-export const EmailStatusSchema = z.enum(['valid', 'catch-all', 'risky', 'invalid', 'unknown']);
+export const EmailStatusSchema = z.enum(EMAIL_STATUSES);
+const country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code');
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number (+ and 7 to 15 digits)');
 const text = z.string().trim().min(1).max(2000);
 const url = z.string().url().max(500);
 const year = z.number().int().min(1600).max(2200);
@@ -12,16 +23,16 @@ export const PERSON_FIELDS = {
   'person.lastName': text,
   'person.fullName': text,
   'person.title': text,
-  'person.seniority': text,
-  'person.department': text,
+  'person.seniority': z.enum(SENIORITIES),
+  'person.department': z.enum(DEPARTMENTS),
   'person.workEmail': z.string().email().max(320),
   'person.workEmailStatus': EmailStatusSchema,
   'person.personalEmail': z.string().email().max(320),
-  'person.phone': z.string().trim().min(4).max(40),
+  'person.phone': e164,
   'person.linkedinUrl': url,
   'person.city': text,
   'person.region': text,
-  'person.country': text,
+  'person.country': country,
   'person.companyName': text,
   'person.companyDomain': z.string().min(3).max(253),
   'person.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional() })).max(50),
@@ -32,18 +43,18 @@ export const COMPANY_FIELDS = {
   'company.name': text,
   'company.domain': z.string().min(3).max(253),
   'company.description': z.string().trim().min(1).max(4000),
-  'company.industry': text,
+  'company.industry': z.enum(HUBSPOT_INDUSTRIES),
   'company.employeeCount': z.number().int().min(0),
-  'company.employeeRange': text,
-  'company.revenueRange': text,
+  'company.employeeRange': z.enum(EMPLOYEE_RANGES),
+  'company.revenueRange': z.enum(REVENUE_RANGES),
   'company.foundedYear': year,
   'company.city': text,
   'company.region': text,
-  'company.country': text,
+  'company.country': country,
   'company.linkedinUrl': url,
   'company.socialProfiles': z.record(z.string(), url),
   'company.contactEmails': z.array(z.string().email()).max(50),
-  'company.phone': z.string().trim().min(4).max(40),
+  'company.phone': e164,
   'company.technologies': z.array(z.string().min(1).max(100)).max(500),
   'company.ticker': z.string().min(1).max(10),
   'company.secCik': z.string().regex(/^\d{10}$/),

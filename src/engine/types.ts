@@ -45,6 +45,19 @@ export interface StoredField {
   fetchedAt: string;
   confidence: number;
   ledgerId?: string;
+  /** Who set it, for manual corrections. */
+  by?: string;
+  /** The provider's own text when the canonical value differs ("Vice President" for vp). */
+  raw?: unknown;
+  /** What the other providers said for this field in the same run (agreeing or not). */
+  alternatives?: FieldAlternative[];
+}
+
+export interface FieldAlternative {
+  provider: string;
+  value: unknown;
+  confidence: number;
+  raw?: unknown;
 }
 export interface RecordView {
   key: string;

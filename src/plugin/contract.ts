@@ -3,15 +3,16 @@
 // they need through an injected context and never import the core's singletons (there are none).
 import type { z } from 'zod';
 import type { Router } from 'express';
+import type { Collection } from 'mongodb';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { ProviderSettings, Config } from '../config/schema.js';
+import type { ProviderSettings } from '../config/schema.js';
 import type { FieldPath } from '../engine/fields.js';
 import type { ProviderHttp } from '../net/provider-http.js';
 import type { SafeFetch } from '../net/safe-fetch.js';
-import type { Store } from '../store/store.js';
-import type { EnrichQueue } from '../queue/enrich-queue.js';
 import type { Clock } from '../clock.js';
 import type { JobResult, ReplyTo } from '../engine/types.js';
+import type { AcquireLease, BatchStatus, CsvModule, EnrichService, Schedule } from './service.js';
 
 /** What a provider may be given. Everything is already normalized by the engine. */
 export interface LookupInput {
@@ -94,37 +95,111 @@ export interface ProviderPlugin<S extends z.ZodType = z.ZodType> extends PluginB
     ratePerSecond?: number;
   };
   operations: ProviderOperation<z.infer<S>>[];
-  init?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
-  start?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
-  stop?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
+  init?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
+  start?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
+  stop?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
 }
+
+/** Where a trigger runs: `web` (HTTP routes, webhooks), `worker` (schedules, deliveries). */
+export type TriggerRole = 'web' | 'worker';
 
 export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<S> {
   kind: 'trigger';
+  /** Roles it starts in (default both). One-shot CLI commands start no trigger but the CLI's own. */
+  roles?: TriggerRole[];
   /** Where its HTTP routes are mounted (default /<id>). */
   mountPath?: string;
-  init?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
-  start?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
-  stop?(ctx: PluginContext<z.infer<S>>): Promise<void> | void;
+  init?(ctx: TriggerContext<z.infer<S>>): Promise<void> | void;
+  start?(ctx: TriggerContext<z.infer<S>>): Promise<void> | void;
+  stop?(ctx: TriggerContext<z.infer<S>>): Promise<void> | void;
   /** Hands a finished job back to where it came from (a Slack channel, a HubSpot record...). */
-  deliver?(result: JobResult, replyTo: ReplyTo, ctx: PluginContext<z.infer<S>>): Promise<void>;
+  deliver?(result: JobResult, replyTo: ReplyTo, ctx: TriggerContext<z.infer<S>>): Promise<void>;
+  /** A batch's progress (throttled: at most one call per batch every `batch.progressIntervalMs`). */
+  batchProgress?(status: BatchStatus, replyTo: ReplyTo, ctx: TriggerContext<z.infer<S>>): Promise<void>;
+  /** A batch finished (every item done, failed or cancelled): called once, on one worker. */
+  deliverBatch?(status: BatchStatus, replyTo: ReplyTo, ctx: TriggerContext<z.infer<S>>): Promise<void>;
+  /**
+   * Other triggers may ask this one to act on a stored record through `service.push`
+   * (Slack's "Push to HubSpot" reaches the HubSpot trigger this way, never its token).
+   */
+  push?(request: PushRequest, ctx: TriggerContext<z.infer<S>>): Promise<PushResult>;
+  /**
+   * Other triggers may ask this one to post a message through `service.notify` (the digest posts
+   * to Slack this way, never holding Slack's token).
+   */
+  notify?(message: NotifyMessage, ctx: TriggerContext<z.infer<S>>): Promise<NotifyResult>;
+}
+
+/** A message for a chat trigger (Slack) to post on another trigger's behalf. */
+export interface NotifyMessage {
+  /** The workspace (Slack team id) to post in; default: the single-workspace install. */
+  workspace?: string;
+  /** Channel id or name. */
+  channel: string;
+  /** Plain-text fallback (notifications, screen readers). */
+  text: string;
+  /** Block Kit blocks, already escaped by the caller. */
+  blocks?: unknown[];
+  /** Files to upload with the message (e.g. a PNG chart). */
+  files?: { filename: string; content: Buffer; title?: string }[];
+}
+export interface NotifyResult {
+  /** Where it landed (channel id and message ts for Slack). */
+  channel: string;
+  ts?: string;
+}
+
+export interface PushRequest {
+  workspace: string;
+  person?: import('./service.js').RecordView;
+  company?: import('./service.js').RecordView;
+  by: string;
+}
+export interface PushResult {
+  /** What was written where, for a message ("contact 123 updated: 4 fields"). */
+  summary: string;
+  /** Fields the destination already had and kept (default policy: fill empty only). */
+  kept?: string[];
 }
 
 export type Plugin = ProviderPlugin | TriggerPlugin;
 
-export interface PluginContext<C = unknown> {
+interface ContextBase<C> {
   id: string;
   logger: Logger;
+  /** The plugin's own parsed config: nothing of any other plugin's. */
   config: C;
-  appConfig: Config;
-  store: Store;
-  queue: EnrichQueue;
-  router: Router;
-  safeFetch: SafeFetch;
   clock: Clock;
-  /** Providers only: the engine-level settings (apiKey, baseUrl, costs...). */
-  settings?: ProviderSettings;
 }
+
+export interface ProviderContext<C = unknown> extends ContextBase<C> {
+  /** The engine-level settings (apiKey, baseUrl, costs...). */
+  settings?: ProviderSettings;
+  safeFetch: SafeFetch;
+}
+
+export interface TriggerContext<C = unknown> extends ContextBase<C> {
+  /** The only way a trigger reaches the core. */
+  service: EnrichService;
+  /** Routes under the trigger's mount path (web role; detached elsewhere). */
+  router: Router;
+  /** The process's role: a trigger may register routes only on `web`, schedules only on `worker`. */
+  role: 'web' | 'worker' | 'all' | 'client';
+  schedule: Schedule;
+  lease: AcquireLease;
+  csv: CsvModule;
+  /**
+   * A MongoDB collection of the plugin's own (named `plugin_<id>_<name>`), for what only it keeps
+   * (API keys, Slack installations, HubSpot conflicts). FerretDB rules apply: no TTL indexes,
+   * no dotted keys, conditional updates are not locks (take a `lease`).
+   */
+  collection(name: string): Collection;
+  /** Redis with the plugin's own key prefix (dedup keys, rate limits, throttles). */
+  redis: Redis;
+}
+
+/** Either context, where the registry handles both kinds alike. */
+export type PluginContext<C = unknown> = ProviderContext<C> | TriggerContext<C>;
 
 /** Identity helpers so a plugin file gets full type inference for its config. */
 export function defineProvider<S extends z.ZodType>(plugin: ProviderPlugin<S>): ProviderPlugin<S> {

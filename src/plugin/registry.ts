@@ -61,6 +61,8 @@ export interface RegistryOptions {
   logger: Logger;
   loader?: PluginLoader;
   plugins?: Record<string, Plugin>;
+  /** Triggers loaded whether or not the config lists them (the CLI's own). */
+  builtins?: Record<string, Plugin>;
 }
 
 export class Registry {
@@ -117,6 +119,12 @@ export class Registry {
         (kind === 'provider' ? this.providers : this.triggers).set(id, loaded);
         order.push(id);
       }
+    }
+
+    for (const [id, def] of Object.entries(this.opts.builtins ?? {})) {
+      if (this.triggers.has(id)) continue;
+      const loaded = this.loadTrigger(def as TriggerPlugin, add);
+      if (loaded) this.triggers.set(id, loaded);
     }
 
     // Dependencies: enabled, and listed before the dependent.
@@ -211,8 +219,8 @@ export class Registry {
   }
 
   /** Runs init for each enabled plugin in order, then start; `makeContext` builds each one's context. */
-  async start(makeContext: (loaded: LoadedPlugin) => PluginContext, timeoutMs = 10000): Promise<void> {
-    const list = this.enabledPlugins();
+  async start(makeContext: (loaded: LoadedPlugin) => PluginContext, shouldStart: (loaded: LoadedPlugin) => boolean = () => true, timeoutMs = 10000): Promise<void> {
+    const list = this.enabledPlugins().filter(shouldStart);
     for (const loaded of list) this.contexts.set(loaded.plugin.id, makeContext(loaded));
     for (const phase of ['init', 'start'] as const) {
       for (const loaded of list) {
@@ -235,11 +243,16 @@ export class Registry {
     while (this.started.length) {
       const { loaded, ctx } = this.started.pop()!;
       try {
-        await loaded.plugin.stop?.(ctx);
+        await (loaded.plugin.stop as ((c: PluginContext) => unknown) | undefined)?.call(loaded.plugin, ctx);
       } catch (err) {
         this.opts.logger.error({ err, plugin: loaded.plugin.id }, 'plugin stop failed');
       }
     }
+  }
+
+  /** Whether the plugin was started in this process (a trigger runs only in its roles). */
+  isStarted(id: string): boolean {
+    return this.started.some((s) => s.loaded.plugin.id === id);
   }
 
   context(id: string): PluginContext | undefined {

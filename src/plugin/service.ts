@@ -34,6 +34,8 @@ export interface BatchItem {
   input: string | StructuredInput;
   /** The row as it came in (CSV cells by header): written back first in the CSV export. */
   columns?: Record<string, string>;
+  /** Set when the reader could not use the row (CSV): the item is rejected with this reason. */
+  problem?: string;
 }
 
 export interface BatchOptions {
@@ -79,6 +81,8 @@ export interface BatchStatus {
   batchId: string;
   workspace: string;
   label?: string;
+  /** Input column names in order (for the CSV export). */
+  columns: string[];
   state: BatchState;
   total: number;
   counts: BatchCounts;
@@ -187,6 +191,8 @@ export interface EnrichService {
    * that trigger's `push`, so the asker never holds the destination's credentials.
    */
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
+  /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
+  notify(destination: string, message: import('./contract.js').NotifyMessage): Promise<import('./contract.js').NotifyResult>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

@@ -30,6 +30,8 @@ export interface JobRunnerDeps {
   maxStalls: number;
   /** How long a dead worker's run lease outlives it; renewed every third of it while held. */
   runLeaseTtlMs: number;
+  /** Called once the current run's result is recorded (before the requesters are answered). */
+  onFinished?: (result: JobResult) => Promise<void>;
 }
 
 const displayOf = (request: EnrichRequest) => (typeof request.input === 'string' ? request.input : JSON.stringify(request.input));
@@ -61,7 +63,10 @@ export class JobRunner {
     if (!before) {
       // Cancelled, finished, or superseded by a newer run while it waited: nothing to do, nothing to charge.
       const doc = await Job.findOne({ _id: jobId }).lean();
-      return (doc?.result as JobResult) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+      const ended = doc?.result as JobResult | undefined;
+      // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
+      if (ended?.status === 'cancelled') await answerRequesters(this.deps.store.models, ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+      return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
     }
     const attempt = (before.attempts ?? 0) + 1;
     if (before.status === 'running') {
@@ -149,6 +154,7 @@ export class JobRunner {
       this.deps.logger.warn({ jobId, run }, 'a newer run of this job exists; this run\'s result is not recorded');
       return false;
     }
+    await this.deps.onFinished?.(result);
     await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
     return true;
   }

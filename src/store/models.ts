@@ -11,6 +11,11 @@ const FieldValueSchema = new Schema(
     fetchedAt: Date,
     confidence: Number,
     ledgerId: String,
+    by: String,
+    /** The provider's original text beside a canonical value (issue 11). */
+    raw: Schema.Types.Mixed,
+    /** Other providers' values for the field in the same run: [{ provider, value, confidence, raw }]. */
+    alternatives: Schema.Types.Mixed,
   },
   { _id: false },
 );
@@ -59,6 +64,7 @@ const OutcomeSchema = new Schema(
     reason: String,
     costUsd: Number,
     ledgerId: String,
+    by: String,
     fields: [String],
   },
   { _id: false },
@@ -177,6 +183,7 @@ const CacheSchema = new Schema(
     /** JSON text of the LookupResult (field names contain dots, which FerretDB refuses as keys). */
     resultJson: { type: String, required: true },
     ledgerId: String,
+    by: String,
     fetchedAt: { type: Date, required: true },
     expireAt: { type: Date, required: true },
   },

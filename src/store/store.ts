@@ -1,11 +1,12 @@
 // The store is the memory: records, jobs, the ledger and provider caches live in MongoDB.
 import mongoose, { type Connection } from 'mongoose';
 import { registerModels, type Models } from './models.js';
+import { registerServiceModels, type ServiceModels } from './service-models.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 
 export interface Store {
   connection: Connection;
-  models: Models;
+  models: Models & ServiceModels;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -18,6 +19,8 @@ export async function connectStore(url: string, opts: { serverSelectionTimeoutMS
   const connection = mongoose.createConnection(url, {
     serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
     autoIndex: false,
+    // Command events let tests and the benchmark count database round trips.
+    monitorCommands: true,
   });
   try {
     await connection.asPromise();
@@ -29,7 +32,7 @@ export async function connectStore(url: string, opts: { serverSelectionTimeoutMS
       { cause: err },
     );
   }
-  const models = registerModels(connection);
+  const models = { ...registerModels(connection), ...registerServiceModels(connection) };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return {
     connection,

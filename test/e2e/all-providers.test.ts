@@ -263,8 +263,12 @@ async function storedRecords(workspace: string, jobId: string) {
 }
 
 /** value / provider / confidence of each field, as printed or as stored. */
-const provenance = (fields: Record<string, { value: unknown; provider: string; confidence: number }> | undefined) =>
-  Object.fromEntries(Object.entries(fields ?? {}).map(([k, f]) => [k, { value: f.value, provider: f.provider, confidence: f.confidence }]));
+// Provenance as stored: value, provider, confidence, and (issue 11) the provider's own text and
+// the other providers' values when there are any.
+const provenance = (fields: Record<string, { value: unknown; provider: string; confidence: number; raw?: unknown; alternatives?: unknown[] }> | undefined) =>
+  Object.fromEntries(
+    Object.entries(fields ?? {}).map(([k, f]) => [k, { value: f.value, provider: f.provider, confidence: f.confidence, ...(f.raw !== undefined ? { raw: f.raw } : {}), ...(f.alternatives ? { alternatives: f.alternatives } : {}) }]),
+  );
 
 test('with every key set, the default waterfalls run across all the providers and print one merged record with provenance and cost', async () => {
   const r = await enrich('e2e', true);
@@ -333,7 +337,10 @@ test('with every key set, the default waterfalls run across all the providers an
     firstName: { value: 'Jane', provider: 'apollo' },
     lastName: { value: 'Doe', provider: 'apollo' },
     title: { value: 'VP Marketing', provider: 'apollo', confidence: 0.85 },
+    // Canonical values (issue 11): the provider's own words kept as raw.
     seniority: { value: 'vp', provider: 'apollo' },
+    department: { value: 'marketing', raw: 'master_marketing', provider: 'apollo' },
+    country: { value: 'US', raw: 'United States', provider: 'apollo' },
     linkedinUrl: { value: JANE_LINKEDIN, provider: 'apollo' },
     city: { value: 'Austin', provider: 'apollo' },
     companyName: { value: 'Acme Robotics', provider: 'apollo' },
@@ -359,7 +366,10 @@ test('with every key set, the default waterfalls run across all the providers an
   expect(company).toMatchObject({
     domain: { value: 'acme.com', provider: 'input' },
     name: { value: 'ACME ROBOTICS INC', provider: 'sec-edgar', confidence: 0.85 },
-    industry: { value: 'General Industrial Machinery & Equipment, NEC', provider: 'sec-edgar' },
+    // HubSpot's option for SIC 3569, with SEC's own description kept; Firecrawl's reading of the homepage is listed beside it.
+    industry: { value: 'MACHINERY', raw: 'General Industrial Machinery & Equipment, NEC', provider: 'sec-edgar', alternatives: [expect.objectContaining({ provider: 'firecrawl', value: 'INDUSTRIAL_AUTOMATION', raw: 'Industrial automation' })] },
+    country: { value: 'US', raw: 'United States', provider: 'firecrawl' },
+    employeeRange: { value: '201-500', provider: 'firecrawl' },
     description: { value: 'Acme Robotics builds warehouse picking robots for mid-size retailers.', provider: 'firecrawl', confidence: 0.7 },
     employeeCount: { value: 240, provider: 'firecrawl' },
     foundedYear: { value: 2015, provider: 'firecrawl' },

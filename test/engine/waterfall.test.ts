@@ -111,20 +111,20 @@ test('a request is an error only when every provider that ran errored', async ()
 });
 
 test('merge: existing data wins by default; overwrite and never per field; partial results kept', async () => {
-  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Acme One', 'company.industry': 'Widgets', 'company.employeeCount': 50 }, confidence: 0.9 } }));
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Acme One', 'company.industry': 'Computer Software', 'company.employeeCount': 50 }, confidence: 0.9 } }));
   const first = await app.enrichAndWait({ workspace: 'w3', input: 'acme.com', groups: ['companyProfile'] });
-  expect(first.company?.fields).toMatchObject({ name: { value: 'Acme One' }, industry: { value: 'Widgets' } });
+  expect(first.company?.fields).toMatchObject({ name: { value: 'Acme One' }, industry: { value: 'COMPUTER_SOFTWARE', raw: 'Computer Software' } });
   expect(first.company?.fields.employeeCount).toBeUndefined(); // never
 
-  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Acme Two', 'company.industry': 'Gadgets', 'company.employeeCount': 'lots' }, confidence: 0.9 } }));
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Acme Two', 'company.industry': 'Banking', 'company.employeeCount': 'lots' }, confidence: 0.9 } }));
   await app.store.models.Cache.deleteMany({});
   const again = await app.enrichAndWait({ workspace: 'w3', input: 'acme.com', groups: ['companyProfile'], refresh: true });
   expect(again.company?.fields.name.value).toBe('Acme One'); // fill: existing wins
-  expect(again.company?.fields.industry).toMatchObject({ value: 'Gadgets', provider: 'co' }); // overwrite
+  expect(again.company?.fields.industry).toMatchObject({ value: 'BANKING', provider: 'co' }); // overwrite
   const stored = await app.store.models.Company.findOne({ workspace: 'w3', key: 'company:acme.com' }).lean();
   const fields = stored!.fields as unknown as Record<string, { value: unknown; provider: string }>;
   expect(fields.name.value).toBe('Acme One');
-  expect(fields.industry.value).toBe('Gadgets');
+  expect(fields.industry.value).toBe('BANKING');
 });
 
 test('a repeat call on the same input within the freshness window is served from cache at zero cost', async () => {

@@ -36,10 +36,10 @@ export const PeopleMatchResponseSchema = z.object({ person: PersonSchema.nullish
 const LOCKED_EMAIL = /^email_not_unlocked@/i;
 
 /** Apollo's email_status vocabulary (verified, unverified, likely to engage, unavailable...) to the canonical one. */
-export function canonicalEmailStatus(status: string | null | undefined): 'valid' | 'catch-all' | 'invalid' | 'unknown' {
+export function canonicalEmailStatus(status: string | null | undefined): 'valid' | 'catch_all' | 'invalid' | 'unknown' {
   const s = (status ?? '').toLowerCase().replace(/[_-]/g, ' ').trim();
   if (s === 'verified') return 'valid';
-  if (s === 'accept all' || s === 'catch all') return 'catch-all';
+  if (s === 'accept all' || s === 'catch all') return 'catch_all';
   if (s === 'invalid' || s === 'bounced') return 'invalid';
   return 'unknown';
 }

@@ -2,13 +2,13 @@
 // worth. Meanings from https://leadmagic.io/docs/v1/reference/email-finder and /email-validation:
 // valid (<1% bounce), valid_catch_all (catch-all domain, engagement data says the address is
 // real, 3-5% bounce), catch_all (risky, unverified), unknown (the server did not answer).
-type CanonicalStatus = 'valid' | 'catch-all' | 'risky' | 'invalid' | 'unknown';
+type CanonicalStatus = 'valid' | 'catch_all' | 'risky' | 'invalid' | 'unknown';
 
 /** Confidence that a *found* address is right, by the status the finder gave it. */
 const FOUND_EMAIL: Record<string, { status: CanonicalStatus; confidence: number }> = {
   valid: { status: 'valid', confidence: 0.95 },
-  valid_catch_all: { status: 'catch-all', confidence: 0.8 },
-  catch_all: { status: 'catch-all', confidence: 0.5 },
+  valid_catch_all: { status: 'catch_all', confidence: 0.8 },
+  catch_all: { status: 'catch_all', confidence: 0.5 },
   unknown: { status: 'unknown', confidence: 0.3 },
 };
 
@@ -16,8 +16,8 @@ const FOUND_EMAIL: Record<string, { status: CanonicalStatus; confidence: number 
 const VERDICT: Record<string, { status: CanonicalStatus; confidence: number }> = {
   valid: { status: 'valid', confidence: 0.95 },
   invalid: { status: 'invalid', confidence: 0.95 },
-  valid_catch_all: { status: 'catch-all', confidence: 0.8 },
-  catch_all: { status: 'catch-all', confidence: 0.8 },
+  valid_catch_all: { status: 'catch_all', confidence: 0.8 },
+  catch_all: { status: 'catch_all', confidence: 0.8 },
 };
 
 const key = (status: string | null | undefined) => (status ?? '').trim().toLowerCase();

@@ -135,12 +135,12 @@ describe('leadmagic email-finder', () => {
     fake.on('POST /v1/people/email-finder', () => ({ json: { ...fixture('email-finder.json'), status: 'catch_all' } }));
     const catchAll = await lookup(plugin, 'email-finder', nameInput, opts());
     if (catchAll.outcome !== 'matched') throw new Error('expected a match');
-    expect(catchAll.fields['person.workEmailStatus']).toBe('catch-all');
+    expect(catchAll.fields['person.workEmailStatus']).toBe('catch_all');
     expect(catchAll.confidence).toBe(0.5);
     fake.on('POST /v1/people/email-finder', () => ({ json: { ...fixture('email-finder.json'), status: 'valid_catch_all' } }));
     const engaged = await lookup(plugin, 'email-finder', nameInput, opts());
     if (engaged.outcome !== 'matched') throw new Error('expected a match');
-    expect(engaged.fields['person.workEmailStatus']).toBe('catch-all');
+    expect(engaged.fields['person.workEmailStatus']).toBe('catch_all');
     expect(engaged.confidence).toBe(0.8);
   });
 

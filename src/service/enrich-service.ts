@@ -1,0 +1,357 @@
+// The EnrichService: the only way a trigger reaches the core. It validates and normalizes what
+// a trigger asks, refuses forgotten identities, queues (or joins) jobs, answers status and
+// waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts, forgetting in
+// forget.ts; this file is the front door that ties them together.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../clock.js';
+import type { EnrichQueue } from '../queue/enrich-queue.js';
+import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
+import { identityFromFields, parseIdentity, type Identity, type StructuredInput } from '../engine/identity.js';
+import { FIELD_SCHEMAS } from '../engine/fields.js';
+import { MANUAL_PROVIDER } from '../engine/merge.js';
+import { normalizeField } from '../engine/normalize/index.js';
+import { Ledger } from '../engine/ledger.js';
+import { recordId } from '../store/models.js';
+import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
+import { formatZodIssues } from '../config/load.js';
+import type {
+  ActivityEntry,
+  BatchItem,
+  BatchOptions,
+  BatchResultRow,
+  BatchStatus,
+  EnrichService,
+  FieldCorrection,
+  ForgetReport,
+  JobStatusView,
+  SpendReport,
+  SubmitRequest,
+  SubmitResult,
+} from '../plugin/service.js';
+import type { NotifyMessage, NotifyResult, PushRequest, PushResult } from '../plugin/contract.js';
+import { CompletionHub } from './completion.js';
+import { ActivityLog } from './activity-log.js';
+import { Tombstones } from './tombstones.js';
+import { readRecords, toRecordView } from './records.js';
+import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
+import { forgetIdentity } from './forget.js';
+
+export { BATCH_REPLY_TRIGGER };
+
+export interface EnrichServiceDeps {
+  config: Config;
+  store: Store;
+  redis: Redis;
+  queue: EnrichQueue;
+  clock: Clock;
+  logger: Logger;
+  /** Whether a trigger with this id is loaded and enabled (so its results can be delivered). */
+  triggerExists(id: string): boolean;
+  /** Hands batch progress / completion to the batch's trigger. */
+  notifyTrigger(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void>;
+  /**
+   * Answers the requesters of a job cancelled before it ran. Only a worker runs the triggers that
+   * deliver; elsewhere it returns false and a worker answers when it dequeues the cancelled job.
+   */
+  answer(result: JobResult): Promise<boolean>;
+  /** true once per key: whoever gets true does the work. */
+  claimOnce(key: string): Promise<boolean>;
+  /** The `push` of the trigger named `destination`, if it has one. */
+  pushTo(destination: string, request: PushRequest): Promise<PushResult>;
+  /** The `notify` of the trigger named `destination`, if it has one. */
+  notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
+}
+
+const OPEN = ['queued', 'running', 'paused'];
+
+/** Parses a trigger's input into an identity, or throws INPUT_INVALID saying what to give. */
+export function identityFor(input: string | StructuredInput): Identity {
+  return typeof input === 'string' ? parseIdentity(input) : identityFromFields(input);
+}
+
+export class EnrichServiceImpl implements EnrichService {
+  readonly hub: CompletionHub;
+  readonly activityLog: ActivityLog;
+  readonly tombstones: Tombstones;
+  readonly batches: Batches;
+  private readonly ledger: Ledger;
+
+  constructor(private readonly deps: EnrichServiceDeps) {
+    const { config, store, redis, clock } = deps;
+    this.hub = new CompletionHub(redis, config.queue.prefix);
+    this.activityLog = new ActivityLog(store.models, clock, config.service.activityRetentionDays);
+    this.tombstones = new Tombstones(store.models, config.service.privacySalt);
+    this.ledger = new Ledger(store.models, config.engine.rawResponseMaxBytes);
+    this.batches = new Batches({
+      config,
+      store,
+      redis,
+      clock,
+      logger: deps.logger.child({ part: 'batches' }),
+      hub: this.hub,
+      tombstones: this.tombstones,
+      activity: this.activityLog,
+      validate: (input, options) => this.validate({ ...options, input }, { trigger: BATCH_REPLY_TRIGGER, address: {} }),
+      enqueue: (request, identity) => deps.queue.enqueue(request, identity),
+      notifyTrigger: deps.notifyTrigger,
+      claimOnce: deps.claimOnce,
+      cancelJob: (jobId) => this.cancelJob(jobId),
+    });
+  }
+
+  /** Validates a request (zod) and parses its input; throws with what to fix. */
+  validate(request: SubmitRequest, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
+    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo });
+    if (!parsed.success) {
+      throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, request).join('; ')}`);
+    }
+    return { request: parsed.data, identity: identityFor(parsed.data.input) };
+  }
+
+  private checkTrigger(replyTo: ReplyTo): void {
+    if (replyTo.trigger !== BATCH_REPLY_TRIGGER && !this.deps.triggerExists(replyTo.trigger)) {
+      throw new EnrichbotError(ErrorCodes.TRIGGER_UNKNOWN, `No enabled trigger "${replyTo.trigger}" to send the answer to: list it under plugins.triggers (or fix replyTo.trigger).`);
+    }
+  }
+
+  private async refuseForgotten(workspace: string, identity: Identity): Promise<void> {
+    if (await this.tombstones.isForgotten(workspace, identity.key)) {
+      throw new EnrichbotError(
+        ErrorCodes.IDENTITY_FORGOTTEN,
+        `${identity.display} was forgotten in workspace ${workspace} at someone's request, so enrichbot will not look them up again. To allow it, run \`enrichbot forget --undo ${identity.display} -w ${workspace}\`.`,
+      );
+    }
+  }
+
+  async submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult> {
+    this.checkTrigger(replyTo);
+    const { request: req, identity } = this.validate(request, replyTo);
+    await this.refuseForgotten(req.workspace, identity);
+    const { jobId, joined } = await this.deps.queue.enqueue(req, identity);
+    await this.activityLog.write({ workspace: req.workspace, actor: request.actor ?? replyTo.trigger, action: req.refresh ? 'refresh' : 'enrich', subject: identity.display, identityKey: identity.key, detail: { jobId, joined } });
+    return { jobId, joined, display: identity.display };
+  }
+
+  async submitBatch(items: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions) {
+    this.checkTrigger(replyTo);
+    return this.batches.submit(items, replyTo, options);
+  }
+
+  async status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus> {
+    if (id.startsWith('bat_')) return this.batches.status(id, workspace);
+    const doc = await this.deps.store.models.Job.findById(id).lean();
+    if (!doc || (workspace !== undefined && doc.workspace !== workspace)) {
+      throw new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${id}${workspace ? ` in workspace ${workspace}` : ''}: check the id (jobs are kept ${this.deps.config.sweeper.jobRetentionDays} days).`);
+    }
+    return {
+      kind: 'job',
+      jobId: id,
+      workspace: doc.workspace,
+      status: doc.status,
+      display: doc.display ?? '',
+      costUsd: doc.costUsd ?? 0,
+      ...(doc.resumeAt ? { resumeAt: new Date(doc.resumeAt).toISOString() } : {}),
+      ...(doc.result ? { result: doc.result as JobResult } : {}),
+    };
+  }
+
+  async cancel(id: string, workspace?: string, actor?: string): Promise<void> {
+    const status = await this.status(id, workspace);
+    if (status.kind === 'batch') await this.batches.cancel(id);
+    else await this.cancelJob(id);
+    await this.activityLog.write({ workspace: status.workspace, actor: actor ?? 'unknown', action: 'cancel', subject: id });
+  }
+
+  /** Asks a queued or running job to stop: providers not yet called are marked not_run. */
+  async cancelJob(jobId: string): Promise<void> {
+    const { prefix } = this.deps.config.queue;
+    await this.deps.redis.set(`${prefix}:cancel:${jobId}`, '1', 'EX', 86400);
+    const { Job } = this.deps.store.models;
+    const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled', finishedAt: this.deps.clock.now() } }, { returnDocument: 'after' }).lean();
+    if (doc) {
+      const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
+      await Job.updateOne({ _id: jobId }, { $set: { result } });
+      await this.jobFinished(result);
+      // A paused job is not in the queue: put it back so a worker can answer its requesters.
+      if (!(await this.deps.answer(result)) && doc.status === 'paused') await this.deps.queue.push(jobId, doc.run ?? 0, doc.request as EnrichRequest);
+    }
+  }
+
+  /** Called by the worker when a job ends (or pauses): wakes every waiter in every process. */
+  async jobFinished(result: JobResult): Promise<void> {
+    await this.hub.publish('job', result.jobId, result).catch((err) => this.deps.logger.warn({ err, jobId: result.jobId }, 'could not publish the job event; waiters time out'));
+  }
+
+  async waitFor(jobId: string, timeoutMs = this.deps.config.queue.waitTimeoutMs): Promise<JobResult> {
+    let unsubscribe: (() => Promise<void>) | undefined;
+    try {
+      return await new Promise<JobResult>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new EnrichbotError(ErrorCodes.JOB_TIMEOUT, `Job ${jobId} did not finish within ${Math.round(timeoutMs / 1000)} s; it goes on, so ask again later (is a worker running?).`)),
+          timeoutMs,
+        );
+        const done = (r: JobResult) => {
+          clearTimeout(timer);
+          resolve(r);
+        };
+        // Subscribe first, then read the record once: a result published in between is not lost.
+        this.hub
+          .subscribe('job', jobId, (payload) => done(payload as JobResult))
+          .then(async (unsub) => {
+            unsubscribe = unsub;
+            const doc = await this.deps.store.models.Job.findById(jobId).lean();
+            if (!doc) {
+              clearTimeout(timer);
+              return reject(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`));
+            }
+            if (!OPEN.includes(doc.status) || doc.status === 'paused') {
+              if (doc.result) done(doc.result as JobResult);
+            }
+          })
+          .catch((err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+      });
+    } finally {
+      await unsubscribe?.();
+    }
+  }
+
+  waitForBatch(batchId: string, timeoutMs = this.deps.config.queue.waitTimeoutMs): Promise<BatchStatus> {
+    return this.batches.waitFor(batchId, timeoutMs);
+  }
+
+  onBatchProgress(batchId: string, listener: (status: BatchStatus) => void) {
+    return this.hub.subscribe('batch', batchId, (p) => listener(p as BatchStatus));
+  }
+
+  results(batchId: string, workspace?: string): AsyncIterable<BatchResultRow> {
+    return this.batches.results(batchId, workspace);
+  }
+
+  /** Called by the app for results addressed to a batch item. */
+  onBatchItem(result: JobResult, replyTo: ReplyTo): Promise<void> {
+    return this.batches.onItemResult(result, replyTo);
+  }
+
+  async record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }> {
+    const identity = identityFor(subject);
+    return readRecords(this.deps.store.models, workspace, identity);
+  }
+
+  async correct(c: FieldCorrection): Promise<RecordView> {
+    const identity = identityFor(c.subject);
+    const schema = Object.hasOwn(FIELD_SCHEMAS, c.field) ? FIELD_SCHEMAS[c.field] : undefined;
+    if (!schema) {
+      throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `"${c.field}" is not a field enrichbot stores: use one of ${Object.keys(FIELD_SCHEMAS).join(', ')}.`);
+    }
+    // A person types "Computer Software" or "+44 20 7946 0958": the same canonical forms as providers.
+    const normalized = normalizeField(c.field, c.value);
+    if (!normalized.ok) throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${JSON.stringify(c.value)} does not fit ${c.field}: ${normalized.problem}`);
+    const parsed = schema.safeParse(normalized.value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]?.message ?? 'invalid';
+      throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${JSON.stringify(c.value)} does not fit ${c.field}: ${issue.length > 300 ? `${issue.slice(0, 300)}…` : issue}.`);
+    }
+    const [subject, name] = [c.field.slice(0, c.field.indexOf('.')), c.field.slice(c.field.indexOf('.') + 1)];
+    const { Person, Company } = this.deps.store.models;
+    let key: string;
+    if (subject === 'person') {
+      if (identity.subject !== 'person') throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `${c.field} belongs to a person, but ${identity.display} is a company: give the person's email or LinkedIn URL.`);
+      key = identity.key;
+    } else if (identity.subject === 'company') {
+      key = identity.key;
+    } else {
+      const p = await Person.findById(recordId(c.workspace, identity.key)).lean();
+      if (!p?.companyKey) throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `No company is known for ${identity.display} yet: correct the company by its domain instead.`);
+      key = p.companyKey;
+    }
+    const model = subject === 'person' ? Person : Company;
+    const now = this.deps.clock.now();
+    await model.updateOne(
+      { _id: recordId(c.workspace, key) },
+      {
+        $set: { [`fields.${name}`]: { value: parsed.data, provider: MANUAL_PROVIDER, operation: 'correct', fetchedAt: now, confidence: 1, by: c.by } },
+        $setOnInsert: { workspace: c.workspace, key, kind: identity.kind, display: subject === 'person' || identity.subject === 'company' ? identity.display : key },
+      },
+      { upsert: true },
+    );
+    await this.activityLog.write({ workspace: c.workspace, actor: c.by, action: 'correct', subject: identity.display, identityKey: identity.key, detail: { field: c.field } });
+    return toRecordView(await model.findById(recordId(c.workspace, key)).lean())!;
+  }
+
+  async forget(workspace: string, subject: string | StructuredInput, by: string): Promise<ForgetReport> {
+    const identity = identityFor(subject);
+    const report = await forgetIdentity({ models: this.deps.store.models, workspace, identity, cancelJob: (id) => this.cancelJob(id) });
+    await this.tombstones.add(workspace, identity.key, by, this.deps.clock.now());
+    // The log keeps that something was forgotten, not whom.
+    await this.activityLog.write({ workspace, actor: by, action: 'forget', subject: '[forgotten]' });
+    return { workspace, display: identity.display, removed: report };
+  }
+
+  async unforget(workspace: string, subject: string | StructuredInput, by: string): Promise<boolean> {
+    const identity = identityFor(subject);
+    const removed = await this.tombstones.remove(workspace, identity.key);
+    await this.activityLog.write({ workspace, actor: by, action: 'unforget', subject: identity.display, identityKey: identity.key });
+    return removed;
+  }
+
+  async spend(day: string, workspace?: string): Promise<SpendReport> {
+    const rows = await this.ledger.summary(day, workspace);
+    const byProvider = new Map<string, { provider: string; calls: number; matched: number; costUsd: number }>();
+    for (const r of rows) {
+      const p = byProvider.get(r.provider) ?? { provider: r.provider, calls: 0, matched: 0, costUsd: 0 };
+      p.calls += r.calls;
+      if (r.outcome === 'matched') p.matched += r.calls;
+      p.costUsd = Math.round((p.costUsd + r.costUsd) * 1e6) / 1e6;
+      byProvider.set(r.provider, p);
+    }
+    const caps = this.deps.config.spendCaps;
+    const own = workspace !== undefined && Object.hasOwn(caps.workspaces, workspace) ? caps.workspaces[workspace] : undefined;
+    const list = [...byProvider.values()].sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider));
+    return {
+      day,
+      ...(workspace ? { workspace } : {}),
+      totalUsd: Math.round(list.reduce((s, r) => s + r.costUsd, 0) * 1e6) / 1e6,
+      byProvider: list,
+      caps: { dailyUsd: caps.dailyUsd, workspaceDailyUsd: own ?? caps.perWorkspaceDailyUsd },
+    };
+  }
+
+  activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]> {
+    return this.activityLog.since(workspace, since, limit);
+  }
+
+  logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void> {
+    return this.activityLog.write(entry);
+  }
+
+  async push(workspace: string, subject: string | StructuredInput, destination: string, by: string) {
+    const identity = identityFor(subject);
+    const records = await readRecords(this.deps.store.models, workspace, identity);
+    if (!records.person && !records.company) {
+      throw new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `Nothing is stored about ${identity.display} in workspace ${workspace}: enrich it first.`);
+    }
+    let result: PushResult;
+    try {
+      result = await this.deps.pushTo(destination, { workspace, ...records, by });
+    } catch (err) {
+      if (err instanceof EnrichbotError) throw err;
+      throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `Could not push ${identity.display} to ${destination}: ${errorMessage(err)}`, { cause: err });
+    }
+    await this.activityLog.write({ workspace, actor: by, action: 'push', subject: identity.display, identityKey: identity.key, detail: { destination, summary: result.summary } });
+    return result;
+  }
+
+  notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {
+    return this.deps.notifyVia(destination, message);
+  }
+
+  async close(): Promise<void> {
+    await this.hub.close();
+  }
+}
