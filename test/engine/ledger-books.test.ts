@@ -62,7 +62,7 @@ test('a paid call writes a pending row at its reserved price before the call, an
     seenDuringCall = await app.store.models.Ledger.find({ provider: 'co', jobId: 'job1' }).lean();
     return { json: { found: true, fields: { 'company.name': 'Pending Co' }, confidence: 0.9 } };
   });
-  const res = await call('pending.com', 'job1#1.1', services(app.ledger));
+  const res = await call('pending.com', 'job1#1.1', services(new Ledger(app.store.models, 4096)));
   expect(res.outcome.outcome).toBe('matched');
   expect(seenDuringCall).toEqual([expect.objectContaining({ outcome: 'pending', costUsd: PRICE, reservedUsd: PRICE, charged: false })]);
   const id = (seenDuringCall[0] as { _id: string })._id;
@@ -85,7 +85,7 @@ test('a ledger write that fails after a successful call keeps the answer, and a 
   expect((await spentMicros()) - spentBefore).toBe(Math.round(PRICE * 1e6));
 
   // The job is retried (its run threw, or its worker died): the answer comes from the cache.
-  const again = await call('kept.com', 'job2#1.2', services(app.ledger));
+  const again = await call('kept.com', 'job2#1.2', services(new Ledger(app.store.models, 4096)));
   expect(again.outcome.outcome).toBe('cached');
   expect(again.result).toMatchObject({ fields: { 'company.name': 'Kept Co' } });
   expect(fake.requests.length - before).toBe(1);
