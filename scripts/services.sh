@@ -91,6 +91,8 @@ start_mongo() {
   ferret=$(ENRICHBOT_TOOLS_DIR="$TOOLS" bash "$ROOT/scripts/ci/ensure-ferretdb.sh") || die "could not build FerretDB (see above)"
   port=$(free_port) || die "no free port for FerretDB"
   mkdir -p "$STATE/ferret-state"
+  local pg_error="psql is not installed"
+  command -v psql >/dev/null && pg_error=$(psql "$PG_URL/postgres" -qAtc 'select 1' 2>&1 >/dev/null | head -1)
   if command -v psql >/dev/null && psql_do 'select 1'; then
     local db="enrichbot_ferret_$(date +%s)_$$"
     psql_do "CREATE DATABASE $db" || die "could not create database $db on PostgreSQL ($PG_URL)"
@@ -100,7 +102,7 @@ start_mongo() {
   else
     mkdir -p "$STATE/ferret-data"
     backend=(--handler=sqlite "--sqlite-url=file:$STATE/ferret-data/")
-    say "FerretDB: SQLite backend (no PostgreSQL answers at $PG_URL, or psql is missing)"
+    say "FerretDB: SQLite backend (PostgreSQL at $PG_URL: ${pg_error:-not usable})"
   fi
   # setsid: its own process group, so a Ctrl-C meant for `npm run dev` or jest does not kill it
   # before `stop` has dropped its database.
