@@ -23,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS="${ENRICHBOT_TOOLS_DIR:-$HOME/.cache/enrichbot-tools}"
 PG_URL="${ENRICHBOT_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS_PORT="${ENRICHBOT_REDIS_PORT:-6379}" # the default Redis port looked at and started on
+MONGODB_PORT="${ENRICHBOT_MONGODB_PORT:-27017}" # the default MongoDB port looked at
 
 say() { echo "[services] $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -82,9 +83,9 @@ start_mongo() {
       echo "$MONGODB_URL" >"$STATE/mongodb.url"; return
     fi
     [ -n "${MONGODB_URL:-}" ] && say "MongoDB: nothing answers at MONGODB_URL; looking further"
-    if answers 127.0.0.1 27017; then
-      say "MongoDB: using the one on 127.0.0.1:27017"
-      echo "mongodb://127.0.0.1:27017/enrichbot" >"$STATE/mongodb.url"; return
+    if answers 127.0.0.1 "$MONGODB_PORT"; then
+      say "MongoDB: using the one on 127.0.0.1:$MONGODB_PORT"
+      echo "mongodb://127.0.0.1:$MONGODB_PORT/enrichbot" >"$STATE/mongodb.url"; return
     fi
   fi
   local ferret port backend
