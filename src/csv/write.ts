@@ -42,7 +42,8 @@ function exportRow(row: BatchResultRow, inputColumns: string[]): string[] {
   const sources: string[] = [];
   for (const field of EXPORT_FIELDS) {
     const view: RecordView | undefined = field.startsWith('person.') ? row.result?.person : row.result?.company;
-    const stored = view?.fields[field];
+    // Stored records key fields without their subject ("name" for company.name).
+    const stored = view?.fields[field.slice(field.indexOf('.') + 1)] ?? view?.fields[field];
     values.push(stored ? cellText(stored.value) : '');
     sources.push(stored ? `${stored.provider} ${stored.fetchedAt}` : '');
   }
