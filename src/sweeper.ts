@@ -18,6 +18,8 @@ export interface SweepReport {
   cacheDeleted: number;
   rawDropped: number;
   lost: number;
+  /** Spend counters found missing or below the ledger and raised to it. */
+  countersRaised?: number;
 }
 
 export interface SweeperDeps {
@@ -30,6 +32,8 @@ export interface SweeperDeps {
   ledger: Ledger;
   /** A pending ledger row older than this has no live call behind it (default: one hour). */
   pendingLostAfterMs?: number;
+  /** Spend counters checked against the ledger each sweep (raised when Redis lost or undercounts them). */
+  spendCap?: { reconcile(): Promise<{ raised: boolean }[]> };
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -86,8 +90,9 @@ export class Sweeper {
     );
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost) this.deps.logger.info(report, 'sweep');
+    const countersRaised = this.deps.spendCap ? (await this.deps.spendCap.reconcile()).filter((r) => r.raised).length : 0;
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, countersRaised };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || countersRaised) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }
