@@ -18,8 +18,6 @@ export interface SweepReport {
   cacheDeleted: number;
   rawDropped: number;
   lost: number;
-  /** Spend counters found missing or below the ledger and raised to it. */
-  countersRaised?: number;
 }
 
 export interface SweeperDeps {
@@ -32,8 +30,8 @@ export interface SweeperDeps {
   ledger: Ledger;
   /** A pending ledger row older than this has no live call behind it (default: one hour). */
   pendingLostAfterMs?: number;
-  /** Spend counters checked against the ledger each sweep (raised when Redis lost or undercounts them). */
-  spendCap?: { reconcile(): Promise<{ raised: boolean }[]> };
+  /** Raises spend counters that fell below the ledger (Redis lost a key, a settle went missing). */
+  reconcileSpend?: () => Promise<unknown>;
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -76,7 +74,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepReport> {
-    const { Job, Cache, Ledger, Requester } = this.deps.store.models;
+    const { Job, Cache, Ledger, Requester, Batch, BatchItem, Activity } = this.deps.store.models;
     const now = this.deps.clock.now();
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
@@ -84,15 +82,19 @@ export class Sweeper {
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
     await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
+    // The trigger platform's documents: batches, their rows and the activity log expire too.
+    await BatchItem.deleteMany({ expireAt: { $lt: now } });
+    await Batch.deleteMany({ expireAt: { $lt: now } });
+    await Activity.deleteMany({ expireAt: { $lt: now } });
+    await this.deps.reconcileSpend?.();
     const raw = await Ledger.updateMany(
       { at: { $lt: new Date(now.getTime() - this.deps.rawRetentionDays * 86400_000) }, raw: { $exists: true } },
       { $unset: { raw: '' } },
     );
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
-    const countersRaised = this.deps.spendCap ? (await this.deps.spendCap.reconcile()).filter((r) => r.raised).length : 0;
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, countersRaised };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || countersRaised) this.deps.logger.info(report, 'sweep');
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }
