@@ -62,7 +62,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
       }
       if (url.pathname.startsWith('/upload/')) {
         const id = url.pathname.slice('/upload/'.length);
-        uploads.set(id, raw);
+        uploads.set(id, uploadedBytes(raw, req.headers['content-type'] ?? ''));
         record({ method: 'upload', token: auth, args: { fileId: id }, raw, at: Date.now() });
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK - 200');
       }
@@ -128,7 +128,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
       files.set(path, { content: buf, token });
       return { id, name, filetype, size: buf.length, url_private: `${base}${path}`, url_private_download: `${base}${path}` };
     },
-    waitFor(match, timeoutMs = 20_000) {
+    waitFor(match, timeoutMs = 60_000) {
       const found = calls.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
@@ -152,6 +152,17 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
         server.close(() => r());
       }),
   };
+}
+
+/** The SDK posts the file as multipart form data (one part); a raw body is taken as is. */
+function uploadedBytes(raw: Buffer, contentType: string): Buffer {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!contentType.startsWith('multipart/form-data') || !m) return raw;
+  const boundary = Buffer.from(`--${m[1] ?? m[2]}`);
+  const start = raw.indexOf(boundary);
+  const headersEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.concat([Buffer.from('\r\n'), boundary]), headersEnd);
+  return raw.subarray(headersEnd + 4, end);
 }
 
 /** The SDK sends form fields; objects (blocks, view, files) travel as JSON text inside them. */
