@@ -1,0 +1,141 @@
+// The card's buttons: Push to HubSpot (through the service, never HubSpot's token), Find
+// lookalikes, Refresh, Download CSV, and Edit (a modal; the correction goes to the service with
+// the Slack user as `by`, then the card is redrawn in place with chat.update). The workspace
+// always comes from the click's team, so a button can only reach its own team's records.
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { workspaceOf } from './config.js';
+import { resultCard } from './cards.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { submitAll } from './enrich-command.js';
+import { uploadJobCsv } from './delivery.js';
+import { labelOf } from './card-values.js';
+import type { SlackRuntime } from './runtime.js';
+import type { JobResult } from '../../../src/plugin/service.js';
+
+const Ref = z.object({ s: z.string().min(1), j: z.string().min(1) });
+const EditMeta = Ref.extend({ c: z.string(), t: z.string(), team: z.string() });
+
+/** Fields a person can fix from Slack (canonical names; the service checks the value). */
+const EDITABLE = ['person.fullName', 'person.title', 'person.workEmail', 'person.phone', 'person.linkedinUrl', 'person.city', 'person.country', 'company.name', 'company.domain', 'company.industry', 'company.employeeCount', 'company.city', 'company.country', 'company.description'];
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+interface Click {
+  team: string;
+  user: string;
+  channel?: string;
+  ts?: string;
+  ref: z.infer<typeof Ref>;
+}
+
+function clickOf(body: BlockAction, action: ButtonAction): Click | undefined {
+  const ref = Ref.safeParse(safeJson(action.value));
+  const team = body.team?.id ?? body.user.team_id;
+  if (!ref.success || !team) return undefined;
+  return { team, user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id, ts: body.message?.ts ?? body.container?.message_ts, ref: ref.data };
+}
+
+function safeJson(s: string | undefined): unknown {
+  try {
+    return JSON.parse(s ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+async function tell(client: WebClient, click: Click, text: string) {
+  if (click.channel) await client.chat.postEphemeral({ channel: click.channel, user: click.user, text });
+}
+
+export function registerCardActions(app: App, rt: SlackRuntime): void {
+  const on = (id: string, fn: (click: Click, client: WebClient, body: BlockAction) => Promise<void>) =>
+    app.action<BlockAction<ButtonAction>>({ action_id: id, type: 'block_actions' }, async ({ ack, body, action, client }) => {
+      await ack();
+      const click = clickOf(body, action);
+      if (!click) return;
+      try {
+        await fn(click, client, body);
+      } catch (err) {
+        await tell(client, click, `That did not work: ${escapeMrkdwn(message(err))}`);
+      }
+    });
+
+  on('enrich_push', async (click, client) => {
+    const res = await rt.ctx.service.push(workspaceOf(click.team), click.ref.s, 'hubspot', click.user);
+    await tell(client, click, `Pushed ${escapeMrkdwn(click.ref.s)} to HubSpot: ${escapeMrkdwn(res.summary)}${res.kept?.length ? ` (kept HubSpot's ${res.kept.map(escapeMrkdwn).join(', ')})` : ''}`);
+  });
+  on('enrich_refresh', async (click, client) => {
+    if (!click.channel) return;
+    await submitAll(rt, client, { team: click.team, channel: click.channel, user: click.user }, [click.ref.s], { refresh: true });
+  });
+  on('enrich_lookalikes', async (click, client) => {
+    if (!click.channel) return;
+    const result = await jobResult(rt, click.team, click.ref.j);
+    const domain = result?.company?.fields.domain?.value;
+    await submitAll(rt, client, { team: click.team, channel: click.channel, user: click.user }, [typeof domain === 'string' ? domain : click.ref.s], { groups: ['companyProfile', 'lookalikes'] });
+  });
+  on('enrich_csv', async (click, client) => {
+    const result = await jobResult(rt, click.team, click.ref.j);
+    if (!result || !click.channel) return tell(client, click, 'That result is no longer kept; run /enrich again.');
+    await uploadJobCsv(rt, client, { team: click.team, channel: click.channel, user: click.user, result });
+  });
+  on('enrich_edit', async (click, client, body) => {
+    if (!click.channel || !click.ts) return;
+    const meta = JSON.stringify({ ...click.ref, c: click.channel, t: click.ts, team: click.team });
+    await client.views.open({ trigger_id: body.trigger_id, view: editView(meta, click.ref.s) as never });
+  });
+
+  app.view('enrich_edit_submit', async ({ ack, body, view, client }) => {
+    const meta = EditMeta.safeParse(safeJson(view.private_metadata));
+    const values = view.state.values as Record<string, Record<string, { selected_option?: { value: string }; value?: string }>>;
+    const field = values.field?.field?.selected_option?.value;
+    const raw = values.value?.value?.value ?? '';
+    if (!meta.success || !field) return ack({ response_action: 'errors', errors: { field: 'Choose a field.' } });
+    // The card's team, not the clicker's claim: a modal is only opened from a card of that team.
+    if (body.team?.id && body.team.id !== meta.data.team) return ack({ response_action: 'errors', errors: { value: 'This card belongs to another workspace.' } });
+    const workspace = workspaceOf(meta.data.team);
+    try {
+      await rt.ctx.service.correct({ workspace, subject: meta.data.s, field, value: /^\d+$/.test(raw.trim()) && /Count|Year/.test(field) ? Number(raw.trim()) : raw.trim(), by: body.user.id });
+    } catch (err) {
+      return ack({ response_action: 'errors', errors: { value: message(err).slice(0, 150) } });
+    }
+    await ack();
+    const result = await jobResult(rt, meta.data.team, meta.data.j);
+    if (!result) return;
+    const stored = await rt.ctx.service.record(workspace, meta.data.s);
+    const updated: JobResult = { ...result, person: stored.person ?? result.person, company: stored.company ?? result.company };
+    await client.chat.update({ channel: meta.data.c, ts: meta.data.t, text: `${result.display}: corrected`, blocks: resultCard(updated, rt.ctx.clock.now()).slice(0, 50) as never });
+  });
+}
+
+async function jobResult(rt: SlackRuntime, team: string, jobId: string): Promise<JobResult | undefined> {
+  try {
+    const s = await rt.ctx.service.status(jobId, workspaceOf(team));
+    return s.kind === 'job' ? s.result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function editView(privateMetadata: string, subject: string) {
+  return {
+    type: 'modal',
+    callback_id: 'enrich_edit_submit',
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: 'Correct a value' },
+    submit: { type: 'plain_text', text: 'Save' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `Fix a value of *${escapeMrkdwn(subject)}*. A correction wins over every provider until someone corrects it again.`.slice(0, 3000) } },
+      {
+        type: 'input',
+        block_id: 'field',
+        label: { type: 'plain_text', text: 'Field' },
+        element: { type: 'static_select', action_id: 'field', options: EDITABLE.map((f) => ({ text: { type: 'plain_text', text: `${f.startsWith('person') ? 'Person' : 'Company'}: ${labelOf(f.split('.')[1])}` }, value: f })) },
+      },
+      { type: 'input', block_id: 'value', label: { type: 'plain_text', text: 'Correct value' }, element: { type: 'plain_text_input', action_id: 'value', max_length: 2000 } },
+    ],
+  };
+}

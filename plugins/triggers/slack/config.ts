@@ -1,0 +1,60 @@
+// The Slack trigger's settings: triggers.slack in YAML, or SLACK_* variables (SLACK_BOT_TOKEN ->
+// botToken, SLACK_API_URL -> apiUrl...). Values from the environment are strings: numbers coerce.
+import { z } from 'zod';
+
+export const DEFAULT_SCOPES = ['commands', 'chat:write', 'chat:write.public', 'files:read', 'files:write', 'im:history', 'im:write', 'users:read'];
+
+export const SlackConfigSchema = z
+  .object({
+    enabled: z.unknown().optional(),
+    /** Single-workspace mode: the bot token (xoxb-...). */
+    botToken: z.string().min(1).optional(),
+    /** HTTP mode: every request to POST /slack/events is checked against it. */
+    signingSecret: z.string().min(1).optional(),
+    /** Socket Mode (no public URL): an app-level token (xapp-...). */
+    appToken: z.string().min(1).optional(),
+    /** Web API base URL (tests and proxies); must end with a slash, as the SDK appends method names. */
+    apiUrl: z
+      .string()
+      .url()
+      .default('https://slack.com/api/')
+      .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
+    /** Multi-workspace OAuth install: all three are needed. */
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    stateSecret: z.string().min(8).optional(),
+    scopes: z
+      .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
+      .default(DEFAULT_SCOPES),
+    /** Most inputs one /enrich takes. */
+    maxInputs: z.coerce.number().int().min(1).max(25).default(25),
+    /** Largest CSV downloaded from Slack, in bytes. */
+    maxCsvBytes: z.coerce.number().int().positive().default(10_000_000),
+    /** Most rows in one CSV (above it, the file is refused with a clear message). */
+    maxCsvRows: z.coerce.number().int().positive().default(10_000),
+    /** Pause between two posts in one channel (Slack: about one message per second per channel). */
+    postIntervalMs: z.coerce.number().int().min(0).default(1000),
+    /** Web API retries (429 waits the Retry-After Slack sends; 5xx and network errors back off). */
+    apiRetries: z.coerce.number().int().min(0).max(10).default(3),
+    apiRetryMinMs: z.coerce.number().int().min(0).default(1000),
+  })
+  .loose()
+  .superRefine((c, ctx) => {
+    const oauth = [c.clientId, c.clientSecret, c.stateSecret].filter(Boolean).length;
+    if (oauth > 0 && oauth < 3) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'multi-workspace install needs clientId, clientSecret and stateSecret (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET); set all three or none' });
+    }
+    if (!c.botToken && oauth < 3) {
+      ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET (install in many workspaces)' });
+    }
+    if (!c.signingSecret && !c.appToken) {
+      ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: 'set SLACK_SIGNING_SECRET (HTTP mode, POST /slack/events) or SLACK_APP_TOKEN (Socket Mode)' });
+    }
+  });
+
+export type SlackConfig = z.infer<typeof SlackConfigSchema>;
+
+export const isMultiWorkspace = (c: SlackConfig) => !!(c.clientId && c.clientSecret && c.stateSecret);
+
+/** EnrichService workspace of a Slack team: records, costs and files are kept per team. */
+export const workspaceOf = (teamId: string) => `slack:${teamId}`;

@@ -1,0 +1,73 @@
+// Results back into Slack: a card per prospect (deliver), one progress message per CSV
+// (batchProgress, chat.update), the enriched CSV (deliverBatch, files.uploadV2), and posts
+// on another trigger's behalf (notify: the digest's text and chart).
+import type { WebClient } from '@slack/web-api';
+import type { NotifyMessage, NotifyResult } from '../../../src/plugin/contract.js';
+import type { BatchResultRow, BatchStatus, JobResult, ReplyTo } from '../../../src/plugin/service.js';
+import { section } from './block-limits.js';
+import { batchProgressText, resultCard } from './cards.js';
+import { workspaceOf } from './config.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
+import { uploadStreamedFile } from './slack-files.js';
+
+const teamOfWorkspace = (ws?: string) => (ws?.startsWith('slack:') ? ws.slice('slack:'.length) : ws);
+
+export async function deliverResult(rt: SlackRuntime, result: JobResult, replyTo: ReplyTo): Promise<void> {
+  const to = addressOf(replyTo);
+  const client = await rt.clients.forTeam(to.team);
+  const blocks = resultCard(result, rt.ctx.clock.now());
+  const text = `${result.display}: ${result.status}`;
+  try {
+    await postBlocks(rt, client, to.channel, text, blocks);
+  } catch (err) {
+    // The bot is not in that channel: answer through the command's response_url instead.
+    const code = (err as { data?: { error?: string } }).data?.error;
+    if (!to.responseUrl || (code !== 'not_in_channel' && code !== 'channel_not_found')) throw err;
+    const res = await fetch(to.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'in_channel', text, blocks: blocks.slice(0, 50) }) });
+    if (!res.ok) throw err;
+  }
+}
+
+export async function updateProgress(rt: SlackRuntime, status: BatchStatus, replyTo: ReplyTo): Promise<void> {
+  const to = addressOf(replyTo);
+  if (!to.ts) return;
+  const client = await rt.clients.forTeam(to.team);
+  const text = batchProgressText(status);
+  await client.chat.update({ channel: to.channel, ts: to.ts, text, blocks: [section(text)] as never });
+}
+
+export async function deliverCsv(rt: SlackRuntime, status: BatchStatus, replyTo: ReplyTo): Promise<void> {
+  const to = addressOf(replyTo);
+  await updateProgress(rt, status, replyTo);
+  const client = await rt.clients.forTeam(to.team);
+  const label = status.label ?? 'results.csv';
+  const filename = `enriched-${label.replace(/\.csv$/i, '')}.csv`;
+  let rows = 0;
+  await uploadStreamedFile(client, { channelId: to.channel, filename, initialComment: `Here is ${escapeMrkdwn(label)}, enriched.` }, async (out) => {
+    rows = (await rt.ctx.csv.write(rt.ctx.service.results(status.batchId, status.workspace), out, { inputColumns: status.columns })).rows;
+  });
+  await rt.ctx.service.logActivity({ workspace: status.workspace, actor: to.user ?? 'slack', action: 'export', subject: status.batchId, detail: { rows, file: filename } });
+  if (to.user) await rt.ctx.collection('last_exports').replaceOne({ _id: `${to.team}:${to.user}` as never }, { batchId: status.batchId, label, at: new Date() }, { upsert: true });
+}
+
+/** One prospect as a CSV file (the card's Download CSV button). */
+export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { team: string; channel: string; user: string; result: JobResult }): Promise<void> {
+  const row: BatchResultRow = { index: 0, columns: { input: opts.result.display }, input: opts.result.display, status: opts.result.status === 'done' ? 'done' : 'failed', jobId: opts.result.jobId, result: opts.result };
+  async function* one() {
+    yield row;
+  }
+  const safeName = opts.result.display.replace(/[^\w.@-]+/g, '_').slice(0, 60);
+  await uploadStreamedFile(client, { channelId: opts.channel, filename: `enriched-${safeName}.csv` }, (out) => rt.ctx.csv.write(one(), out, { inputColumns: ['input'] }));
+  await rt.ctx.service.logActivity({ workspace: workspaceOf(opts.team), actor: opts.user, action: 'export', subject: opts.result.display, detail: { jobId: opts.result.jobId } });
+}
+
+export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
+  const client = await rt.clients.forTeam(teamOfWorkspace(message.workspace));
+  const posted = await rt.pacer.run(message.channel, () => client.chat.postMessage({ channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false }));
+  const channel = (posted.channel as string | undefined) ?? message.channel;
+  for (const f of message.files ?? []) {
+    await client.filesUploadV2({ channel_id: channel, file: f.content, filename: f.filename, title: f.title ?? f.filename } as Parameters<WebClient['filesUploadV2']>[0]);
+  }
+  return { channel, ts: posted.ts as string | undefined };
+}

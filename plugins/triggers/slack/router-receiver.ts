@@ -1,0 +1,108 @@
+// A Bolt receiver fed from the trigger's Express router (the web role's one HTTP server):
+// POST /slack/events takes slash commands, interactivity and Events API callbacks. The raw body
+// is checked against the signing secret with the injected clock (signature.ts) before anything
+// is parsed; a refused request never reaches Bolt, so nothing is enqueued for it.
+import express, { type Router, type Request, type Response } from 'express';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Clock } from '../../../src/clock.js';
+import type { Logger } from '../../../src/logger.js';
+import { verifySlackSignature } from './signature.js';
+
+export interface RouterReceiverOptions {
+  router: Router;
+  path: string;
+  signingSecret: string;
+  clock: Clock;
+  logger: Logger;
+  /** Slack waits 3 s for an answer; a listener that has not acked by then gets an empty 200. */
+  ackTimeoutMs?: number;
+}
+
+export class RouterReceiver implements Receiver {
+  private app?: App;
+
+  constructor(private readonly opts: RouterReceiverOptions) {
+    opts.router.post(opts.path, express.raw({ type: () => true, limit: '1mb' }), (req, res) => void this.handle(req, res));
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  private async handle(req: Request, res: Response): Promise<void> {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = verifySlackSignature({
+      signingSecret: this.opts.signingSecret,
+      timestamp: req.header('x-slack-request-timestamp'),
+      signature: req.header('x-slack-signature'),
+      rawBody: raw,
+      now: this.opts.clock.now(),
+    });
+    if (!check.ok) {
+      this.opts.logger.warn({ reason: check.reason }, 'slack request refused: signature check failed');
+      res.status(401).json({ ok: false, error: check.reason });
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(raw, req.header('content-type') ?? '');
+    } catch {
+      res.status(400).json({ ok: false, error: 'unreadable body' });
+      return;
+    }
+    if (body.type === 'url_verification') {
+      res.json({ challenge: body.challenge });
+      return;
+    }
+    if (!this.app) {
+      res.status(503).end();
+      return;
+    }
+    let acked = false;
+    const timer = setTimeout(() => {
+      if (acked) return;
+      acked = true;
+      this.opts.logger.warn('slack request not acknowledged within 3 s: answered empty');
+      res.status(200).end();
+    }, this.opts.ackTimeoutMs ?? 2800);
+    const ack = async (response?: unknown) => {
+      if (acked) return;
+      acked = true;
+      clearTimeout(timer);
+      if (response === undefined || response === null || response === '') res.status(200).end();
+      else if (typeof response === 'string') res.status(200).type('text/plain').send(response);
+      else res.status(200).json(response);
+    };
+    const retry = req.header('x-slack-retry-num');
+    const event: ReceiverEvent = {
+      body,
+      ack,
+      retryNum: retry ? Number(retry) : undefined,
+      retryReason: req.header('x-slack-retry-reason') ?? undefined,
+    };
+    try {
+      await this.app.processEvent(event);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'slack listener failed');
+      if (!acked) {
+        acked = true;
+        clearTimeout(timer);
+        res.status(500).end();
+      }
+    }
+  }
+}
+
+/** Commands and interactivity come form-encoded (interactivity as a `payload` JSON field); events as JSON. */
+export function parseBody(raw: Buffer, contentType: string): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (contentType.includes('application/x-www-form-urlencoded')) {
+    const params = new URLSearchParams(text);
+    const payload = params.get('payload');
+    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
+    return Object.fromEntries(params.entries());
+  }
+  return JSON.parse(text) as Record<string, unknown>;
+}

@@ -1,0 +1,63 @@
+// Web API clients per Slack team. Single-workspace mode uses SLACK_BOT_TOKEN; multi-workspace
+// mode looks up the team's installation (OAuth). Every client goes to `apiUrl` (SLACK_API_URL)
+// and lets @slack/web-api honour 429 Retry-After (it pauses its queue for the time Slack asks).
+import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import type { Logger } from '../../../src/logger.js';
+import type { SlackConfig } from './config.js';
+import type { MongoInstallationStore } from './installation-store.js';
+
+export class SlackClients {
+  private readonly clients = new Map<string, WebClient>();
+
+  constructor(
+    private readonly config: SlackConfig,
+    private readonly logger: Logger,
+    private readonly installations?: MongoInstallationStore,
+  ) {}
+
+  /** The bot token for a team: its installation (multi-workspace), or the single bot token. */
+  async token(teamId?: string): Promise<string> {
+    if (this.installations && teamId) {
+      const inst = await this.installations.fetchInstallation({ teamId, enterpriseId: undefined, isEnterpriseInstall: false });
+      if (inst.bot?.token) return inst.bot.token;
+    }
+    if (this.config.botToken) return this.config.botToken;
+    throw new Error(`no Slack bot token for team ${teamId ?? '(none)'}: install the app in that workspace or set SLACK_BOT_TOKEN`);
+  }
+
+  async forTeam(teamId?: string): Promise<WebClient> {
+    return this.forToken(await this.token(teamId));
+  }
+
+  forToken(token: string): WebClient {
+    let c = this.clients.get(token);
+    if (!c) {
+      c = new WebClient(token, this.options());
+      this.clients.set(token, c);
+    }
+    return c;
+  }
+
+  /** Options for every WebClient, Bolt's included (clientOptions). */
+  options() {
+    return {
+      slackApiUrl: this.config.apiUrl,
+      logger: slackLogger(this.logger),
+      retryConfig: { retries: this.config.apiRetries, factor: 2, minTimeout: this.config.apiRetryMinMs, randomize: false },
+    };
+  }
+}
+
+/** The SDK's logger interface over ours; tokens never reach it (the SDK redacts them). */
+export function slackLogger(logger: Logger): SlackLogger {
+  let level = LogLevel.INFO;
+  return {
+    debug: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }, 'slack sdk'),
+    info: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }, 'slack sdk'),
+    warn: (...m: unknown[]) => logger.warn({ slack: m.map(String).join(' ') }, 'slack sdk'),
+    error: (...m: unknown[]) => logger.error({ slack: m.map(String).join(' ') }, 'slack sdk'),
+    setLevel: (l: LogLevel) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

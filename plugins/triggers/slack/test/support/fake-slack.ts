@@ -1,0 +1,177 @@
+// A local Slack Web API for tests, speaking the documented wire format to the real
+// @slack/web-api: form-encoded (or JSON) method calls under /api/, the files.uploadV2 upload URL,
+// url_private downloads, and response_url posts. Every call is recorded, and tests wait on calls
+// (an event), not on sleeps.
+import http from 'node:http';
+import { EventEmitter } from 'node:events';
+
+export interface SlackCall {
+  method: string;
+  token?: string;
+  args: Record<string, unknown>;
+  /** Raw body (uploads). */
+  raw: Buffer;
+  at: number;
+}
+
+export interface FakeSlack {
+  url: string;
+  apiUrl: string;
+  calls: SlackCall[];
+  /** Uploaded file bytes by file id (the upload URL's body). */
+  uploads: Map<string, Buffer>;
+  /** Makes the next `count` calls of `method` answer 429 with Retry-After. */
+  rateLimit(method: string, retryAfterSeconds: number, count?: number): void;
+  /** A file Slack would hold, served at url_private for the given token only. */
+  addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string }): { id: string; name: string; filetype: string; size: number; url_private: string; url_private_download: string };
+  /** Resolves with the first call (past or future) that matches. */
+  waitFor(match: (c: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
+  of(method: string): SlackCall[];
+  close(): Promise<void>;
+}
+
+export async function startFakeSlack(opts: { teams: Record<string, string> }): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const uploads = new Map<string, Buffer>();
+  const files = new Map<string, { content: Buffer; token: string }>();
+  const limits = new Map<string, { retryAfter: number; count: number }>();
+  const events = new EventEmitter();
+  events.setMaxListeners(100);
+  let seq = 1000;
+  let base = '';
+
+  const record = (c: SlackCall) => {
+    calls.push(c);
+    events.emit('call', c);
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+
+      if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) {
+        const f = files.get(url.pathname);
+        record({ method: 'file.download', token: auth, args: { path: url.pathname }, raw, at: Date.now() });
+        if (!f || f.token !== auth) return void res.writeHead(404).end('not found');
+        return void res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(f.content.length) }).end(f.content);
+      }
+      if (url.pathname.startsWith('/upload/')) {
+        const id = url.pathname.slice('/upload/'.length);
+        uploads.set(id, uploadedBytes(raw, req.headers['content-type'] ?? ''));
+        record({ method: 'upload', token: auth, args: { fileId: id }, raw, at: Date.now() });
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK - 200');
+      }
+      if (url.pathname.startsWith('/response/')) {
+        record({ method: 'response_url', args: JSON.parse(raw.toString('utf8') || '{}'), raw, at: Date.now() });
+        return void json(200, { ok: true });
+      }
+      if (!url.pathname.startsWith('/api/')) return void res.writeHead(404).end();
+      const method = url.pathname.slice('/api/'.length);
+      const args = parseArgs(raw, req.headers['content-type'] ?? '');
+      const token = auth ?? (args.token as string | undefined);
+      const call = { method, token, args, raw, at: Date.now() };
+      const limit = limits.get(method);
+      if (limit && limit.count > 0) {
+        limit.count--;
+        record({ ...call, method: `${method}:429` });
+        return void json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
+      }
+      record(call);
+      const team = token ? opts.teams[token] : undefined;
+      if (!team) return void json(200, { ok: false, error: 'invalid_auth' });
+      const ts = () => `${Math.floor(Date.now() / 1000)}.${String(seq++).padStart(6, '0')}`;
+      switch (method) {
+        case 'auth.test':
+          return void json(200, { ok: true, team_id: team, user_id: `UBOT${team}`, bot_id: `BBOT${team}` });
+        case 'chat.postMessage':
+          return void json(200, { ok: true, channel: args.channel, ts: ts(), message: { text: args.text } });
+        case 'chat.postEphemeral':
+          return void json(200, { ok: true, message_ts: ts() });
+        case 'chat.update':
+          return void json(200, { ok: true, channel: args.channel, ts: args.ts });
+        case 'views.open':
+        case 'views.publish':
+          return void json(200, { ok: true, view: { id: `V${seq++}` } });
+        case 'conversations.open':
+          return void json(200, { ok: true, channel: { id: `D${String(args.users)}` } });
+        case 'files.getUploadURLExternal': {
+          const id = `F${seq++}`;
+          return void json(200, { ok: true, upload_url: `${base}/upload/${id}`, file_id: id });
+        }
+        case 'files.completeUploadExternal': {
+          const list = typeof args.files === 'string' ? (JSON.parse(args.files) as { id: string; title?: string }[]) : ((args.files as { id: string }[]) ?? []);
+          return void json(200, { ok: true, files: list.map((f) => ({ id: f.id, title: (f as { title?: string }).title })) });
+        }
+        default:
+          return void json(200, { ok: false, error: 'unknown_method' });
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  return {
+    url: base,
+    apiUrl: `${base}/api/`,
+    calls,
+    uploads,
+    rateLimit: (method, retryAfter, count = 1) => void limits.set(method, { retryAfter, count }),
+    addFile({ name, content, token, filetype = 'csv' }) {
+      const id = `F${seq++}`;
+      const path = `/files-pri/${id}/${encodeURIComponent(name)}`;
+      const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
+      files.set(path, { content: buf, token });
+      return { id, name, filetype, size: buf.length, url_private: `${base}${path}`, url_private_download: `${base}${path}` };
+    },
+    waitFor(match, timeoutMs = 60_000) {
+      const found = calls.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => {
+          events.off('call', on);
+          reject(new Error(`no matching Slack call within ${timeoutMs} ms; calls: ${calls.map((c) => c.method).join(', ')}`));
+        }, timeoutMs);
+        const on = (c: SlackCall) => {
+          if (!match(c)) return;
+          clearTimeout(t);
+          events.off('call', on);
+          resolve(c);
+        };
+        events.on('call', on);
+      });
+    },
+    of: (method) => calls.filter((c) => c.method === method),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** The SDK posts the file as multipart form data (one part); a raw body is taken as is. */
+function uploadedBytes(raw: Buffer, contentType: string): Buffer {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!contentType.startsWith('multipart/form-data') || !m) return raw;
+  const boundary = Buffer.from(`--${m[1] ?? m[2]}`);
+  const start = raw.indexOf(boundary);
+  const headersEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.concat([Buffer.from('\r\n'), boundary]), headersEnd);
+  return raw.subarray(headersEnd + 4, end);
+}
+
+/** The SDK sends form fields; objects (blocks, view, files) travel as JSON text inside them. */
+function parseArgs(raw: Buffer, contentType: string): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (contentType.includes('application/json')) return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    out[k] = (k === 'blocks' || k === 'view' || k === 'attachments') && /^[[{]/.test(v) ? JSON.parse(v) : v;
+  }
+  return out;
+}
