@@ -20,6 +20,8 @@ import { SpendCap } from './engine/spend-cap.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import { mountMetrics } from './http/metrics.js';
+import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
@@ -44,6 +46,8 @@ export interface AppOptions {
    * starts no trigger but the CLI's own, no worker and no HTTP server.
    */
   role?: Config['role'] | 'client';
+  /** Triggers a `client` process starts besides the CLI's (`enrichbot digest --now` posts through Slack's notify). */
+  alsoStart?: string[];
 }
 
 /** Triggers every process has, whatever the config lists: the CLI answers its own commands. */
@@ -55,6 +59,7 @@ export class App {
   readonly clock: Clock;
   readonly registry: Registry;
   readonly role: Config['role'] | 'client';
+  private readonly alsoStart: string[];
   store!: Store;
   redis!: Redis;
   queue!: EnrichQueue;
@@ -70,10 +75,12 @@ export class App {
   private runner?: JobRunner;
   private scheduler?: Scheduler;
   private stopping?: Promise<void>;
+  private closeArena?: () => Promise<void>;
 
   constructor(opts: AppOptions) {
     this.config = opts.config;
     this.role = opts.role ?? opts.config.role;
+    this.alsoStart = opts.alsoStart ?? [];
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
@@ -155,7 +162,12 @@ export class App {
       },
     });
 
-    if (this.isWeb) this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
+    if (this.isWeb) {
+      this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
+      const { metrics, arena } = this.config.observability;
+      if (metrics) mountMetrics(this.http.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() });
+      if (arena.enabled) this.closeArena = mountArena(this.http.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
+    }
     await this.registry.start(
       (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
       (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
@@ -198,7 +210,7 @@ export class App {
 
   /** A trigger starts only in the roles it declares; a one-shot CLI command starts only the CLI's. */
   private runsTrigger(plugin: TriggerPlugin): boolean {
-    if (this.role === 'client') return plugin.id === 'cli';
+    if (this.role === 'client') return plugin.id === 'cli' || this.alsoStart.includes(plugin.id);
     const roles = plugin.roles ?? ['web', 'worker'];
     return (this.isWeb && roles.includes('web')) || (this.isWorker && roles.includes('worker'));
   }
@@ -209,7 +221,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -318,6 +330,7 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.http?.close();
+      await this.closeArena?.();
       await this.scheduler?.stop();
       await this.sweeper?.stop();
       await this.queue?.close(this.config.queue.shutdownTimeoutMs);
