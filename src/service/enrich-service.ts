@@ -346,11 +346,11 @@ export class EnrichServiceImpl implements EnrichService {
     await this.counters.activity(entry).catch((err) => this.deps.logger.warn({ err }, 'could not update usage counters'));
   }
 
-  dailyReport(day: string) {
+  async dailyReport(day: string) {
     return this.reports.daily(validDay(day));
   }
 
-  spendSeries(endDay: string, days: number) {
+  async spendSeries(endDay: string, days: number) {
     if (!Number.isInteger(days) || days < 1 || days > 92) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `A spend series covers 1 to 92 days, not ${days}.`);
     return this.reports.spendSeries(validDay(endDay), days);
   }

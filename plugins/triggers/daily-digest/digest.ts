@@ -26,7 +26,7 @@ interface Section {
 
 const usd = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
-const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of ${usd(cap)} cap (${cap > 0 ? pct(spent / cap) : 'cap 0'})`);
+const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of $${cap.toFixed(2)} cap (${cap > 0 ? pct(spent / cap) : 'cap 0'})`);
 
 /** Nothing spent, called, failed or paused, and the queue is empty of trouble. */
 export function isQuiet(r: DailyReport, q: QueueHealth): boolean {
