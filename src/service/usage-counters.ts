@@ -49,8 +49,10 @@ export class UsageCounters {
     const ids = result.outcomes.map((o) => o.ledgerId).filter((id): id is string => !!id);
     if (ids.length) {
       // Each run's outcomes name only that run's ledger rows: nothing is counted twice.
-      const rows = await this.models.Ledger.find({ _id: { $in: ids } }, { provider: 1, outcome: 1, latencyMs: 1, costUsd: 1 }).lean();
-      for (const r of rows) {
+      // Point reads by _id in parallel: FerretDB scans the whole collection for an _id $in.
+      const found = await Promise.all(ids.map((id) => this.models.Ledger.findById(id, { provider: 1, outcome: 1, latencyMs: 1, costUsd: 1 }).lean()));
+      for (const r of found) {
+        if (!r) continue;
         m.hincrby(this.keys.calls, `${r.provider}|${r.outcome}`, 1);
         if (r.costUsd) m.hincrby(this.keys.spendMicros, r.provider, Math.round(r.costUsd * 1e6));
         if (r.outcome === 'matched' || r.outcome === 'no_match') {

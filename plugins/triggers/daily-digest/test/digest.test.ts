@@ -234,7 +234,7 @@ test('a bad day is refused with what to give', async () => {
 
 test('enrichbot digest --dry-run prints the digest and posts nothing; without --now or --dry-run it says what to give', async () => {
   const env = cliEnv(a.names);
-  const dry = await runCli(['digest', '--dry-run', '--date', DAY], env);
+  const dry = await runCli(['digest', '--dry-run', '--date', DAY], env, 120000);
   expect(dry.stderr).toBe('');
   expect(dry.code).toBe(0);
   expect(dry.stdout).toContain('  - apollo: $0.3000 · 6 calls · 3 hits (50.0%) · 1 cached');
@@ -246,4 +246,4 @@ test('enrichbot digest --dry-run prints the digest and posts nothing; without --
   const noTrigger = await runCli(['digest', '--now', '--date', DAY], env);
   expect(noTrigger.code).toBe(1);
   expect(noTrigger.stderr).toContain('ENRICHBOT_ERR_TRIGGER_UNKNOWN');
-}, 60000);
+}, 150000);
