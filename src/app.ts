@@ -46,8 +46,11 @@ export interface AppOptions {
    * starts no trigger but the CLI's own, no worker and no HTTP server.
    */
   role?: Config['role'] | 'client';
-  /** Triggers a `client` process starts besides the CLI's (`enrichbot digest --now` posts through Slack's notify). */
-  alsoStart?: string[];
+  /**
+   * In the `client` role, triggers to start besides the CLI's own: a one-shot command that needs
+   * a trigger's context (`enrichbot api-key` manages the HTTP API's keys in its collection).
+   */
+  clientTriggers?: string[];
 }
 
 /** Triggers every process has, whatever the config lists: the CLI answers its own commands. */
@@ -59,7 +62,7 @@ export class App {
   readonly clock: Clock;
   readonly registry: Registry;
   readonly role: Config['role'] | 'client';
-  private readonly alsoStart: string[];
+  private readonly clientTriggers: string[];
   store!: Store;
   redis!: Redis;
   queue!: EnrichQueue;
@@ -81,7 +84,7 @@ export class App {
   constructor(opts: AppOptions) {
     this.config = opts.config;
     this.role = opts.role ?? opts.config.role;
-    this.alsoStart = opts.alsoStart ?? [];
+    this.clientTriggers = opts.clientTriggers ?? [];
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
@@ -195,7 +198,7 @@ export class App {
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
       this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, leases: this.leases, ledger: this.ledger });
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile() });
       this.sweeper.start(this.config.sweeper.intervalMs);
     }
     if (this.http) {
@@ -219,7 +222,7 @@ export class App {
 
   /** A trigger starts only in the roles it declares; a one-shot CLI command starts only the CLI's. */
   private runsTrigger(plugin: TriggerPlugin): boolean {
-    if (this.role === 'client') return plugin.id === 'cli' || this.alsoStart.includes(plugin.id);
+    if (this.role === 'client') return plugin.id === 'cli' || this.clientTriggers.includes(plugin.id);
     const roles = plugin.roles ?? ['web', 'worker'];
     return (this.isWeb && roles.includes('web')) || (this.isWorker && roles.includes('worker'));
   }

@@ -21,15 +21,16 @@ export function fail(err: unknown, code = 1): never {
 /**
  * Runs `fn` with a started App (`worker`: this process also does the work, as a one-shot
  * `enrich` does by default; `client`: only queue and wait), then stops it and exits with the
- * code `fn` returns.
+ * code `fn` returns. `triggers`: other triggers a client-role command needs started (their context
+ * is then `app.registry.context(id)`).
  */
-export async function runWithApp(opts: { worker: boolean }, fn: (ctx: TriggerContext, app: App) => Promise<number>): Promise<never> {
+export async function runWithApp(opts: { worker: boolean; triggers?: string[] }, fn: (ctx: TriggerContext, app: App) => Promise<number>): Promise<never> {
   let app: App | undefined;
   let code = 0;
   try {
     const config = loadConfig();
     const worker = opts.worker && config.role !== 'web';
-    app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: worker ? 'worker' : 'client' });
+    app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: worker ? 'worker' : 'client', clientTriggers: opts.triggers });
     await app.start();
     code = await fn(cliTriggerContext(), app);
   } catch (err) {

@@ -30,7 +30,7 @@ export function registerDigestCommand(program: Command): void {
         if (!opts.now && !opts.dryRun) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, 'Say what to do: --now posts the digest, --dry-run prints it without posting.');
         const config = loadConfig();
         const post = !opts.dryRun;
-        app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: 'client', alsoStart: post ? ['slack'] : [] });
+        app = new App({ config, logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 }), role: 'client', clientTriggers: post ? ['slack'] : [] });
         await app.start();
         const digest = app.registry.triggers.get('daily-digest');
         const settings = digest?.enabled ? (digest.config as DigestConfig) : undefined;

@@ -11,6 +11,7 @@ import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
 import { registerNormalizeCommand } from './normalize-command.js';
+import { registerApiKeyCommands } from './api-key-command.js';
 import { registerDigestCommand } from './digest-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
@@ -87,6 +88,7 @@ export async function main(argv = process.argv): Promise<void> {
     });
 
   registerNormalizeCommand(program);
+  registerApiKeyCommands(program);
   registerDigestCommand(program);
 
   await program.parseAsync(argv);

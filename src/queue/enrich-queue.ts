@@ -172,20 +172,22 @@ export class EnrichQueue {
   }
 
   /**
-   * Cancels a queued or paused job; a running one is asked to stop through `cancelFlag` and
-   * finishes as cancelled itself. Returns the cancelled result when this call did the cancelling
-   * (the caller answers the requesters), null otherwise. Exclusive under the job's lease.
+   * Cancels a queued or paused job; a running one is asked to stop through its cancel flag and
+   * finishes as cancelled itself. Returns what was cancelled when this call did the cancelling
+   * (the caller answers the requesters; a paused job is not in Redis, so the caller may push run
+   * `run` again for a worker to answer them), null otherwise. Exclusive under the job's lease:
+   * of six racing cancels, one gets the result.
    */
-  async cancel(jobId: string): Promise<JobResult | null> {
+  async cancel(jobId: string): Promise<{ result: JobResult; was: 'queued' | 'paused'; run: number; request: EnrichRequest } | null> {
     const { Job } = this.opts.store.models;
     const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
     if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
     try {
       const doc = await Job.findOne({ _id: jobId }).lean();
-      if (!doc || !['queued', 'paused'].includes(doc.status)) return null;
+      if (!doc || (doc.status !== 'queued' && doc.status !== 'paused')) return null;
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
       await Job.updateOne({ _id: jobId, run: doc.run }, { $set: { status: 'cancelled', result, resumeAt: null, finishedAt: this.opts.clock.now() } });
-      return result;
+      return { result, was: doc.status, run: doc.run ?? 0, request: doc.request as EnrichRequest };
     } finally {
       await lease.release().catch(() => undefined);
     }

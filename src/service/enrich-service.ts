@@ -183,14 +183,12 @@ export class EnrichServiceImpl implements EnrichService {
   async cancelJob(jobId: string): Promise<void> {
     const { prefix } = this.deps.config.queue;
     await this.deps.redis.set(`${prefix}:cancel:${jobId}`, '1', 'EX', 86400);
-    const { Job } = this.deps.store.models;
-    const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled', finishedAt: this.deps.clock.now() } }, { returnDocument: 'after' }).lean();
-    if (doc) {
-      const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
-      await Job.updateOne({ _id: jobId }, { $set: { result } });
-      await this.jobFinished(result);
+    // Exclusive under the job's lease (a conditional update is not a lock on FerretDB).
+    const c = await this.deps.queue.cancel(jobId);
+    if (c) {
+      await this.jobFinished(c.result);
       // A paused job is not in the queue: put it back so a worker can answer its requesters.
-      if (!(await this.deps.answer(result)) && doc.status === 'paused') await this.deps.queue.push(jobId, doc.run ?? 0, doc.request as EnrichRequest);
+      if (!(await this.deps.answer(c.result)) && c.was === 'paused') await this.deps.queue.push(jobId, c.run, c.request);
     }
   }
 

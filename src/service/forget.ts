@@ -26,7 +26,7 @@ export async function forgetIdentity({ models, workspace, identity, cancelJob }:
   removed.ledger = ledgerIds.length
     ? (await models.Ledger.updateMany({ _id: { $in: ledgerIds } }, { $unset: { raw: 1, inputHash: 1, error: 1, usage: 1, rawTruncated: 1, jobId: 1 } })).modifiedCount
     : 0;
-  const cacheFilters: Record<string, unknown>[] = [{ workspace, identityKey: key }];
+  const cacheFilters: Record<string, unknown>[] = [{ workspace, identityKey: key }, { workspace, identityKeys: key }];
   if (ledgerIds.length) cacheFilters.push({ workspace, ledgerId: { $in: ledgerIds } });
   removed.provider_cache = (await models.Cache.deleteMany({ $or: cacheFilters })).deletedCount;
 

@@ -34,6 +34,9 @@ export async function connectStore(url: string, opts: { serverSelectionTimeoutMS
   }
   const models = { ...registerModels(connection), ...registerServiceModels(connection) };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
+  // Cached answers were once unique per input hash; now one answer is filed under each identity
+  // it is about, and the old unique index would refuse those rows in a database made before.
+  await models.Cache.collection.dropIndex('workspace_1_provider_1_operation_1_inputHash_1').catch(() => undefined);
   return {
     connection,
     models,

@@ -1,0 +1,24 @@
+// The HTTP API's settings: triggers.http-api in config, or HTTP_API_* variables (strings, so
+// numbers are coerced). Defaults follow the issue: wait 10 s, 1,000 items a batch.
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const HttpApiConfigSchema = z
+  .object({
+    /** How long POST /v1/enrich waits for the result before answering 202 (HTTP_API_WAIT_MS). */
+    waitMs: int(0, 120_000).default(10_000),
+    /** Items in one POST /v1/enrich/batch (HTTP_API_MAX_BATCH_ITEMS). */
+    maxBatchItems: int(1, 100_000).default(1000),
+    /** Largest request body, in express/bytes notation (HTTP_API_BODY_LIMIT): "1mb", "200kb". */
+    bodyLimit: z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb)$/i, 'a size such as 200kb or 1mb').default('1mb'),
+    /** Requests per API key per minute (HTTP_API_RATE_PER_MINUTE). */
+    ratePerMinute: int(1, 1_000_000).default(60),
+    /** Requests per API key per UTC day (HTTP_API_RATE_PER_DAY). */
+    ratePerDay: int(1, 100_000_000).default(10_000),
+    /** Largest page of batch items in GET /v1/jobs/:id (HTTP_API_MAX_PAGE). */
+    maxPage: int(1, 10_000).default(500),
+  })
+  .loose();
+
+export type HttpApiConfig = z.infer<typeof HttpApiConfigSchema>;

@@ -1,0 +1,110 @@
+// POST /v1/enrich (wait up to waitMs for the record, else 202 with the job) and
+// POST /v1/enrich/batch (a batch id at once; bad items reported by index, the rest run).
+import type { Request, Response, Router } from 'express';
+import type { TriggerContext } from '../../../src/plugin/contract.js';
+import type { BatchItem } from '../../../src/plugin/service.js';
+import { ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
+import type { HttpApiConfig } from './config.js';
+import { callerKey } from './auth.js';
+import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './problem.js';
+import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, itemColumns, toStructuredInput } from './request-schemas.js';
+import { canonicalField, groupsFor } from './requested-fields.js';
+import { renderResult, type RequestedField } from './record-response.js';
+import { rememberRequested } from './requested-store.js';
+
+export const REPLY = (keyId: string) => ({ trigger: 'http-api', address: { keyId } });
+const actor = (res: Response) => `api:${callerKey(res).id}`;
+
+function requested(enrich: string[] | undefined): RequestedField[] | undefined {
+  return enrich?.map((name) => ({ name, field: canonicalField(name)! }));
+}
+
+export function requireJson(req: Request): void {
+  if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json".', { code: ErrorCodes.INPUT_INVALID });
+}
+
+export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, json: ReturnType<typeof import('express').json>): void {
+  const { service } = ctx;
+
+  router.post('/enrich', json, async (req, res) => {
+    requireJson(req);
+    const parsed = EnrichBodySchema.safeParse(req.body);
+    if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
+    const body = parsed.data;
+    const key = callerKey(res);
+    const fields = requested(body.enrich);
+    const submitted = await service.submit(
+      { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
+      REPLY(key.id),
+    );
+    await rememberRequested(ctx.redis, key.workspace, submitted.jobId, fields);
+    const location = `${req.baseUrl}/jobs/${submitted.jobId}`;
+    let result;
+    try {
+      result = await service.waitFor(submitted.jobId, ctx.config.waitMs);
+    } catch (err) {
+      if (!isEnrichbotError(err, ErrorCodes.JOB_TIMEOUT)) throw err;
+      const now = await service.status(submitted.jobId, key.workspace);
+      res.status(202).location(location).json({ jobId: submitted.jobId, status: now.kind === 'job' ? now.status : 'queued', input: submitted.display, links: { self: location } });
+      return;
+    }
+    if (result.status === 'done') {
+      res.status(200).json(renderResult(result, fields));
+      return;
+    }
+    if (result.status === 'paused') {
+      // A spend cap stopped it; it resumes on its own.
+      res.status(202).location(location).json({ jobId: result.jobId, status: 'paused', input: result.display, resumeAt: result.resumeAt, links: { self: location } });
+      return;
+    }
+    throw new ApiProblem(502, 'enrichment-failed', 'The enrichment did not finish', `Job ${result.jobId} ended ${result.status}${result.error ? `: ${result.error}` : ''}. Try again later; GET ${location} shows each provider's outcome.`, {
+      code: ErrorCodes.JOB_FAILED,
+      jobId: result.jobId,
+      outcomes: renderResult(result).outcomes,
+    });
+  });
+
+  router.post('/enrich/batch', json, async (req, res) => {
+    requireJson(req);
+    const parsed = batchBodySchema(ctx.config.maxBatchItems).safeParse(req.body);
+    if (!parsed.success) {
+      const tooMany = parsed.error.issues.some((i) => i.code === 'too_big' && i.path.join('/') === 'items');
+      const p = validationProblem(fieldErrors(parsed.error));
+      if (tooMany) throw new ApiProblem(413, 'batch-too-large', 'Batch too large', p.message, { ...p.extra, code: ErrorCodes.BATCH_TOO_LARGE });
+      throw p;
+    }
+    const body = parsed.data;
+    const key = callerKey(res);
+    const fields = requested(body.enrich);
+    // Each item is checked alone: a bad one becomes a rejected row with its reason, the rest run.
+    const itemErrors = new Map<number, FieldError[]>();
+    const items: BatchItem[] = body.items.map((raw, index) => {
+      const columns = itemColumns(raw);
+      const item = EnrichItemSchema.safeParse(raw);
+      if (item.success) return { input: toStructuredInput(item.data), columns };
+      const errors = fieldErrors(item.error, ['items', index]);
+      itemErrors.set(index, errors);
+      return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
+    });
+    const submitted = await service.submitBatch(items, REPLY(key.id), {
+      workspace: key.workspace,
+      refresh: body.refresh ?? false,
+      ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}),
+      actor: actor(res),
+      label: body.label,
+      columns: ITEM_COLUMNS,
+    });
+    await rememberRequested(ctx.redis, key.workspace, submitted.batchId, fields);
+    const location = `${req.baseUrl}/jobs/${submitted.batchId}`;
+    res
+      .status(202)
+      .location(location)
+      .json({
+        batchId: submitted.batchId,
+        total: submitted.total,
+        accepted: submitted.accepted,
+        rejected: submitted.rejected.map((r) => ({ index: r.index, code: r.code, reason: r.reason, ...(itemErrors.has(r.index) ? { errors: itemErrors.get(r.index) } : {}) })),
+        links: { self: location, results: `${location}/results.csv` },
+      });
+  });
+}

@@ -1,0 +1,74 @@
+// The HTTP API trigger: real-time and batch enrichment for other systems under /v1, with API
+// keys (stored hashed, in this plugin's collection), per-key rate limits in Redis, a body size
+// limit and RFC 9457 problem details. It has no `deliver`: a request waits on the service
+// (waitFor), and later answers are read back with status/results.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { defineTrigger } from '../../../src/plugin/contract.js';
+import { EnrichbotError, ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
+import { HttpApiConfigSchema } from './config.js';
+import { authenticate, rateLimit } from './auth.js';
+import { KeyRateLimiter } from './rate-limit.js';
+import { mountEnrichRoutes } from './enrich-routes.js';
+import { mountJobRoutes } from './job-routes.js';
+import { openApiDocument } from './openapi.js';
+import { ApiProblem, sendProblem } from './problem.js';
+
+export const API_KEYS_COLLECTION = 'api_keys';
+
+/** Service errors as HTTP: what the caller can fix is 4xx, the rest 500 without internals. */
+const STATUS_OF: Partial<Record<string, [number, string, string]>> = {
+  [ErrorCodes.INPUT_INVALID]: [400, 'validation-error', 'Invalid request'],
+  [ErrorCodes.IDENTITY_FORGOTTEN]: [451, 'identity-forgotten', 'Forgotten at its owner\'s request'],
+  [ErrorCodes.JOB_NOT_FOUND]: [404, 'not-found', 'No such job'],
+  [ErrorCodes.BATCH_NOT_FOUND]: [404, 'not-found', 'No such job'],
+  [ErrorCodes.BATCH_TOO_LARGE]: [413, 'batch-too-large', 'Batch too large'],
+};
+
+export default defineTrigger({
+  kind: 'trigger',
+  id: 'http-api',
+  description: 'HTTP API: POST /v1/enrich, /v1/enrich/batch, GET /v1/jobs/:id (+ results.csv), /v1/openapi.json; API keys via `enrichbot api-key`.',
+  configSchema: HttpApiConfigSchema,
+  roles: ['web'],
+  mountPath: '/v1',
+  start(ctx) {
+    const { router, config, logger } = ctx;
+    const keys = ctx.collection(API_KEYS_COLLECTION);
+    const limiter = new KeyRateLimiter(ctx.redis, ctx.clock, { perMinute: config.ratePerMinute, perDay: config.ratePerDay });
+    const json = express.json({ limit: config.bodyLimit, type: 'application/json' });
+
+    const openapi = JSON.stringify(openApiDocument(config), null, 2);
+    router.get('/openapi.json', (_req, res) => {
+      res.type('application/json').send(openapi);
+    });
+    router.use(authenticate(keys), rateLimit(limiter));
+    mountEnrichRoutes(router, ctx, json);
+    mountJobRoutes(router, ctx);
+    router.use((req: Request) => {
+      throw new ApiProblem(404, 'not-found', 'Not found', `No route ${req.method} ${req.originalUrl}: GET /v1/openapi.json lists the routes.`);
+    });
+    // Express 5 passes rejected async handlers here.
+    router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+      if (res.headersSent) {
+        logger.error({ err, path: req.path }, 'HTTP API: failed while streaming the response');
+        res.destroy();
+        return;
+      }
+      sendProblem(req, res, toProblem(err, config.bodyLimit, (e) => logger.error({ err: e, path: req.path }, 'HTTP API request failed')));
+    });
+  },
+});
+
+function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) => void): ApiProblem {
+  if (err instanceof ApiProblem) return err;
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.too.large') return new ApiProblem(413, 'body-too-large', 'Request body too large', `The body is larger than ${bodyLimit}: send fewer items per request (split a batch).`, { code: ErrorCodes.BODY_TOO_LARGE });
+  if (type === 'entity.parse.failed') return new ApiProblem(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON (${(err as Error).message}): check quotes, commas and brackets.`, { code: ErrorCodes.INPUT_INVALID, errors: [{ path: '', message: 'not valid JSON' }] });
+  if (isEnrichbotError(err)) {
+    const mapped = STATUS_OF[err.code];
+    if (mapped) return new ApiProblem(mapped[0], mapped[1], mapped[2], err.message, { code: err.code, ...(mapped[0] === 400 ? { errors: [{ path: '', message: err.message }] } : {}) });
+  }
+  logUnexpected(err);
+  const code = err instanceof EnrichbotError ? err.code : ErrorCodes.SERVICE_UNREACHABLE;
+  return new ApiProblem(500, 'internal-error', 'Internal error', 'enrichbot could not answer this request; it was logged. Try again shortly, and tell the operator if it persists.', { code });
+}

@@ -1,0 +1,113 @@
+// GET /v1/jobs/:id (a job's result, or a batch's counts and a page of its items) and
+// GET /v1/jobs/:id/results.csv (streamed through the shared CSV writer, the format Slack sends).
+// Every read passes the key's workspace to the service, which answers "not found" for others.
+import type { Request, Router } from 'express';
+import { z } from 'zod';
+import type { TriggerContext } from '../../../src/plugin/contract.js';
+import type { BatchResultRow, BatchStatus, JobStatusView } from '../../../src/plugin/service.js';
+import { ErrorCodes } from '../../../src/errors.js';
+import type { HttpApiConfig } from './config.js';
+import { callerKey } from './auth.js';
+import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
+import { renderResult } from './record-response.js';
+import { recallRequested } from './requested-store.js';
+
+const ID = /^(enr|bat)_[A-Za-z0-9]{1,64}$/;
+
+function jobId(req: Request): string {
+  const id = String(req.params.id);
+  if (!ID.test(id)) throw new ApiProblem(404, 'not-found', 'No such job', `"${id}" is not a job id: ids look like enr_... (one input) or bat_... (a batch), as POST /v1/enrich and /v1/enrich/batch return them.`, { code: ErrorCodes.JOB_NOT_FOUND });
+  return id;
+}
+
+const pageSchema = (max: number) =>
+  z.object({
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(max, `at most ${max} items per page`).default(Math.min(100, max)),
+  });
+
+async function* page<T>(rows: AsyncIterable<T>, offset: number, limit: number): AsyncGenerator<T> {
+  let i = 0;
+  for await (const row of rows) {
+    if (i >= offset + limit) return;
+    if (i++ >= offset) yield row;
+  }
+}
+
+export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
+  const { service } = ctx;
+
+  router.get('/jobs/:id', async (req, res) => {
+    const id = jobId(req);
+    const { workspace } = callerKey(res);
+    const status = await service.status(id, workspace);
+    const fields = await recallRequested(ctx.redis, workspace, id);
+    if (status.kind === 'job') {
+      res.json(jobView(status, fields));
+      return;
+    }
+    const q = pageSchema(ctx.config.maxPage).safeParse(req.query);
+    if (!q.success) throw validationProblem(fieldErrors(q.error), 'The query');
+    const items = [];
+    for await (const row of page(service.results(id, workspace), q.data.offset, q.data.limit)) items.push(itemView(row, fields));
+    const next = q.data.offset + items.length < status.total ? `${req.baseUrl}/jobs/${id}?offset=${q.data.offset + items.length}&limit=${q.data.limit}` : null;
+    res.json({ ...batchView(status), items, page: { offset: q.data.offset, limit: q.data.limit, returned: items.length, next } });
+  });
+
+  router.get('/jobs/:id/results.csv', async (req, res) => {
+    const id = jobId(req);
+    const key = callerKey(res);
+    // Status first: a job of another workspace is a 404 before any CSV byte goes out.
+    const status = await service.status(id, key.workspace);
+    const rows: AsyncIterable<BatchResultRow> = status.kind === 'batch' ? service.results(id, key.workspace) : singleRow(status);
+    res.status(200).set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${id}.csv"` });
+    const { rows: n } = await ctx.csv.write(rows, res, { inputColumns: status.kind === 'batch' ? status.columns : [] });
+    await service.logActivity({ workspace: key.workspace, actor: `api:${key.id}`, action: 'export', subject: id, detail: { rows: n, via: 'http-api' } });
+  });
+}
+
+async function* singleRow(status: JobStatusView): AsyncGenerator<BatchResultRow> {
+  yield { index: 0, columns: {}, input: status.display, status: status.status, ...(status.result ? { result: status.result } : {}) };
+}
+
+function jobView(s: JobStatusView, fields: Parameters<typeof renderResult>[1]) {
+  const finished = s.status !== 'queued' && s.status !== 'running';
+  return {
+    kind: 'job',
+    jobId: s.jobId,
+    status: s.status,
+    input: s.display,
+    progress: { done: finished && s.status !== 'paused' ? 1 : 0, total: 1 },
+    cost: { usd: s.costUsd },
+    ...(s.resumeAt ? { resumeAt: s.resumeAt } : {}),
+    ...(s.result && finished ? { result: renderResult(s.result, fields) } : {}),
+  };
+}
+
+function batchView(s: BatchStatus) {
+  const c = s.counts;
+  return {
+    kind: 'batch',
+    batchId: s.batchId,
+    status: s.state,
+    ...(s.label ? { label: s.label } : {}),
+    total: s.total,
+    counts: c,
+    progress: { done: c.done + c.failed + c.rejected + c.cancelled, total: s.total },
+    cost: { usd: s.costUsd },
+    createdAt: s.createdAt,
+    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    ...(s.resumeAt ? { resumeAt: s.resumeAt } : {}),
+  };
+}
+
+function itemView(row: BatchResultRow, fields: Parameters<typeof renderResult>[1]) {
+  return {
+    index: row.index,
+    status: row.status,
+    input: row.columns,
+    ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.jobId ? { jobId: row.jobId } : {}),
+    ...(row.result && row.status !== 'queued' && row.status !== 'running' ? { result: renderResult(row.result, fields) } : {}),
+  };
+}

@@ -1,0 +1,91 @@
+// The request bodies, as zod schemas: the single source for validation and for the OpenAPI
+// document (z.toJSONSchema). Bodies are strict: an unknown key is an error naming it, since a
+// misspelt "emial" silently ignored would enrich the wrong thing.
+import { z } from 'zod';
+import type { StructuredInput } from '../../../src/plugin/service.js';
+import { ACCEPTED_FIELD_NAMES, canonicalField } from './requested-fields.js';
+
+const IDENTIFIERS = ['email', 'domain', 'company_name', 'linkedin_url'] as const;
+
+const identifierShape = {
+  email: z.string().trim().min(3).max(320).meta({ description: 'Work or personal email.', example: 'jane@acme.com' }).optional(),
+  domain: z.string().trim().min(1).max(253).meta({ description: 'Company domain or website.', example: 'acme.com' }).optional(),
+  company_name: z.string().trim().min(1).max(200).meta({ description: 'Company name.', example: 'Acme Corp' }).optional(),
+  linkedin_url: z.string().trim().min(1).max(500).meta({ description: 'LinkedIn profile or company page URL.' }).optional(),
+  name: z
+    .string()
+    .trim()
+    .max(200)
+    .regex(/^\S+(\s+\S+)+$/, 'give the first and last name, e.g. "Jane Doe"')
+    .meta({ description: 'The person\'s "First Last"; with domain or company_name it identifies a person at that company.', example: 'Jane Doe' })
+    .optional(),
+};
+
+const atLeastOneIdentifier = (v: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  if (!IDENTIFIERS.some((k) => typeof v[k] === 'string' && v[k] !== '')) {
+    ctx.addIssue({ code: 'custom', path: [], message: `give at least one of ${IDENTIFIERS.join(', ')} (name alone is not enough: add domain or company_name)` });
+  }
+};
+
+export const FieldNameSchema = z
+  .string()
+  .refine((n) => canonicalField(n) !== undefined, { message: `unknown field name; use one of: ${ACCEPTED_FIELD_NAMES.join(', ')}` })
+  .meta({ description: 'A canonical field ("person.title") or its short name ("title", "company_industry").', enum: ACCEPTED_FIELD_NAMES });
+
+const enrichList = z.array(FieldNameSchema).min(1).max(100).meta({ description: 'Fields to return (default: every field found). Limits the work to the field groups that produce them.' });
+const refresh = z.boolean().meta({ description: 'Ask providers again even when the stored record is fresh.' });
+
+/** One thing to enrich (also one batch item). */
+export const EnrichItemSchema = z.strictObject(identifierShape).superRefine(atLeastOneIdentifier);
+
+export const EnrichBodySchema = z
+  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional() })
+  .superRefine(atLeastOneIdentifier);
+
+/** The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone. */
+export function batchBodySchema(maxItems: number) {
+  return z.strictObject({
+    items: z.array(z.unknown()).min(1, 'send at least one item').max(maxItems, `send at most ${maxItems} items per batch; split the rest into further batches`),
+    enrich: enrichList.optional(),
+    refresh: refresh.optional(),
+    label: z.string().trim().min(1).max(200).meta({ description: 'A name for the batch, shown in its status.' }).optional(),
+  });
+}
+
+/** The batch body as documented (items typed) for OpenAPI. */
+export const BatchBodyDocSchema = z.strictObject({
+    items: z.array(EnrichItemSchema).min(1).max(1000),
+    enrich: enrichList.optional(),
+    refresh: refresh.optional(),
+    label: z.string().max(200).optional(),
+  });
+
+export type EnrichItem = z.infer<typeof EnrichItemSchema>;
+
+/** An item as the service's structured input: "First Last" is split at the first space. */
+export function toStructuredInput(item: EnrichItem): StructuredInput {
+  const out: StructuredInput = {};
+  if (item.email) out.email = item.email;
+  if (item.domain) out.domain = item.domain;
+  if (item.linkedin_url) out.linkedinUrl = item.linkedin_url;
+  if (item.company_name) out.companyName = item.company_name;
+  if (item.name) {
+    const [first, ...rest] = item.name.split(/\s+/);
+    out.firstName = first;
+    out.lastName = rest.join(' ');
+  }
+  return out;
+}
+
+/** The item's identifiers as text columns (kept for the CSV export). */
+export function itemColumns(item: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!item || typeof item !== 'object' || Array.isArray(item)) return out;
+  for (const k of [...IDENTIFIERS, 'name'] as const) {
+    const v = (item as Record<string, unknown>)[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+export const ITEM_COLUMNS = [...IDENTIFIERS, 'name'];
