@@ -20,6 +20,8 @@ import { SpendCap } from './engine/spend-cap.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import { mountMetrics } from './http/metrics.js';
+import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
@@ -77,6 +79,7 @@ export class App {
   ledger!: Ledger;
   private scheduler?: Scheduler;
   private stopping?: Promise<void>;
+  private closeArena?: () => Promise<void>;
 
   constructor(opts: AppOptions) {
     this.config = opts.config;
@@ -165,7 +168,12 @@ export class App {
       },
     });
 
-    if (this.isWeb) this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
+    if (this.isWeb) {
+      this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
+      const { metrics, arena } = this.config.observability;
+      if (metrics) mountMetrics(this.http.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() });
+      if (arena.enabled) this.closeArena = mountArena(this.http.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
+    }
     await this.registry.start(
       (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
       (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
@@ -225,7 +233,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -334,6 +342,7 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.http?.close();
+      await this.closeArena?.();
       await this.scheduler?.stop();
       await this.sweeper?.stop();
       await this.queue?.close(this.config.queue.shutdownTimeoutMs);

@@ -12,6 +12,7 @@ import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
 import { registerNormalizeCommand } from './normalize-command.js';
 import { registerApiKeyCommands } from './api-key-command.js';
+import { registerDigestCommand } from './digest-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -88,6 +89,7 @@ export async function main(argv = process.argv): Promise<void> {
 
   registerNormalizeCommand(program);
   registerApiKeyCommands(program);
+  registerDigestCommand(program);
 
   await program.parseAsync(argv);
 }

@@ -103,6 +103,11 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], trig
     if (Object.keys(entry).length) providers[id] = entry;
   }
   if (Object.keys(providers).length) out.providers = providers;
+  const arena: Plain = {};
+  if (env.ENRICHBOT_ARENA_ENABLED) arena.enabled = env.ENRICHBOT_ARENA_ENABLED === 'true';
+  if (env.ENRICHBOT_ARENA_USERNAME) arena.username = env.ENRICHBOT_ARENA_USERNAME;
+  if (env.ENRICHBOT_ARENA_PASSWORD) arena.password = env.ENRICHBOT_ARENA_PASSWORD;
+  if (Object.keys(arena).length) out.observability = { arena };
   if (env.ENRICHBOT_PRIVACY_SALT) out.service = { privacySalt: env.ENRICHBOT_PRIVACY_SALT };
   const triggers: Plain = {};
   for (const id of triggerIds) {

@@ -130,6 +130,24 @@ export const ConfigSchema = z.object({
       privacySalt: z.string().min(16).optional(),
     })
     .prefault({}),
+  /** Operators' views on the web role: /metrics (Prometheus) and the bull-arena queue dashboard. */
+  observability: z
+    .object({
+      /** GET /metrics in Prometheus format. */
+      metrics: z.boolean().default(true),
+      arena: z
+        .object({
+          /** Off by default; on, it needs a username and password (basic auth). */
+          enabled: z.boolean().default(false),
+          /** Where it is mounted. */
+          path: z.string().regex(/^\/[\w/-]*$/, 'a path such as /arena').default('/arena'),
+          username: z.string().min(1).optional(),
+          password: z.string().min(12, 'at least 12 characters').optional(),
+        })
+        .prefault({})
+        .refine((a) => !a.enabled || (a.username && a.password), 'the queue dashboard needs observability.arena.username and password (ENRICHBOT_ARENA_USERNAME / ENRICHBOT_ARENA_PASSWORD) when enabled'),
+    })
+    .prefault({}),
   sweeper: z
     .object({
       intervalMs: z.number().int().positive().default(60000),

@@ -153,6 +153,60 @@ export interface SpendReport {
   caps: { dailyUsd: number | null; workspaceDailyUsd: number | null };
 }
 
+/** One UTC day for the digest: spend, calls, hits, errors, breakers, paused jobs, failed HubSpot writes. */
+export interface DailyReport {
+  day: string;
+  totalUsd: number;
+  caps: { dailyUsd: number | null; perWorkspaceDailyUsd: number | null };
+  /** `calls`: requests actually made (matched, no_match, error); `hits`: matched; cached answers apart. */
+  providers: { provider: string; calls: number; hits: number; hitRate: number | null; cached: number; costUsd: number }[];
+  /** Workspaces that spent something, with the cap that applies to each (null: none). */
+  workspaces: { workspace: string; costUsd: number; capUsd: number | null }[];
+  /** Jobs finished that day with a work email found. */
+  emailsFound: number;
+  /** totalUsd / emailsFound (null when none was found). */
+  costPerEmailUsd: number | null;
+  /** Failed calls by provider and error kind, with the latest message as a sample (provider text: escape it). */
+  errors: { provider: string; kind: string; count: number; sample: string }[];
+  /** Providers whose circuit breaker was open that day, with the calls it refused. */
+  breakers: { provider: string; refused: number }[];
+  /** Jobs a spend cap paused (the first 20 listed). */
+  pausedJobs: { count: number; jobs: { jobId: string; workspace: string; reason?: string }[] };
+  /** Records the HubSpot trigger could not write (the first 20 listed). */
+  hubspotFailures: { count: number; records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[] };
+}
+
+/** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
+export interface SpendSeries {
+  days: string[];
+  providers: string[];
+  usd: Record<string, number[]>;
+}
+
+export interface QueueHealth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  succeeded: number;
+}
+
+export interface ProviderOutage {
+  provider: string;
+  /** Calls its open breaker refused in the window. */
+  refused: number;
+  lastError?: string;
+  lastErrorKind?: string;
+}
+
+/** What happened with one provider for one job (its last ledger row). */
+export interface ProviderStatusRecord {
+  status: import('../engine/types.js').Outcome;
+  error?: string;
+  httpStatus?: number;
+  at: string;
+}
+
 export type ActivityAction = 'enrich' | 'batch' | 'refresh' | 'correct' | 'forget' | 'unforget' | 'export' | 'push' | 'cancel';
 export interface ActivityEntry {
   workspace: string;
@@ -193,6 +247,16 @@ export interface EnrichService {
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
   /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
   notify(destination: string, message: import('./contract.js').NotifyMessage): Promise<import('./contract.js').NotifyResult>;
+  /** The digest's figures for one UTC day (YYYY-MM-DD). */
+  dailyReport(day: string): Promise<DailyReport>;
+  /** Spend per provider for the `days` days ending with `endDay` (a chart's data). */
+  spendSeries(endDay: string, days: number): Promise<SpendSeries>;
+  /** Jobs waiting, running, delayed and failed in the queue now. */
+  queueHealth(): Promise<QueueHealth>;
+  /** Providers whose circuit breaker refused calls since `since` (outage alerts). */
+  providerOutages(since: Date): Promise<ProviderOutage[]>;
+  /** Structured `{ status, error, at }` per provider for one job (why an enrichment failed). */
+  providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

@@ -38,6 +38,8 @@ import { Tombstones } from './tombstones.js';
 import { readRecords, toRecordView } from './records.js';
 import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
+import { Reports } from './reports.js';
+import { UsageCounters } from './usage-counters.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -67,6 +69,14 @@ export interface EnrichServiceDeps {
 
 const OPEN = ['queued', 'running', 'paused'];
 
+/** A UTC day as YYYY-MM-DD, or INPUT_INVALID saying so. */
+function validDay(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+    throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `"${day}" is not a day: give it as YYYY-MM-DD (UTC), e.g. 2026-03-01.`);
+  }
+  return day;
+}
+
 /** Parses a trigger's input into an identity, or throws INPUT_INVALID saying what to give. */
 export function identityFor(input: string | StructuredInput): Identity {
   return typeof input === 'string' ? parseIdentity(input) : identityFromFields(input);
@@ -78,9 +88,13 @@ export class EnrichServiceImpl implements EnrichService {
   readonly tombstones: Tombstones;
   readonly batches: Batches;
   private readonly ledger: Ledger;
+  readonly reports: Reports;
+  readonly counters: UsageCounters;
 
   constructor(private readonly deps: EnrichServiceDeps) {
     const { config, store, redis, clock } = deps;
+    this.reports = new Reports({ config, store, redis, queue: deps.queue });
+    this.counters = new UsageCounters(redis, store.models, clock, config.queue.prefix);
     this.hub = new CompletionHub(redis, config.queue.prefix);
     this.activityLog = new ActivityLog(store.models, clock, config.service.activityRetentionDays);
     this.tombstones = new Tombstones(store.models, config.service.privacySalt);
@@ -180,7 +194,9 @@ export class EnrichServiceImpl implements EnrichService {
 
   /** Called by the worker when a job ends (or pauses): wakes every waiter in every process. */
   async jobFinished(result: JobResult): Promise<void> {
+    // Waiters first: the usage counters are bookkeeping and may take a few reads.
     await this.hub.publish('job', result.jobId, result).catch((err) => this.deps.logger.warn({ err, jobId: result.jobId }, 'could not publish the job event; waiters time out'));
+    await this.counters.jobFinished(result).catch((err) => this.deps.logger.warn({ err, jobId: result.jobId }, 'could not update usage counters'));
   }
 
   async waitFor(jobId: string, timeoutMs = this.deps.config.queue.waitTimeoutMs): Promise<JobResult> {
@@ -324,8 +340,30 @@ export class EnrichServiceImpl implements EnrichService {
     return this.activityLog.since(workspace, since, limit);
   }
 
-  logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void> {
-    return this.activityLog.write(entry);
+  async logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void> {
+    await this.activityLog.write(entry);
+    await this.counters.activity(entry).catch((err) => this.deps.logger.warn({ err }, 'could not update usage counters'));
+  }
+
+  async dailyReport(day: string) {
+    return this.reports.daily(validDay(day));
+  }
+
+  async spendSeries(endDay: string, days: number) {
+    if (!Number.isInteger(days) || days < 1 || days > 92) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `A spend series covers 1 to 92 days, not ${days}.`);
+    return this.reports.spendSeries(validDay(endDay), days);
+  }
+
+  queueHealth() {
+    return this.reports.queueHealth();
+  }
+
+  providerOutages(since: Date) {
+    return this.reports.providerOutages(since);
+  }
+
+  providerStatus(jobId: string, workspace?: string) {
+    return this.reports.providerStatus(jobId, workspace);
   }
 
   async push(workspace: string, subject: string | StructuredInput, destination: string, by: string) {
@@ -341,7 +379,9 @@ export class EnrichServiceImpl implements EnrichService {
       if (err instanceof EnrichbotError) throw err;
       throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `Could not push ${identity.display} to ${destination}: ${errorMessage(err)}`, { cause: err });
     }
-    await this.activityLog.write({ workspace, actor: by, action: 'push', subject: identity.display, identityKey: identity.key, detail: { destination, summary: result.summary } });
+    const entry = { workspace, actor: by, action: 'push' as const, subject: identity.display, identityKey: identity.key, detail: { destination, summary: result.summary } };
+    await this.activityLog.write(entry);
+    await this.counters.activity(entry).catch((err) => this.deps.logger.warn({ err }, 'could not update usage counters'));
     return result;
   }
 

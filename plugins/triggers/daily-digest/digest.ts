@@ -1,0 +1,132 @@
+// The digest's content: one UTC day's report and the queue's health, as Slack blocks, a mrkdwn
+// fallback text, and plain text for `enrichbot digest --dry-run`. Every string that came from a
+// provider or a user (error samples, workspace ids, subjects) is escaped for mrkdwn.
+import type { DailyReport, EnrichService, QueueHealth, SpendSeries } from '../../../src/plugin/service.js';
+import type { NotifyMessage, NotifyResult } from '../../../src/plugin/contract.js';
+import { escapeMrkdwn, oneLine } from './mrkdwn.js';
+import { spendChartPng } from './chart.js';
+
+export const CHART_DAYS = 7;
+export const CHART_FILENAME = 'spend-7d.png';
+
+export interface Digest {
+  day: string;
+  quiet: boolean;
+  /** Plain text (terminal). */
+  plain: string;
+  /** mrkdwn text (Slack's fallback and notifications). */
+  text: string;
+  blocks: unknown[];
+}
+
+interface Section {
+  title: string;
+  lines: string[];
+}
+
+const usd = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
+const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of $${cap.toFixed(2)} cap (${cap > 0 ? pct(spent / cap) : 'cap 0'})`);
+
+/** Nothing spent, called, failed or paused, and the queue is empty of trouble. */
+export function isQuiet(r: DailyReport, q: QueueHealth): boolean {
+  return r.providers.length === 0 && r.pausedJobs.count === 0 && r.hubspotFailures.count === 0 && q.failed === 0 && q.waiting === 0 && q.delayed === 0;
+}
+
+function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): Section[] {
+  const out: Section[] = [];
+  out.push({
+    title: 'Spend by provider',
+    lines: r.providers.map(
+      (p) => `${esc(p.provider)}: ${usd(p.costUsd)} · ${p.calls} calls · ${p.hits} hits${p.hitRate === null ? '' : ` (${pct(p.hitRate)})`}${p.cached ? ` · ${p.cached} cached` : ''}`,
+    ),
+  });
+  if (r.workspaces.length) out.push({ title: 'Spend by workspace', lines: r.workspaces.map((w) => `${esc(w.workspace)}: ${usd(w.costUsd)}${ofCap(w.costUsd, w.capUsd)}`) });
+  out.push({ title: 'Cost per found email', lines: [r.costPerEmailUsd === null ? `no email found (${usd(r.totalUsd)} spent)` : `${usd(r.costPerEmailUsd)} (${r.emailsFound} emails found)`] });
+  out.push({
+    title: 'Errors',
+    lines: r.errors.length ? r.errors.map((e) => `${esc(e.provider)} · ${esc(e.kind)} × ${e.count}${e.sample ? ` — "${esc(oneLine(e.sample))}"` : ''}`) : ['none'],
+  });
+  out.push({ title: 'Circuit breakers opened', lines: r.breakers.length ? r.breakers.map((b) => `${esc(b.provider)}: open, ${b.refused} calls refused`) : ['none'] });
+  out.push({
+    title: 'Jobs paused by a spend cap',
+    lines: r.pausedJobs.count
+      ? [`${r.pausedJobs.count} job${r.pausedJobs.count === 1 ? '' : 's'}`, ...r.pausedJobs.jobs.slice(0, 5).map((j) => `${esc(j.workspace)} · ${esc(j.jobId)}${j.reason ? `: ${esc(oneLine(j.reason, 120))}` : ''}`)]
+      : ['none'],
+  });
+  out.push({
+    title: 'HubSpot records that failed to write',
+    lines: r.hubspotFailures.count
+      ? [
+          `${r.hubspotFailures.count} record${r.hubspotFailures.count === 1 ? '' : 's'}`,
+          ...r.hubspotFailures.records.slice(0, 10).map((f) => `${esc(f.workspace)} · ${esc(oneLine(f.subject, 100))}${f.objectId ? ` (object ${esc(f.objectId)})` : ''}: ${esc(oneLine(f.error || 'no reason given'))}`),
+        ]
+      : ['none'],
+  });
+  out.push({ title: 'Queue now', lines: [`${q.waiting} waiting · ${q.active} active · ${q.delayed} delayed · ${q.failed} failed`] });
+  return out;
+}
+
+function headline(r: DailyReport): string {
+  return `Spend ${usd(r.totalUsd)}${ofCap(r.totalUsd, r.caps.dailyUsd).replace(' cap', ' daily cap')}`;
+}
+
+export function buildDigest(r: DailyReport, q: QueueHealth): Digest {
+  const title = `Enrichbot digest for ${r.day} (UTC)`;
+  if (isQuiet(r, q)) {
+    const line = `${title}: a quiet day, no provider calls, no errors, nothing paused.`;
+    return { day: r.day, quiet: true, plain: line, text: line, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] };
+  }
+  const rich = sections(r, q, escapeMrkdwn);
+  const bare = sections(r, q, (s) => s);
+  const text = [`*${title}*`, headline(r), ...rich.map((s) => `*${s.title}*\n${s.lines.map((l) => `• ${l}`).join('\n')}`)].join('\n');
+  const plain = [title, headline(r), ...bare.map((s) => `${s.title}\n${s.lines.map((l) => `  - ${l}`).join('\n')}`)].join('\n');
+  const blocks: unknown[] = [
+    { type: 'header', text: { type: 'plain_text', text: title } },
+    { type: 'section', text: { type: 'mrkdwn', text: headline(r) } },
+    ...rich.map((s) => ({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${s.title}*\n${s.lines.map((l) => `• ${l}`).join('\n')}`) } })),
+  ];
+  return { day: r.day, quiet: false, plain, text: clip(text, 39000), blocks };
+}
+
+/** Slack refuses a section text over 3000 characters. */
+function clip(s: string, max = 3000): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** The UTC day before an instant (the digest at 09:00 reports yesterday). */
+export function dayBefore(at: Date): string {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()) - 86400_000).toISOString().slice(0, 10);
+}
+
+export interface DigestTarget {
+  channel: string;
+  workspace?: string;
+}
+
+export interface DigestRun {
+  digest: Digest;
+  chart?: { png: Buffer; series: SpendSeries };
+  posted?: NotifyResult;
+}
+
+/** Builds the digest for `day`; posts it (with the chart) unless `dryRun`. */
+export async function runDigest(service: EnrichService, target: DigestTarget, day: string, opts: { dryRun?: boolean } = {}): Promise<DigestRun> {
+  const [report, queue] = await Promise.all([service.dailyReport(day), service.queueHealth()]);
+  const digest = buildDigest(report, queue);
+  let chart: DigestRun['chart'];
+  if (!digest.quiet) {
+    const series = await service.spendSeries(day, CHART_DAYS);
+    chart = { series, png: spendChartPng(series) };
+  }
+  if (opts.dryRun) return { digest, chart };
+  const message: NotifyMessage = {
+    ...(target.workspace ? { workspace: target.workspace } : {}),
+    channel: target.channel,
+    text: digest.text,
+    blocks: digest.blocks,
+    ...(chart ? { files: [{ filename: CHART_FILENAME, content: chart.png, title: `Spend, ${chart.series.days[0]} to ${day}` }] } : {}),
+  };
+  const posted = await service.notify('slack', message);
+  return { digest, chart, posted };
+}

@@ -1,0 +1,42 @@
+// Provider outage alerts. The breaker itself (src/engine/resilience.ts) publishes nothing; when
+// it is open the engine records each refused call in the ledger as `circuit_open`. A schedule
+// (once per minute across all workers) asks the service which providers had refused calls in
+// the last minutes and posts one message per provider, at most once per hour: the throttle is
+// a Redis SET NX EX 3600, so it holds across every worker and restart.
+import type { EnrichService } from '../../../src/plugin/service.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../../src/logger.js';
+import { escapeMrkdwn, oneLine } from './mrkdwn.js';
+
+/** How far back a check looks: more than one minute, so a late tick misses nothing (the throttle dedups). */
+export const OUTAGE_WINDOW_MS = 3 * 60_000;
+export const ALERT_THROTTLE_S = 3600;
+
+export interface OutageDeps {
+  service: EnrichService;
+  redis: Redis;
+  logger: Logger;
+  channel: string;
+  workspace?: string;
+}
+
+/** Posts an alert for each provider whose circuit is open and was not alerted on in the last hour. */
+export async function checkOutages(deps: OutageDeps, now: Date): Promise<string[]> {
+  const outages = await deps.service.providerOutages(new Date(now.getTime() - OUTAGE_WINDOW_MS));
+  const alerted: string[] = [];
+  for (const o of outages) {
+    const key = `outage-alert:${o.provider}`;
+    if ((await deps.redis.set(key, now.toISOString(), 'EX', ALERT_THROTTLE_S, 'NX')) !== 'OK') continue;
+    const cause = o.lastError ? ` Last error${o.lastErrorKind ? ` (${escapeMrkdwn(o.lastErrorKind)})` : ''}: "${escapeMrkdwn(oneLine(o.lastError))}".` : '';
+    const text = `:rotating_light: *${escapeMrkdwn(o.provider)} is failing*: its circuit breaker is open and refused ${o.refused} call${o.refused === 1 ? '' : 's'} in the last ${OUTAGE_WINDOW_MS / 60_000} minutes.${cause} Enrichment goes on with the other providers; the breaker retries after its cool-down.`;
+    try {
+      await deps.service.notify('slack', { ...(deps.workspace ? { workspace: deps.workspace } : {}), channel: deps.channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+      alerted.push(o.provider);
+    } catch (err) {
+      // Not posted: let the next check try again instead of staying silent for an hour.
+      await deps.redis.del(key);
+      deps.logger.error({ err, provider: o.provider }, 'could not post the outage alert; retrying at the next check');
+    }
+  }
+  return alerted;
+}

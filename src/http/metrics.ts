@@ -1,0 +1,132 @@
+// GET /metrics in Prometheus text format (prom-client). Every figure is read at scrape time
+// from Redis counters that the workers keep (src/service/usage-counters.ts) and from the queue,
+// so one web process reports the work of every worker, and nothing is lost when one restarts.
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { LATENCY_BUCKETS_MS, metricKeys } from '../service/usage-counters.js';
+import type { QueueHealth } from '../plugin/service.js';
+import { utcDay, type Clock } from '../clock.js';
+
+export interface MetricsDeps {
+  redis: Redis;
+  prefix: string;
+  clock: Clock;
+  queueHealth(): Promise<QueueHealth>;
+}
+
+/** A histogram whose buckets are kept in Redis: prom-client's own Histogram can only observe. */
+function redisLatencyHistogram(deps: MetricsDeps, keys: ReturnType<typeof metricKeys>) {
+  const name = 'enrichbot_provider_latency_seconds';
+  return {
+    name,
+    help: 'Provider call latency (all attempts of one call), by provider.',
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const providers = (await deps.redis.smembers(keys.latencyProviders)).sort();
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      for (const provider of providers) {
+        const h = await deps.redis.hgetall(keys.latency(provider));
+        let cumulative = 0;
+        for (const b of LATENCY_BUCKETS_MS) {
+          cumulative += Number(h[String(b)] ?? 0);
+          values.push({ labels: { provider, le: b / 1000 }, value: cumulative, metricName: `${name}_bucket` });
+        }
+        const count = Number(h.count ?? 0);
+        values.push({ labels: { provider, le: '+Inf' }, value: count, metricName: `${name}_bucket` });
+        values.push({ labels: { provider }, value: Number(h.sumMs ?? 0) / 1000, metricName: `${name}_sum` });
+        values.push({ labels: { provider }, value: count, metricName: `${name}_count` });
+      }
+      return { name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    },
+  };
+}
+
+export function createMetricsRegistry(deps: MetricsDeps): Registry {
+  const registry = new Registry();
+  const keys = metricKeys(deps.prefix);
+  const fromHash = (key: string, split: (field: string) => Record<string, string>) => async (metric: Counter<string>) => {
+    const h = await deps.redis.hgetall(key);
+    metric.reset();
+    for (const [field, v] of Object.entries(h)) metric.inc(split(field), Number(v));
+  };
+
+  const jobs = fromHash(keys.jobs, (status) => ({ status }));
+  new Counter({
+    name: 'enrichbot_jobs_total',
+    help: 'Jobs finished, by outcome (done, failed, paused, cancelled).',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      await jobs(this);
+    },
+  });
+  const calls = fromHash(keys.calls, (f) => {
+    const i = f.lastIndexOf('|');
+    return { provider: f.slice(0, i), outcome: f.slice(i + 1) };
+  });
+  new Counter({
+    name: 'enrichbot_provider_calls_total',
+    help: 'Provider calls by provider and outcome (matched, no_match, error, cached, circuit_open, cap_reached).',
+    labelNames: ['provider', 'outcome'],
+    registers: [registry],
+    async collect() {
+      await calls(this);
+    },
+  });
+  new Counter({
+    name: 'enrichbot_spend_usd_total',
+    help: 'Money spent on provider calls, in USD, by provider.',
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      const h = await deps.redis.hgetall(keys.spendMicros);
+      this.reset();
+      for (const [provider, micros] of Object.entries(h)) this.inc({ provider }, Number(micros) / 1e6);
+    },
+  });
+  new Gauge({
+    name: 'enrichbot_spend_today_usd',
+    help: 'Spent so far today (UTC) across all workspaces, as counted against the daily cap.',
+    registers: [registry],
+    async collect() {
+      const micros = await deps.redis.get(`${deps.prefix}:spend:${utcDay(deps.clock.now())}:global`);
+      this.set(Number(micros ?? 0) / 1e6);
+    },
+  });
+  new Gauge({
+    name: 'enrichbot_queue_jobs',
+    help: 'Jobs in the queue by state (waiting, active, delayed, failed).',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const h = await deps.queueHealth();
+      for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.set({ state }, h[state]);
+    },
+  });
+  const hubspot = fromHash(keys.hubspot, (result) => ({ result }));
+  new Counter({
+    name: 'enrichbot_hubspot_writes_total',
+    help: 'Records written to HubSpot, by result (ok, failed).',
+    labelNames: ['result'],
+    registers: [registry],
+    async collect() {
+      await hubspot(this);
+    },
+  });
+  registry.registerMetric(redisLatencyHistogram(deps, keys) as unknown as Metric);
+  return registry;
+}
+
+export function mountMetrics(app: Express, deps: MetricsDeps): void {
+  const registry = createMetricsRegistry(deps);
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const body = await registry.metrics();
+      res.type(registry.contentType).send(body);
+    } catch {
+      res.status(503).type('text/plain').send('metrics unavailable: Redis or the queue did not answer\n');
+    }
+  });
+}

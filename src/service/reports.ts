@@ -1,0 +1,175 @@
+// Read-only reports for operators and the daily digest: one UTC day's spend, calls, hits and
+// errors from the ledger (the truth), jobs a cap paused, HubSpot writes that failed (activity
+// log), breakers that refused calls, and the queue's health. Every sum is its own
+// single-accumulator $group (FerretDB 1.24), joined by groupSums.
+import type { Redis } from 'ioredis';
+import type { Store } from '../store/store.js';
+import type { Config } from '../config/schema.js';
+import type { EnrichQueue } from '../queue/enrich-queue.js';
+import { groupSums } from '../store/group-sums.js';
+import type { DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
+
+/** Outcomes that are an actual request to the provider (cached, skipped, refused are not). */
+const CALLED = new Set(['matched', 'no_match', 'error']);
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+const MAX_LISTED = 20;
+
+export interface ReportsDeps {
+  config: Config;
+  store: Store;
+  redis: Redis;
+  queue: EnrichQueue;
+}
+
+/** Redis set of the jobs a spend cap paused on a day (written by the service when a job pauses). */
+export const pausedKey = (prefix: string, day: string) => `${prefix}:report:paused:${day}`;
+
+export function dayRange(day: string): { from: Date; to: Date } {
+  const from = new Date(`${day}T00:00:00.000Z`);
+  return { from, to: new Date(from.getTime() + 86400_000) };
+}
+
+export function previousDays(endDay: string, days: number): string[] {
+  const end = dayRange(endDay).from.getTime();
+  return Array.from({ length: days }, (_, i) => new Date(end - (days - 1 - i) * 86400_000).toISOString().slice(0, 10));
+}
+
+export class Reports {
+  constructor(private readonly deps: ReportsDeps) {}
+
+  async daily(day: string): Promise<DailyReport> {
+    const { Ledger } = this.deps.store.models;
+    const caps = this.deps.config.spendCaps;
+    const byOutcome = await groupSums(Ledger, { day }, { provider: 'provider', outcome: 'outcome' }, { costUsd: 'costUsd', calls: 1 });
+    const providers = new Map<string, DailyReport['providers'][number]>();
+    for (const r of byOutcome) {
+      const p = providers.get(r.provider) ?? { provider: r.provider, calls: 0, hits: 0, hitRate: null, cached: 0, costUsd: 0 };
+      if (CALLED.has(r.outcome)) p.calls += r.calls;
+      if (r.outcome === 'matched') p.hits += r.calls;
+      if (r.outcome === 'cached') p.cached += r.calls;
+      p.costUsd = round6(p.costUsd + r.costUsd);
+      providers.set(r.provider, p);
+    }
+    for (const p of providers.values()) p.hitRate = p.calls ? p.hits / p.calls : null;
+
+    const wsRows = await groupSums(Ledger, { day }, { workspace: 'workspace' }, { costUsd: 'costUsd' });
+    const workspaces = wsRows
+      .map((r) => ({ workspace: r.workspace, costUsd: round6(r.costUsd), capUsd: Object.hasOwn(caps.workspaces, r.workspace) ? caps.workspaces[r.workspace]! : caps.perWorkspaceDailyUsd }))
+      .filter((w) => w.costUsd > 0)
+      .sort((a, b) => b.costUsd - a.costUsd || a.workspace.localeCompare(b.workspace));
+
+    const errRows = await groupSums(Ledger, { day, outcome: 'error' }, { provider: 'provider', kind: 'errorKind' }, { count: 1 });
+    const errors: DailyReport['errors'] = [];
+    for (const r of errRows) {
+      const kind = r.kind ?? null;
+      const sample = await Ledger.findOne({ day, outcome: 'error', provider: r.provider, errorKind: kind }, { error: 1 }).sort({ at: -1 }).lean();
+      errors.push({ provider: r.provider, kind: kind ?? 'unknown', count: r.count, sample: sample?.error ?? '' });
+    }
+    errors.sort((a, b) => b.count - a.count || a.provider.localeCompare(b.provider) || a.kind.localeCompare(b.kind));
+
+    const breakerRows = await groupSums(Ledger, { day, outcome: 'circuit_open' }, { provider: 'provider' }, { refused: 1 });
+    const breakers = breakerRows.map((r) => ({ provider: r.provider, refused: r.refused })).sort((a, b) => b.refused - a.refused || a.provider.localeCompare(b.provider));
+
+    const emailsFound = await this.emailsFound(day);
+    const totalUsd = round6([...providers.values()].reduce((s, p) => s + p.costUsd, 0));
+    const pausedJobs = await this.pausedJobs(day);
+    const hubspot = await this.hubspotFailures(day);
+    return {
+      day,
+      totalUsd,
+      caps: { dailyUsd: caps.dailyUsd, perWorkspaceDailyUsd: caps.perWorkspaceDailyUsd },
+      providers: [...providers.values()].sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider)),
+      workspaces,
+      emailsFound,
+      costPerEmailUsd: emailsFound ? round6(totalUsd / emailsFound) : null,
+      errors,
+      breakers,
+      pausedJobs,
+      hubspotFailures: hubspot,
+    };
+  }
+
+  /** Jobs that finished that day with a work email from some provider (the digest's "found email"). */
+  private async emailsFound(day: string): Promise<number> {
+    const { from, to } = dayRange(day);
+    let n = 0;
+    // Jobs per day are few enough to read their outcomes; an $elemMatch over arrays is avoided
+    // on purpose (FerretDB 1.24 support for it is partial).
+    const cursor = this.deps.store.models.Job.find({ finishedAt: { $gte: from, $lt: to } }, { outcomes: 1 }).lean().cursor();
+    for await (const job of cursor) {
+      const outcomes = (job.outcomes ?? []) as { outcome?: string; fields?: string[] }[];
+      if (outcomes.some((o) => (o.outcome === 'matched' || o.outcome === 'cached') && o.fields?.includes('person.workEmail'))) n++;
+    }
+    return n;
+  }
+
+  private async pausedJobs(day: string): Promise<DailyReport['pausedJobs']> {
+    const members = await this.deps.redis.smembers(pausedKey(this.deps.config.queue.prefix, day));
+    const jobs = members.map((m) => JSON.parse(m) as { jobId: string; workspace: string; reason?: string }).sort((a, b) => a.workspace.localeCompare(b.workspace) || a.jobId.localeCompare(b.jobId));
+    return { count: jobs.length, jobs: jobs.slice(0, MAX_LISTED) };
+  }
+
+  private async hubspotFailures(day: string): Promise<DailyReport['hubspotFailures']> {
+    const { from, to } = dayRange(day);
+    const rows = await this.deps.store.models.Activity.find({ action: 'push', at: { $gte: from, $lt: to } }, { workspace: 1, subject: 1, detailJson: 1, at: 1 }).sort({ at: 1 }).lean();
+    const failed: DailyReport['hubspotFailures']['records'] = [];
+    let count = 0;
+    for (const r of rows) {
+      let detail: Record<string, unknown> = {};
+      try {
+        detail = r.detailJson ? (JSON.parse(r.detailJson) as Record<string, unknown>) : {};
+      } catch {
+        continue;
+      }
+      if (detail.destination !== 'hubspot' || detail.ok !== false) continue;
+      count++;
+      if (failed.length < MAX_LISTED) {
+        failed.push({
+          workspace: r.workspace,
+          subject: r.subject,
+          error: typeof detail.error === 'string' ? detail.error : '',
+          ...(detail.objectId !== undefined ? { objectId: String(detail.objectId) } : {}),
+          at: new Date(r.at).toISOString(),
+        });
+      }
+    }
+    return { count, records: failed };
+  }
+
+  /** Spend per day and provider for the `days` days ending with `endDay` (oldest first). */
+  async spendSeries(endDay: string, days: number): Promise<SpendSeries> {
+    const list = previousDays(endDay, days);
+    const rows = await groupSums(this.deps.store.models.Ledger, { day: { $in: list } }, { day: 'day', provider: 'provider' }, { costUsd: 'costUsd' });
+    const providers = [...new Set(rows.filter((r) => r.costUsd > 0).map((r) => r.provider))].sort();
+    const usd: Record<string, number[]> = Object.fromEntries(providers.map((p) => [p, list.map(() => 0)]));
+    for (const r of rows) if (usd[r.provider]) usd[r.provider]![list.indexOf(r.day)] = round6(r.costUsd);
+    return { days: list, providers, usd };
+  }
+
+  async queueHealth(): Promise<QueueHealth> {
+    const h = await this.deps.queue.bee.checkHealth();
+    return { waiting: h.waiting, active: h.active, delayed: h.delayed, failed: h.failed, succeeded: h.succeeded };
+  }
+
+  /** Providers whose breaker refused calls since `since`, with the latest error before it opened. */
+  async providerOutages(since: Date): Promise<ProviderOutage[]> {
+    const { Ledger } = this.deps.store.models;
+    const rows = await groupSums(Ledger, { outcome: 'circuit_open', at: { $gte: since } }, { provider: 'provider' }, { refused: 1 });
+    const out: ProviderOutage[] = [];
+    for (const r of rows.sort((a, b) => a.provider.localeCompare(b.provider))) {
+      const last = await Ledger.findOne({ provider: r.provider, outcome: 'error', at: { $gte: new Date(since.getTime() - 3600_000) } }, { error: 1, errorKind: 1 }).sort({ at: -1 }).lean();
+      out.push({ provider: r.provider, refused: r.refused, ...(last?.error ? { lastError: last.error } : {}), ...(last?.errorKind ? { lastErrorKind: last.errorKind } : {}) });
+    }
+    return out;
+  }
+
+  /** `{ status, error, at }` per provider for one job: its last ledger row for each provider. */
+  async providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>> {
+    const rows = await this.deps.store.models.Ledger.find({ jobId, ...(workspace ? { workspace } : {}) }, { provider: 1, outcome: 1, error: 1, at: 1, httpStatus: 1 }).sort({ at: 1 }).lean();
+    const out: Record<string, ProviderStatusRecord> = {};
+    for (const r of rows) {
+      out[r.provider] = { status: r.outcome as ProviderStatusRecord['status'], ...(r.error ? { error: r.error } : {}), ...(r.httpStatus ? { httpStatus: r.httpStatus } : {}), at: new Date(r.at).toISOString() };
+    }
+    return out;
+  }
+}

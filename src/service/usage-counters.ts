@@ -1,0 +1,79 @@
+// Counters in Redis, written by whichever worker finishes a job and read by the web role's
+// /metrics at scrape time (so every worker's work shows up in one place, and a restart loses
+// nothing). Fed from the service's job-finished hook and from push activity, never from the
+// engine's hot path: a job's outcomes name their ledger rows, which hold latency and cost.
+import type { Redis } from 'ioredis';
+import type { Models } from '../store/models.js';
+import type { ActivityEntry } from '../plugin/service.js';
+import type { JobResult } from '../engine/types.js';
+import { utcDay, type Clock } from '../clock.js';
+import { pausedKey } from './reports.js';
+
+/** Upper bounds (ms) of the latency histogram's buckets. */
+export const LATENCY_BUCKETS_MS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+const USAGE_TTL_S = 90 * 86400;
+const PAUSED_TTL_S = 8 * 86400;
+
+export const metricKeys = (prefix: string) => ({
+  jobs: `${prefix}:metrics:jobs`,
+  calls: `${prefix}:metrics:calls`,
+  spendMicros: `${prefix}:metrics:spend`,
+  latency: (provider: string) => `${prefix}:metrics:latency:${provider}`,
+  latencyProviders: `${prefix}:metrics:latency-providers`,
+  hubspot: `${prefix}:metrics:hubspot`,
+  /** Daily per-provider API usage (successful calls), kept 90 days: `<prefix>:api_usage:<provider>:<day>`. */
+  apiUsage: (provider: string, day: string) => `${prefix}:api_usage:${provider}:${day}`,
+});
+
+export class UsageCounters {
+  private readonly keys: ReturnType<typeof metricKeys>;
+  constructor(
+    private readonly redis: Redis,
+    private readonly models: Models,
+    private readonly clock: Clock,
+    private readonly prefix: string,
+  ) {
+    this.keys = metricKeys(prefix);
+  }
+
+  async jobFinished(result: JobResult): Promise<void> {
+    const day = utcDay(this.clock.now());
+    const m = this.redis.multi();
+    m.hincrby(this.keys.jobs, result.status, 1);
+    if (result.status === 'paused') {
+      const reason = result.outcomes.find((o) => o.outcome === 'cap_reached')?.reason;
+      m.sadd(pausedKey(this.prefix, day), JSON.stringify({ jobId: result.jobId, workspace: result.workspace, ...(reason ? { reason } : {}) }));
+      m.expire(pausedKey(this.prefix, day), PAUSED_TTL_S);
+    }
+    for (const o of result.outcomes) if (o.outcome === 'cap_reached') m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
+    const ids = result.outcomes.map((o) => o.ledgerId).filter((id): id is string => !!id);
+    if (ids.length) {
+      // Each run's outcomes name only that run's ledger rows: nothing is counted twice.
+      // Point reads by _id in parallel: FerretDB scans the whole collection for an _id $in.
+      const found = await Promise.all(ids.map((id) => this.models.Ledger.findById(id, { provider: 1, outcome: 1, latencyMs: 1, costUsd: 1 }).lean()));
+      for (const r of found) {
+        if (!r) continue;
+        m.hincrby(this.keys.calls, `${r.provider}|${r.outcome}`, 1);
+        if (r.costUsd) m.hincrby(this.keys.spendMicros, r.provider, Math.round(r.costUsd * 1e6));
+        if (r.outcome === 'matched' || r.outcome === 'no_match') {
+          m.incr(this.keys.apiUsage(r.provider, day));
+          m.expire(this.keys.apiUsage(r.provider, day), USAGE_TTL_S);
+        }
+        if (typeof r.latencyMs === 'number' && r.outcome !== 'cached') {
+          const le = LATENCY_BUCKETS_MS.find((b) => r.latencyMs! <= b);
+          m.sadd(this.keys.latencyProviders, r.provider);
+          m.hincrby(this.keys.latency(r.provider), le === undefined ? '+Inf' : String(le), 1);
+          m.hincrby(this.keys.latency(r.provider), 'sumMs', Math.round(r.latencyMs));
+          m.hincrby(this.keys.latency(r.provider), 'count', 1);
+        }
+      }
+    }
+    await m.exec();
+  }
+
+  /** HubSpot writes, from push activity entries (`detail.destination === 'hubspot'`). */
+  async activity(entry: Omit<ActivityEntry, 'at'>): Promise<void> {
+    if (entry.action !== 'push' || entry.detail?.destination !== 'hubspot') return;
+    await this.redis.hincrby(this.keys.hubspot, entry.detail.ok === false ? 'failed' : 'ok', 1);
+  }
+}

@@ -1,0 +1,85 @@
+// What operators see on the web role: /metrics (prom-client, figures read at scrape time from
+// Redis counters the workers keep) after a real job through a fake provider, the daily API usage
+// counters, and the bull-arena dashboard behind basic auth.
+import { startFakeServer, type FakeServer } from '../support/fake-http.js';
+import { httpProvider } from '../support/http-provider.js';
+import { startTestApp, dropTestData } from '../support/test-app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ErrorCodes } from '../../src/errors.js';
+import { utcDay } from '../../src/clock.js';
+
+let fake: FakeServer;
+let app: Awaited<ReturnType<typeof startTestApp>>;
+const ARENA = { enabled: true, username: 'ops', password: 'correct horse battery' };
+
+beforeAll(async () => {
+  fake = await startFakeServer({ 'POST /co': () => ({ json: { found: true, fields: { 'company.name': 'Acme' }, confidence: 0.9 } }) });
+  app = await startTestApp({
+    file: 'observability',
+    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.01 }) },
+    overrides: {
+      plugins: { providers: ['co'] },
+      providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' } },
+      waterfalls: { companyProfile: ['co'] },
+      observability: { arena: ARENA },
+    },
+  });
+});
+afterAll(async () => {
+  await app.stop();
+  await dropTestData(app.names);
+  await fake.close();
+});
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${app.port}${path}`, { headers, redirect: 'manual' });
+const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+
+test('/metrics exposes jobs, provider calls, latency, spend, queue depth and HubSpot writes after a real job', async () => {
+  const result = await app.enrichAndWait({ workspace: 'W', input: 'acme.com', groups: ['companyProfile'] });
+  expect(result.status).toBe('done');
+  await app.service.logActivity({ workspace: 'W', actor: 'hubspot', action: 'push', subject: 'acme.com', detail: { destination: 'hubspot', ok: false, error: 'rate limited', objectId: 7 } });
+  await app.service.logActivity({ workspace: 'W', actor: 'hubspot', action: 'push', subject: 'acme.com', detail: { destination: 'hubspot', ok: true, objectId: 7 } });
+
+  const res = await get('/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  const lines = (await res.text()).split('\n');
+  for (const line of [
+    'enrichbot_jobs_total{status="done"} 1',
+    'enrichbot_provider_calls_total{provider="co",outcome="matched"} 1',
+    'enrichbot_provider_latency_seconds_bucket{provider="co",le="+Inf"} 1',
+    'enrichbot_provider_latency_seconds_count{provider="co"} 1',
+    'enrichbot_spend_usd_total{provider="co"} 0.01',
+    'enrichbot_spend_today_usd 0.01',
+    'enrichbot_queue_jobs{state="waiting"} 0',
+    'enrichbot_queue_jobs{state="failed"} 0',
+    'enrichbot_hubspot_writes_total{result="failed"} 1',
+    'enrichbot_hubspot_writes_total{result="ok"} 1',
+    '# TYPE enrichbot_provider_latency_seconds histogram',
+  ]) {
+    expect(lines).toContain(line);
+  }
+});
+
+test('successful provider calls count in api_usage:{provider}:{day}, kept 90 days', async () => {
+  const key = `${app.names.prefix}:api_usage:co:${utcDay(new Date())}`;
+  expect(await app.redis.get(key)).toBe('1');
+  const ttl = await app.redis.ttl(key);
+  expect(ttl).toBeGreaterThan(89 * 86400);
+  expect(ttl).toBeLessThanOrEqual(90 * 86400);
+});
+
+test('the queue dashboard refuses without credentials or with wrong ones, and opens with the configured ones', async () => {
+  const none = await get('/arena/');
+  expect(none.status).toBe(401);
+  expect(none.headers.get('www-authenticate')).toContain('Basic');
+  expect((await get('/arena/', basic('ops', 'wrong password here'))).status).toBe(401);
+  expect((await get('/arena/', basic('someone', ARENA.password))).status).toBe(401);
+  const ok = await get('/arena/', basic(ARENA.username, ARENA.password));
+  expect(ok.status).toBe(200);
+  expect(await ok.text()).toContain('enrich');
+});
+
+test('the dashboard cannot be enabled without a username and password', () => {
+  expect(() => loadConfig({ useDefaultFile: false, env: {}, overrides: { observability: { arena: { enabled: true } } } })).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }));
+});
