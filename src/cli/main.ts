@@ -11,6 +11,7 @@ import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
 import { registerNormalizeCommand } from './normalize-command.js';
+import { registerHubspotCommands } from './hubspot-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -86,6 +87,7 @@ export async function main(argv = process.argv): Promise<void> {
     });
 
   registerNormalizeCommand(program);
+  registerHubspotCommands(program);
 
   await program.parseAsync(argv);
 }

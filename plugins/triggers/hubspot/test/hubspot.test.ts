@@ -44,7 +44,7 @@ beforeAll(async () => {
     },
   });
   ctx = app.registry.context('hubspot') as TriggerContext;
-});
+}, 120_000);
 afterAll(async () => {
   await app.stop();
   await dropTestData(app.names);
@@ -162,12 +162,12 @@ test('250 new contacts are written back in at most 3 batch-update calls', async 
   const ids = Array.from({ length: 250 }, (_, i) => hs.add('contacts', { email: `p${i}@bulk-hs.com` }));
   const events = ids.map((id) => event('contact.creation', id));
   for (let i = 0; i < events.length; i += 100) expect((await send(events.slice(i, i + 100))).status).toBe(200);
-  await until(() => ids.every((id) => props('contacts', id).enrichbot_last_enriched_at), 'all 250 written', 120_000);
+  await until(() => ids.every((id) => props('contacts', id).enrichbot_last_enriched_at), 'all 250 written', 240_000);
   const calls = updateCalls().slice(before);
   expect(calls.length).toBeLessThanOrEqual(3);
   expect(calls.every((c) => c.body.inputs.length <= 100)).toBe(true);
   expect(props('contacts', ids[249])).toMatchObject({ firstname: 'Jane', lastname: 'Doe-p249', jobtitle: 'VP Sales' });
-}, 150_000);
+}, 270_000);
 
 test('a record HubSpot refuses fails alone: reported with its error message, the rest of its batch is written', async () => {
   const good = hs.add('contacts', { email: 'good@delta-hs.com' });
@@ -222,6 +222,8 @@ test('backfill enriches existing records that were never enriched, and only thos
 });
 
 test('a privacy deletion purges the contact: nothing about them stays in any collection', async () => {
+  const known = await app.store.connection.db!.collection('plugin_hubspot_objects').findOne({ _id: `contacts:${ann}` as never });
+  expect(known).toMatchObject({ input: 'ann@alpha-hs.com' });
   await send([event('contact.privacyDeletion', ann)]);
   await until(drained, 'deletion processed');
   await until(async () => (await hubspotConflicts(ctx)).length === 0, 'conflicts purged');

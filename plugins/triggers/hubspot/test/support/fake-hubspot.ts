@@ -68,7 +68,7 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
     let m: RegExpMatchArray | null;
     if (limited.n > 0 && (!limited.match || path.includes(limited.match))) {
       limited.n--;
-      return { status: 429, ...error(429, 'RATE_LIMITS', 'You have reached your secondly limit.') };
+      return error(429, 'RATE_LIMITS', 'You have reached your secondly limit.');
     }
     if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/batch\/read$/)) && method === 'POST') {
       const t = m[1] as 'contacts' | 'companies';
