@@ -15,6 +15,7 @@ const SOURCE: Record<string, { objectType: ObjectType; property?: string }> = {
   'company.propertyChange': { objectType: 'companies', property: 'domain' },
 };
 const IDENTIFIER: Record<ObjectType, string> = { contacts: 'email', companies: 'domain' };
+const MAX_ATTEMPTS = 10;
 
 const draining = new WeakMap<Hubspot, Promise<void>>();
 
@@ -34,15 +35,23 @@ export const drainInProgress = (h: Hubspot) => draining.get(h);
 async function drainOnce(h: Hubspot): Promise<void> {
   const lease = await h.ctx.lease('drain', 120_000);
   if (!lease) return;
+  let docs: { _id: string; attempts?: number; events: StoredEvent[] }[] = [];
   try {
     for (;;) {
-      const docs = (await h.events.find({}).limit(50).toArray()) as unknown as { _id: string; events: StoredEvent[] }[];
+      docs = (await h.events.find({}).limit(50).toArray()) as unknown as typeof docs;
       if (!docs.length) return;
       await processEvents(h, docs.flatMap((d) => d.events ?? []));
       await h.events.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
     }
   } catch (err) {
     h.ctx.logger.error({ err }, 'HubSpot events not processed yet; they stay queued and are tried again');
+    // A request whose events keep failing must not block the ones behind it forever.
+    for (const d of docs) {
+      if ((d.attempts ?? 0) + 1 >= MAX_ATTEMPTS) {
+        h.ctx.logger.error({ eventIds: d.events.map((e) => e.eventId) }, `HubSpot events dropped after ${MAX_ATTEMPTS} failed attempts`);
+        await h.events.deleteOne({ _id: d._id as never });
+      } else await h.events.updateOne({ _id: d._id as never }, { $set: { attempts: (d.attempts ?? 0) + 1 } });
+    }
   } finally {
     await lease.release();
   }

@@ -236,7 +236,7 @@ test('a privacy deletion purges the contact: nothing about them stays in any col
   } finally {
     await conn.close();
   }
-});
+}, 120_000);
 
 test('setup creates the enrichbot group and properties once; running it again changes nothing', async () => {
   const first = await hubspotSetup(ctx);
