@@ -1,165 +1,106 @@
 // Engine benchmark on real Redis and MongoDB (MONGODB_URL, REDIS_URL; the local ones by
-// default), on its own database and queue prefix, removed afterwards. `npm run bench`.
-//  (a) Throughput: N jobs of distinct inputs through the whole engine (an App with role all,
-//      one instant fake provider) next to a bare bee-queue loop of N no-op jobs on the same
-//      Redis with the same concurrency: what the engine costs on top of its queue.
-//  (b) Rate limit: a fake provider that allows R requests in any sliding second (429 beyond)
-//      and answers in 200 ms; two worker Apps share Redis and the provider's ratePerSecond.
-//      Achieved rate as a share of R, and how many 429s came back (goal: >= 95 %, none); run
-//      with ratePerSecond = R, once without pacing headroom and once with the engine's default
-//      (resilience.rateHeadroom), to show what the margin buys.
-// The fake provider runs on its own thread so that timestamps are not skewed by the engine's
-// own event loop. Tunable: BENCH_JOBS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_RATE_SECONDS,
-// BENCH_LATENCY_MS, BENCH_HEADROOM (one resilience.rateHeadroom; by default part b runs with 0
-// and with the configured default), BENCH_ONLY=b (skip part a), BENCH_LOG_LEVEL.
+// default), on databases and queue prefixes of its own, removed afterwards. `npm run bench`.
+//  (a) A company request answered by one fake provider: N jobs of distinct domains through the
+//      whole engine (an App with role all). Jobs per second, and database commands per job
+//      (the driver's command monitoring, counted from the first enqueue to the last job done),
+//      by command and collection.
+//  (b) A person request ("Jane Doe @ acme<i>.com") through the default waterfalls, every
+//      provider a stand-in with the real plugin's operations answering a match at once: the
+//      same figures.
+//  (c) The floor: a bee-queue loop on the same Redis and database, same concurrency, whose jobs
+//      do one record read and one record write (the least an enrichment can do), and the bare
+//      bee-queue loop of no-op jobs. Engine jobs/s as a share of the floor's.
+//  (d) Pacing: a fake provider allowing R calls in any sliding second (429 beyond), answering in
+//      200 ms; 3 worker processes (this script run with --worker) share its ratePerSecond = R
+//      with the default resilience.rateHeadroom. For each R (20 and 50 by default): the most
+//      calls it received in any sliding second (goal: <= R), the achieved rate as a share of R
+//      (goal: >= 95 %), and 429s. Then the limiter alone in 3 processes (loops that wait for a
+//      grant and call, no queue or database), which shows the limiter's share of R when the
+//      engine cannot outrun R on the machine at hand.
+// The fake provider runs on its own thread, so that its timestamps are not skewed by the
+// engine's event loop. Tunable: BENCH_JOBS, BENCH_PERSON_JOBS, BENCH_CONCURRENCY, BENCH_RATES
+// (comma-separated), BENCH_RATE_SECONDS, BENCH_WORKERS, BENCH_LATENCY_MS, BENCH_ONLY (a list
+// of parts, e.g. "a,c" or "d"), BENCH_LOG_LEVEL.
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import BeeQueue from 'bee-queue';
 import mongoose from 'mongoose';
 import { Redis } from 'ioredis';
-import { z } from 'zod';
 import { App } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/logger.js';
-import { defineProvider, type LookupResult } from '../src/plugin/contract.js';
+import type { Plugin } from '../src/plugin/contract.js';
 import { redisOptions } from '../src/queue/enrich-queue.js';
+import { RateLimiter } from '../src/engine/rate-limit.js';
 import { redactUrl } from '../src/store/store.js';
+import { busiestSecond, startFakeProvider, type FakeProvider } from './bench/fake-provider.js';
+import { CommandCounter, monitored, type CommandCount } from './bench/commands.js';
+import { companyProvider, realProviders, standIn } from './bench/providers.js';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
-const N = num('BENCH_JOBS', 150);
+const N = num('BENCH_JOBS', 300);
+const PERSON_N = num('BENCH_PERSON_JOBS', 100);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 10);
-// The engine must outrun R for the limiter to set the pace: on FerretDB (SQLite) here it
-// finishes roughly 5-10 jobs/s (part a), so R is 5 by default. Raise it on a faster database.
-const R = num('BENCH_RATE', 5);
+const RATES = (process.env.BENCH_RATES ?? '20,50').split(',').map(Number).filter((r) => r > 0);
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 15);
+const WORKERS = num('BENCH_WORKERS', 3);
 const LATENCY_MS = num('BENCH_LATENCY_MS', 200);
-/** resilience.rateHeadroom values to run part b with: none, and the engine's default. */
-const HEADROOMS = process.env.BENCH_HEADROOM !== undefined ? [Number(process.env.BENCH_HEADROOM)] : [0, loadConfig({ useDefaultFile: true, env: {} }).resilience.rateHeadroom];
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim()));
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
 
 const MONGODB_URL = process.env.MONGODB_URL || 'mongodb://127.0.0.1:27017/enrichbot';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
 const PREFIX = `enrichbot-bench-${TAG}`;
-// One database per part: FerretDB on SQLite scans collections, so a part would otherwise slow
-// down with the previous part's documents.
+// One database per part: a part does not slow down with the previous part's documents.
+const databases = new Set<string>();
 const dbUrl = (part: string) => {
   const u = new URL(MONGODB_URL);
   u.pathname = `/enrichbot_bench_${TAG}_${part}`;
+  if (!u.searchParams.has('directConnection')) u.searchParams.set('directConnection', 'true');
+  if (!u.searchParams.has('retryWrites')) u.searchParams.set('retryWrites', 'false');
+  databases.add(u.toString());
   return u.toString();
 };
-const DATABASES = [dbUrl('a'), ...HEADROOMS.map((_, i) => dbUrl(`b${i}`))];
 
-// ---------------------------------------------------------------------------------------------
-// The fake provider, on a worker thread. POST /instant answers a match at once; POST /limited
-// allows R requests per sliding second (429 + Retry-After: 1 beyond) and answers after the
-// latency. GET /stats reports; POST /reset clears.
-const FAKE_PROVIDER = `
-const http = require('node:http');
-const { parentPort, workerData } = require('node:worker_threads');
-const { rate, latencyMs } = workerData;
-let window = [];
-let stats = { accepted: [], arrivals: [], rejected: 0, instant: 0 };
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const now = Date.now();
-    const json = (status, body, headers = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-    let domain;
-    try { domain = JSON.parse(Buffer.concat(chunks).toString()).domain; } catch {}
-    const match = { found: true, fields: { 'company.name': 'Co ' + domain }, confidence: 0.9 };
-    if (req.url === '/stats') return json(200, stats);
-    if (req.url === '/reset') { window = []; stats = { accepted: [], arrivals: [], rejected: 0, instant: 0 }; return json(200, {}); }
-    if (req.url === '/instant') { stats.instant++; return json(200, match); }
-    if (req.url === '/limited') {
-      stats.arrivals.push(now);
-      window = window.filter((t) => t > now - 1000);
-      if (window.length >= rate) { stats.rejected++; return json(429, { message: 'rate limited' }, { 'retry-after': '1' }); }
-      window.push(now);
-      stats.accepted.push(now);
-      return setTimeout(() => json(200, match), latencyMs);
-    }
-    json(404, { message: 'no such route' });
-  });
-});
-server.keepAliveTimeout = 5000;
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-`;
-
-interface FakeStats {
-  accepted: number[];
-  arrivals: number[];
-  rejected: number;
-  instant: number;
+interface AppOpts {
+  role: 'all' | 'worker' | 'client';
+  mongodbUrl: string;
+  prefix: string;
+  plugins: Record<string, Plugin>;
+  baseUrl: string;
+  waterfalls?: Record<string, string[]>;
+  concurrency: number;
 }
 
-async function startFakeProvider(): Promise<{ url: string; stats(): Promise<FakeStats>; reset(): Promise<void>; close(): Promise<number> }> {
-  const worker = new Worker(FAKE_PROVIDER, { eval: true, workerData: { rate: R, latencyMs: LATENCY_MS } });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    stats: async () => (await (await fetch(`${url}/stats`)).json()) as FakeStats,
-    reset: async () => void (await (await fetch(`${url}/reset`, { method: 'POST' })).text()),
-    close: () => worker.terminate(),
-  };
-}
-
-const Answer = z.object({ found: z.boolean(), fields: z.record(z.string(), z.unknown()).optional(), confidence: z.number().optional() });
-function benchProvider(id: string) {
-  return defineProvider({
-    kind: 'provider',
-    id,
-    description: `benchmark provider ${id}`,
-    configSchema: z.object({}).loose(),
-    requiresApiKey: false,
-    defaults: { costs: { lookup: { usd: 0, missCharged: false } } },
-    operations: [
-      {
-        name: 'lookup',
-        needs: [['domain']],
-        returns: ['company.name'],
-        async lookup(input, ctx): Promise<LookupResult> {
-          const res = await ctx.http.request({ method: 'POST', path: `/${id}`, json: input, schema: Answer });
-          if (res.kind === 'no_match' || !res.body.found) return { outcome: 'no_match', raw: res.raw, httpStatus: res.status };
-          return { outcome: 'matched', fields: res.body.fields ?? {}, confidence: res.body.confidence ?? 0.9, raw: res.raw, httpStatus: res.status };
-        },
-      },
-    ],
-  });
-}
-
-async function startApp(opts: { role: 'all' | 'worker'; mongodbUrl: string; prefix: string; provider: string; baseUrl: string; ratePerSecond?: number; headroom?: number; concurrency: number }): Promise<App> {
+async function startApp(opts: AppOpts): Promise<App> {
+  const ids = Object.keys(opts.plugins);
   const config = loadConfig({
     useDefaultFile: false,
     env: {},
     overrides: {
-      role: opts.role,
+      role: opts.role === 'client' ? 'all' : opts.role,
       port: 0,
       mongodbUrl: opts.mongodbUrl,
       redisUrl: REDIS_URL,
       logLevel: LOG_LEVEL,
       queue: { prefix: opts.prefix, concurrency: opts.concurrency },
-      plugins: { providers: [opts.provider] },
-      providers: { [opts.provider]: { baseUrl: opts.baseUrl, ratePerSecond: opts.ratePerSecond } },
-      waterfalls: { companyProfile: [opts.provider] },
+      plugins: { providers: ids },
+      providers: Object.fromEntries(ids.map((id) => [id, { baseUrl: opts.baseUrl }])),
+      ...(opts.waterfalls ? { waterfalls: opts.waterfalls } : {}),
       sweeper: { intervalMs: 3600_000 },
-      ...(opts.headroom === undefined ? {} : { resilience: { rateHeadroom: opts.headroom } }),
     },
   });
-  const app = new App({ config, logger: createLogger({ level: LOG_LEVEL }), plugins: { [opts.provider]: benchProvider(opts.provider) } });
+  const app = new App({ config, logger: createLogger({ level: LOG_LEVEL }), plugins: opts.plugins, role: opts.role === 'client' ? 'client' : undefined });
   return app.start();
 }
 
 /** Resolves when `count` jobs have succeeded on these queues' local workers. */
-function succeeded(queues: BeeQueue[], count: number, timeoutMs = 120_000): Promise<void> {
+function succeeded(queues: BeeQueue[], count: number, timeoutMs = 300_000): Promise<void> {
   let n = 0;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${n} of ${count} jobs finished within ${timeoutMs / 1000} s`)), timeoutMs);
@@ -173,33 +114,42 @@ function succeeded(queues: BeeQueue[], count: number, timeoutMs = 120_000): Prom
   });
 }
 
-const seconds = (ms: number) => ms / 1000;
+interface EngineRun {
+  jobs: number;
+  seconds: number;
+  perSecond: number;
+  commands: CommandCount;
+}
 
-async function engineThroughput(baseUrl: string): Promise<{ seconds: number; perSecond: number }> {
-  const app = await startApp({ role: 'all', mongodbUrl: dbUrl('a'), prefix: `${PREFIX}-a`, provider: 'instant', baseUrl, concurrency: CONCURRENCY });
+async function engineRun(part: string, opts: { plugins: Record<string, Plugin>; baseUrl: string; waterfalls?: Record<string, string[]>; jobs: number; input: (i: number) => string; groups?: string[] }): Promise<EngineRun> {
+  const app = await startApp({ role: 'all', mongodbUrl: monitored(dbUrl(part)), prefix: `${PREFIX}-${part}`, plugins: opts.plugins, baseUrl: opts.baseUrl, waterfalls: opts.waterfalls, concurrency: CONCURRENCY });
+  const enqueue = (input: string) => app.enqueue({ workspace: 'bench', input, ...(opts.groups ? { groups: opts.groups as never } : {}) });
   try {
     // Warm-up, not measured: the first jobs pay for connections and code not yet optimized.
     const warm = succeeded([app.queue.bee], 10);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => app.enqueue({ workspace: 'bench', input: `warm${i}.com`, groups: ['companyProfile'] })));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => enqueue(opts.input(-1 - i))));
     await warm;
 
-    const done = succeeded([app.queue.bee], N);
+    const counter = new CommandCounter([app.store.connection.getClient()]);
+    const done = succeeded([app.queue.bee], opts.jobs);
+    counter.start();
     const t0 = Date.now();
-    await Promise.all(Array.from({ length: N }, (_, i) => app.enqueue({ workspace: 'bench', input: `bench${i}.com`, groups: ['companyProfile'] })));
+    await Promise.all(Array.from({ length: opts.jobs }, (_, i) => enqueue(opts.input(i))));
     await done;
     const ms = Date.now() - t0;
-    const ok = await app.store.models.Job.countDocuments({ status: 'done', 'request.input': { $regex: '^bench' } });
-    if (ok !== N) throw new Error(`engine run: ${ok} of ${N} jobs done`);
-    return { seconds: seconds(ms), perSecond: (N * 1000) / ms };
+    const commands = counter.stop();
+    const ok = await app.store.models.Job.countDocuments({ status: 'done' });
+    if (ok !== opts.jobs + 10) throw new Error(`engine run ${part}: ${ok} of ${opts.jobs + 10} jobs done`);
+    return { jobs: opts.jobs, seconds: ms / 1000, perSecond: (opts.jobs * 1000) / ms, commands };
   } finally {
     await app.stop();
   }
 }
 
-async function bareQueueThroughput(): Promise<{ seconds: number; perSecond: number }> {
+function benchQueue(name: string): BeeQueue {
   // The same bee-queue settings as the engine's queue (src/queue/enrich-queue.ts).
-  const bee = new BeeQueue<{ n: number }>('bare', {
-    prefix: `${PREFIX}-bare`,
+  return new BeeQueue(name, {
+    prefix: `${PREFIX}-${name}`,
     redis: redisOptions(REDIS_URL) as BeeQueue.QueueSettings['redis'],
     isWorker: true,
     getEvents: true,
@@ -208,73 +158,207 @@ async function bareQueueThroughput(): Promise<{ seconds: number; perSecond: numb
     removeOnSuccess: true,
     removeOnFailure: true,
   });
+}
+
+/** A bee-queue loop of N jobs; `work` is each job's body. */
+async function queueLoop(name: string, work: (n: number) => Promise<unknown>, onMeasure?: { start(): void }): Promise<{ seconds: number; perSecond: number }> {
+  const bee = benchQueue(name);
   try {
     await bee.ready();
-    bee.process(CONCURRENCY, async () => ({}));
+    bee.process(CONCURRENCY, async (job: BeeQueue.Job<{ n: number }>) => work(job.data.n));
     const save = (id: string, n: number) => bee.createJob({ n }).setId(id).retries(3).backoff('exponential', 2000).save();
     const warm = succeeded([bee], 10);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => save(`warm${i}`, i)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => save(`warm${i}`, -1 - i)));
     await warm;
 
     const done = succeeded([bee], N);
+    onMeasure?.start();
     const t0 = Date.now();
     await Promise.all(Array.from({ length: N }, (_, i) => save(`job${i}`, i)));
     await done;
     const ms = Date.now() - t0;
-    return { seconds: seconds(ms), perSecond: (N * 1000) / ms };
+    return { seconds: ms / 1000, perSecond: (N * 1000) / ms };
   } finally {
     await bee.close(5000);
   }
 }
 
-interface RateRun {
-  headroom: number;
-  jobs: number;
-  seconds: number;
-  achieved: number;
-  share: number;
-  rejected: number;
-  busiestSent: number;
-  outcomes: Record<string, number>;
-}
-
-async function rateLimited(fake: Awaited<ReturnType<typeof startFakeProvider>>, headroom: number, part: string): Promise<RateRun> {
-  const prefix = `${PREFIX}-${part}`;
-  const jobs = Math.round(R * RATE_SECONDS);
-  const settings = { mongodbUrl: dbUrl(part), prefix, provider: 'limited', baseUrl: fake.url, ratePerSecond: R, headroom, concurrency: CONCURRENCY };
-  const a = await startApp({ role: 'all', ...settings });
-  const b = await startApp({ role: 'worker', ...settings });
-  const run = async (name: string, n: number) => {
-    const done = succeeded([a.queue.bee, b.queue.bee], n);
-    await Promise.all(Array.from({ length: n }, (_, i) => a.enqueue({ workspace: 'bench', input: `${name}${i}.com`, groups: ['companyProfile'] })));
-    await done;
-  };
+/** The floor: each job reads one record by _id and writes it back (upsert), on the same database. */
+async function floorLoop(): Promise<{ seconds: number; perSecond: number; commands: CommandCount }> {
+  const conn = await mongoose.createConnection(monitored(dbUrl('floor')), { serverSelectionTimeoutMS: 5000 }).asPromise();
+  const records = conn.db!.collection<{ _id: string; n?: number; fields?: Record<string, unknown> }>('records');
+  const counter = new CommandCounter([conn.getClient()]);
   try {
-    await run('warm', 2 * CONCURRENCY > jobs ? 5 : 10); // new Apps: connections, first queries
-    await new Promise((r) => setTimeout(r, 1100)); // let the provider's window empty
-    await fake.reset();
-    const t0 = Date.now();
-    await run('rated', jobs);
-    const ms = Date.now() - t0;
-    const stats = await fake.stats();
-    const at = stats.accepted.sort((x, y) => x - y);
-    const sent = stats.arrivals.sort((x, y) => x - y);
-    const span = at[at.length - 1] - at[0];
-    const achieved = span > 0 ? ((at.length - 1) * 1000) / span : 0;
-    const busiestSent = Math.max(...sent.map((t) => sent.filter((u) => u >= t && u < t + 1000).length));
-    const ledger = await a.store.models.Ledger.aggregate<{ _id: string; n: number }>([
-      { $match: { provider: 'limited', at: { $gte: new Date(t0) } } },
-      { $group: { _id: '$outcome', n: { $sum: 1 } } },
-    ]);
-    return { headroom, jobs, seconds: seconds(ms), achieved, share: achieved / R, rejected: stats.rejected, busiestSent, outcomes: Object.fromEntries(ledger.map((l) => [l._id, l.n])) };
+    const run = await queueLoop(
+      'floor',
+      async (n) => {
+        const _id = `company:bench${n}.com`;
+        const found = await records.findOne({ _id });
+        await records.updateOne({ _id }, { $set: { n, fields: { 'company_name': `Co ${n}`, seen: (found?.n ?? 0) + 1 } } }, { upsert: true });
+      },
+      counter,
+    );
+    return { ...run, commands: counter.stop() };
   } finally {
-    await b.stop();
-    await a.stop();
+    await conn.close();
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// (d) pacing, with worker processes: this script run as `bench-engine.js --worker <json>`.
+
+interface WorkerOpts {
+  mongodbUrl: string;
+  prefix: string;
+  baseUrl: string;
+  rate: number;
+}
+
+function pacedPlugins(rate: number): Record<string, Plugin> {
+  return { limited: companyProvider('limited', { path: '/limited', ratePerSecond: rate }) };
+}
+
+async function workerMain(opts: WorkerOpts): Promise<void> {
+  const app = await startApp({ role: 'worker', mongodbUrl: opts.mongodbUrl, prefix: opts.prefix, plugins: pacedPlugins(opts.rate), baseUrl: opts.baseUrl, waterfalls: { companyProfile: ['limited'] }, concurrency: CONCURRENCY });
+  // Load the HTTP client now, so that the first calls do not leave their grant late.
+  await fetch(`${opts.baseUrl}/instant/warmup`, { method: 'POST' }).then((r) => r.text());
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    process.stdin.on('end', resolve).resume();
+    process.once('SIGTERM', resolve);
+  });
+  await app.stop();
+  process.exit(0);
+}
+
+/**
+ * The limiter alone in a worker process (no queue, no database): CONCURRENCY loops each wait for
+ * a grant and POST to the limited endpoint, until `calls` calls in all; starts on "go".
+ */
+async function limiterMain(opts: WorkerOpts & { calls: number }): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const limiter = new RateLimiter(redis, opts.prefix);
+  const pace = opts.rate * (1 - loadConfig({ useDefaultFile: true, env: {} }).resilience.rateHeadroom);
+  await fetch(`${opts.baseUrl}/instant/warmup`, { method: 'POST' }).then((r) => r.text());
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  let left = opts.calls;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (left-- > 0) {
+        const { at } = await limiter.acquire('limited', pace);
+        const headers = { 'x-granted-at': String(at), 'x-sent-at': String(Date.now()) };
+        await (await fetch(`${opts.baseUrl}/limited`, { method: 'POST', body: '{}', headers })).text();
+      }
+    }),
+  );
+  redis.disconnect();
+  process.stdout.write('done\n');
+  process.exit(0);
+}
+
+function spawnWorker(opts: WorkerOpts & { calls?: number }, mode = '--worker'): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), mode, JSON.stringify(opts)], { env: process.env });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}: ${err}`)));
+  });
+}
+
+async function stopWorker(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin.end();
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+interface PacingRun {
+  label: string;
+  rate: number;
+  jobs: number;
+  seconds: number;
+  achieved: number;
+  busiest: number;
+  /** Limiter alone: the most grants, and the most sends, in any sliding second. */
+  busiestGranted?: number;
+  busiestSent?: number;
+  rejected: number;
+  outcomes: Record<string, number>;
+}
+
+async function pacing(fake: FakeProvider, rate: number): Promise<PacingRun> {
+  const part = `d${rate}`;
+  const opts: WorkerOpts = { mongodbUrl: dbUrl(part), prefix: `${PREFIX}-${part}`, baseUrl: fake.url, rate };
+  const client = await startApp({ role: 'client', mongodbUrl: opts.mongodbUrl, prefix: opts.prefix, plugins: pacedPlugins(rate), baseUrl: fake.url, waterfalls: { companyProfile: ['limited'] }, concurrency: CONCURRENCY });
+  const workers = await Promise.all(Array.from({ length: WORKERS }, () => spawnWorker(opts)));
+  const jobs = Math.round(rate * RATE_SECONDS);
+  const run = async (name: string, n: number) => {
+    const ids = await Promise.all(Array.from({ length: n }, (_, i) => client.enqueue({ workspace: 'bench', input: `${name}${i}.com`, groups: ['companyProfile'] })));
+    await Promise.all(ids.map((j) => client.queue.waitFor(j.jobId, 300_000)));
+  };
+  try {
+    await run('warm', WORKERS * 5);
+    await new Promise((r) => setTimeout(r, 1100)); // let the provider's window empty
+    await fake.reset(rate);
+    const t0 = Date.now();
+    await run('paced', jobs);
+    const ms = Date.now() - t0;
+    const stats = await fake.stats();
+    const at = [...stats.accepted].sort((x, y) => x - y);
+    const span = at[at.length - 1] - at[0];
+    const ledger = await client.store.models.Ledger.aggregate<{ _id: string; n: number }>([
+      { $match: { provider: 'limited', at: { $gte: new Date(t0) } } },
+      { $group: { _id: '$outcome', n: { $sum: 1 } } },
+    ]);
+    return {
+      label: `R = ${rate}/s, engine`,
+      rate,
+      jobs,
+      seconds: ms / 1000,
+      achieved: span > 0 ? ((at.length - 1) * 1000) / span : 0,
+      busiest: busiestSecond(stats.arrivals),
+      rejected: stats.rejected,
+      outcomes: Object.fromEntries(ledger.map((l) => [l._id, l.n])),
+    };
+  } finally {
+    await Promise.all(workers.map(stopWorker));
+    await client.stop();
+  }
+}
+
+/** The limiter alone in WORKERS processes, each with CONCURRENCY loops, sharing R. */
+async function pacingLimiterOnly(fake: FakeProvider, rate: number): Promise<PacingRun> {
+  const jobs = Math.round(rate * RATE_SECONDS);
+  const opts = { mongodbUrl: '', prefix: `${PREFIX}-l${rate}`, baseUrl: fake.url, rate };
+  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => spawnWorker({ ...opts, calls: Math.floor(jobs / WORKERS) + (i < jobs % WORKERS ? 1 : 0) }, '--limiter')));
+  try {
+    await fake.reset(rate);
+    const t0 = Date.now();
+    const done = workers.map((w) => new Promise<void>((resolve) => w.stdout.on('data', (d: Buffer) => d.toString().includes('done') && resolve())));
+    for (const w of workers) w.stdin.write('go\n');
+    await Promise.all(done);
+    const ms = Date.now() - t0;
+    const stats = await fake.stats();
+    const at = [...stats.accepted].sort((x, y) => x - y);
+    const span = at[at.length - 1] - at[0];
+    return { label: `R = ${rate}/s, limiter alone`, rate, jobs, seconds: ms / 1000, achieved: span > 0 ? ((at.length - 1) * 1000) / span : 0, busiest: busiestSecond(stats.arrivals), busiestGranted: busiestSecond(stats.granted), busiestSent: busiestSecond(stats.sent), rejected: stats.rejected, outcomes: {} };
+  } finally {
+    await Promise.all(workers.map(stopWorker));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 async function cleanUp(): Promise<void> {
-  for (const url of DATABASES) {
+  for (const url of databases) {
     const conn = await mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000 }).asPromise();
     await conn.dropDatabase().catch(() => undefined);
     await conn.close();
@@ -294,43 +378,70 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')).join('\n');
 }
 
+function breakdown(run: EngineRun): string {
+  return run.commands.byKind.map(([k, n]) => `      ${(n / run.jobs).toFixed(2).padStart(6)}  ${k}`).join('\n');
+}
+
 async function main(): Promise<void> {
   console.log(`enrichbot engine benchmark: MongoDB ${redactUrl(dbUrl('*'))}, Redis ${redactUrl(REDIS_URL)}, queue prefix ${PREFIX}-*`);
-  const fake = await startFakeProvider();
+  const fake = await startFakeProvider({ rate: RATES[0] ?? 20, latencyMs: LATENCY_MS });
   let failed = false;
   try {
-    const skipA = process.env.BENCH_ONLY === 'b';
-    const engine = skipA ? { seconds: NaN, perSecond: NaN } : await engineThroughput(fake.url);
-    const bare = skipA ? { seconds: NaN, perSecond: NaN } : await bareQueueThroughput();
-    console.log('');
-    console.log(`(a) throughput: ${N} jobs, concurrency ${CONCURRENCY}`);
-    console.log(
-      table([
-        ['', 'jobs', 'seconds', 'jobs/s'],
-        ['engine (App, role all, instant fake provider)', String(N), engine.seconds.toFixed(2), engine.perSecond.toFixed(1)],
-        ['bare bee-queue, no-op jobs', String(N), bare.seconds.toFixed(2), bare.perSecond.toFixed(1)],
-        ['engine / bare', '', '', `${((engine.perSecond / bare.perSecond) * 100).toFixed(1)} %`],
-      ]),
-    );
+    let company: EngineRun | undefined;
+    let person: EngineRun | undefined;
+    if (ONLY.has('a')) {
+      company = await engineRun('a', { plugins: { instant: companyProvider('instant') }, baseUrl: fake.url, waterfalls: { companyProfile: ['instant'] }, jobs: N, input: (i) => `bench${i}.com`, groups: ['companyProfile'] });
+    }
+    if (ONLY.has('b')) {
+      const defaults = loadConfig({ useDefaultFile: true, env: {} });
+      const ids = [...new Set(Object.entries(defaults.waterfalls).flatMap(([, list]) => list))];
+      const plugins = Object.fromEntries((await realProviders(ids)).map((p) => [p.id, standIn(p)]));
+      person = await engineRun('b', { plugins, baseUrl: fake.url, waterfalls: defaults.waterfalls, jobs: PERSON_N, input: (i) => `Jane Doe @ acme${i < 0 ? `w${-i}` : i}.com` });
+    }
+    const floor = ONLY.has('c') ? await floorLoop() : undefined;
+    const bare = ONLY.has('c') ? await queueLoop('bare', async () => ({})) : undefined;
 
-    const runs: RateRun[] = [];
-    for (const [i, headroom] of HEADROOMS.entries()) runs.push(await rateLimited(fake, headroom, `b${i}`));
+    const f = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
     console.log('');
-    console.log(`(b) rate limit: provider allows R = ${R} calls in any sliding second (429 beyond) and answers in ${LATENCY_MS} ms;`);
-    console.log(`    2 worker Apps x concurrency ${CONCURRENCY} share Redis; ${runs[0].jobs} jobs per run. Goal: >= 95 % of R, no 429.`);
-    const label = (h: number) => `ratePerSecond = R, headroom ${Math.round(h * 100)} %`;
+    console.log(`(a-c) throughput, concurrency ${CONCURRENCY}; commands = database commands per job (driver command monitoring)`);
     console.log(
       table([
-        ['', ...runs.map((r) => label(r.headroom))],
-        ['achieved rate (calls/s)', ...runs.map((r) => r.achieved.toFixed(2))],
-        ['share of R', ...runs.map((r) => `${(r.share * 100).toFixed(1)} %`)],
-        ['429s received', ...runs.map((r) => String(r.rejected))],
-        ['most calls sent in 1 s', ...runs.map((r) => String(r.busiestSent))],
-        ['wall time (s)', ...runs.map((r) => r.seconds.toFixed(2))],
-        ['ledger outcomes', ...runs.map((r) => Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', '))],
-        ['goal met', ...runs.map((r) => (r.share >= 0.95 && r.rejected === 0 ? 'yes' : 'no'))],
+        ['', 'jobs', 'seconds', 'jobs/s', 'commands/job', 'of floor'],
+        ...(company ? [['(a) company, one provider', String(company.jobs), f(company.seconds, 2), f(company.perSecond), f(company.commands.total / company.jobs, 2), floor ? `${((company.perSecond / floor.perSecond) * 100).toFixed(1)} %` : '-']] : []),
+        ...(person ? [['(b) person, default waterfalls, all answering', String(person.jobs), f(person.seconds, 2), f(person.perSecond), f(person.commands.total / person.jobs, 2), floor ? `${((person.perSecond / floor.perSecond) * 100).toFixed(1)} %` : '-']] : []),
+        ...(floor ? [['(c) floor: bee-queue, 1 read + 1 write per job', String(N), f(floor.seconds, 2), f(floor.perSecond), f(floor.commands.total / N, 2), '100 %']] : []),
+        ...(bare ? [['    bare bee-queue, no-op jobs', String(N), f(bare.seconds, 2), f(bare.perSecond), '0', '']] : []),
       ]),
     );
+    for (const [label, run] of [['(a)', company], ['(b)', person]] as const) {
+      if (run) console.log(`\n${label} commands per job, by command and collection:\n${breakdown(run)}`);
+    }
+
+    if (ONLY.has('d')) {
+      const runs: PacingRun[] = [];
+      for (const rate of RATES) {
+        runs.push(await pacing(fake, rate));
+        runs.push(await pacingLimiterOnly(fake, rate));
+      }
+      const headroom = loadConfig({ useDefaultFile: true, env: {} }).resilience.rateHeadroom;
+      console.log('');
+      console.log(`(d) pacing: the provider allows R calls in any sliding second (429 beyond) and answers in ${LATENCY_MS} ms;`);
+      console.log(`    ${WORKERS} worker processes x concurrency ${CONCURRENCY} share ratePerSecond = R (headroom ${Math.round(headroom * 100)} %). Goal: never more than R in a second, >= 95 % of R.`);
+      console.log(
+        table([
+          ['', ...runs.map((r) => r.label)],
+          ['calls', ...runs.map((r) => String(r.jobs))],
+          ['most calls in any sliding second', ...runs.map((r) => String(r.busiest))],
+          ['  most grants / sends in one', ...runs.map((r) => (r.busiestGranted === undefined ? '-' : `${r.busiestGranted} / ${r.busiestSent}`))],
+          ['achieved rate (calls/s)', ...runs.map((r) => r.achieved.toFixed(2))],
+          ['share of R', ...runs.map((r) => `${((r.achieved / r.rate) * 100).toFixed(1)} %`)],
+          ['429s received', ...runs.map((r) => String(r.rejected))],
+          ['wall time (s)', ...runs.map((r) => r.seconds.toFixed(2))],
+          ['ledger outcomes', ...runs.map((r) => Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || '-')],
+          ['goal met', ...runs.map((r) => (r.busiest <= r.rate && r.achieved >= 0.95 * r.rate && r.rejected === 0 ? 'yes' : 'no'))],
+        ]),
+      );
+    }
   } catch (err) {
     failed = true;
     console.error('benchmark failed:', err);
@@ -341,4 +452,6 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-await main();
+if (process.argv[2] === '--worker') await workerMain(JSON.parse(process.argv[3]) as WorkerOpts);
+else if (process.argv[2] === '--limiter') await limiterMain(JSON.parse(process.argv[3]) as WorkerOpts & { calls: number });
+else await main();

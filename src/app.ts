@@ -6,7 +6,7 @@ import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
-import { EnrichQueue, jobIdOfBee } from './queue/enrich-queue.js';
+import { EnrichQueue, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
@@ -68,6 +68,7 @@ export class App {
   port?: number;
   sweeper?: Sweeper;
   private runner?: JobRunner;
+  ledger!: Ledger;
   private scheduler?: Scheduler;
   private stopping?: Promise<void>;
 
@@ -77,7 +78,7 @@ export class App {
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
-    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers });
+    this.safeFetch = createSafeFetch({ ...this.config.net, dnsServers: opts.dnsServers ?? this.config.net.dnsServers, logger: this.logger });
   }
 
   get isWorker(): boolean {
@@ -99,7 +100,10 @@ export class App {
       throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${redactUrl(this.config.redisUrl)}: start it (redis-server) or set REDIS_URL.`, { cause: err });
     }
     const { prefix } = this.config.queue;
+    this.leases = new Leases(this.redis, prefix, this.logger.child({ part: 'lease' }));
+    this.ledger = new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes);
     this.queue = new EnrichQueue({
+      leases: this.leases,
       redisUrl: this.config.redisUrl,
       prefix,
       store: this.store,
@@ -113,7 +117,7 @@ export class App {
     });
     await this.queue.ready();
 
-    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger);
+    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger, { redis: this.redis, prefix, clock: this.clock });
     this.spendCap = new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix);
     this.engine = new Engine({
       config: this.config,
@@ -122,7 +126,7 @@ export class App {
       clock: this.clock,
       providers: this.providers,
       services: {
-        ledger: new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes),
+        ledger: this.ledger,
         cache: new ProviderCache(this.store.models),
         spendCap: this.spendCap,
         rateLimiter: new RateLimiter(this.redis, prefix),
@@ -131,7 +135,6 @@ export class App {
       },
     });
 
-    this.leases = new Leases(this.redis, prefix, this.logger.child({ part: 'lease' }));
     this.service = new EnrichServiceImpl({
       config: this.config,
       store: this.store,
@@ -170,11 +173,17 @@ export class App {
         deliver: (result, replyTo) => this.deliver(result, replyTo),
         claimOnce: (key) => this.claimOnce(key),
         isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
+        leases: this.leases,
+        ledger: this.ledger,
+        maxStalls: this.config.queue.maxStalls,
+        runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
         onFinished: (result) => this.service.jobFinished(result),
       });
-      this.queue.bee.on('failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
-      this.queue.process(this.config.queue.concurrency, (req, id) => this.runner!.handle(req, id));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays });
+      // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
+      // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
+      this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+      this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, leases: this.leases, ledger: this.ledger });
       this.sweeper.start(this.config.sweeper.intervalMs);
     }
     if (this.http) {

@@ -1,24 +1,43 @@
 // Housekeeping without TTL indexes (FerretDB has none): resumes paused jobs whose time has
-// come, deletes expired cache rows and old finished jobs, and drops old raw responses.
+// come, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
+// paid calls whose worker never came back as lost. Every worker runs a sweeper; one sweep at a
+// time runs (a Redis lease), and each resume takes the job's lease, so a job resumes once.
 import type { Store } from './store/store.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import type { EnrichQueue } from './queue/enrich-queue.js';
+import { JOB_LEASE_TTL_MS, jobLeaseKey, type EnrichQueue } from './queue/enrich-queue.js';
 import type { EnrichRequest } from './engine/types.js';
+import type { Leases } from './platform/lease.js';
+import type { Ledger } from './engine/ledger.js';
 
 export interface SweepReport {
+  /** false when another worker's sweep was running: this one did nothing. */
+  ran: boolean;
   resumed: number;
   jobsDeleted: number;
   cacheDeleted: number;
   rawDropped: number;
+  lost: number;
 }
+
+export interface SweeperDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  queue: EnrichQueue;
+  rawRetentionDays: number;
+  leases: Leases;
+  ledger: Ledger;
+  /** A pending ledger row older than this has no live call behind it (default: one hour). */
+  pendingLostAfterMs?: number;
+}
+
+const SWEEP_LEASE_TTL_MS = 60_000;
 
 export class Sweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<SweepReport>;
-  constructor(
-    private readonly deps: { store: Store; clock: Clock; logger: Logger; queue: EnrichQueue; rawRetentionDays: number },
-  ) {}
+  constructor(private readonly deps: SweeperDeps) {}
 
   start(intervalMs: number): void {
     this.timer = setInterval(() => void this.runOnce().catch((err) => this.deps.logger.error({ err }, 'sweep failed')), intervalMs);
@@ -31,8 +50,25 @@ export class Sweeper {
   }
 
   runOnce(): Promise<SweepReport> {
-    this.running ??= this.sweep().finally(() => (this.running = undefined));
+    this.running ??= this.sweepExclusive().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  private async sweepExclusive(): Promise<SweepReport> {
+    const done = await this.deps.leases.withLease('sweep', SWEEP_LEASE_TTL_MS, () => this.sweep());
+    return done.ran ? done.value : { ran: false, resumed: 0, jobsDeleted: 0, cacheDeleted: 0, rawDropped: 0, lost: 0 };
+  }
+
+  /** Starts the next run of a paused job, once: under its lease, only if still paused at that run. */
+  private async resume(jobId: string, run: number, request: EnrichRequest): Promise<boolean> {
+    const { Job } = this.deps.store.models;
+    const out = await this.deps.leases.withLease(jobLeaseKey(jobId), JOB_LEASE_TTL_MS, async () => {
+      const res = await Job.updateOne({ _id: jobId, run, status: 'paused' }, { $set: { status: 'queued', resumeAt: null, stalls: 0 }, $inc: { run: 1 } });
+      return res.modifiedCount === 1;
+    });
+    if (!out.ran || !out.value) return false;
+    await this.deps.queue.push(jobId, run + 1, request);
+    return true;
   }
 
   private async sweep(): Promise<SweepReport> {
@@ -40,13 +76,7 @@ export class Sweeper {
     const now = this.deps.clock.now();
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
-    for (const job of due) {
-      const claimed = await Job.findOneAndUpdate({ _id: job.jobId, status: 'paused' }, { $set: { status: 'queued', resumeAt: null }, $inc: { run: 1 } }, { returnDocument: 'after' }).lean();
-      if (claimed) {
-        await this.deps.queue.push(job.jobId, claimed.run, job.request as EnrichRequest);
-        resumed++;
-      }
-    }
+    for (const job of due) if (await this.resume(job.jobId, job.run ?? 0, job.request as EnrichRequest)) resumed++;
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
     await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
@@ -54,8 +84,10 @@ export class Sweeper {
       { at: { $lt: new Date(now.getTime() - this.deps.rawRetentionDays * 86400_000) }, raw: { $exists: true } },
       { $unset: { raw: '' } },
     );
-    const report = { resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount };
-    if (resumed || report.jobsDeleted || report.cacheDeleted) this.deps.logger.info(report, 'sweep');
+    // A pending row's `at` is when its call started (by the same clock).
+    const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }

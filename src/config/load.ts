@@ -7,7 +7,9 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
-import { ErrorCodes, StartupError } from '../errors.js';
+import { ErrorCodes, StartupError, type ErrorCode } from '../errors.js';
+import { REDACTED, isSecretKey, redactText, redactValue } from '../redaction.js';
+import { normalizeAllowedAddress } from '../net/safe-fetch.js';
 
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -39,7 +41,7 @@ function readYaml(file: string): Plain {
     parsed = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new StartupError([
-      { code: ErrorCodes.CONFIG_INVALID, message: `config: cannot read ${file}: ${(err as Error).message}` },
+      { code: ErrorCodes.CONFIG_INVALID, message: `config: cannot read ${file}: ${redactText((err as Error).message)}` },
     ]);
   }
   return isPlain(parsed) ? parsed : {};
@@ -81,7 +83,7 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], trig
   };
   if (env.ENRICHBOT_QUEUE_PREFIX) out.queue = { prefix: env.ENRICHBOT_QUEUE_PREFIX };
   if (env.ENRICHBOT_ALLOW_PRIVATE_HOSTS) {
-    out.net = { allowPrivateHosts: env.ENRICHBOT_ALLOW_PRIVATE_HOSTS.split(',').map((s) => s.trim()).filter(Boolean) };
+    out.net = { allowPrivateHosts: allowPrivateHostsFromEnv(env.ENRICHBOT_ALLOW_PRIVATE_HOSTS, env) };
   }
   if (env.ENRICHBOT_DNS_SERVERS) {
     out.net = { ...(out.net as Plain), dnsServers: env.ENRICHBOT_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) };
@@ -111,12 +113,44 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], trig
   return out;
 }
 
+/**
+ * ENRICHBOT_ALLOW_PRIVATE_HOSTS opens the SSRF guard for local test sites: IP addresses only (a
+ * name could be re-pointed), and never in production, where it would let a user-chosen domain
+ * reach internal services.
+ */
+function allowPrivateHostsFromEnv(value: string, env: NodeJS.ProcessEnv): string[] {
+  if (env.NODE_ENV === 'production') {
+    throw new StartupError([
+      { code: ErrorCodes.CONFIG_INVALID, message: 'config: ENRICHBOT_ALLOW_PRIVATE_HOSTS is refused when NODE_ENV=production; unset it (it exists for local test sites only).' },
+    ]);
+  }
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const problems: { code: ErrorCode; message: string }[] = [];
+  for (const e of entries) {
+    try {
+      normalizeAllowedAddress(e);
+    } catch {
+      problems.push({ code: ErrorCodes.CONFIG_INVALID, message: `config: ENRICHBOT_ALLOW_PRIVATE_HOSTS: got ${JSON.stringify(redactText(e))}; IP addresses only (e.g. 127.0.0.1), no host names.` });
+    }
+  }
+  if (problems.length) throw new StartupError(problems);
+  return entries;
+}
+
+/** A value as shown in a config error: secrets hidden, URLs without credentials or query. */
+function shownValue(key: string | undefined, value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (key !== undefined && isSecretKey(key)) return REDACTED;
+  return JSON.stringify(redactValue(value));
+}
+
 export function formatZodIssues(prefix: string, error: z.ZodError, input: unknown): string[] {
   return error.issues.map((issue) => {
     const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     let value: unknown = input;
     for (const p of issue.path) value = isPlain(value) || Array.isArray(value) ? (value as Plain)[p as string] : undefined;
-    const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+    const last = issue.path.at(-1);
+    const shown = shownValue(last === undefined ? undefined : String(last), value);
     return `${key}: got ${shown}; ${issue.message.replace(/^Invalid input: /, '')}`;
   });
 }
@@ -145,6 +179,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new StartupError(
       formatZodIssues('', parsed.error, raw).map((message) => ({ code: ErrorCodes.CONFIG_INVALID, message: `config: ${message}` })),
     );
+  }
+  const badHosts = parsed.data.net.allowPrivateHosts.filter((h) => {
+    try {
+      normalizeAllowedAddress(h);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (badHosts.length) {
+    throw new StartupError(badHosts.map((h) => ({ code: ErrorCodes.CONFIG_INVALID, message: `config: net.allowPrivateHosts: got ${JSON.stringify(redactText(h))}; IP addresses only (e.g. 127.0.0.1), no host names.` })));
+  }
+  if (parsed.data.net.allowPrivateHosts.length && env.NODE_ENV === 'production') {
+    throw new StartupError([{ code: ErrorCodes.CONFIG_INVALID, message: 'config: net.allowPrivateHosts must be empty when NODE_ENV=production; it exists for local test sites only.' }]);
   }
   return parsed.data;
 }

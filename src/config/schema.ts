@@ -48,6 +48,8 @@ export const ConfigSchema = z.object({
       /** How long the CLI and API wait for a job before giving up (the job itself goes on). */
       waitTimeoutMs: z.number().int().positive().default(120000),
       shutdownTimeoutMs: z.number().int().positive().default(10000),
+      /** A job whose worker died or hung this many times mid-run is failed instead of run again. */
+      maxStalls: z.number().int().min(0).default(3),
     })
     .prefault({}),
   plugins: z

@@ -42,7 +42,8 @@ function exportRow(row: BatchResultRow, inputColumns: string[]): string[] {
   const sources: string[] = [];
   for (const field of EXPORT_FIELDS) {
     const view: RecordView | undefined = field.startsWith('person.') ? row.result?.person : row.result?.company;
-    const stored = view?.fields[field];
+    // A RecordView keys its fields without the subject ("name" under company).
+    const stored = view?.fields[field.slice(field.indexOf('.') + 1)];
     values.push(stored ? cellText(stored.value) : '');
     sources.push(stored ? `${stored.provider} ${stored.fetchedAt}` : '');
   }

@@ -27,6 +27,9 @@ export interface EngineDeps {
 
 export interface RunOptions {
   jobId: string;
+  /** The job's run and this attempt at it (the runner's claim): they key the ledger's pending rows. */
+  run?: number;
+  attempt?: number;
   signal?: AbortSignal;
   shouldStop?: () => Promise<boolean>;
 }
@@ -140,6 +143,13 @@ export class Engine {
     let cancelled = false;
     const signal = opts.signal ?? new AbortController().signal;
     const answered = new Map();
+    const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
+    // Whom each group's calls are about, stable from run to run whatever the input grows into:
+    // the job's own identity, and for company groups of a person, their company as given.
+    const subjectKeys = {
+      person: identity.subject === 'person' ? identity.key : undefined,
+      company: identity.subject === 'company' ? identity.key : identity.company?.domain ? `company:${identity.company.domain}` : identity.company?.name ? `company:name:${identity.company.name.toLowerCase()}` : undefined,
+    };
 
     for (const group of this.groupsFor(identity, request)) {
       const subject = FIELD_GROUPS[group].subject;
@@ -164,13 +174,13 @@ export class Engine {
       }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
       const run = await runWaterfall(
-        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
+        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
         this.deps.services,
       );
       outcomes.push(...run.outcomes);
       if (group === 'lookalikes' && !run.capReached && !run.cancelled) {
         const joined = joinCandidates(run.contributions, input.domain, config.engine.lookalikes.max);
-        outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, signal }, this.deps.services)));
+        outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, runTag, signal }, this.deps.services)));
         run.contributions = joined.length
           ? [{ provider: 'lookalikes', operation: 'join-and-verify', fetchedAt: now, result: { outcome: 'matched', fields: { 'company.lookalikes': joined }, confidence: 1 } }]
           : [];

@@ -3,6 +3,7 @@
 // "jane+crm@acme.com" are the same person and are never paid for twice.
 import { createRequire } from 'node:module';
 import { domainToASCII } from 'node:url';
+import net from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { z } from 'zod';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
@@ -105,7 +106,43 @@ export function normalizeLinkedinUrl(raw: string): { kind: 'person' | 'company';
   return { kind, slug, url: `https://www.linkedin.com/${path}/${encodeURIComponent(slug)}` };
 }
 
-const collapse = (s: string) => s.trim().replace(/\s+/g, ' ');
+// Control characters (C0, DEL, C1) and the invisible bidi and zero-width marks that make
+// "Acme" and "Ac<RLO>me" look alike but key differently (or reorder text in a Slack message).
+const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/g;
+
+/** NFKC (full-width ａｃｍｅ．ｃｏｍ -> acme.com), invisible characters removed, whitespace collapsed. */
+export function sanitizeInput(s: string): string {
+  return s.normalize('NFKC').replace(INVISIBLE, (c) => (/[\t\n\r\u0085]/.test(c) ? ' ' : ''));
+}
+
+const collapse = (s: string) => sanitizeInput(s).trim().replace(/\s+/g, ' ');
+
+/** Generic suffixes no company is called by itself ("com" is a typo or a probe, not a name). */
+const BARE_SUFFIXES = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'info', 'biz', 'io', 'co', 'ai', 'app', 'dev', 'xyz', 'me', 'tv', 'cc']);
+
+/** Why `name` cannot be a company name, or undefined when it can. */
+function companyNameProblem(name: string): string | undefined {
+  const t = name.toLowerCase();
+  if (t.includes('@')) return `"${name}" looks like an incomplete email address, not a company name: give name@company.com, a domain or the company's name.`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\S/.exec(t);
+  if (scheme) return `"${name}" is a ${scheme[1]}: address, not a company: give a company name or its website's domain.`;
+  const bare = t.replace(/^\[|\]$/g, '');
+  if (net.isIP(bare) || /^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)(\.(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)){0,3}$/.test(bare)) {
+    return `"${name}" is (or reads as) an IP address, not a company: give a company name or domain.`;
+  }
+  if (t === 'localhost' || /\.(localhost|local|internal|localdomain)$/.test(t)) return `"${name}" is a local host name, not a company: give a company name or domain.`;
+  const suffix = t.replace(/^\./, '');
+  if (BARE_SUFFIXES.has(suffix) || (suffix.includes('.') && !/\s/.test(suffix) && parseDomain(suffix).publicSuffix === suffix)) {
+    return `"${name}" is a bare domain suffix, not a company: give a domain such as acme.com or the company's name.`;
+  }
+  return undefined;
+}
+
+function companyName(name: string): string {
+  const problem = companyNameProblem(name);
+  if (problem) throw invalid(problem);
+  return name;
+}
 
 function splitName(full: string): { firstName?: string; lastName?: string; fullName: string } {
   const fullName = collapse(full);
@@ -123,7 +160,7 @@ function companyFromText(text: string): CompanySeed {
       /* not a domain: treat as a name */
     }
   }
-  return { name: t };
+  return { name: companyName(t) };
 }
 
 function companyKey(c: CompanySeed): string {
@@ -186,7 +223,7 @@ export function parseIdentity(rawInput: string): Identity {
   }
 
   if (/[\p{L}\p{N}]/u.test(input)) {
-    const company = { name: input };
+    const company = { name: companyName(input) };
     return { kind: 'company-name', subject: 'company', key: companyKey(company), company, display: input };
   }
   throw invalid(`"${input}" is not something enrichbot can look up: give an email, a domain, a LinkedIn URL, "First Last @ company" or a company name.`);
@@ -228,6 +265,6 @@ function withExtras(id: Identity, input: StructuredInput): Identity {
   if (person.firstName && person.lastName && !person.fullName) person.fullName = `${person.firstName} ${person.lastName}`;
   const company = { ...id.company };
   if (!company.domain && input.companyDomain) company.domain = registrableDomain(normalizeDomain(input.companyDomain));
-  if (!company.name && input.companyName) company.name = collapse(input.companyName);
+  if (!company.name && input.companyName) company.name = companyName(collapse(input.companyName));
   return { ...id, person, company: Object.keys(company).length ? company : undefined };
 }

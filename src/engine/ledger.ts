@@ -1,9 +1,16 @@
 // Every provider call is one ledger row: who asked, which provider and operation, what it
 // answered, what it cost, and the raw answer (size-capped) for debugging and re-extraction.
+// A paid call's row is written before the call (`pending`, under its idempotency key) and
+// settled in place after it, so a worker that dies mid-call leaves a trace: the next run marks
+// it `lost`, keeping its reserved cost (the provider did bill it). The ledger then matches the
+// provider's invoice and the spend counters, crash or not.
 import type { Models } from '../store/models.js';
 import type { Outcome } from './types.js';
 import { utcDay } from '../clock.js';
 import { groupSums } from '../store/group-sums.js';
+
+/** A call's outcome, plus the two states only the ledger has: before the call, and its worker died. */
+export type LedgerOutcome = Outcome | 'pending' | 'lost';
 
 export interface LedgerInput {
   workspace: string;
@@ -12,18 +19,26 @@ export interface LedgerInput {
   operation?: string;
   group?: string;
   inputHash?: string;
-  outcome: Outcome;
+  outcome: LedgerOutcome;
   httpStatus?: number;
   latencyMs?: number;
   attempts?: number;
   costUsd: number;
+  reservedUsd?: number;
   charged: boolean;
   usage?: unknown;
   error?: string;
   errorKind?: string;
   raw?: unknown;
   at: Date;
+  /** The UTC day the row counts on; defaults to `at`'s (a paid call's is its reservation's). */
+  day?: string;
 }
+
+export type Settlement = Omit<LedgerInput, 'workspace' | 'jobId' | 'provider' | 'operation' | 'group' | 'inputHash' | 'day' | 'reservedUsd'>;
+
+/** The reason written on a row whose worker died during the call. */
+export const LOST_REASON = 'the worker died during the call; the provider may have billed it, so its reservation is counted';
 
 /**
  * Raw answers are stored as JSON text: provider bodies may hold keys MongoDB refuses ("a.b",
@@ -41,17 +56,75 @@ export function capRaw(raw: unknown, maxBytes: number): { raw: string | undefine
   return { raw: Buffer.from(text).subarray(0, maxBytes).toString('utf8'), truncated: true };
 }
 
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
+
 export class Ledger {
   constructor(
     private readonly models: Models,
     private readonly rawMaxBytes: number,
   ) {}
 
-  async record(entry: LedgerInput): Promise<string> {
+  private doc(entry: Partial<LedgerInput>): Record<string, unknown> {
     const { raw, truncated } = capRaw(entry.raw, this.rawMaxBytes);
     const usage = entry.usage === undefined ? undefined : JSON.stringify(entry.usage);
-    const doc = await this.models.Ledger.create({ ...entry, usage, raw, rawTruncated: truncated, day: utcDay(entry.at) });
-    return String(doc._id);
+    const out: Record<string, unknown> = { ...entry, usage, raw, rawTruncated: truncated };
+    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+    return out;
+  }
+
+  /** A row for a call that needed no reservation (cached, free, refused before spending). */
+  async record(entry: LedgerInput, id?: string): Promise<string> {
+    const doc = { ...this.doc(entry), day: entry.day ?? utcDay(entry.at) };
+    if (id) {
+      // Idempotent: a re-run of the same attempt overwrites its own row instead of adding one.
+      await this.models.Ledger.updateOne({ _id: id }, { $set: doc }, { upsert: true });
+      return id;
+    }
+    const created = await this.models.Ledger.create(doc);
+    return String(created._id);
+  }
+
+  /**
+   * Writes the pending row of a paid call under its idempotency key, before the call. Its cost is
+   * the reservation, so the ledger's sum and the spend counters agree while the call is in flight.
+   */
+  async begin(key: string, entry: LedgerInput): Promise<string> {
+    const doc = { _id: key, ...this.doc({ ...entry, outcome: 'pending', charged: false, costUsd: entry.reservedUsd ?? entry.costUsd }), day: entry.day ?? utcDay(entry.at) };
+    try {
+      await this.models.Ledger.collection.insertOne(doc as never);
+      return key;
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      // The key is taken (only a replayed attempt can do that): keep that row, file this call apart.
+      const id = `${key}~${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+      await this.models.Ledger.collection.insertOne({ ...doc, _id: id } as never);
+      return id;
+    }
+  }
+
+  /** Settles a pending row in place with what the call answered and cost. Retried: a lost settle is a lost answer. */
+  async settle(id: string, s: Settlement): Promise<void> {
+    const set = this.doc(s);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.models.Ledger.updateOne({ _id: id }, { $set: set });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Marks every pending row of a job lost: called only while no live run of the job can still
+   * settle one (the caller holds the job's run lease, or the job has ended). The reservation is
+   * kept as the cost: the provider may well have answered and billed.
+   */
+  async markLost(filter: { jobId: string } | { before: Date }): Promise<number> {
+    const match = 'jobId' in filter ? { jobId: filter.jobId, outcome: 'pending' } : { outcome: 'pending', at: { $lt: filter.before } };
+    const res = await this.models.Ledger.updateMany(match, { $set: { outcome: 'lost', charged: true, error: LOST_REASON, errorKind: 'lost' } });
+    return res.modifiedCount;
   }
 
   /** Spend and call counts per provider and outcome for a day (optionally one workspace or provider). */

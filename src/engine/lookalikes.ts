@@ -51,7 +51,7 @@ export async function verifyCandidates(
   candidates: Lookalike[],
   settings: LookalikeSettings,
   providers: Map<string, ProviderRuntime>,
-  ctx: { workspace: string; jobId?: string; signal: AbortSignal },
+  ctx: { workspace: string; jobId?: string; runTag?: string; signal: AbortSignal },
   svc: CallServices,
 ): Promise<ProviderOutcome[]> {
   const outcomes: ProviderOutcome[] = [];
@@ -61,7 +61,7 @@ export async function verifyCandidates(
       for (const provider of verifiers) {
         const op = provider.plugin.operations.find((o) => chooseNeeds(o, { domain: cand.domain }));
         if (!op) continue;
-        const call = await callProvider({ provider, operation: op, input: inputFor(op, { domain: cand.domain }), group: 'lookalikes', workspace: ctx.workspace, jobId: ctx.jobId, signal: ctx.signal }, svc);
+        const call = await callProvider({ provider, operation: op, input: inputFor(op, { domain: cand.domain }), group: 'lookalikes', workspace: ctx.workspace, jobId: ctx.jobId, runTag: ctx.runTag, signal: ctx.signal }, svc);
         outcomes.push({ ...call.outcome, reason: `verify ${cand.domain}${call.outcome.reason ? `: ${call.outcome.reason}` : ''}` });
         const r = call.result;
         if (r?.outcome !== 'matched') continue;

@@ -1,5 +1,6 @@
 // One provider call, done the same way for every provider: cache, spend reservation, rate
 // limit, resilience policy, settlement, ledger row. Providers themselves only look up.
+import { Types } from 'mongoose';
 import type { Logger } from '../logger.js';
 import type { ProviderSettings } from '../config/schema.js';
 import type { LookupInput, LookupResult, ProviderOperation, ProviderPlugin } from '../plugin/contract.js';
@@ -7,8 +8,10 @@ import type { SafeFetch } from '../net/safe-fetch.js';
 import { createProviderHttp } from '../net/provider-http.js';
 import { envPrefix } from '../config/load.js';
 import type { Clock } from '../clock.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger, Settlement } from './ledger.js';
 import { ProviderCache, hashInput } from './provider-cache.js';
+import { confirmedKeys, inputKeys, type Subject } from './call-identity.js';
+import { FIELD_GROUPS } from './fields.js';
 import type { SpendCap } from './spend-cap.js';
 import type { RateLimiter } from './rate-limit.js';
 import { BrokenCircuitError, isTimeout, type ProviderPolicy } from './resilience.js';
@@ -47,6 +50,13 @@ export interface CallRequest {
   group: string;
   workspace: string;
   jobId?: string;
+  /**
+   * This execution of the job, "<jobId>#<run>.<attempt>": with provider, operation and input hash
+   * it is the idempotency key of the call's ledger row.
+   */
+  runTag?: string;
+  /** The identity the call is about (the job's person or company); derived from the input when absent. */
+  identityKey?: string;
   signal: AbortSignal;
 }
 
@@ -58,15 +68,25 @@ export interface CallResult {
   capReached?: { scope: 'global' | 'workspace'; capUsd: number };
 }
 
+function subjectOf(group: string): Subject {
+  return (FIELD_GROUPS as Record<string, { subject: Subject } | undefined>)[group]?.subject ?? 'company';
+}
+
 export async function callProvider(req: CallRequest, svc: CallServices): Promise<CallResult> {
   const { provider, operation, group, workspace } = req;
   const base = { group, provider: provider.id, operation: operation.name };
   const inputHash = hashInput(provider.id, operation.name, req.input);
+  const subject = subjectOf(group);
+  const lookupKeys = [...new Set([req.identityKey, ...inputKeys(req.input, subject)].filter((k): k is string => !!k))];
+  // An input that names no person or company (free text for a summary) is known by its hash.
+  if (!lookupKeys.length) lookupKeys.push(`input:${inputHash}`);
+  const identityKey = lookupKeys[0];
   const now = svc.clock.now();
+  const rowBase = { workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash };
 
-  const cached = await svc.cache.get(workspace, provider.id, operation.name, inputHash, now);
+  const cached = await svc.cache.get(workspace, provider.id, operation.name, lookupKeys, now);
   if (cached) {
-    const ledgerId = await svc.ledger.record({ workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash, outcome: 'cached', costUsd: 0, charged: false, at: now });
+    const ledgerId = await svc.ledger.record({ ...rowBase, outcome: 'cached', costUsd: 0, charged: false, at: now });
     return {
       outcome: { ...base, outcome: 'cached', reason: `${cached.result.outcome === 'matched' ? 'match' : 'no match'} from ${cached.fetchedAt.toISOString().slice(0, 10)}`, costUsd: 0, ledgerId },
       result: cached.result,
@@ -86,6 +106,14 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
       capReached: { scope: reservation.scope, capUsd: reservation.capUsd },
     };
   }
+  // A paid call leaves a pending row first: if this worker dies during the call, the next run
+  // finds it and counts it as lost (billed), so the books still match the provider's invoice.
+  const pendingId =
+    reservation.micros > 0
+      ? await svc.ledger.begin(`${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`, {
+          ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day,
+        })
+      : undefined;
 
   const started = Date.now();
   let attempts = 0;
@@ -110,33 +138,55 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   else if (result?.outcome === 'no_match') costUsd = result.costUsd ?? (price.missCharged ? price.usd : 0);
   const failed = error instanceof ProviderError ? error : undefined;
   if (!result && failed?.costUsd) costUsd = failed.costUsd;
-  await svc.spendCap.settle(reservation, costUsd);
 
+  let row: Settlement;
+  let outcome: ProviderOutcome;
   if (result) {
-    const ledgerId = await svc.ledger.record({
-      workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash,
-      outcome: result.outcome, httpStatus: result.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0,
-      usage: result.usage, raw: result.raw, at,
-    });
-    await svc.cache.put(workspace, provider.id, operation.name, inputHash, result, ledgerId, at, provider.settings.freshnessDays);
     const reason = result.outcome === 'no_match' ? result.reason : undefined;
-    return { outcome: { ...base, outcome: result.outcome, reason, costUsd, ledgerId }, result, fetchedAt: at };
+    row = { outcome: result.outcome, httpStatus: result.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: result.usage, raw: result.raw, at };
+    outcome = { ...base, outcome: result.outcome, reason, costUsd };
+  } else {
+    const circuit = error instanceof BrokenCircuitError;
+    const message = circuit
+      ? 'circuit open after consecutive failures; tried again after the cool-down'
+      : isTimeout(error) && !(error instanceof ProviderError)
+        ? `no answer within ${provider.settings.timeoutMs ?? 'the'} ms time limit`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    if (!failed && !circuit && !isTimeout(error)) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
+    row = {
+      outcome: circuit ? 'circuit_open' : 'error', httpStatus: failed?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: failed?.usage,
+      error: message, errorKind: failed?.kind ?? (isTimeout(error) ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: failed?.raw, at,
+    };
+    outcome = { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd };
   }
 
-  const circuit = error instanceof BrokenCircuitError;
-  const message = circuit
-    ? 'circuit open after consecutive failures; tried again after the cool-down'
-    : isTimeout(error) && !(error instanceof ProviderError)
-      ? `no answer within ${provider.settings.timeoutMs ?? 'the'} ms time limit`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  const pe = failed;
-  const ledgerId = await svc.ledger.record({
-    workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash,
-    outcome: circuit ? 'circuit_open' : 'error', httpStatus: pe?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: pe?.usage,
-    error: message, errorKind: pe?.kind ?? (isTimeout(error) ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: pe?.raw, at,
-  });
-  if (!pe && !circuit && !isTimeout(error)) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
-  return { outcome: { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd, ledgerId }, fetchedAt: at };
+  // The answer is cached before the books are written: if a ledger write fails after this, a
+  // re-run finds the answer here and does not call (and pay) again.
+  // Free calls have no pending row; their row's id is chosen now so the cache can point at it.
+  const rowId = pendingId ?? new Types.ObjectId().toHexString();
+  if (result) {
+    const keys = [...new Set([...lookupKeys, ...confirmedKeys(result, subject)])];
+    await svc.cache
+      .put(workspace, provider.id, operation.name, { identityKey, keys, inputHash, result, ledgerId: rowId, now: at, freshnessDays: provider.settings.freshnessDays })
+      .catch((err) => provider.logger.error({ err }, 'could not cache the answer; a later request may pay for it again'));
+  }
+  let ledgerId: string | undefined;
+  try {
+    if (pendingId) {
+      await svc.ledger.settle(pendingId, row);
+      ledgerId = pendingId;
+    } else {
+      ledgerId = await svc.ledger.record({ ...rowBase, ...row, day: reservation.day }, rowId);
+    }
+    // Spend counters follow the ledger: settled only once the row is, so both agree either way.
+    await svc.spendCap.settle(reservation, costUsd);
+  } catch (err) {
+    // The call happened and its answer is kept; the row stays pending (counted at its
+    // reservation, as are the counters) until the sweeper marks it lost.
+    provider.logger.error({ err, ledgerId: pendingId }, 'could not settle the ledger row of a finished call; its reservation stays counted');
+    ledgerId = pendingId;
+  }
+  return { outcome: { ...outcome, ledgerId }, result, fetchedAt: at };
 }

@@ -10,7 +10,12 @@ export class ProviderError extends Error {
   /** What the failed call was billed anyway (an LLM reply that did not fit its schema). */
   readonly costUsd?: number;
   readonly usage?: unknown;
-  constructor(kind: ProviderErrorKind, message: string, extra: { httpStatus?: number; retryAfterMs?: number; raw?: unknown; cause?: unknown; costUsd?: number; usage?: unknown } = {}) {
+  /**
+   * The looked-up host failed (a user-supplied website answering 5xx), not the provider: it is
+   * still retried, but never counts toward the provider's circuit breaker.
+   */
+  readonly hostFault?: boolean;
+  constructor(kind: ProviderErrorKind, message: string, extra: { httpStatus?: number; retryAfterMs?: number; raw?: unknown; cause?: unknown; costUsd?: number; usage?: unknown; hostFault?: boolean } = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ProviderError';
     this.kind = kind;
@@ -19,6 +24,7 @@ export class ProviderError extends Error {
     this.raw = extra.raw;
     this.costUsd = extra.costUsd;
     this.usage = extra.usage;
+    this.hostFault = extra.hostFault;
   }
   get transient(): boolean {
     return this.kind === 'rate_limited' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout';

@@ -2,19 +2,20 @@
 // time-outs, retries with exponential backoff (base, 2x base, 4x base; at most `maxRetries`),
 // waiting for Retry-After instead when it is longer; a circuit breaker that opens after N
 // consecutive failures and half-opens after a cool-down. Other 4xx are permanent: no retry.
+//
+// The breaker's state lives in Redis when the engine gives it one, so an outage one worker sees
+// is seen by every worker process (each would otherwise pay its own N failures per outage).
+// Failures the provider is not to blame for (ProviderError.hostFault: a user-supplied website
+// that is down or hostile) never count: one bad site must not switch a provider off for all.
+import type { Redis } from 'ioredis';
 import {
   BrokenCircuitError,
-  ConsecutiveBreaker,
   DelegateBackoff,
   TaskCancelledError,
   TimeoutStrategy,
-  circuitBreaker,
   handleWhen,
   retry,
   timeout,
-  wrap,
-  type IPolicy,
-  type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { ProviderError } from './provider-error.js';
 
@@ -27,14 +28,125 @@ export interface ResilienceSettings {
   breakerCooldownMs: number;
 }
 
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Where breaker state is kept: this process only, or Redis (shared by every worker). */
+export interface BreakerStore {
+  /** 'closed' lets the call through; 'trial' lets it through as the one half-open probe; 'open' refuses. */
+  admit(now: number): Promise<{ admit: 'closed' | 'trial' | 'open'; failures: number }>;
+  success(hadState: boolean): Promise<void>;
+  failure(now: number, trial: boolean): Promise<void>;
+  state(now: number): Promise<CircuitState>;
+}
+
 export interface ProviderPolicy {
-  policy: IPolicy;
-  breaker: CircuitBreakerPolicy;
+  policy: { execute<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> };
+  breaker: { state(): Promise<CircuitState> };
+}
+
+export interface SharedBreaker {
+  redis: Redis;
+  /** Redis key of this provider's breaker (prefix + provider id). */
+  key: string;
 }
 
 const isTimeout = (e: unknown) => e instanceof TaskCancelledError || (e instanceof ProviderError && e.kind === 'timeout');
 
-export function createProviderPolicy(s: ResilienceSettings, onRetry?: (info: { attempt: number; delay: number; error: unknown }) => void): ProviderPolicy {
+/** Failures that mean the provider itself is unwell. */
+export function countsTowardBreaker(e: unknown): boolean {
+  if (e instanceof ProviderError && e.hostFault) return false;
+  return isTimeout(e) || (e instanceof ProviderError && (e.kind === 'server' || e.kind === 'network'));
+}
+
+class MemoryBreakerStore implements BreakerStore {
+  private failures = 0;
+  private openUntil = 0;
+  private trialUntil = 0;
+  constructor(private readonly s: ResilienceSettings) {}
+  async admit(now: number) {
+    if (this.openUntil === 0) return { admit: 'closed' as const, failures: this.failures };
+    if (now < this.openUntil || now < this.trialUntil) return { admit: 'open' as const, failures: this.failures };
+    this.trialUntil = now + this.s.breakerCooldownMs;
+    return { admit: 'trial' as const, failures: this.failures };
+  }
+  async success() {
+    this.failures = 0;
+    this.openUntil = 0;
+    this.trialUntil = 0;
+  }
+  async failure(now: number, trial: boolean) {
+    this.failures++;
+    if (trial || this.failures >= this.s.breakerThreshold) {
+      this.openUntil = now + this.s.breakerCooldownMs;
+      this.failures = 0;
+      this.trialUntil = 0;
+    }
+  }
+  async state(now: number): Promise<CircuitState> {
+    return this.openUntil === 0 ? 'closed' : now < this.openUntil ? 'open' : 'half-open';
+  }
+}
+
+// KEYS[1] hash {failures, openUntil}; KEYS[2] the half-open trial lock (expires after a
+// cool-down, so a worker that died mid-trial does not keep the circuit open forever).
+const ADMIT = `
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if openUntil == 0 then return {'closed', failures} end
+if tonumber(ARGV[1]) < openUntil then return {'open', failures} end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return {'trial', failures} end
+return {'open', failures}
+`;
+const FAILURE = `
+local f = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if ARGV[4] == '1' or f >= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'openUntil', tonumber(ARGV[1]) + tonumber(ARGV[3]), 'failures', 0)
+  redis.call('DEL', KEYS[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return f
+`;
+
+class RedisBreakerStore implements BreakerStore {
+  private readonly trialKey: string;
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly s: ResilienceSettings,
+  ) {
+    this.trialKey = `${key}:trial`;
+  }
+  async admit(now: number) {
+    const [admit, failures] = (await this.redis.eval(ADMIT, 2, this.key, this.trialKey, now, this.s.breakerCooldownMs)) as [string, number];
+    return { admit: admit as 'closed' | 'trial' | 'open', failures: Number(failures) };
+  }
+  async success(hadState: boolean) {
+    if (hadState) await this.redis.del(this.key, this.trialKey);
+  }
+  async failure(now: number, trial: boolean) {
+    // State outlives an outage long enough to matter, and then goes away on its own.
+    const ttl = Math.max(this.s.breakerCooldownMs * 10, 600_000);
+    await this.redis.eval(FAILURE, 2, this.key, this.trialKey, now, this.s.breakerThreshold, this.s.breakerCooldownMs, trial ? '1' : '0', ttl);
+  }
+  async state(now: number): Promise<CircuitState> {
+    const openUntil = Number((await this.redis.hget(this.key, 'openUntil')) ?? 0);
+    return openUntil === 0 ? 'closed' : now < openUntil ? 'open' : 'half-open';
+  }
+}
+
+export interface PolicyOptions {
+  onRetry?: (info: { attempt: number; delay: number; error: unknown }) => void;
+  /** Keep breaker state in Redis, shared by every worker process. */
+  shared?: SharedBreaker;
+  /** Milliseconds since the epoch; tests move it instead of sleeping through a cool-down. */
+  now?: () => number;
+}
+
+export function createProviderPolicy(s: ResilienceSettings, options: PolicyOptions | PolicyOptions['onRetry'] = {}): ProviderPolicy {
+  const opts: PolicyOptions = typeof options === 'function' ? { onRetry: options } : options;
+  const now = opts.now ?? Date.now;
+  const store: BreakerStore = opts.shared ? new RedisBreakerStore(opts.shared.redis, opts.shared.key, s) : new MemoryBreakerStore(s);
+
   const retryable = handleWhen((e) => {
     if (e instanceof BrokenCircuitError) return false;
     if (isTimeout(e)) return true;
@@ -50,13 +162,34 @@ export function createProviderPolicy(s: ResilienceSettings, onRetry?: (info: { a
       return Math.max(exp, retryAfter);
     }),
   });
-  if (onRetry) retryPolicy.onRetry((r) => onRetry({ attempt: r.attempt, delay: r.delay, error: 'error' in r ? r.error : undefined }));
-  const breaker = circuitBreaker(
-    handleWhen((e) => isTimeout(e) || (e instanceof ProviderError && (e.kind === 'server' || e.kind === 'network'))),
-    { halfOpenAfter: s.breakerCooldownMs, breaker: new ConsecutiveBreaker(s.breakerThreshold) },
-  );
+  if (opts.onRetry) {
+    const onRetry = opts.onRetry;
+    retryPolicy.onRetry((r) => onRetry({ attempt: r.attempt, delay: r.delay, error: 'error' in r ? r.error : undefined }));
+  }
   const timeoutPolicy = timeout(s.timeoutMs, TimeoutStrategy.Aggressive);
-  return { policy: wrap(retryPolicy, breaker, timeoutPolicy), breaker };
+
+  async function throughBreaker<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const { admit, failures } = await store.admit(now());
+    if (admit === 'open') throw new BrokenCircuitError();
+    const trial = admit === 'trial';
+    let result: T;
+    try {
+      result = await timeoutPolicy.execute(({ signal: inner }) => fn({ signal: inner }), signal);
+    } catch (err) {
+      if (countsTowardBreaker(err)) await store.failure(now(), trial);
+      else await store.success(trial || failures > 0); // the provider answered: it is up
+      throw err;
+    }
+    await store.success(trial || failures > 0);
+    return result;
+  }
+
+  return {
+    policy: {
+      execute: (fn, signal) => retryPolicy.execute(({ signal: s2 }) => throughBreaker(fn, s2), signal),
+    },
+    breaker: { state: () => store.state(now()) },
+  };
 }
 
 export { BrokenCircuitError, TaskCancelledError, isTimeout };

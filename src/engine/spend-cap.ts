@@ -1,17 +1,27 @@
 // Daily spend caps (global and per workspace), enforced across every worker process: spend is
 // reserved atomically in Redis before a paid call and settled after it, so 20 concurrent
-// workers cannot overshoot a cap by more than one call's cost. Counters are per UTC day; if
-// Redis lost them, they are rebuilt from the ledger in MongoDB (the ledger is the truth).
+// workers cannot overshoot a cap by more than one call's cost. Counters are per UTC day and the
+// ledger in MongoDB is the truth: whenever a counter key is missing (first use, Redis restarted
+// or evicted it), the Lua script says so and the counter is seeded from the ledger before any
+// reservation goes through, in every process, not only the first one to see the day.
 import type { Redis } from 'ioredis';
 import type { Models } from '../store/models.js';
 import { utcDay, type Clock } from '../clock.js';
 
+/** Counters live three days: long enough for a reservation settled after midnight. */
+const COUNTER_TTL_SECONDS = 3 * 86400;
+
+// Returns {-1, index} when a counter key is missing (the caller seeds it and asks again),
+// {0, scope, spent} when a cap refuses, {1} when the amount is reserved.
 const RESERVE = `
+for i = 1, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return {-1, tostring(i), 0} end
+end
 local amt = tonumber(ARGV[1])
 local gcap = tonumber(ARGV[2])
 local wcap = tonumber(ARGV[3])
-local g = tonumber(redis.call('GET', KEYS[1]) or '0')
-local w = tonumber(redis.call('GET', KEYS[2]) or '0')
+local g = tonumber(redis.call('GET', KEYS[1]))
+local w = tonumber(redis.call('GET', KEYS[2]))
 if gcap >= 0 and g + amt > gcap then return {0, 'global', g} end
 if wcap >= 0 and w + amt > wcap then return {0, 'workspace', w} end
 redis.call('INCRBY', KEYS[1], amt)
@@ -19,6 +29,30 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('INCRBY', KEYS[2], amt)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {1, '', 0}
+`;
+
+// A settlement only adjusts counters that exist: a missing key is re-seeded from the ledger
+// (which will hold this call's row), so creating it here from a bare delta would undercount.
+const SETTLE = `
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('INCRBY', KEYS[i], ARGV[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+  end
+end
+return 1
+`;
+
+// Raises a counter that is below the ledger's sum (or missing) to that sum. A counter above the
+// ledger is left alone: the difference may be reservations still in flight.
+const RAISE_TO = `
+local cur = redis.call('GET', KEYS[1])
+if cur == false or tonumber(cur) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 0
 `;
 
 export const toMicros = (usd: number) => Math.round(usd * 1_000_000);
@@ -30,40 +64,50 @@ export interface SpendCapConfig {
   workspaces: Record<string, number>;
 }
 
+/** `day` is the UTC day the amount was reserved in: settle into it and date the ledger row by it. */
 export type Reservation = { ok: true; micros: number; day: string; workspace: string } | { ok: false; scope: 'global' | 'workspace'; capUsd: number; spentUsd: number };
 
+export interface ReconcileRow {
+  /** 'global' or the workspace. */
+  scope: string;
+  counterUsd: number | null;
+  ledgerUsd: number;
+  /** The counter was missing or below the ledger and was raised to it. */
+  raised: boolean;
+}
+
 export class SpendCap {
-  private readonly initialized = new Set<string>();
+  /** Own entries only: a workspace called `constructor` must not find Object.prototype's. */
+  private readonly workspaceCaps: Map<string, number>;
   constructor(
     private readonly redis: Redis,
     private readonly models: Models,
     private readonly config: SpendCapConfig,
     private readonly clock: Clock,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.workspaceCaps = new Map(Object.entries(config.workspaces ?? {}));
+  }
 
   private keys(day: string, workspace: string): [string, string] {
     return [`${this.prefix}:spend:${day}:global`, `${this.prefix}:spend:${day}:ws:${workspace}`];
   }
 
   capFor(workspace: string): { global: number | null; workspace: number | null } {
-    return { global: this.config.dailyUsd, workspace: this.config.workspaces[workspace] ?? this.config.perWorkspaceDailyUsd };
+    const own = this.workspaceCaps.get(workspace);
+    return { global: this.config.dailyUsd, workspace: own ?? this.config.perWorkspaceDailyUsd };
   }
 
-  /** Seeds today's counters from the ledger when Redis has none (first use, or Redis restarted). */
-  private async ensureCounters(day: string, workspace: string): Promise<void> {
-    const [gk, wk] = this.keys(day, workspace);
-    for (const [key, match] of [
-      [gk, { day }],
-      [wk, { day, workspace }],
-    ] as const) {
-      if (this.initialized.has(key)) continue;
-      if (!(await this.redis.exists(key))) {
-        const rows = await this.models.Ledger.aggregate<{ total: number }>([{ $match: match }, { $group: { _id: null, total: { $sum: '$costUsd' } } }]);
-        await this.redis.set(key, String(toMicros(rows[0]?.total ?? 0)), 'EX', 3 * 86400, 'NX');
-      }
-      this.initialized.add(key);
-    }
+  private async ledgerMicros(day: string, workspace?: string): Promise<number> {
+    const match = workspace === undefined ? { day } : { day, workspace };
+    const rows = await this.models.Ledger.aggregate<{ total: number }>([{ $match: match }, { $group: { _id: null, total: { $sum: '$costUsd' } } }]);
+    return toMicros(rows[0]?.total ?? 0);
+  }
+
+  /** Seeds a missing counter from the ledger; NX so a racing process's seed (or reservation) wins. */
+  private async seed(key: string, day: string, workspace?: string): Promise<void> {
+    const total = await this.ledgerMicros(day, workspace);
+    await this.redis.set(key, String(total), 'EX', COUNTER_TTL_SECONDS, 'NX');
   }
 
   async reserve(workspace: string, usd: number): Promise<Reservation> {
@@ -71,36 +115,64 @@ export class SpendCap {
     const micros = toMicros(usd);
     const caps = this.capFor(workspace);
     if (micros === 0) return { ok: true, micros, day, workspace };
-    await this.ensureCounters(day, workspace);
     const [gk, wk] = this.keys(day, workspace);
-    const res = (await this.redis.eval(
-      RESERVE,
-      2,
-      gk,
-      wk,
-      micros,
-      caps.global === null ? -1 : toMicros(caps.global),
-      caps.workspace === null ? -1 : toMicros(caps.workspace),
-      3 * 86400,
-    )) as [number, string, number];
-    if (res[0] === 1) return { ok: true, micros, day, workspace };
-    const scope = res[1] as 'global' | 'workspace';
-    return { ok: false, scope, capUsd: (scope === 'global' ? caps.global : caps.workspace) ?? 0, spentUsd: fromMicros(Number(res[2])) };
+    for (let attempt = 0; ; attempt++) {
+      const res = (await this.redis.eval(
+        RESERVE,
+        2,
+        gk,
+        wk,
+        micros,
+        caps.global === null ? -1 : toMicros(caps.global),
+        caps.workspace === null ? -1 : toMicros(caps.workspace),
+        COUNTER_TTL_SECONDS,
+      )) as [number, string, number];
+      if (res[0] === -1) {
+        // Bounded: each round seeds one key with NX; a key cannot keep vanishing forever.
+        if (attempt >= 5) throw new Error(`spend counter ${res[1] === '1' ? gk : wk} keeps disappearing from Redis`);
+        if (res[1] === '1') await this.seed(gk, day);
+        else await this.seed(wk, day, workspace);
+        continue;
+      }
+      if (res[0] === 1) return { ok: true, micros, day, workspace };
+      const scope = res[1] as 'global' | 'workspace';
+      return { ok: false, scope, capUsd: (scope === 'global' ? caps.global : caps.workspace) ?? 0, spentUsd: fromMicros(Number(res[2])) };
+    }
   }
 
-  /** Replaces a reservation by what the call actually cost (0 for a free miss or an error). */
+  /** Replaces a reservation by what the call actually cost (0 for a free miss or an error), in the reservation's day. */
   async settle(reservation: Reservation, actualUsd: number): Promise<void> {
     if (!reservation.ok) return;
     const delta = toMicros(actualUsd) - reservation.micros;
     if (delta === 0) return;
     const [gk, wk] = this.keys(reservation.day, reservation.workspace);
-    await this.redis.multi().incrby(gk, delta).incrby(wk, delta).exec();
+    await this.redis.eval(SETTLE, 2, gk, wk, delta, COUNTER_TTL_SECONDS);
   }
 
   async spentToday(workspace?: string): Promise<number> {
     const day = utcDay(this.clock.now());
     const [gk, wk] = this.keys(day, workspace ?? '_');
-    await this.ensureCounters(day, workspace ?? '_');
-    return fromMicros(Number((await this.redis.get(workspace ? wk : gk)) ?? 0));
+    const key = workspace === undefined ? gk : wk;
+    if (!(await this.redis.exists(key))) await this.seed(key, day, workspace);
+    return fromMicros(Number((await this.redis.get(key)) ?? 0));
+  }
+
+  /**
+   * Compares a day's counters (global and every workspace in that day's ledger) with the ledger
+   * and raises any that are missing or below it, so a lost or undercounting counter cannot let
+   * spend past a cap. For the sweeper; defaults to today.
+   */
+  async reconcile(day = utcDay(this.clock.now())): Promise<ReconcileRow[]> {
+    const workspaces = ((await this.models.Ledger.distinct('workspace', { day })) as string[]).sort();
+    const out: ReconcileRow[] = [];
+    for (const ws of [undefined, ...workspaces]) {
+      const [gk, wk] = this.keys(day, ws ?? '_');
+      const key = ws === undefined ? gk : wk;
+      const ledger = await this.ledgerMicros(day, ws);
+      const before = await this.redis.get(key);
+      const raised = (await this.redis.eval(RAISE_TO, 1, key, ledger, COUNTER_TTL_SECONDS)) === 1;
+      out.push({ scope: ws ?? 'global', counterUsd: before === null ? null : fromMicros(Number(before)), ledgerUsd: fromMicros(ledger), raised });
+    }
+    return out;
   }
 }

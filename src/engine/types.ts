@@ -10,8 +10,16 @@ export const ReplyToSchema = z.object({
 });
 export type ReplyTo = z.infer<typeof ReplyToSchema>;
 
+/** Names an object inherits (`constructor`, `__proto__`, `toString`...): never a workspace, so no lookup by workspace can reach Object.prototype. */
+const RESERVED_WORKSPACES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype'].map((n) => n.toLowerCase()));
+
 export const EnrichRequestSchema = z.object({
-  workspace: z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only'),
+  workspace: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only')
+    .refine((w) => !RESERVED_WORKSPACES.has(w.toLowerCase()), 'this name is reserved (it names a built-in property); choose another workspace name'),
   input: z.union([z.string().min(1).max(500), StructuredInputSchema]),
   /** Ask again even if the record is fresh (cached provider answers are still reused). */
   refresh: z.boolean().default(false),

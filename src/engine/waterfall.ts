@@ -28,6 +28,10 @@ export interface WaterfallRequest {
   input: LookupInput;
   workspace: string;
   jobId?: string;
+  /** This execution of the job, for the ledger's idempotency keys (see CallRequest.runTag). */
+  runTag?: string;
+  /** The person or company this group's calls are about: their cached answers are filed under it. */
+  identityKey?: string;
   minConfidence: number;
   signal: AbortSignal;
   /** Checked before each call: true stops the run (cancelled or paused job). */
@@ -96,7 +100,7 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     const earlier = req.answered?.get(memoKey);
     const call: CallResult = earlier
       ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, outcome: earlier.outcome.outcome === 'error' ? 'error' : 'cached', reason: 'answered earlier in this request', costUsd: 0 } }
-      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, signal: req.signal }, svc);
+      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, signal: req.signal }, svc);
     if (!earlier && !call.capReached) req.answered?.set(memoKey, call);
     if (call.capReached) {
       run.capReached = call.capReached;

@@ -2,6 +2,9 @@
 // 2xx -> body checked against the plugin's zod schema; 404 or a documented "not found" body ->
 // no match; 401/403 -> the key is wrong (not retried); 429 and 5xx -> the engine's retry policy;
 // other 4xx -> permanent. Raw bodies travel with every outcome for the ledger.
+// Redirects are never followed: a provider's base URL answering 3xx would otherwise hand its
+// API key headers (X-API-Key, X-KEY, token...) and our trust in the answer to another origin.
+// Bodies are read as a stream and given up past a byte cap, so a huge answer cannot fill memory.
 import type { z } from 'zod';
 import { ProviderError, parseRetryAfter } from '../engine/provider-error.js';
 
@@ -33,6 +36,40 @@ export interface ProviderHttpOptions {
   signal: AbortSignal;
   /** The env var to name when the key is rejected. */
   keyEnvName?: string;
+  /** Largest answer read, in bytes (default 10 MiB). */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULT_PROVIDER_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+/** Reads at most `maxBytes` of a body; past that the stream is cancelled and BodyTooLarge thrown. */
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function originOf(location: string | null, base: URL): string {
+  if (!location) return 'nowhere (no Location header)';
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return 'an unparseable Location';
+  }
 }
 
 function parseBody(text: string): unknown {
@@ -57,15 +94,25 @@ export function createProviderHttp(opts: ProviderHttpOptions): ProviderHttp {
           headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
           body: req.json === undefined ? undefined : JSON.stringify(req.json),
           signal: opts.signal,
+          redirect: 'manual',
         });
       } catch (err) {
         if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: no answer before the time limit`, { cause: err });
         throw new ProviderError('network', `${opts.providerId}: cannot reach ${url.origin} (${(err as Error).message})`, { cause: err });
       }
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        const where = originOf(res.headers.get('location'), url);
+        throw new ProviderError('client', `${opts.providerId}: answered HTTP ${res.status} redirecting to ${where}; provider calls never follow redirects (check its base URL)`, { httpStatus: res.status });
+      }
+      const maxBytes = opts.maxBodyBytes ?? DEFAULT_PROVIDER_MAX_BODY_BYTES;
       let text: string;
       try {
-        text = await res.text();
+        text = await readCapped(res, maxBytes);
       } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          throw new ProviderError('invalid_response', `${opts.providerId}: answer larger than ${maxBytes} bytes; not read further`, { httpStatus: res.status });
+        }
         if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: answer not finished before the time limit`, { cause: err });
         throw new ProviderError('network', `${opts.providerId}: connection broke while reading the answer`, { cause: err });
       }

@@ -25,7 +25,14 @@ export interface SafeFetchResponse {
   redirects: string[];
   text(): string;
 }
-export type SafeFetch = (url: string, options?: SafeFetchOptions) => Promise<SafeFetchResponse>;
+export type SafeFetch = ((url: string, options?: SafeFetchOptions) => Promise<SafeFetchResponse>) & {
+  /**
+   * The same check without fetching, for a host another service will fetch for us (a
+   * self-hosted Firecrawl): resolves it and throws URL_REFUSED if any address is not public,
+   * FETCH_FAILED if it does not resolve. Returns the address that was checked.
+   */
+  checkHost(host: string): Promise<string>;
+};
 
 export interface SafeFetchConfig {
   allowPrivateHosts: string[];
@@ -35,23 +42,50 @@ export interface SafeFetchConfig {
   userAgent: string;
   /** host:port of DNS servers to ask instead of the system resolver (tests use a local one). */
   dnsServers?: string[];
+  /** Told once, at creation, when the allowlist opens private addresses. */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
+// IPv6: only global unicast (2000::/3), less the special-purpose blocks inside it. Everything
+// else is refused, including the IPv4-compatible (::a9fe:a9fe), IPv4-mapped, NAT64 and 6to4
+// forms that smuggle an IPv4 address (169.254.169.254, 10.x) past a check made on "IPv6".
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+const SPECIAL_V6 = [
+  '2001::/23', // IETF protocol assignments: Teredo, ORCHID, benchmarking, AMT...
+  '2001:db8::/32', // documentation
+  '2002::/16', // 6to4 (embeds an IPv4 address)
+  '2620:4f:8000::/48', // AS112
+  '3fff::/20', // documentation
+].map((c) => ipaddr.parseCIDR(c));
+
 export function isPublicAddress(address: string): boolean {
+  if (!net.isIP(address)) return false; // only canonical literals: no 0x7f000001, no "127.1"
   let ip: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     ip = ipaddr.parse(address);
   } catch {
     return false;
   }
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range() === 'unicast';
+  if (ip.kind() === 'ipv4') return ip.range() === 'unicast';
+  const v6 = ip as ipaddr.IPv6;
+  if (!v6.match(GLOBAL_UNICAST_V6)) return false;
+  return v6.range() === 'unicast' && !SPECIAL_V6.some((c) => v6.match(c));
+}
+
+/** The allowlist holds IP addresses only (a host name could be re-pointed by its owner). */
+export function normalizeAllowedAddress(entry: string): string {
+  const bare = entry.trim().replace(/^\[|\]$/g, '');
+  if (!net.isIP(bare)) throw new EnrichbotError(ErrorCodes.URL_REFUSED, `allowPrivateHosts accepts IP addresses only; got ${JSON.stringify(entry)}.`);
+  return ipaddr.parse(bare).toNormalizedString();
 }
 
 const refused = (message: string) => new EnrichbotError(ErrorCodes.URL_REFUSED, message);
 
 export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
-  const allowed = new Set(config.allowPrivateHosts.map((h) => h.toLowerCase()));
+  const allowed = new Set(config.allowPrivateHosts.map(normalizeAllowedAddress));
+  if (allowed.size) {
+    config.logger?.warn({ allowPrivateHosts: [...allowed] }, 'the SSRF guard lets user-supplied hosts reach these private addresses (ENRICHBOT_ALLOW_PRIVATE_HOSTS / net.allowPrivateHosts); for local test sites only');
+  }
   const resolver = config.dnsServers?.length ? new dns.promises.Resolver({ timeout: 3000, tries: 2 }) : null;
   if (resolver) resolver.setServers(config.dnsServers!);
 
@@ -75,7 +109,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
       throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `${host} does not resolve to any address.`);
     }
     for (const a of addresses) {
-      if (!isPublicAddress(a) && !allowed.has(host) && !allowed.has(a)) {
+      if (!isPublicAddress(a) && !(net.isIP(a) && allowed.has(ipaddr.parse(a).toNormalizedString()))) {
         throw refused(`Refused to fetch ${url.origin}: ${host} resolves to ${a}, a private, loopback or link-local address.`);
       }
     }
@@ -133,7 +167,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
     });
   }
 
-  return async function safeFetch(rawUrl: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
+  async function safeFetch(rawUrl: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
     const timeoutMs = options.timeoutMs ?? config.fetchTimeoutMs;
     const maxBytes = options.maxBytes ?? config.maxBodyBytes;
     const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
@@ -159,5 +193,9 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
       const body = res.body;
       return { url: url.href, status: res.status, headers: res.headers, body, truncated: res.truncated, redirects, text: () => body.toString('utf8') };
     }
-  };
+  }
+
+  return Object.assign(safeFetch, {
+    checkHost: (host: string) => checkedAddress(new URL(`http://${net.isIPv6(host) ? `[${host}]` : host}/`)),
+  });
 }

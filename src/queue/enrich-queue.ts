@@ -3,6 +3,9 @@
 // of paying twice. The job record in MongoDB is the truth about status; bee-queue moves work.
 // Delivery is at-least-once: a worker that dies mid-job leaves it "stalled", and another
 // worker re-runs it (the engine's cache makes the re-run free for calls already made).
+// FerretDB's conditional updates are not exclusive, so every step that must happen once takes a
+// Redis lease first: restarting a finished job (here), resuming a paused one (the sweeper),
+// cancelling (here) and running `<jobId>#<run>` (the runner).
 import { createHash } from 'node:crypto';
 import BeeQueue from 'bee-queue';
 import type { Logger } from '../logger.js';
@@ -11,6 +14,8 @@ import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
 import type { Identity } from '../engine/identity.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { utcDay, type Clock } from '../clock.js';
+import type { Leases } from '../platform/lease.js';
+import type { Lease } from '../plugin/service.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
@@ -23,9 +28,27 @@ export interface EnrichQueueOptions {
   retries: number;
   retryBackoffMs: number;
   jobRetentionDays: number;
+  leases: Leases;
 }
 
-export type JobHandler = (request: EnrichRequest, jobId: string) => Promise<JobResult>;
+export type JobHandler = (request: EnrichRequest, jobId: string, run: number) => Promise<JobResult>;
+
+/** How long a job's state-change lease lives if its holder dies without releasing it. */
+export const JOB_LEASE_TTL_MS = 10_000;
+export const jobLeaseKey = (jobId: string) => `job:${jobId}`;
+
+/**
+ * Takes a lease, waiting up to `waitMs` for its holder to release it: the steps that take one
+ * are short (a few database writes), so a brief wait is better than failing the request.
+ */
+export async function acquireWaiting(leases: Leases, key: string, ttlMs: number, waitMs: number): Promise<Lease | null> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    const lease = await leases.acquire(key, ttlMs);
+    if (lease || Date.now() >= deadline) return lease;
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
+  }
+}
 
 type Status = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 const OPEN: Status[] = ['queued', 'running', 'paused'];
@@ -48,6 +71,7 @@ export function redisOptions(url: string): Record<string, unknown> {
  */
 export const beeJobId = (jobId: string, run: number) => `${jobId}#${run}`;
 export const jobIdOfBee = (beeId: string) => beeId.split('#')[0];
+export const runOfBee = (beeId: string) => Number(beeId.split('#')[1] ?? 0);
 
 export function jobIdFor(request: Pick<EnrichRequest, 'workspace' | 'refresh' | 'groups'>, identity: Identity): string {
   const groups = request.groups ? [...request.groups].sort().join(',') : '*';
@@ -99,52 +123,72 @@ export class EnrichQueue {
     // answers it (a job that finished just before is started again below, from the fresh record).
     if (request.replyTo) await Requester.create({ jobId, replyTo: request.replyTo, expireAt });
 
-    const open = await Job.findOne({ _id: jobId, status: { $in: OPEN } }).lean();
-    if (open) {
-      // A paused job waits for the resumer; an active one must exist in Redis (it may not
-      // after a Redis restart, so re-adding is harmless: bee-queue ignores a known id).
-      if (open.status !== 'paused') await this.push(jobId, open.run ?? 0, open.request as EnrichRequest);
-      return { jobId, joined: true };
-    }
-    let run = 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const started = await Job.findOneAndUpdate(
-          { _id: jobId, status: { $nin: OPEN } },
-          {
-            $set: {
-              jobId,
-              workspace: request.workspace,
-              identityKey: identity.key,
-              display: identity.display,
-              request,
-              status: 'queued',
-              outcomes: [],
-              costUsd: 0,
-              error: null,
-              errorCode: null,
-              result: null,
-              resumeAt: null,
-              createdDay: utcDay(now),
-              expireAt,
-            },
-            $inc: { run: 1 },
+    // Restarting is exclusive: only the lease holder may turn a finished job into a new run.
+    // Under the lease the conditional upsert below sees every earlier restart, resume and cancel.
+    const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
+    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
+    let started: { run: number; request: EnrichRequest; status: Status } | null = null;
+    try {
+      const doc = await Job.findOneAndUpdate(
+        { _id: jobId, status: { $nin: OPEN } },
+        {
+          $set: {
+            jobId,
+            workspace: request.workspace,
+            identityKey: identity.key,
+            display: identity.display,
+            request,
+            status: 'queued',
+            outcomes: [],
+            costUsd: 0,
+            error: null,
+            errorCode: null,
+            result: null,
+            resumeAt: null,
+            stalls: 0,
+            createdDay: utcDay(now),
+            expireAt,
           },
-          { upsert: true, returnDocument: 'after' },
-        ).lean();
-        run = started?.run ?? 1;
-        break;
-      } catch (err) {
-        // Two first requests raced on the unique jobId: the loser joins the winner.
-        if ((err as { code?: number }).code === 11000 && attempt < 3) {
-          if (await Job.exists({ _id: jobId, status: { $in: OPEN } })) return { jobId, joined: true };
-          continue;
-        }
-        throw err;
-      }
+          $inc: { run: 1 },
+        },
+        { upsert: true, returnDocument: 'after' },
+      ).lean();
+      started = { run: doc?.run ?? 1, request, status: 'queued' };
+    } catch (err) {
+      // The job is open (queued, running or paused): the upsert met its _id. Join it.
+      if ((err as { code?: number }).code !== 11000) throw err;
+    } finally {
+      await lease.release().catch(() => undefined);
     }
-    await this.push(jobId, run, request);
-    return { jobId, joined: false };
+    if (started) {
+      await this.push(jobId, started.run, request);
+      return { jobId, joined: false };
+    }
+    const open = await Job.findOne({ _id: jobId }).lean();
+    // A paused job waits for the resumer; an active one must exist in Redis (it may not after a
+    // Redis restart, so re-adding is harmless: bee-queue ignores a known id).
+    if (open && open.status !== 'paused') await this.push(jobId, open.run ?? 0, open.request as EnrichRequest);
+    return { jobId, joined: true };
+  }
+
+  /**
+   * Cancels a queued or paused job; a running one is asked to stop through `cancelFlag` and
+   * finishes as cancelled itself. Returns the cancelled result when this call did the cancelling
+   * (the caller answers the requesters), null otherwise. Exclusive under the job's lease.
+   */
+  async cancel(jobId: string): Promise<JobResult | null> {
+    const { Job } = this.opts.store.models;
+    const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
+    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
+    try {
+      const doc = await Job.findOne({ _id: jobId }).lean();
+      if (!doc || !['queued', 'paused'].includes(doc.status)) return null;
+      const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
+      await Job.updateOne({ _id: jobId, run: doc.run }, { $set: { status: 'cancelled', result, resumeAt: null, finishedAt: this.opts.clock.now() } });
+      return result;
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
   }
 
   /** Puts the job into Redis; false when a job with this id is already there. */
@@ -159,7 +203,7 @@ export class EnrichQueue {
   }
 
   process(concurrency: number, handler: JobHandler): void {
-    this.bee.process(concurrency, (job) => handler(job.data, jobIdOfBee(job.id)));
+    this.bee.process(concurrency, (job) => handler(job.data, jobIdOfBee(job.id), runOfBee(job.id)));
     void this.bee.checkStalledJobs(this.opts.stallIntervalMs);
   }
 

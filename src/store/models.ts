@@ -1,6 +1,6 @@
 // MongoDB models. Written for MongoDB >= 6 and FerretDB 1.24 alike: no TTL or partial indexes
 // (the sweeper deletes expired rows), no transactions, and UTC day strings for grouping.
-import { Schema, type Connection, type Model, type InferSchemaType } from 'mongoose';
+import { Schema, Types, type Connection, type Model, type InferSchemaType } from 'mongoose';
 
 /** One stored value with where it came from. */
 const FieldValueSchema = new Schema(
@@ -22,8 +22,12 @@ const FieldValueSchema = new Schema(
 
 /** A record's _id is its workspace and identity key: point lookups by _id are fast on FerretDB too. */
 export const recordId = (workspace: string, key: string) => `${workspace}|${key}`;
-/** A cached answer's _id: workspace, provider, operation and input hash. */
-export const cacheId = (workspace: string, provider: string, operation: string, inputHash: string) => `${workspace}|${provider}|${operation}|${inputHash}`;
+/**
+ * A cached answer's _id: workspace, provider, operation and the identity it is about (an
+ * identity key such as "person:email:jane@acme.com" or "company:acme.com"). One answer is stored
+ * under each identity it is about, so a repeat finds it whatever shape its input has grown to.
+ */
+export const cacheId = (workspace: string, provider: string, operation: string, identityKey: string) => `${workspace}|${provider}|${operation}|${identityKey}`;
 
 function recordSchema() {
   const s = new Schema(
@@ -88,6 +92,8 @@ const JobSchema = new Schema(
     attempts: { type: Number, default: 0 },
     /** Incremented each time the job is (re)started; the Redis job of run n is "<jobId>#<n>". */
     run: { type: Number, default: 0 },
+    /** Times a run of this job was found abandoned mid-way (its worker died or hung). */
+    stalls: { type: Number, default: 0 },
     error: String,
     errorCode: String,
     result: Schema.Types.Mixed,
@@ -119,9 +125,18 @@ const RequesterSchema = new Schema(
 RequesterSchema.index({ jobId: 1, delivered: 1 });
 RequesterSchema.index({ expireAt: 1 });
 
+/**
+ * A paid call's row is written as `pending` before the call, under its idempotency key as _id
+ * (job, run and attempt, provider, operation, input hash), and settled in place after it. A
+ * pending row whose worker died becomes `lost`: the provider may have billed it, so its
+ * reservation stays counted. Other rows get a random _id.
+ */
 const LedgerSchema = new Schema(
   {
+    _id: { type: String, default: () => new Types.ObjectId().toHexString() },
     workspace: { type: String, required: true },
+    /** What was reserved for the call before it was made (pending and lost rows cost this much). */
+    reservedUsd: Number,
     jobId: String,
     provider: { type: String, required: true },
     operation: String,
@@ -146,20 +161,24 @@ const LedgerSchema = new Schema(
 );
 LedgerSchema.index({ day: 1, workspace: 1, provider: 1 });
 LedgerSchema.index({ jobId: 1 });
+LedgerSchema.index({ outcome: 1, at: 1 });
 LedgerSchema.index({ at: 1 });
 
 const CacheSchema = new Schema(
   {
-    _id: {
-      type: String,
-      default(this: { workspace: string; provider: string; operation: string; inputHash: string }) {
-        return cacheId(this.workspace, this.provider, this.operation, this.inputHash);
-      },
-    },
+    /** cacheId(workspace, provider, operation, key): one row per identity the answer is about. */
+    _id: { type: String, required: true },
     workspace: { type: String, required: true },
     provider: { type: String, required: true },
     operation: { type: String, required: true },
-    inputHash: { type: String, required: true },
+    /** The identity this row is filed under (part of its _id). */
+    key: { type: String, required: true },
+    /** The identity the call was made for (the job's person or company). */
+    identityKey: { type: String, required: true },
+    /** Every identity the answer is about: identityKey, the input's identifiers, and those the answer confirmed. */
+    identityKeys: { type: [String], default: [] },
+    /** The exact input asked (for debugging; not part of the lookup). */
+    inputHash: String,
     outcome: { type: String, required: true },
     /** JSON text of the LookupResult (field names contain dots, which FerretDB refuses as keys). */
     resultJson: { type: String, required: true },
@@ -170,7 +189,7 @@ const CacheSchema = new Schema(
   },
   { minimize: false },
 );
-CacheSchema.index({ workspace: 1, provider: 1, operation: 1, inputHash: 1 }, { unique: true });
+CacheSchema.index({ workspace: 1, identityKeys: 1 });
 CacheSchema.index({ expireAt: 1 });
 
 export type RecordDoc = InferSchemaType<ReturnType<typeof recordSchema>>;

@@ -15,8 +15,8 @@ test('the sweeper deletes expired cache rows and old finished jobs, keeps live o
       { jobId: 'new-done', workspace: 'W', status: 'done', expireAt: new Date(now + day) },
     ]);
     await Cache.create([
-      { workspace: 'W', provider: 'p', operation: 'o', inputHash: 'a', outcome: 'matched', resultJson: '{}', fetchedAt: new Date(now - 40 * day), expireAt: new Date(now - 10 * day) },
-      { workspace: 'W', provider: 'p', operation: 'o', inputHash: 'b', outcome: 'matched', resultJson: '{}', fetchedAt: new Date(now), expireAt: new Date(now + 10 * day) },
+      { _id: 'W|p|o|company:a.com', key: 'company:a.com', identityKey: 'company:a.com', workspace: 'W', provider: 'p', operation: 'o', inputHash: 'a', outcome: 'matched', resultJson: '{}', fetchedAt: new Date(now - 40 * day), expireAt: new Date(now - 10 * day) },
+      { _id: 'W|p|o|company:b.com', key: 'company:b.com', identityKey: 'company:b.com', workspace: 'W', provider: 'p', operation: 'o', inputHash: 'b', outcome: 'matched', resultJson: '{}', fetchedAt: new Date(now), expireAt: new Date(now + 10 * day) },
     ]);
     await Ledger.create([
       { workspace: 'W', provider: 'p', outcome: 'matched', day: '2026-09-01', at: new Date(now - 60 * day), raw: '{"old":1}' },

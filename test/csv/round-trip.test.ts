@@ -110,13 +110,13 @@ test('the export of those rows starts with a BOM, escapes every formula cell (he
           display: row.input.email!,
           outcomes: [],
           costUsd: 0.01,
-          person: { key: 'k', fields: { 'person.title': { value: title, provider: 'fakeprov', fetchedAt, confidence: 0.9 } } },
+          person: { key: 'k', fields: { 'title': { value: title, provider: 'fakeprov', fetchedAt, confidence: 0.9 } } },
           company: {
             key: 'c',
             fields: {
-              'company.technologies': { value: ['React', 'Node'], provider: 'stack', fetchedAt, confidence: 0.8 },
-              'company.employeeCount': { value: 42, provider: 'stack', fetchedAt, confidence: 0.8 },
-              'company.webMentions': { value: [{ title: 'Acme raises', url: 'https://news.example/a' }], provider: 'news', fetchedAt, confidence: 0.7 },
+              'technologies': { value: ['React', 'Node'], provider: 'stack', fetchedAt, confidence: 0.8 },
+              'employeeCount': { value: 42, provider: 'stack', fetchedAt, confidence: 0.8 },
+              'webMentions': { value: [{ title: 'Acme raises', url: 'https://news.example/a' }], provider: 'news', fetchedAt, confidence: 0.7 },
             },
           },
         },

@@ -409,7 +409,7 @@ test('with every key set, the default waterfalls run across all the providers an
   expect(routesHit(fakes['sec-edgar'])).toEqual(['GET /files/company_tickers.json', `GET /submissions/CIK${ACME_CIK}.json`]);
   expect(site.requests).toHaveLength(0); // website was not_run
   // Each group's answers fed the next: the email finders got Apollo's LinkedIn URL and name.
-  expect(fakes.apollo.requests[0].json).toMatchObject({ email: 'jane@acme.com', domain: 'acme.com' });
+  expect(Object.fromEntries(fakes.apollo.requests[0].query)).toMatchObject({ email: 'jane@acme.com', domain: 'acme.com' }); // query parameters, as Apollo's docs show
   expect(fakes.exa.requests[0].json).toMatchObject({ query: '"Jane Doe" "Acme Robotics"' });
   expect(fakes.exa.requests[1].json).toMatchObject({ query: '"Acme Robotics"', excludeDomains: ['acme.com'] });
   const personFacts = (fakes.anthropic.requests[0].json as { messages: { content: string }[] }).messages[0].content;

@@ -75,3 +75,52 @@ describe('identity normalization', () => {
     );
   });
 });
+
+describe('hostile and look-alike inputs', () => {
+  const message = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return { code: (err as { code?: string }).code, message: (err as Error).message };
+    }
+    return { code: 'no error', message: '' };
+  };
+
+  test('control and bidi characters are stripped before anything is stored or keyed', () => {
+    const id = parseIdentity('Ac\u202Eme\u0000 In\u200Bc\u2066\u0007');
+    expect(id).toMatchObject({ kind: 'company-name', display: 'Acme Inc', key: 'company:name:acme inc' });
+    expect(parseIdentity('jane\u200E@acme.com').person?.workEmail).toBe('jane@acme.com');
+    const fields = identityFromFields({ email: 'jane@acme.com', firstName: 'Ja\u202Ene', lastName: 'Doe\u0085' });
+    expect(fields.person).toMatchObject({ firstName: 'Jane', lastName: 'Doe', fullName: 'Jane Doe' });
+  });
+
+  test('full-width ａｃｍｅ．ｃｏｍ is the domain acme.com (NFKC)', () => {
+    expect(parseIdentity('ａｃｍｅ．ｃｏｍ')).toMatchObject({ kind: 'domain', company: { domain: 'acme.com' } });
+    expect(parseIdentity('ｊａｎｅ＠ａｃｍｅ．ｃｏｍ').person?.workEmail).toBe('jane@acme.com');
+  });
+
+  test.each([
+    ['jane@', /email/],
+    ['@acme', /email/],
+    ['localhost', /local/],
+    ['com', /suffix/],
+    ['.com', /suffix/],
+    ['co.uk', /suffix/],
+    ['javascript:alert(1)', /javascript:/],
+    ['file:///etc/passwd', /file:/],
+    ['[::1]', /IP address/],
+    ['0x7f000001', /IP address/],
+    ['2130706433', /IP address/],
+    ['127.1', /IP address/],
+  ])('%s is refused as a company name, with the reason', (input, reason) => {
+    const r = message(() => parseIdentity(input));
+    expect(r.code).toBe(ErrorCodes.INPUT_INVALID);
+    expect(r.message).toMatch(reason);
+    expect(message(() => identityFromFields({ companyName: input })).code).toBe(ErrorCodes.INPUT_INVALID);
+    expect(message(() => parseIdentity(`Jane Doe @ ${input}`)).code).toBe(ErrorCodes.INPUT_INVALID);
+  });
+
+  test.each(['Apple', 'IBM', 'GE', '3M', '7-Eleven', 'AT&T', 'Acme: Widgets', 'Société Générale'])('the real company name %s still passes', (name) => {
+    expect(parseIdentity(name)).toMatchObject({ kind: 'company-name' });
+  });
+});

@@ -1,32 +1,38 @@
-// A provider's ratePerSecond is one budget shared by every worker process. Two real OS
-// processes each time: this test's own and a child running the compiled dist/ (test/engine/
-// fixtures/*.mjs; `npm test` builds first). The fake provider records when each call arrived;
-// it runs on its own thread, because this test's process is itself a busy worker and requests
-// read late by a blocked event loop would look bunched up when they were not.
-//  1. Whole engine: this test's App and a child worker App take jobs from the same queue.
-//  2. The limiter alone (no queue, no database), so nothing but the limiter sets the pace: the
-//     shared budget is used in full, not only respected, at 10 calls/s.
+// A provider's ratePerSecond is one budget shared by every worker process, and no sliding second
+// may hold more than R calls (a provider counts that way and answers 429 beyond).
+//  1. The limiter on a simulated clock (its Lua script takes "now" from the test): whatever the
+//     rate, the number of processes sharing it and how late their wake-ups are, the grants it
+//     logs never put more than R calls in any sliding second, and with calls always waiting it
+//     grants at least 95 % of R. Deterministic: no wall-clock timing is asserted.
+//  2. Two real OS processes (this test's and a child running dist/, test/engine/fixtures/*.mjs;
+//     `npm test` builds first) sharing it: the grant times they were given (Redis clock) hold
+//     the same property.
+//  3. The whole engine in two processes: every job done, both processes called the provider, and
+//     the calls are spread over seconds as the limiter's windows require. How the calls land at
+//     the provider (most in any sliding second, share of R reached) depends on how promptly a
+//     process sends a granted call, so it is measured by `npm run bench`, not asserted here.
+// The fake provider runs on its own thread, because this test's process is itself a busy worker
+// and requests read late by a blocked event loop would look bunched up when they were not.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import fc from 'fast-check';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { testNames } from '../support/env.js';
-import { RateLimiter } from '../../src/engine/rate-limit.js';
+import { RateLimiter, rateWindow } from '../../src/engine/rate-limit.js';
 import type { App } from '../../src/app.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** Calls per second for the limiter alone. */
+/** Calls per second for the limiter shared by two processes. */
 const R = 10;
-/**
- * Through the engine, 5 a second: the limiter paces when calls leave, and a worker busy with
- * database work (or starved of CPU by the rest of the suite) sends some calls late, up to a
- * slot or more at 10/s, which bunches them with the next on-time ones. At 5/s a slot is 200 ms.
- */
+/** Through the engine (the rate stays below what a loaded test machine's engine can outrun). */
 const ENGINE_R = 5;
+/** The engine's default resilience.rateHeadroom: calls are paced at R * (1 - headroom). */
+const HEADROOM = 0.03;
 const CALLS = 30;
 
 let fake: Recorder;
@@ -35,6 +41,8 @@ const children: ChildProcessWithoutNullStreams[] = [];
 interface Call {
   at: number;
   key: string;
+  /** The limiter's grant time (x-at), when the caller sent it. */
+  grantedAt?: number;
 }
 interface Recorder {
   url: string;
@@ -57,7 +65,7 @@ const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/log') return json(200, calls);
     if (req.method === 'POST' && req.url === '/reset') return json(200, (calls.length = 0));
     if (req.method !== 'POST' || req.url !== '/metered') return json(404, { error: 'no such route' });
-    calls.push({ at, key: String(req.headers['x-key'] ?? '') });
+    calls.push({ at, key: String(req.headers['x-key'] ?? ''), grantedAt: req.headers['x-at'] ? Number(req.headers['x-at']) : undefined });
     let domain;
     try { domain = JSON.parse(Buffer.concat(chunks).toString()).domain; } catch {}
     json(200, { found: true, fields: { 'company.name': 'Co ' + domain }, confidence: 0.9 });
@@ -141,18 +149,47 @@ async function stopChild(child: ChildProcessWithoutNullStreams): Promise<void> {
   clearTimeout(killer);
 }
 
-/** The most calls any one-second window holds, wherever it starts. */
-function busiestSecond(calls: Call[]): number {
-  const at = calls.map((c) => c.at).sort((x, y) => x - y);
-  return Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+/** The most of these times (ms, whole µs) that any window of `windowMs`, wherever it starts, holds. */
+function busiest(times: number[], windowMs = 1000): number {
+  // In whole microseconds, as the limiter logs them, so that no window edge is blurred by rounding.
+  const at = times.map((t) => Math.round(t * 1000)).sort((x, y) => x - y);
+  const window = Math.round(windowMs * 1000);
+  let most = 0;
+  for (let i = 0, j = 0; i < at.length; i++) {
+    while (at[j] <= at[i] - window) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
 }
-function gapsOf(calls: Call[]): number[] {
-  const at = calls.map((c) => c.at).sort((x, y) => x - y);
-  return at.slice(1).map((t, i) => t - at[i]);
-}
-const overallRate = (calls: Call[]) => (calls.length - 1) * 1000 / gapsOf(calls).reduce((a, b) => a + b, 0);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const from = (calls: Call[], key: string) => calls.filter((c) => c.key === key).length;
+
+/**
+ * Drives limiters (one Redis connection each, as separate processes have) on a simulated clock.
+ * Each of `waiters` callers per limiter asks for a grant; refused, it asks again after the wait it
+ * was told plus its lateness; granted, it is busy for `busyMs` (the call) plus lateness, then
+ * asks again. Returns the grant times of the first `seconds` simulated seconds.
+ */
+/** Simulated time stays on whole microseconds, as the limiter's clock does. */
+const whole = (ms: number) => Math.round(ms * 1000) / 1000;
+
+async function simulate(opts: { limiters: RateLimiter[]; provider: string; perSecond: number; waiters: number; busyMs: number; late: (n: number) => number; seconds: number }): Promise<number[]> {
+  const queue = opts.limiters.flatMap((limiter, i) => Array.from({ length: opts.waiters }, (_, j) => ({ t: 0, limiter, order: i * 1000 + j })));
+  const grants: number[] = [];
+  let n = 0;
+  for (;;) {
+    queue.sort((a, b) => a.t - b.t || a.order - b.order);
+    const next = queue[0];
+    if (next.t >= opts.seconds * 1000) return grants;
+    const r = await next.limiter.tryAcquire(opts.provider, opts.perSecond, next.t);
+    if (r.granted) {
+      expect(r.at).toBeCloseTo(next.t, 3);
+      grants.push(r.at);
+      next.t = whole(next.t + opts.busyMs + opts.late(n++));
+    } else {
+      next.t = whole(next.t + r.waitMs + opts.late(n++));
+    }
+  }
+}
 
 beforeAll(async () => {
   assertDistIsFresh();
@@ -207,7 +244,7 @@ describe('through the engine, with a second worker process', () => {
     return Promise.all(jobs.map((j) => app.queue.waitFor(j.jobId, 60_000)));
   };
 
-  test('jobs split over two processes never call the provider faster than its ratePerSecond', async () => {
+  test('jobs split over two processes share the provider\'s ratePerSecond: all done, both called it, the calls paced over seconds', async () => {
     // Warm both processes up first: a fresh process runs its first jobs slowly (code not yet
     // optimized, first queries), and a call that leaves its slot late by more than a slot can
     // land in the same second as R later ones. The steady state is what is measured here.
@@ -222,17 +259,82 @@ describe('through the engine, with a second worker process', () => {
     expect(from(calls, 'parent')).toBeGreaterThan(0);
     expect(from(calls, 'child')).toBeGreaterThan(0);
 
-    // Slots are 1/R s apart; +1 allows for the window's edge.
-    expect(busiestSecond(calls)).toBeLessThanOrEqual(ENGINE_R + 1);
-    expect(overallRate(calls)).toBeLessThanOrEqual(ENGINE_R * 1.1);
-    // Database work can leave the limiter idle at times, but while calls queue up for it they
-    // leave one slot apart: the typical gap is 1/R s, not more.
-    expect(median(gapsOf(calls))).toBeGreaterThanOrEqual((1000 / ENGINE_R) * 0.9);
-    expect(median(gapsOf(calls))).toBeLessThanOrEqual((1000 / ENGINE_R) * 1.1);
+    // Paced, not bunched: N calls per window of W ms at most, so CALLS calls span at least
+    // (CALLS / N - 1) windows as granted. As the provider saw them they may span a little less
+    // (a call can leave its process late, e.g. on a CPU-starved machine), hence one window of
+    // slack; without the limiter all 30 would arrive within a few hundred ms. Whether arrivals
+    // ever exceed R in a sliding second is measured by `npm run bench` at R = 20 and 50.
+    const w = rateWindow(ENGINE_R * (1 - HEADROOM));
+    const at = calls.map((c) => c.at).sort((x, y) => x - y);
+    expect(at[at.length - 1] - at[0]).toBeGreaterThanOrEqual((CALLS / w.limit - 2) * w.windowMs);
   }, 90_000);
 });
 
-describe('the limiter alone, shared by two processes', () => {
+describe('the limiter on a simulated clock', () => {
+  const names = testNames('engine-rate-sim');
+  const connections: Redis[] = [];
+  const limiters = () => [0, 1, 2].map(() => {
+    const redis = new Redis(names.redisUrl);
+    connections.push(redis);
+    return new RateLimiter(redis, names.prefix);
+  });
+  let shared: RateLimiter[];
+  let runs = 0;
+  const provider = () => `sim${runs++}`;
+
+  beforeAll(() => {
+    shared = limiters();
+  });
+  afterAll(async () => {
+    const keys = await connections[0].keys(`${names.prefix}:*`);
+    if (keys.length) await connections[0].del(...keys);
+    for (const c of connections) c.disconnect();
+  });
+
+  test('never lets more than R calls into any sliding second, for R up to 50, 1 to 3 processes and wake-ups up to 60 ms late', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.constantFrom(0, 0.03, 0.1),
+        fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 40 }),
+        async (rate, processes, waiters, busyMs, headroom, lateness) => {
+          const grants = await simulate({ limiters: shared.slice(0, processes), provider: provider(), perSecond: rate * (1 - headroom), waiters, busyMs, late: (n) => lateness[n % lateness.length], seconds: 3 });
+          expect(grants.length).toBeGreaterThan(0);
+          expect(busiest(grants)).toBeLessThanOrEqual(rate);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  test('a grant moved to a later moment (its caller was stalled) counts once, at the later moment', async () => {
+    const [limiter] = shared;
+    const p = provider();
+    const first = await limiter.tryAcquire(p, 1, 0);
+    expect(first.granted).toBe(true);
+    expect(await limiter.tryAcquire(p, 1, 500)).toEqual({ granted: false, waitMs: 500 });
+    const moved = await limiter.tryAcquire(p, 1, 500, first.granted ? first.id : undefined);
+    expect(moved).toMatchObject({ granted: true, at: 500 });
+    // The window now runs from the moved grant, and the first one no longer counts.
+    expect(await limiter.tryAcquire(p, 1, 1400)).toEqual({ granted: false, waitMs: 100 });
+    expect(await limiter.tryAcquire(p, 1, 1500)).toMatchObject({ granted: true, at: 1500 });
+  });
+
+  test.each([5, 20, 50])('with calls always waiting in 3 processes, grants at least 95 %% of R = %i a second, spaced at least half a slot apart', async (rate) => {
+    const perSecond = rate * (1 - HEADROOM);
+    const seconds = 10;
+    const grants = await simulate({ limiters: shared, provider: provider(), perSecond, waiters: 10, busyMs: 0, late: () => 0, seconds });
+    expect(grants.length).toBeGreaterThanOrEqual(0.95 * rate * seconds);
+    expect(busiest(grants)).toBeLessThanOrEqual(rate);
+    const gaps = grants.slice(1).map((t, i) => t - grants[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(rateWindow(perSecond).spacingMs - 1e-6);
+  }, 60_000);
+});
+
+describe('the limiter shared by two processes', () => {
   const names = testNames('engine-rate-limiter');
   let redis: Redis;
 
@@ -245,15 +347,15 @@ describe('the limiter alone, shared by two processes', () => {
     redis.disconnect();
   });
 
-  test('holds the rate and uses all of it', async () => {
+  test('the grants both processes were given never put more than R calls into any sliding second', async () => {
     const LOOPS = 4;
     const client = await spawnFixture('rate-limit-client.mjs', { redisUrl: names.redisUrl, prefix: names.prefix, provider: 'metered', ratePerSecond: R, calls: CALLS / 2, loops: LOOPS, url: `${fake.url}/metered` });
     const limiter = new RateLimiter(redis, names.prefix);
     let left = CALLS / 2;
     const loop = async () => {
       while (left-- > 0) {
-        await limiter.acquire('metered', R);
-        await (await fetch(`${fake.url}/metered`, { method: 'POST', headers: { 'x-key': 'parent' }, body: '{}' })).text();
+        const { at } = await limiter.acquire('metered', R);
+        await (await fetch(`${fake.url}/metered`, { method: 'POST', headers: { 'x-key': 'parent', 'x-at': String(at) }, body: '{}' })).text();
       }
     };
     client.stdin.write('go\n');
@@ -263,9 +365,7 @@ describe('the limiter alone, shared by two processes', () => {
     expect(calls).toHaveLength(CALLS);
     expect(from(calls, 'parent')).toBe(CALLS / 2);
     expect(from(calls, 'child')).toBe(CALLS / 2);
-    expect(busiestSecond(calls)).toBeLessThanOrEqual(R + 1);
-    const rate = overallRate(calls);
-    expect(rate).toBeGreaterThanOrEqual(R * 0.95);
-    expect(rate).toBeLessThanOrEqual(R * 1.05);
+    expect(calls.every((c) => Number.isFinite(c.grantedAt))).toBe(true);
+    expect(busiest(calls.map((c) => c.grantedAt!))).toBeLessThanOrEqual(R);
   }, 30_000);
 });

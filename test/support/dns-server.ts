@@ -10,17 +10,21 @@ export interface Zone {
 export interface DnsServer {
   address: string;
   zone: Zone;
+  /** Every question asked, "A name" / "AAAA name" / "MX name", in arrival order. */
+  queries: string[];
   close(): Promise<void>;
 }
 
 export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   const { Packet } = dns2;
+  const queries: string[] = [];
   const server = dns2.createServer({
     udp: true,
     handle: (request, send) => {
       const response = Packet.createResponseFromRequest(request);
       for (const q of request.questions) {
         const name = q.name.toLowerCase();
+        queries.push(`${q.type === Packet.TYPE.A ? 'A' : q.type === Packet.TYPE.MX ? 'MX' : q.type === Packet.TYPE.AAAA ? 'AAAA' : String(q.type)} ${name}`);
         if (q.type === Packet.TYPE.A) {
           for (const address of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address } as never);
         } else if (q.type === Packet.TYPE.MX) {
@@ -35,6 +39,7 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   return {
     address: `127.0.0.1:${port}`,
     zone,
+    queries,
     close: () => server.close() as Promise<void>,
   };
 }

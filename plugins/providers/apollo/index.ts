@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
 import { ProviderError } from '../../../src/engine/provider-error.js';
-import { PeopleMatchResponseSchema, buildMatchBody, mapPerson } from './people.js';
+import { PeopleMatchResponseSchema, buildMatchParams, mapPerson } from './people.js';
 import { OrganizationEnrichResponseSchema, mapOrganization } from './organization.js';
 
 const ConfigSchema = z.object({
@@ -69,7 +69,7 @@ export default defineProvider({
           method: 'POST',
           path: '/api/v1/people/match',
           headers: headers(ctx.settings.apiKey),
-          json: buildMatchBody(input, ctx.config.revealPersonalEmails),
+          query: buildMatchParams(input, ctx.config.revealPersonalEmails),
           schema: PeopleMatchResponseSchema,
         });
         if (res.kind === 'no_match') return { outcome: 'no_match', reason: 'Apollo answered not found', raw: res.raw, httpStatus: res.status };
@@ -109,6 +109,11 @@ export default defineProvider({
           schema: OrganizationEnrichResponseSchema,
         });
         if (res.kind === 'no_match') return { outcome: 'no_match', reason: 'Apollo answered not found', raw: res.raw, httpStatus: res.status };
+        if (res.body.organization === undefined && Object.keys(res.body).length > 0) {
+          // The documented miss is an empty object (or organization: null); anything else without
+          // an organization is an answer we do not understand, not a miss to cache.
+          throw new ProviderError('invalid_response', 'apollo: the answer has no organization and is not the documented empty miss; the raw body is kept in the ledger', { httpStatus: res.status, raw: res.raw });
+        }
         if (!res.body.organization) return { outcome: 'no_match', reason: `Apollo knows no organization at ${input.domain}`, raw: res.raw, httpStatus: res.status };
         const fields = mapOrganization(res.body.organization);
         // Apollo may answer with a parent company under another primary domain: keep its facts,

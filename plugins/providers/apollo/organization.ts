@@ -33,6 +33,12 @@ export type ApolloOrganization = z.infer<typeof OrganizationSchema>;
 
 export const OrganizationEnrichResponseSchema = z.object({ organization: OrganizationSchema.nullish() }).loose();
 
+/** Apollo masks digits it has not unlocked ("202374XXXX"): a masked number is no number. */
+const unmaskedPhone = (raw: string | null | undefined) => {
+  const v = clean(raw);
+  return v && !/[xX*•]/.test(v) ? v : undefined;
+};
+
 const wholeYear = (n: number | null | undefined) => (typeof n === 'number' && Number.isInteger(n) && n >= 1600 && n <= 2200 ? n : undefined);
 const count = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined);
 
@@ -63,7 +69,7 @@ export function mapOrganization(o: ApolloOrganization): Fields {
     'company.region': clean(o.state),
     'company.country': clean(o.country),
     'company.address': clean(o.raw_address),
-    'company.phone': clean(o.sanitized_phone) ?? clean(o.primary_phone?.number) ?? clean(o.phone),
+    'company.phone': unmaskedPhone(o.sanitized_phone) ?? unmaskedPhone(o.primary_phone?.number) ?? unmaskedPhone(o.phone),
     'company.linkedinUrl': linkedinUrl(o.linkedin_url, 'company'),
     'company.socialProfiles': socialProfiles(o),
     'company.technologies': technologies,

@@ -1,5 +1,9 @@
 // Apollo People Enrichment (POST /api/v1/people/match): response schema and mapping to person fields.
 // A miss is HTTP 200 with `person: null` ("unmatched people are returned as null", Apollo docs).
+// A 200 without a `person` key at all is neither the answer nor the miss: an error (raw kept,
+// never cached), so a changed API cannot pass for "Apollo knows nobody" and be cached as such.
+// Inputs go in the query string of the POST, as the docs' own request does
+// (docs.apollo.io/docs/enrich-people-data: POST .../people/match?email=...&reveal_personal_emails=false).
 import { z } from 'zod';
 import type { LookupInput } from '../../../src/plugin/contract.js';
 import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
@@ -30,7 +34,7 @@ export const PersonSchema = z
   .loose();
 export type ApolloPerson = z.infer<typeof PersonSchema>;
 
-export const PeopleMatchResponseSchema = z.object({ person: PersonSchema.nullish() }).loose();
+export const PeopleMatchResponseSchema = z.object({ person: PersonSchema.nullable() }).loose();
 
 /** Apollo shows this placeholder instead of an address it has not unlocked for the account. */
 const LOCKED_EMAIL = /^email_not_unlocked@/i;
@@ -44,9 +48,9 @@ export function canonicalEmailStatus(status: string | null | undefined): 'valid'
   return 'unknown';
 }
 
-/** The docs' parameters; JSON body as in Apollo's own sample request ("the more you pass in, the likelier a match"). */
-export function buildMatchBody(input: LookupInput, revealPersonalEmails: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
+/** The docs' query parameters ("the more you pass in, the likelier a match"). */
+export function buildMatchParams(input: LookupInput, revealPersonalEmails: boolean): Record<string, string | undefined> {
+  const body: Record<string, string | undefined> = {};
   const email = input.workEmail ?? input.personalEmail;
   if (email) body.email = email;
   if (input.linkedinUrl) body.linkedin_url = input.linkedinUrl;
@@ -55,9 +59,9 @@ export function buildMatchBody(input: LookupInput, revealPersonalEmails: boolean
   if (input.fullName && !(input.firstName && input.lastName)) body.name = input.fullName;
   if (input.domain) body.domain = input.domain;
   if (input.companyName) body.organization_name = input.companyName;
-  body.reveal_personal_emails = revealPersonalEmails;
+  body.reveal_personal_emails = String(revealPersonalEmails);
   // Phone reveal is asynchronous (delivered to a webhook_url), which this bot does not serve.
-  body.reveal_phone_number = false;
+  body.reveal_phone_number = 'false';
   return body;
 }
 

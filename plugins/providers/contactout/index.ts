@@ -16,6 +16,8 @@ const ConfigSchema = z.object({
   confidence: z.number().min(0).max(1).default(0.8),
   /** Lower default when only a name and a company identified the person. */
   nameMatchConfidence: z.number().min(0).max(1).default(0.7),
+  /** Dollars per credit of your plan: when set, a call's cost is its counted credits times this. */
+  usdPerCredit: z.number().min(0).optional(),
   /** Keep work emails ContactOut marks "Unverified" (they would stop the workEmail waterfall). */
   acceptUnverifiedWorkEmail: z.boolean().default(false),
 });
@@ -41,11 +43,21 @@ export function buildBody(input: LookupInput, config: Config): Record<string, un
   return body;
 }
 
-/** Credits as documented: 1 search credit per found profile, 1 email credit if any email, 1 phone credit if a phone. */
-function creditsUsed(p: ContactOutProfile): number {
-  const any = (v: unknown) => (Array.isArray(v) ? v.some((x) => typeof x === 'string' && x.trim()) : typeof v === 'string' && v.trim() !== '');
-  const email = any(p.email) || any(p.work_email) || any(p.personal_email) || any(p.workEmail);
-  return 1 + (email ? 1 : 0) + (any(p.phone) ? 1 : 0);
+/**
+ * Credits: 1 search credit per found profile, 1 email credit per email address returned (two
+ * addresses bill two), 1 phone credit if a phone is returned.
+ */
+export function creditsUsed(p: ContactOutProfile): number {
+  const values = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+  const loose = p as Record<string, unknown>;
+  const emails = new Set(
+    [p.email, p.work_email, p.personal_email, p.workEmail, loose.personalEmail].flatMap(values).map((e) => e.trim().toLowerCase()),
+  );
+  return 1 + emails.size + (values(p.phone).length ? 1 : 0);
+}
+
+function billing(credits: number, config: Config): { usage: { credits: number }; costUsd?: number } {
+  return config.usdPerCredit === undefined ? { usage: { credits } } : { usage: { credits }, costUsd: credits * config.usdPerCredit };
 }
 
 export default defineProvider({
@@ -57,7 +69,8 @@ export default defineProvider({
   defaults: {
     baseUrl: 'https://api.contactout.com',
     // ContactOut publishes no API price (keys are sold through sales); this is a placeholder to
-    // override. Misses are free: credits are only consumed "if a profile was found".
+    // override, and a reservation: set usdPerCredit to record what each answer's credits cost.
+    // Misses are free: credits are only consumed "if a profile was found".
     costs: { 'enrich-person': { usd: 0.3, missCharged: false } },
     // Documented: 1000 requests per minute for this API family (older docs said 1200/min).
     ratePerSecond: 15,
@@ -94,11 +107,16 @@ export default defineProvider({
         });
         if (res.kind === 'no_match') return { outcome: 'no_match', reason: 'ContactOut found no profile', raw: res.raw, httpStatus: res.status };
         const profile = res.body.profile;
+        if (profile === undefined) {
+          // Neither a profile nor the documented "Not Found" body: an answer we do not understand
+          // must not be recorded (and cached) as "ContactOut knows nobody".
+          throw new ProviderError('invalid_response', 'contactout: the answer has no profile and is not the documented not-found body; the raw body is kept in the ledger', { httpStatus: res.status, raw: res.raw });
+        }
         if (!profile || Array.isArray(profile)) return { outcome: 'no_match', reason: 'ContactOut answered without a profile', raw: res.raw, httpStatus: res.status };
 
         const mapped = mapProfile(profile, ctx.config);
         if (!Object.keys(mapped.fields).length) {
-          return { outcome: 'no_match', reason: 'ContactOut profile holds no usable field', raw: res.raw, httpStatus: res.status, usage: { credits: creditsUsed(profile) } };
+          return { outcome: 'no_match', reason: 'ContactOut profile holds no usable field', raw: res.raw, httpStatus: res.status, ...billing(creditsUsed(profile), ctx.config) };
         }
         const strongId = Boolean(input.linkedinUrl || input.workEmail || input.personalEmail);
         return {
@@ -107,7 +125,7 @@ export default defineProvider({
           confidence: strongId ? ctx.config.confidence : ctx.config.nameMatchConfidence,
           raw: res.raw,
           httpStatus: res.status,
-          usage: { credits: creditsUsed(profile) },
+          ...billing(creditsUsed(profile), ctx.config),
         };
       },
     },

@@ -49,7 +49,10 @@ export const ProfileSchema = z
   .loose();
 export type ContactOutProfile = z.infer<typeof ProfileSchema>;
 
-/** A found person has a profile object; the LinkedIn endpoints answer `profile: []` for "nothing". */
+/**
+ * A found person has a profile object; the LinkedIn endpoints answer `profile: []` for "nothing".
+ * `profile` stays optional here so the plugin can tell a missing one (an error) from a miss.
+ */
 export const EnrichResponseSchema = z
   .object({
     status_code: z.number().int().optional(),

@@ -11,7 +11,7 @@ import { toLookalikes } from './lookalikes.js';
 
 const ConfigSchema = z.object({
   /** auto ($7/1k) is Exa's default; lite ($4/1k) is cheaper but rejects includeText. */
-  searchType: z.enum(['auto', 'lite', 'neural', 'keyword', 'fast', 'instant']).default('auto'),
+  searchType: z.enum(['auto', 'lite', 'neural', 'fast', 'instant']).default('auto'),
   numResults: z.number().int().min(1).max(50).default(10),
   /** Send includeText so every page must contain the person's or company's name. */
   requireNameInText: z.boolean().default(true),

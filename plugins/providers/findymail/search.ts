@@ -1,6 +1,8 @@
 // One Findymail finder search (Bearer auth) and the reading of its answer. Findymail returns
 // only addresses it verified and charges 1 finder credit per address found, nothing for a miss;
-// since the miss body is undocumented, any answer without a usable contact.email is a miss.
+// The miss body is undocumented: `contact` null, or a contact without an email, or an empty body
+// is a miss. A body with other keys and no `contact` at all is not a miss but an answer we do
+// not understand: an error with the raw body kept, never cached as "nobody there".
 import type { LookupContext, LookupResult } from '../../../src/plugin/contract.js';
 import { ProviderError } from '../../../src/engine/provider-error.js';
 import { PERSON_FIELDS } from '../../../src/engine/fields.js';
@@ -23,6 +25,10 @@ export async function searchFindymail(ctx: LookupContext<unknown>, path: string,
   const { contact, error } = res.body;
   // The documented "Not enough credits" body (shown with HTTP 200 on /api/verify) is a refusal, not a miss.
   if (!contact && error) throw new ProviderError('client', `findymail: ${error.slice(0, 200)}`, { httpStatus: res.status, raw: res.raw });
+  const raw = res.raw as Record<string, unknown>;
+  if (contact === undefined && Object.keys(raw).length > 0) {
+    throw new ProviderError('invalid_response', 'findymail: the answer has no contact and is not a known miss; the raw body is kept in the ledger', { httpStatus: res.status, raw: res.raw });
+  }
   const email = workEmail(contact?.email);
   if (!email) return { outcome: 'no_match', reason: 'Findymail found no verified email', raw: res.raw, httpStatus: res.status };
   // Only verified addresses are returned; an explicit verified:false (never documented) is kept as unknown.

@@ -1,10 +1,17 @@
 // Paid provider: company facts from the company's homepage, read by Firecrawl's scrape
 // endpoint with a JSON-schema format (LLM extraction). /extract is not used: it answers
 // HTTP 410 from 2026-12-10 (docs.firecrawl.dev/migrating-from-extract).
-// The page fetched is always https://<normalized domain>, never a URL a user typed.
+// The page fetched is always https://<normalized domain>, never a URL a user typed, and the
+// domain passes the core's private-address check first: a self-hosted FIRECRAWL_BASE_URL runs
+// inside our network, so an unchecked domain (resolving to 10.x or 169.254.169.254) would make
+// Firecrawl an SSRF proxy.
+// Billing (docs.firecrawl.dev/billing): 1 credit a page, +4 for the JSON format, +4 more when
+// the (default, auto) proxy escalates to enhanced mode: up to 9. The answer's creditsUsed is
+// what is recorded; without it, the worst case is.
 import { z } from 'zod';
 import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
 import { ProviderError } from '../../../src/engine/provider-error.js';
+import { isEnrichbotError, ErrorCodes } from '../../../src/errors.js';
 import { COMPANY_JSON_SCHEMA, EXTRACTION_PROMPT } from './extraction-schema.js';
 import { companyFieldsFrom } from './company-fields.js';
 
@@ -17,8 +24,8 @@ const ConfigSchema = z.object({
   proxy: z.enum(['basic', 'enhanced', 'auto']).optional(),
   /** Firecrawl's own time limit for the scrape; keep it under providers.firecrawl.timeoutMs. */
   scrapeTimeoutMs: z.number().int().positive().default(30_000),
-  /** Firecrawl's prompt-injection check before the LLM runs: +4 credits a page. */
-  checkPromptInjection: z.boolean().default(false),
+  /** Credits recorded when an answer does not say (creditsUsed missing): the worst case, 1 + 4 JSON + 4 enhanced proxy. */
+  worstCaseCredits: z.number().min(0).default(9),
   /** Confidence of facts an LLM read off the company's own homepage. */
   confidence: z.number().min(0).max(1).default(0.7),
 });
@@ -63,8 +70,9 @@ export default defineProvider({
   requiresApiKey: true,
   defaults: {
     baseUrl: 'https://api.firecrawl.dev',
-    // 1 credit a page + 4 for the JSON format = 5 credits at the Standard plan's $5/2,000-credit rate.
-    costs: { 'scrape-company': { usd: 0.0125, missCharged: true } },
+    // Reserved per call: the worst case of 9 credits (page + JSON + enhanced proxy) at the
+    // Standard plan's $5/2,000-credit rate; settled to the answer's creditsUsed.
+    costs: { 'scrape-company': { usd: 0.0225, missCharged: true } },
     // Hobby plan: 100 /scrape requests a minute (docs.firecrawl.dev/rate-limits).
     ratePerSecond: 1.5,
   },
@@ -87,6 +95,14 @@ export default defineProvider({
       async lookup(input, ctx): Promise<LookupResult> {
         const domain = (input.domain ?? '').toLowerCase();
         if (!HOSTNAME.test(domain)) throw new ProviderError('client', `firecrawl: "${domain}" is not a domain name`);
+        try {
+          await ctx.safeFetch.checkHost(domain);
+        } catch (err) {
+          if (isEnrichbotError(err, ErrorCodes.URL_REFUSED)) throw new ProviderError('client', `firecrawl: ${err.message}`);
+          // Not resolvable from here either: Firecrawl would bill a credit to say the same.
+          if (isEnrichbotError(err, ErrorCodes.FETCH_FAILED)) return { outcome: 'no_match', reason: `${domain} does not resolve`, costUsd: 0 };
+          throw err;
+        }
         const res = await ctx.http.request({
           method: 'POST',
           path: '/v2/scrape',
@@ -98,7 +114,6 @@ export default defineProvider({
             maxAge: ctx.config.maxAgeMs,
             ...(ctx.config.proxy ? { proxy: ctx.config.proxy } : {}),
             timeout: ctx.config.scrapeTimeoutMs,
-            ...(ctx.config.checkPromptInjection ? { checkPromptInjection: true } : {}),
           },
           schema: ScrapeResponseSchema,
           isNoMatch: isDnsMiss,
@@ -116,8 +131,8 @@ export default defineProvider({
         }
 
         const metadata = res.body.data.metadata ?? {};
-        const credits = metadata.creditsUsed;
-        const billing = credits === undefined ? {} : { costUsd: credits * ctx.config.usdPerCredit, usage: { credits } };
+        const credits = metadata.creditsUsed ?? ctx.config.worstCaseCredits;
+        const billing = { costUsd: credits * ctx.config.usdPerCredit, usage: metadata.creditsUsed === undefined ? { credits, assumed: 'worst case: creditsUsed missing' } : { credits } };
         const siteStatus = metadata.statusCode;
         if (siteStatus !== undefined && siteStatus >= 400) {
           // Firecrawl bills these too: the target site itself answered an error (docs.firecrawl.dev/billing).

@@ -1,6 +1,8 @@
 // Free provider: company facts from the company's own homepage. Tries https://<domain> and
 // falls back to http://. Every fetch goes through the core's safeFetch, which refuses private,
 // loopback and link-local addresses (also after redirects and via DNS) and caps size and time.
+// Every failure here is the target site's (hostFault): it may be retried, but it never opens the
+// website circuit, which would switch homepage lookups off for every workspace.
 import { z } from 'zod';
 import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
 import { ProviderError } from '../../../src/engine/provider-error.js';
@@ -12,6 +14,11 @@ const ConfigSchema = z.object({
   httpsPort: z.number().int().positive().default(443),
   httpPort: z.number().int().positive().default(80),
   maxBytes: z.number().int().positive().default(1_000_000),
+  /**
+   * Time for each of the two attempts (https, then http). Kept under the engine's per-call limit
+   * so a slow site ends as this site's failure, not as a provider time-out for the breaker.
+   */
+  attemptTimeoutMs: z.number().int().positive().default(4000),
   /** Confidence of facts a company states about itself on its homepage. */
   confidence: z.number().min(0).max(1).default(0.6),
 });
@@ -38,14 +45,14 @@ export default defineProvider({
         for (const url of attempts) {
           let res;
           try {
-            res = await ctx.safeFetch(url, { maxBytes: ctx.config.maxBytes, signal: ctx.signal });
+            res = await ctx.safeFetch(url, { maxBytes: ctx.config.maxBytes, signal: ctx.signal, timeoutMs: ctx.config.attemptTimeoutMs });
           } catch (err) {
-            if (isEnrichbotError(err, ErrorCodes.URL_REFUSED)) throw new ProviderError('client', err.message);
+            if (isEnrichbotError(err, ErrorCodes.URL_REFUSED)) throw new ProviderError('client', err.message, { hostFault: true });
             failures.push(isEnrichbotError(err) ? err.message : String(err));
             continue;
           }
           if (res.status === 404 || res.status === 410) return { outcome: 'no_match', reason: `${url} answered HTTP ${res.status}`, httpStatus: res.status };
-          if (res.status >= 500) throw new ProviderError('server', `${res.url} answered HTTP ${res.status}`, { httpStatus: res.status });
+          if (res.status >= 500) throw new ProviderError('server', `${res.url} answered HTTP ${res.status}`, { httpStatus: res.status, hostFault: true });
           if (res.status >= 400) {
             failures.push(`${res.url} answered HTTP ${res.status}`);
             continue;

@@ -100,7 +100,7 @@ describe('apollo', () => {
       ]);
     });
 
-    test('sends POST /api/v1/people/match with x-api-key and the identifiers as JSON', async () => {
+    test('sends POST /api/v1/people/match with x-api-key and the identifiers as query parameters, as the docs show', async () => {
       fake.on(PEOPLE, () => ({ json: fixture('people-match.json') }));
       await run('people-match', { ...BY_NAME, workEmail: 'tim@apollo.io', companyName: 'Apollo' }, { revealPersonalEmails: true });
       expect(fake.requests).toHaveLength(1);
@@ -108,15 +108,24 @@ describe('apollo', () => {
       expect(req.method).toBe('POST');
       expect(req.path).toBe('/api/v1/people/match');
       expect(req.headers['x-api-key']).toBe('test-key');
-      expect(req.json).toEqual({
+      expect(Object.fromEntries(req.query)).toEqual({
         email: 'tim@apollo.io',
         first_name: 'Tim',
         last_name: 'Zheng',
         domain: 'apollo.io',
         organization_name: 'Apollo',
-        reveal_personal_emails: true,
-        reveal_phone_number: false,
+        reveal_personal_emails: 'true',
+        reveal_phone_number: 'false',
       });
+      expect(req.body).toBe('');
+    });
+
+    test('a 200 with none of the documented fields is an error with the raw body, never a miss', async () => {
+      const odd = { unexpected: ['shape'], version: 99 };
+      fake.on(PEOPLE, () => ({ json: odd }));
+      const err = await failure(run('people-match', BY_NAME));
+      expect(err.kind).toBe('invalid_response');
+      expect(err.raw).toEqual(odd);
     });
 
     test('the documented miss (200 with person: null) is no_match', async () => {
@@ -171,7 +180,6 @@ describe('apollo', () => {
         'company.region': 'California',
         'company.country': 'United States',
         'company.address': '535 Mission St, Suite 1100, San Francisco, California 94105, US',
-        'company.phone': '202374XXXX',
         'company.linkedinUrl': 'https://www.linkedin.com/company/apolloio',
         'company.socialProfiles': {
           linkedin: 'https://www.linkedin.com/company/apolloio',
@@ -208,6 +216,25 @@ describe('apollo', () => {
       expect(await run('organization-enrich', { domain: 'nothing-here.com' })).toMatchObject({ outcome: 'no_match', httpStatus: 200 });
       fake.on(ORG, () => ({ json: { organization: null } }));
       expect((await run('organization-enrich', { domain: 'nothing-here.com' })).outcome).toBe('no_match');
+    });
+
+    test('a 200 that is neither an organization nor the documented empty miss is an error', async () => {
+      const odd = { unexpected: ['shape'], version: 99 };
+      fake.on(ORG, () => ({ json: odd }));
+      const err = await failure(run('organization-enrich', { domain: 'apollo.io' }));
+      expect(err.kind).toBe('invalid_response');
+      expect(err.raw).toEqual(odd);
+    });
+
+    test('a masked phone number (202374XXXX) is no value', async () => {
+      fake.on(ORG, () => ({ json: fixture('organization-enrich.json') }));
+      const result = await run('organization-enrich', { domain: 'apollo.io' });
+      expect(result.outcome === 'matched' && result.fields).not.toHaveProperty('company.phone');
+      const body = fixture('organization-enrich.json');
+      body.organization.sanitized_phone = '+12023749000';
+      fake.on(ORG, () => ({ json: body }));
+      const clear = await run('organization-enrich', { domain: 'apollo.io' });
+      expect(clear.outcome === 'matched' && clear.fields['company.phone']).toBe('+12023749000');
     });
 
     test('403 is an auth error', async () => {

@@ -58,8 +58,28 @@ describe('contactout', () => {
     for (const [field, value] of Object.entries(result.fields).filter(([f]) => f !== 'person.phone')) expect([field, FIELD_SCHEMAS[field].safeParse(canonical(field, value, result.fields)).success, canonical(field, value, result.fields)]).toEqual([field, true, expect.anything()]);
     expect(result.confidence).toBe(0.8);
     expect(result.httpStatus).toBe(200);
-    expect(result.usage).toEqual({ credits: 3 });
+    // 1 search + 1 per email returned (email1@example.com, email2@gmail.com) + 1 phone.
+    expect(result.usage).toEqual({ credits: 4 });
     expect(result.raw).toEqual(fixture('people-enrich.json'));
+  });
+
+  test('each email returned bills its own credit; usdPerCredit turns credits into the cost', async () => {
+    const body = fixture('people-enrich.json');
+    body.profile.work_email = ['a@legros.com', 'b@legros.com'];
+    body.profile.email = ['a@legros.com', 'b@legros.com', 'email2@gmail.com'];
+    delete body.profile.phone;
+    fake.on(ROUTE, () => ({ json: body }));
+    const result = await run(LINKEDIN, { usdPerCredit: 0.05 });
+    expect(result.usage).toEqual({ credits: 4 });
+    expect(result.costUsd).toBeCloseTo(0.2, 10);
+  });
+
+  test('a 200 with none of the documented fields is an error with the raw body, never a miss', async () => {
+    const odd = { unexpected: ['shape'], version: 99 };
+    fake.on(ROUTE, () => ({ json: odd }));
+    const err = await failure(run(LINKEDIN));
+    expect(err.kind).toBe('invalid_response');
+    expect(err.raw).toEqual(odd);
   });
 
   test('sends POST /v1/people/enrich with the token header and every identifier it has', async () => {

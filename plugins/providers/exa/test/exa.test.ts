@@ -199,3 +199,18 @@ describe('exa in the registry', () => {
     expect(registry.providers.get('exa')).toMatchObject({ enabled: true, settings: { apiKey: 'exa-test' } });
   });
 });
+
+describe('exa fidelity to the current docs', () => {
+  test('the keyword search type, no longer listed by Exa, is refused at config time', () => {
+    expect(plugin.configSchema.safeParse({ searchType: 'keyword' }).success).toBe(false);
+    expect(plugin.configSchema.safeParse({ searchType: 'fast' }).success).toBe(true);
+  });
+
+  test('a 200 with none of the documented fields is an error with the raw body, never a miss', async () => {
+    const odd = { unexpected: ['shape'], version: 99 };
+    fake.on('POST /search', () => ({ json: odd }));
+    const err = await failure(run('person-mentions', { fullName: 'Jane Doe', domain: 'acme.com' }));
+    expect(err.kind).toBe('invalid_response');
+    expect(err.raw).toEqual(odd);
+  });
+});

@@ -56,6 +56,14 @@ describe('findymail search-business-profile', () => {
     }
   });
 
+  test('a 200 with none of the documented fields is an error with the raw body, never a miss', async () => {
+    const odd = { unexpected: ['shape'], version: 99 };
+    fake.on('POST /api/search/business-profile', () => ({ json: odd }));
+    const err = await failure(lookup(plugin, 'search-business-profile', profileInput, opts()));
+    expect(err.kind).toBe('invalid_response');
+    expect(err.raw).toEqual(odd);
+  });
+
   test('404 -> no_match', async () => {
     fake.on('POST /api/search/business-profile', () => ({ status: 404, json: { message: 'Not found.' } }));
     const result = await lookup(plugin, 'search-business-profile', profileInput, opts());

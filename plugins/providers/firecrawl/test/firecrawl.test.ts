@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import plugin from '../index.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
 import { lookup } from '../../../../test/support/provider-harness.js';
+import { startDnsServer, type DnsServer } from '../../../../test/support/dns-server.js';
 import { ProviderError } from '../../../../src/engine/provider-error.js';
 import { pino } from 'pino';
 import { Registry } from '../../../../src/plugin/registry.js';
@@ -11,6 +12,19 @@ import { loadConfig } from '../../../../src/config/load.js';
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
 let fake: FakeServer;
+let dns: DnsServer;
+const PUBLIC = ['93.184.216.34'];
+beforeAll(async () => {
+  dns = await startDnsServer({
+    a: {
+      'acme.com': PUBLIC, 'gone.example': PUBLIC, 'firecrawl.dev': PUBLIC, 'no-such-company-zz.com': PUBLIC,
+      'intranet.example': ['10.0.0.5'], 'metadata.example': ['169.254.169.254'],
+    },
+  });
+});
+afterAll(async () => {
+  await dns.close();
+});
 beforeEach(async () => {
   fake = await startFakeServer();
 });
@@ -19,7 +33,7 @@ afterEach(async () => {
 });
 
 const run = (domain = 'acme.com', config: Record<string, unknown> = {}) =>
-  lookup(plugin, 'scrape-company', { domain }, { baseUrl: fake.url, apiKey: 'test-key', config });
+  lookup(plugin, 'scrape-company', { domain }, { baseUrl: fake.url, apiKey: 'test-key', config, dnsServers: [dns.address] });
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   const err = await promise.then(
@@ -82,6 +96,37 @@ describe('firecrawl scrape-company', () => {
     const err = await failure(run('acme.com/evil?x=1'));
     expect(err.kind).toBe('client');
     expect(fake.requests).toHaveLength(0);
+  });
+
+  test.each(['intranet.example', 'metadata.example'])('a domain resolving to a private address (%s) is refused before Firecrawl is called', async (domain) => {
+    fake.on('POST /v2/scrape', () => ({ json: fixture('scrape-json-company.json') }));
+    const err = await failure(run(domain));
+    expect(err.kind).toBe('client');
+    expect(err.message).toMatch(/private, loopback or link-local/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('a domain that does not resolve here is a free no_match: Firecrawl is not paid to say so', async () => {
+    const result = await run('unregistered-zz.com');
+    expect(result).toMatchObject({ outcome: 'no_match', reason: 'unregistered-zz.com does not resolve', costUsd: 0 });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('an answer without creditsUsed is recorded at the worst case of 9 credits, never less', async () => {
+    const body = fixture('scrape-json-company.json') as { data: { metadata: Record<string, unknown> } };
+    delete body.data.metadata.creditsUsed;
+    fake.on('POST /v2/scrape', () => ({ json: body }));
+    const result = await run();
+    expect(result.outcome).toBe('matched');
+    expect(result.usage).toMatchObject({ credits: 9 });
+    expect(result.costUsd).toBeCloseTo(9 * 0.0025, 10);
+    expect(plugin.defaults.costs?.['scrape-company']?.usd).toBeCloseTo(9 * 0.0025, 10); // what the cap reserves
+  });
+
+  test('checkPromptInjection is never sent, even if configured', async () => {
+    fake.on('POST /v2/scrape', () => ({ json: fixture('scrape-json-company.json') }));
+    await run('acme.com', { checkPromptInjection: true });
+    expect(fake.requests[0].json).not.toHaveProperty('checkPromptInjection');
   });
 
   test('a domain that does not resolve (200, success false) is a no_match billed one credit', async () => {
