@@ -116,12 +116,29 @@ export async function submitItems(h: Hubspot, items: BatchItem[], opts: { source
   if (!items.length) return { accepted: 0 };
   const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
   for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
-  for (const [index, item] of items.entries()) {
-    if (res.rejected.some((p) => p.index === index)) continue;
-    const { hubspotObjectType: t, hubspotObjectId: id } = item.columns!;
-    await h.objects.replaceOne({ _id: objectKey(t, id) as never }, { input: item.input }, { upsert: true });
-  }
+  const refused = new Set(res.rejected.map((p) => p.index));
+  await rememberObjects(
+    h,
+    items.filter((_, i) => !refused.has(i)).map((item) => ({ _id: objectKey(item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
+  );
   return { batchId: res.batchId, accepted: res.accepted };
+}
+
+/**
+ * HubSpot object -> the input enrichbot used, for privacy deletions. One insertMany for the new
+ * ones (one upsert per record was minutes for 250 on FerretDB), then a replace for those known.
+ */
+async function rememberObjects(h: Hubspot, docs: { _id: string; input: string }[]): Promise<void> {
+  if (!docs.length) return;
+  let known: string[] = [];
+  try {
+    await h.objects.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { code?: number; index: number }[] }).writeErrors;
+    if (!writeErrors?.every((w) => w.code === 11000)) throw err;
+    known = writeErrors.map((w) => docs[w.index]._id);
+  }
+  for (const id of known) await h.objects.replaceOne({ _id: id as never }, { input: docs.find((d) => d._id === id)!.input });
 }
 
 /** contact.privacyDeletion: enrichbot forgets the person, and the trigger drops all it kept about them. */
