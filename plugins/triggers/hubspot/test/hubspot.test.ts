@@ -50,7 +50,7 @@ afterAll(async () => {
   await dropTestData(app.names);
   await providers.close();
   await hs.close();
-});
+}, 120_000);
 
 const event = (subscriptionType: string, objectId: string, extra: Record<string, unknown> = {}) => ({
   eventId: eventSeq++,
@@ -127,7 +127,7 @@ test('a signed batch with duplicates and out-of-order events: each new contact e
 
   const conflicts = await hubspotConflicts(ctx);
   expect(conflicts).toEqual([expect.objectContaining({ objectType: 'contacts', objectId: ann, record: 'ann@alpha-hs.com', property: 'jobtitle', hubspotValue: 'CEO', providerValue: 'VP Sales', source: 'pp', confidence: 0.9 })]);
-});
+}, 120_000);
 
 test('a webhook with a replayed old timestamp or a wrong signature is refused with 401 and queues nothing', async () => {
   const before = hs.calls.length;
@@ -138,7 +138,7 @@ test('a webhook with a replayed old timestamp or a wrong signature is refused wi
   await new Promise((r) => setTimeout(r, 800));
   expect(await drained()).toBe(true);
   expect(hs.calls.length).toBe(before);
-});
+}, 120_000);
 
 test("enrichbot's own change events and events from before activation start no enrichment; a real email change does", async () => {
   const batches = await batchesStarted();
@@ -159,14 +159,14 @@ test("enrichbot's own change events and events from before activation start no e
   // HubSpot's lastname stays; the provider's differing one is a conflict.
   expect(props('contacts', bob).lastname).toBe('Doe-bob');
   expect(await batchesStarted()).toBe(batches + 1);
-});
+}, 120_000);
 
 test('250 new contacts are written back in at most 3 batch-update calls', async () => {
   const before = updateCalls().length;
   const ids = Array.from({ length: 250 }, (_, i) => hs.add('contacts', { email: `p${i}@bulk-hs.com` }));
   const events = ids.map((id) => event('contact.creation', id));
   for (let i = 0; i < events.length; i += 100) expect((await send(events.slice(i, i + 100))).status).toBe(200);
-  await until(() => ids.every((id) => props('contacts', id).enrichbot_last_enriched_at), 'all 250 written', 240_000);
+  await until(() => ids.every((id) => props('contacts', id).enrichbot_last_enriched_at), 'all 250 written', 420_000);
   const mine = new Set(ids);
   const calls = updateCalls()
     .slice(before)
@@ -174,7 +174,7 @@ test('250 new contacts are written back in at most 3 batch-update calls', async 
   expect(calls.length).toBeLessThanOrEqual(3);
   expect(calls.every((c) => c.body.inputs.length <= 100)).toBe(true);
   expect(props('contacts', ids[249])).toMatchObject({ firstname: 'Jane', lastname: 'Doe-p249', jobtitle: 'VP Sales' });
-}, 270_000);
+}, 450_000);
 
 test('a record HubSpot refuses fails alone: reported with its error message, the rest of its batch is written', async () => {
   const good = hs.add('contacts', { email: 'good@delta-hs.com' });
@@ -185,7 +185,7 @@ test('a record HubSpot refuses fails alone: reported with its error message, the
   const failures = await until(async () => (await ctx.service.activity('hubspot', new Date(0), 10_000)).filter((e) => e.action === 'push' && e.detail?.ok === false), 'the failure reported');
   expect(failures).toEqual([expect.objectContaining({ detail: expect.objectContaining({ destination: 'hubspot', ok: false, objectId: bad, error: expect.stringContaining('jobtitle is read-only here') }) })]);
   expect(props('contacts', bad).enrichbot_last_enriched_at).toBeUndefined();
-});
+}, 120_000);
 
 test('a 429 is waited out for its Retry-After before the write is retried', async () => {
   const id = hs.add('contacts', { email: 'slow@epsilon-hs.com' });
@@ -196,7 +196,7 @@ test('a 429 is waited out for its Retry-After before the write is retried', asyn
   const calls = hs.calls.slice(before).filter((c) => c.path.endsWith('/batch/update'));
   expect(calls.map((c) => c.status)).toEqual([429, 200]);
   expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(950);
-});
+}, 120_000);
 
 test('push creates the contact by email, updates the company by domain fill-only, and associates them; its creation event is ignored', async () => {
   const done = await app.enrichAndWait({ workspace: 'hubspot', input: 'zed@zeta-hs.com' });
@@ -216,7 +216,7 @@ test('push creates the contact by email, updates the company by domain fill-only
   await until(drained, 'events processed');
   await new Promise((r) => setTimeout(r, 500));
   expect(await batchesStarted()).toBe(batches);
-});
+}, 120_000);
 
 test('backfill enriches existing records that were never enriched, and only those', async () => {
   const old = hs.add('contacts', { email: 'old@eta-hs.com' }, new Date('2024-01-01'));
@@ -226,7 +226,7 @@ test('backfill enriches existing records that were never enriched, and only thos
   await ctx.service.waitForBatch(res.batchId!, 60_000);
   await until(() => props('contacts', old).enrichbot_last_enriched_at, 'backfilled record written');
   expect(props('contacts', bob).enrichbot_last_enriched_at).toBe(alreadyEnriched);
-});
+}, 120_000);
 
 test('a privacy deletion purges the contact: nothing about them stays in any collection', async () => {
   const known = await app.store.connection.db!.collection('plugin_hubspot_objects').findOne({ _id: `contacts:${ann}` as never });
@@ -251,4 +251,4 @@ test('setup creates the enrichbot group and properties once; running it again ch
   const second = await hubspotSetup(ctx);
   expect(second.created).toEqual([]);
   expect(second.existing.length).toBe(first.created.length);
-});
+}, 120_000);
