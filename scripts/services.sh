@@ -23,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS="${ENRICHBOT_TOOLS_DIR:-$HOME/.cache/enrichbot-tools}"
 PG_URL="${ENRICHBOT_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS_PORT="${ENRICHBOT_REDIS_PORT:-6379}" # the default Redis port looked at and started on
+MONGODB_PORT="${ENRICHBOT_MONGODB_PORT:-27017}" # the default MongoDB port looked at
 
 say() { echo "[services] $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -82,15 +83,17 @@ start_mongo() {
       echo "$MONGODB_URL" >"$STATE/mongodb.url"; return
     fi
     [ -n "${MONGODB_URL:-}" ] && say "MongoDB: nothing answers at MONGODB_URL; looking further"
-    if answers 127.0.0.1 27017; then
-      say "MongoDB: using the one on 127.0.0.1:27017"
-      echo "mongodb://127.0.0.1:27017/enrichbot" >"$STATE/mongodb.url"; return
+    if answers 127.0.0.1 "$MONGODB_PORT"; then
+      say "MongoDB: using the one on 127.0.0.1:$MONGODB_PORT"
+      echo "mongodb://127.0.0.1:$MONGODB_PORT/enrichbot" >"$STATE/mongodb.url"; return
     fi
   fi
   local ferret port backend
   ferret=$(ENRICHBOT_TOOLS_DIR="$TOOLS" bash "$ROOT/scripts/ci/ensure-ferretdb.sh") || die "could not build FerretDB (see above)"
   port=$(free_port) || die "no free port for FerretDB"
   mkdir -p "$STATE/ferret-state"
+  local pg_error="psql is not installed"
+  command -v psql >/dev/null && pg_error=$(psql "$PG_URL/postgres" -qAtc 'select 1' 2>&1 >/dev/null | head -1)
   if command -v psql >/dev/null && psql_do 'select 1'; then
     local db="enrichbot_ferret_$(date +%s)_$$"
     psql_do "CREATE DATABASE $db" || die "could not create database $db on PostgreSQL ($PG_URL)"
@@ -100,7 +103,7 @@ start_mongo() {
   else
     mkdir -p "$STATE/ferret-data"
     backend=(--handler=sqlite "--sqlite-url=file:$STATE/ferret-data/")
-    say "FerretDB: SQLite backend (no PostgreSQL answers at $PG_URL, or psql is missing)"
+    say "FerretDB: SQLite backend (PostgreSQL at $PG_URL: ${pg_error:-not usable})"
   fi
   # setsid: its own process group, so a Ctrl-C meant for `npm run dev` or jest does not kill it
   # before `stop` has dropped its database.

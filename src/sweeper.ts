@@ -30,6 +30,8 @@ export interface SweeperDeps {
   ledger: Ledger;
   /** A pending ledger row older than this has no live call behind it (default: one hour). */
   pendingLostAfterMs?: number;
+  /** Raises spend counters that fell below the ledger (Redis lost a key, a settle went missing). */
+  reconcileSpend?: () => Promise<unknown>;
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -72,7 +74,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepReport> {
-    const { Job, Cache, Ledger, Requester } = this.deps.store.models;
+    const { Job, Cache, Ledger, Requester, Batch, BatchItem, Activity } = this.deps.store.models;
     const now = this.deps.clock.now();
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
@@ -80,6 +82,11 @@ export class Sweeper {
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
     await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
+    // The trigger platform's documents: batches, their rows and the activity log expire too.
+    await BatchItem.deleteMany({ expireAt: { $lt: now } });
+    await Batch.deleteMany({ expireAt: { $lt: now } });
+    await Activity.deleteMany({ expireAt: { $lt: now } });
+    await this.deps.reconcileSpend?.();
     const raw = await Ledger.updateMany(
       { at: { $lt: new Date(now.getTime() - this.deps.rawRetentionDays * 86400_000) }, raw: { $exists: true } },
       { $unset: { raw: '' } },

@@ -7,7 +7,9 @@ set -euo pipefail
 VERSION=v1.24.2
 TOOLS_DIR=${ENRICHBOT_TOOLS_DIR:-$HOME/.cache/enrichbot-tools}
 BIN="$TOOLS_DIR/bin/ferretdb"
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "$VERSION"; then
+# Not `... --version | grep -q`: grep -q exits at the first match, ferretdb then dies of SIGPIPE
+# writing the rest, and pipefail turns that into "not built", rebuilding every so often.
+if [ -x "$BIN" ] && [[ "$("$BIN" --version 2>/dev/null)" == *"version: $VERSION"* ]]; then
   echo "$BIN"; exit 0
 fi
 export PATH=/usr/local/go/bin:$PATH

@@ -284,3 +284,21 @@ test('spend sums the ledger by provider for a day and shows the caps', async () 
   expect(co.calls).toBeGreaterThan(0);
   expect(report.caps).toHaveProperty('dailyUsd');
 });
+
+test('the sweeper expires batches, their rows and activity entries past their retention, and leaves the rest', async () => {
+  const svc = inboxCtx!.service;
+  const b = await svc.submitBatch([{ input: 'sweep-svc.com' }], { trigger: 'inbox', address: {} }, { workspace: 'W' });
+  await svc.waitForBatch(b.batchId, 30_000);
+  const { Batch, BatchItem, Activity } = app.store.models;
+  const past = new Date(Date.now() - 1000);
+  await Batch.updateOne({ _id: b.batchId }, { $set: { expireAt: past } });
+  await BatchItem.updateMany({ batchId: b.batchId }, { $set: { expireAt: past } });
+  await Activity.create({ workspace: 'W', at: past, actor: 'old', action: 'enrich', subject: 'old.example', expireAt: past });
+  const keptActivity = await Activity.countDocuments({ expireAt: { $gt: new Date() } });
+  expect(keptActivity).toBeGreaterThan(0);
+  await app.sweeper!.runOnce();
+  expect(await Batch.countDocuments({ _id: b.batchId })).toBe(0);
+  expect(await BatchItem.countDocuments({ batchId: b.batchId })).toBe(0);
+  expect(await Activity.countDocuments({ actor: 'old' })).toBe(0);
+  expect(await Activity.countDocuments({ expireAt: { $gt: new Date() } })).toBe(keptActivity);
+});

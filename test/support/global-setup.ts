@@ -11,8 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVICES = path.join(ROOT, 'scripts/services.sh');
-const DEFAULT_MONGO = 'mongodb://127.0.0.1:27017/enrichbot';
-const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
+
+/** Where to look when the URLs are unset, and the script that starts what is missing. */
+export interface ServiceDefaults {
+  mongo: string;
+  redis: string;
+  script: string;
+}
+const DEFAULTS: ServiceDefaults = { mongo: 'mongodb://127.0.0.1:27017/enrichbot', redis: 'redis://127.0.0.1:6379', script: SERVICES };
 
 function reachable(url: string, fallbackPort: number): Promise<boolean> {
   const u = new URL(url.replace(/^mongodb:\/\//, 'tcp://'));
@@ -28,15 +34,15 @@ function reachable(url: string, fallbackPort: number): Promise<boolean> {
   });
 }
 
-/** globalThis key holding the state directory of what this run started (global-teardown.ts). */
+/** globalThis key holding the script and state directory of what this run started (global-teardown.ts). */
 const STARTED_KEY = '__ENRICHBOT_SERVICES_STARTED__';
 
-function stopServices(state: string): void {
-  spawnSync('bash', [SERVICES, 'stop', state], { stdio: ['ignore', 'ignore', 'inherit'] });
+function stopServices(script: string, state: string): void {
+  spawnSync('bash', [script, 'stop', state], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-async function startServices(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const child = spawn('bash', [SERVICES, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServices(script: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const child = spawn('bash', [script, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -45,6 +51,11 @@ async function startServices(env: NodeJS.ProcessEnv): Promise<Record<string, str
 }
 
 export default async function globalSetup(): Promise<void> {
+  await readyServices(DEFAULTS);
+}
+
+/** globalSetup's work; the defaults are a parameter so that a test can point them elsewhere. */
+export async function readyServices(defaults: ServiceDefaults): Promise<void> {
   const given = { mongo: process.env.MONGODB_URL, redis: process.env.REDIS_URL };
   const missing: string[] = [];
   if (given.mongo && !(await reachable(given.mongo, 27017))) missing.push(`MongoDB at ${given.mongo}`);
@@ -54,19 +65,20 @@ export default async function globalSetup(): Promise<void> {
       `Tests need ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not reachable: start ${missing.length > 1 ? 'them' : 'it'}, or unset ${missing.map((m) => (m.startsWith('Redis') ? 'REDIS_URL' : 'MONGODB_URL')).join(' and ')} to let the tests start their own (scripts/services.sh).`,
     );
   }
-  const needMongo = !given.mongo && !(await reachable(DEFAULT_MONGO, 27017));
-  const needRedis = !given.redis && !(await reachable(DEFAULT_REDIS, 6379));
+  const needMongo = !given.mongo && !(await reachable(defaults.mongo, 27017));
+  const needRedis = !given.redis && !(await reachable(defaults.redis, 6379));
   if (!needMongo && !needRedis) return;
 
   // The script itself uses a given or answering service and starts only the others.
-  process.stderr.write(`\nglobal setup: nothing answers at ${[needMongo && DEFAULT_MONGO, needRedis && DEFAULT_REDIS].filter(Boolean).join(' or ')}; starting local services (scripts/services.sh)\n`);
-  const env = await startServices(process.env);
-  (globalThis as Record<string, unknown>)[STARTED_KEY] = env.ENRICHBOT_SERVICES_STATE;
+  process.stderr.write(`\nglobal setup: nothing answers at ${[needMongo && defaults.mongo, needRedis && defaults.redis].filter(Boolean).join(' or ')}; starting local services (${path.relative(ROOT, defaults.script)})\n`);
+  const port = (url: string, fallback: number) => new URL(url.replace(/^mongodb:/, 'tcp:')).port || String(fallback);
+  const env = await startServices(defaults.script, { ...process.env, ENRICHBOT_MONGODB_PORT: port(defaults.mongo, 27017), ENRICHBOT_REDIS_PORT: port(defaults.redis, 6379) });
+  (globalThis as Record<string, unknown>)[STARTED_KEY] = { script: defaults.script, state: env.ENRICHBOT_SERVICES_STATE };
   // Jest may be stopped (Ctrl-C, a crash) without running globalTeardown: stop them then too.
   const stopIfStarted = () => {
-    const state = (globalThis as Record<string, unknown>)[STARTED_KEY];
+    const started = (globalThis as Record<string, unknown>)[STARTED_KEY] as { script: string; state: string } | undefined;
     delete (globalThis as Record<string, unknown>)[STARTED_KEY];
-    if (typeof state === 'string') stopServices(state);
+    if (started) stopServices(started.script, started.state);
   };
   process.once('exit', stopIfStarted);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
