@@ -114,31 +114,34 @@ export async function submit(h: Hubspot, targets: { objectType: ObjectType; obje
 
 export async function submitItems(h: Hubspot, items: BatchItem[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
   if (!items.length) return { accepted: 0 };
-  const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
-  for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
-  const refused = new Set(res.rejected.map((p) => p.index));
   await rememberObjects(
     h,
-    items.filter((_, i) => !refused.has(i)).map((item) => ({ _id: objectKey(item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
+    items.map((item) => ({ _id: objectKey(item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
   );
+  const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
+  for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
   return { batchId: res.batchId, accepted: res.accepted };
 }
 
 /**
- * HubSpot object -> the input enrichbot used, for privacy deletions. One insertMany for the new
- * ones (one upsert per record was minutes for 250 on FerretDB), then a replace for those known.
+ * HubSpot object -> the input enrichbot used, for privacy deletions. Known ids are replaced, new
+ * ones go in one insertMany (one upsert per record was minutes for 250 on FerretDB); if that
+ * fails, one by one. Written before the batch is queued, so a failure here queues nothing twice.
  */
-async function rememberObjects(h: Hubspot, docs: { _id: string; input: string }[]): Promise<void> {
+async function rememberObjects(h: Hubspot, all: { _id: string; input: string }[]): Promise<void> {
+  const docs = [...new Map(all.map((d) => [d._id, d])).values()];
   if (!docs.length) return;
-  let known: string[] = [];
-  try {
-    await h.objects.insertMany(docs as never[], { ordered: false });
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: { code?: number; index: number }[] }).writeErrors;
-    if (!writeErrors?.every((w) => w.code === 11000)) throw err;
-    known = writeErrors.map((w) => docs[w.index]._id);
+  const known = new Set((await h.objects.find({ _id: { $in: docs.map((d) => d._id) as never[] } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+  const fresh = docs.filter((d) => !known.has(d._id));
+  const oneByOne = docs.filter((d) => known.has(d._id));
+  if (fresh.length) {
+    try {
+      await h.objects.insertMany(fresh as never[], { ordered: false });
+    } catch {
+      oneByOne.push(...fresh);
+    }
   }
-  for (const id of known) await h.objects.replaceOne({ _id: id as never }, { input: docs.find((d) => d._id === id)!.input });
+  for (const d of oneByOne) await h.objects.replaceOne({ _id: d._id as never }, { input: d.input }, { upsert: true });
 }
 
 /** contact.privacyDeletion: enrichbot forgets the person, and the trigger drops all it kept about them. */
