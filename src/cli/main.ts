@@ -13,6 +13,7 @@ import { utcDay } from '../clock.js';
 import { registerNormalizeCommand } from './normalize-command.js';
 import { registerApiKeyCommands } from './api-key-command.js';
 import { registerDigestCommand } from './digest-command.js';
+import { registerHubspotCommands } from './hubspot-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -90,6 +91,7 @@ export async function main(argv = process.argv): Promise<void> {
   registerNormalizeCommand(program);
   registerApiKeyCommands(program);
   registerDigestCommand(program);
+  registerHubspotCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -1,0 +1,80 @@
+// The HubSpot trigger's settings: `triggers.hubspot` in YAML, or HUBSPOT_ACCESS_TOKEN,
+// HUBSPOT_CLIENT_SECRET, HUBSPOT_API_URL, HUBSPOT_PUBLIC_URL... (strings; numbers coerced).
+import { z } from 'zod';
+
+/** `fill`: only when HubSpot's property is empty (the default); `overwrite`: whenever enrichbot has a value. */
+export const PolicySchema = z.enum(['fill', 'overwrite']);
+export type Policy = z.infer<typeof PolicySchema>;
+
+const Mapping = z.object({
+  /** A canonical field: person.title, company.industry... */
+  field: z.string().regex(/^(person|company)\.[A-Za-z]+$/, 'a canonical field such as person.title'),
+  policy: PolicySchema.default('fill'),
+});
+export type PropertyMapping = z.infer<typeof Mapping>;
+
+/** HubSpot's default properties for what enrichbot finds; override per property in config. */
+export const DEFAULT_CONTACT_PROPERTIES: Record<string, { field: string; policy: Policy }> = {
+  firstname: { field: 'person.firstName', policy: 'fill' },
+  lastname: { field: 'person.lastName', policy: 'fill' },
+  jobtitle: { field: 'person.title', policy: 'fill' },
+  phone: { field: 'person.phone', policy: 'fill' },
+  city: { field: 'person.city', policy: 'fill' },
+  state: { field: 'person.region', policy: 'fill' },
+  country: { field: 'person.country', policy: 'fill' },
+  company: { field: 'person.companyName', policy: 'fill' },
+};
+export const DEFAULT_COMPANY_PROPERTIES: Record<string, { field: string; policy: Policy }> = {
+  name: { field: 'company.name', policy: 'fill' },
+  description: { field: 'company.description', policy: 'fill' },
+  industry: { field: 'company.industry', policy: 'fill' },
+  numberofemployees: { field: 'company.employeeCount', policy: 'fill' },
+  city: { field: 'company.city', policy: 'fill' },
+  state: { field: 'company.region', policy: 'fill' },
+  country: { field: 'company.country', policy: 'fill' },
+  phone: { field: 'company.phone', policy: 'fill' },
+  founded_year: { field: 'company.foundedYear', policy: 'fill' },
+  linkedin_company_page: { field: 'company.linkedinUrl', policy: 'fill' },
+};
+
+const num = (def: number) => z.coerce.number().int().positive().default(def);
+
+export const HubspotConfigSchema = z
+  .object({
+    enabled: z.union([z.boolean(), z.string()]).optional(),
+    accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)'),
+    clientSecret: z.string().min(1, 'set HUBSPOT_CLIENT_SECRET (verifies webhook signatures)'),
+    /** The API host (tests point it at a local server): the client's basePath. */
+    apiUrl: z.string().url().optional(),
+    /** The public base URL HubSpot calls (behind a proxy), e.g. https://bot.example.com: signatures cover it. */
+    publicUrl: z.string().url().optional(),
+    /** Records and caches of HubSpot's enrichments live in this enrichbot workspace. */
+    workspace: z.string().regex(/^[\w.:-]{1,100}$/).default('hubspot'),
+    /** propertyChange events from this app (sourceId) are ours and ignored. */
+    appId: z.coerce.string().optional(),
+    contactProperties: z.record(z.string(), Mapping).default({}),
+    companyProperties: z.record(z.string(), Mapping).default({}),
+    limits: z
+      .object({
+        requestsPerWindow: num(100),
+        windowMs: num(10_000),
+        dailyBudget: num(250_000),
+        maxRetries: z.coerce.number().int().min(0).max(10).default(4),
+        /** Longest Retry-After honoured before giving up on a call. */
+        maxRetryAfterMs: num(60_000),
+      })
+      .prefault({}),
+    /** Seen event ids are remembered this long (HubSpot retries for up to 24 h). */
+    dedupHours: num(48),
+    /** How often leftover queued events are picked up (a crash between answering and processing). */
+    drainIntervalMs: num(5_000),
+    /** After a webhook, wait this long before processing, so events of close requests share one batch. */
+    drainDelayMs: z.coerce.number().int().min(0).default(250),
+  })
+  .loose();
+export type HubspotConfig = z.infer<typeof HubspotConfigSchema>;
+
+/** Built-in mapping with the operator's entries over it. */
+export function propertyMap(config: HubspotConfig, objectType: 'contacts' | 'companies'): Record<string, { field: string; policy: Policy }> {
+  return objectType === 'contacts' ? { ...DEFAULT_CONTACT_PROPERTIES, ...config.contactProperties } : { ...DEFAULT_COMPANY_PROPERTIES, ...config.companyProperties };
+}

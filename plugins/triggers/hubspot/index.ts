@@ -1,0 +1,57 @@
+// The HubSpot trigger: new and changed CRM records arrive by webhook (POST /webhooks/hubspot),
+// are enriched as batches through the EnrichService, and are written back under a fill-only
+// policy. It also takes "Push to HubSpot" requests from other triggers (Slack) via `push`.
+// Routes run on the web role; deliveries (deliverBatch, push) on the worker role.
+import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
+import { HubspotConfigSchema, type HubspotConfig } from './config.js';
+import { hubspotFor, activatedAt } from './state.js';
+import { mountWebhook } from './webhook.js';
+import { deliverBatch, drain, drainInProgress } from './intake.js';
+import { pushToHubspot } from './push.js';
+import { backfill, type BackfillOptions } from './backfill.js';
+import { listConflicts } from './write-back.js';
+import { ensureProperties } from './properties.js';
+
+const timers = new WeakMap<object, NodeJS.Timeout>();
+
+export default defineTrigger({
+  kind: 'trigger',
+  id: 'hubspot',
+  description: 'HubSpot: enrich new CRM records from webhooks and write the results back (fill empty properties only).',
+  configSchema: HubspotConfigSchema,
+  roles: ['web', 'worker'],
+  mountPath: '/webhooks',
+  async start(ctx) {
+    const h = hubspotFor(ctx);
+    // The first start stores the activation time: records from before it wait for a backfill.
+    await activatedAt(h);
+    const kick = () => void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
+    if (ctx.role === 'web' || ctx.role === 'all') mountWebhook(h, () => void setTimeout(kick, h.config.drainDelayMs).unref());
+    // Events queued by a web process that stopped before processing them are picked up here.
+    const timer = setInterval(kick, h.config.drainIntervalMs);
+    timer.unref();
+    timers.set(ctx, timer);
+  },
+  async stop(ctx) {
+    clearInterval(timers.get(ctx));
+    timers.delete(ctx);
+    await drainInProgress(hubspotFor(ctx))?.catch(() => undefined);
+  },
+  async deliverBatch(status, _replyTo, ctx) {
+    await deliverBatch(hubspotFor(ctx), status);
+  },
+  push(request, ctx) {
+    return pushToHubspot(hubspotFor(ctx), request);
+  },
+});
+
+// For the CLI (`enrichbot hubspot ...`), given this trigger's context from a started App.
+type Ctx = TriggerContext<HubspotConfig> | TriggerContext;
+export const hubspotConflicts = (ctx: Ctx, limit?: number) => listConflicts(hubspotFor(ctx), limit);
+export const hubspotBackfill = (ctx: Ctx, opts?: BackfillOptions) => backfill(hubspotFor(ctx), opts);
+export const hubspotSetup = (ctx: Ctx) => ensureProperties(hubspotFor(ctx).api);
+/** Whether the batch's results were written back (deliverBatch ran). */
+export async function hubspotDelivered(ctx: Ctx, batchId: string): Promise<{ written: number; failed: number } | undefined> {
+  const v = await ctx.redis.get(`delivered:${batchId}`);
+  return v ? (JSON.parse(v) as { written: number; failed: number }) : undefined;
+}

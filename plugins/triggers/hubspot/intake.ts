@@ -1,0 +1,171 @@
+// From queued webhook events to an enrichment batch. Events are taken in occurredAt order (HubSpot
+// sends them in no guaranteed order); a privacy deletion is carried out at once and cancels
+// whatever else was pending for that contact. Only records created or changed after the trigger
+// was turned on are enriched; propertyChange events enrichbot itself caused are ignored.
+import type { BatchItem, BatchStatus } from '../../../src/plugin/service.js';
+import type { ObjectType } from './hubspot-api.js';
+import type { StoredEvent } from './webhook.js';
+import { activatedAt, objectKey, type Hubspot } from './state.js';
+import { writeBack, type WriteItem, type WriteReport } from './write-back.js';
+
+const SOURCE: Record<string, { objectType: ObjectType; property?: string }> = {
+  'contact.creation': { objectType: 'contacts' },
+  'company.creation': { objectType: 'companies' },
+  'contact.propertyChange': { objectType: 'contacts', property: 'email' },
+  'company.propertyChange': { objectType: 'companies', property: 'domain' },
+};
+const IDENTIFIER: Record<ObjectType, string> = { contacts: 'email', companies: 'domain' };
+const MAX_ATTEMPTS = 10;
+
+const draining = new WeakMap<Hubspot, Promise<void>>();
+
+/** Processes every pending event (one drain at a time across processes, by lease). */
+export function drain(h: Hubspot): Promise<void> {
+  let p = draining.get(h);
+  if (!p) {
+    p = drainOnce(h).finally(() => draining.delete(h));
+    draining.set(h, p);
+  }
+  return p;
+}
+
+/** The drain in progress in this process, if any (to let it finish on stop). */
+export const drainInProgress = (h: Hubspot) => draining.get(h);
+
+async function drainOnce(h: Hubspot): Promise<void> {
+  const lease = await h.ctx.lease('drain', 120_000);
+  if (!lease) return;
+  let docs: { _id: string; attempts?: number; events: StoredEvent[] }[] = [];
+  try {
+    for (;;) {
+      docs = (await h.events.find({}).limit(50).toArray()) as unknown as typeof docs;
+      if (!docs.length) return;
+      await processEvents(h, docs.flatMap((d) => d.events ?? []));
+      await h.events.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
+    }
+  } catch (err) {
+    h.ctx.logger.error({ err }, 'HubSpot events not processed yet; they stay queued and are tried again');
+    // A request whose events keep failing must not block the ones behind it forever.
+    for (const d of docs) {
+      if ((d.attempts ?? 0) + 1 >= MAX_ATTEMPTS) {
+        h.ctx.logger.error({ eventIds: d.events.map((e) => e.eventId) }, `HubSpot events dropped after ${MAX_ATTEMPTS} failed attempts`);
+        await h.events.deleteOne({ _id: d._id as never });
+      } else await h.events.updateOne({ _id: d._id as never }, { $set: { attempts: (d.attempts ?? 0) + 1 } });
+    }
+  } finally {
+    await lease.release();
+  }
+}
+
+export async function processEvents(h: Hubspot, events: StoredEvent[]): Promise<void> {
+  const since = await activatedAt(h);
+  const sorted = [...events].sort((a, b) => a.occurredAt - b.occurredAt || Number(a.eventId) - Number(b.eventId));
+  const wanted = new Map<string, { objectType: ObjectType; objectId: string; portalId: string }>();
+  for (const e of sorted) {
+    const key = (t: ObjectType) => objectKey(t, e.objectId);
+    if (e.subscriptionType === 'contact.privacyDeletion') {
+      wanted.delete(key('contacts'));
+      await forgetContact(h, e.objectId);
+      continue;
+    }
+    const source = SOURCE[e.subscriptionType];
+    if (!source) {
+      h.ctx.logger.info({ subscriptionType: e.subscriptionType }, 'HubSpot event type not handled; ignored');
+      continue;
+    }
+    if (e.occurredAt < since) continue;
+    if (source.property) {
+      if (e.propertyName !== source.property || !e.propertyValue?.trim()) continue;
+      if (await isOwnChange(h, source.objectType, e)) continue;
+    } else if (await h.ctx.redis.exists(`created:${key(source.objectType)}`)) {
+      continue; // created by our own push
+    }
+    wanted.set(key(source.objectType), { objectType: source.objectType, objectId: e.objectId, portalId: e.portalId });
+  }
+  if (wanted.size) await submit(h, [...wanted.values()], { source: 'webhook', label: 'HubSpot: new and changed records' });
+}
+
+async function isOwnChange(h: Hubspot, objectType: ObjectType, e: StoredEvent): Promise<boolean> {
+  if (h.config.appId && e.sourceId && (e.sourceId === h.config.appId || e.sourceId === `app:${h.config.appId}`)) return true;
+  const wrote = await h.ctx.redis.hget(`wrote:${objectKey(objectType, e.objectId)}`, e.propertyName!);
+  if (wrote !== null && wrote.trim().toLowerCase() === e.propertyValue!.trim().toLowerCase()) return true;
+  const known = await h.objects.findOne({ _id: objectKey(objectType, e.objectId) as never });
+  return !!known && String(known.input).toLowerCase() === e.propertyValue!.trim().toLowerCase();
+}
+
+/** Reads the records (batch read), then queues them as one enrichment batch answered to this trigger. */
+export async function submit(h: Hubspot, targets: { objectType: ObjectType; objectId: string; portalId?: string }[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
+  const items: BatchItem[] = [];
+  for (const objectType of ['contacts', 'companies'] as const) {
+    const ids = targets.filter((t) => t.objectType === objectType).map((t) => t.objectId);
+    if (!ids.length) continue;
+    const rows = await h.api.read(objectType, ids, [IDENTIFIER[objectType]]);
+    for (const r of rows) {
+      const input = r.properties[IDENTIFIER[objectType]]?.trim();
+      if (!input) {
+        h.ctx.logger.info({ objectType, objectId: r.id }, `HubSpot record has no ${IDENTIFIER[objectType]}: nothing to enrich it by`);
+        continue;
+      }
+      items.push({ input, columns: { hubspotObjectType: objectType, hubspotObjectId: r.id } });
+    }
+  }
+  return submitItems(h, items, opts);
+}
+
+export async function submitItems(h: Hubspot, items: BatchItem[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
+  if (!items.length) return { accepted: 0 };
+  await rememberObjects(
+    h,
+    items.map((item) => ({ _id: objectKey(item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
+  );
+  const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
+  for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
+  return { batchId: res.batchId, accepted: res.accepted };
+}
+
+/**
+ * HubSpot object -> the input enrichbot used, for privacy deletions. Known ids are replaced, new
+ * ones go in one insertMany (one upsert per record was minutes for 250 on FerretDB); if that
+ * fails, one by one. Written before the batch is queued, so a failure here queues nothing twice.
+ */
+async function rememberObjects(h: Hubspot, all: { _id: string; input: string }[]): Promise<void> {
+  const docs = [...new Map(all.map((d) => [d._id, d])).values()];
+  if (!docs.length) return;
+  const known = new Set((await h.objects.find({ _id: { $in: docs.map((d) => d._id) as never[] } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+  const fresh = docs.filter((d) => !known.has(d._id));
+  const oneByOne = docs.filter((d) => known.has(d._id));
+  if (fresh.length) {
+    try {
+      await h.objects.insertMany(fresh as never[], { ordered: false });
+    } catch {
+      oneByOne.push(...fresh);
+    }
+  }
+  for (const d of oneByOne) await h.objects.replaceOne({ _id: d._id as never }, { input: d.input }, { upsert: true });
+}
+
+/** contact.privacyDeletion: enrichbot forgets the person, and the trigger drops all it kept about them. */
+export async function forgetContact(h: Hubspot, objectId: string): Promise<void> {
+  const key = objectKey('contacts', objectId);
+  const known = await h.objects.findOne({ _id: key as never });
+  if (known?.input) await h.ctx.service.forget(h.config.workspace, String(known.input), 'hubspot:privacy-deletion');
+  else h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
+  await h.objects.deleteOne({ _id: key as never });
+  await h.conflicts.deleteMany({ objectType: 'contacts', objectId });
+  await h.ctx.redis.del(`wrote:${key}`, `created:${key}`);
+}
+
+/** A finished batch: the results that belong to HubSpot records go back to them. */
+export async function deliverBatch(h: Hubspot, status: BatchStatus): Promise<WriteReport> {
+  const items: WriteItem[] = [];
+  for await (const row of h.ctx.service.results(status.batchId, status.workspace)) {
+    const objectType = row.columns.hubspotObjectType as ObjectType | undefined;
+    const objectId = row.columns.hubspotObjectId;
+    if (!objectType || !objectId || row.status !== 'done' || !row.result) continue;
+    items.push({ objectType, objectId, views: { person: row.result.person, company: row.result.company }, display: row.result.display });
+  }
+  const report = await writeBack(h, items);
+  h.ctx.logger.info({ batchId: status.batchId, written: report.written, failed: report.failed.length, updateCalls: report.updateCalls }, 'HubSpot write-back done');
+  await h.ctx.redis.set(`delivered:${status.batchId}`, JSON.stringify({ written: report.written, failed: report.failed.length }), 'EX', 7 * 86400);
+  return report;
+}

@@ -1,0 +1,187 @@
+// A local HubSpot CRM API speaking the documented v3 wire format (objects, batch read/update,
+// search, create, properties and groups) and v4 default associations, for the real
+// @hubspot/api-client pointed at it (basePath). Every call is recorded; tests can make the next
+// calls answer 429 with Retry-After, or make a record's updates fail validation.
+import http from 'node:http';
+
+export interface FakeCall {
+  method: string;
+  path: string;
+  body: any;
+  at: number;
+  status: number;
+}
+
+interface Obj {
+  id: string;
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakeHubspot {
+  url: string;
+  calls: FakeCall[];
+  objects: Record<'contacts' | 'companies', Map<string, Obj>>;
+  associations: { from: string; fromId: string; to: string; toId: string }[];
+  groups: Set<string>;
+  properties: Set<string>;
+  /** Adds a record; returns its id. */
+  add(type: 'contacts' | 'companies', properties: Record<string, string>, createdAt?: Date): string;
+  /** The next `n` calls (optionally only to paths containing `match`) answer 429 with Retry-After. */
+  rateLimitNext(n: number, retryAfterSeconds: number, match?: string): void;
+  /** Updates to this record fail validation (a batch containing it fails as a whole, as HubSpot does). */
+  rejectUpdates(type: 'contacts' | 'companies', id: string, message: string): void;
+  close(): Promise<void>;
+}
+
+const now = () => new Date().toISOString();
+const view = (o: Obj, props: string[] | undefined) => {
+  const properties: Record<string, string | null> = { hs_object_id: o.id, createdate: o.properties.createdate ?? o.createdAt };
+  for (const p of props ?? Object.keys(o.properties)) properties[p] = o.properties[p] ?? null;
+  return { id: o.id, properties, createdAt: o.createdAt, updatedAt: o.updatedAt, archived: false };
+};
+const error = (status: number, category: string, message: string) => ({ status, json: { status: 'error', message, correlationId: 'fake-correlation', category } });
+
+export async function startFakeHubspot(): Promise<FakeHubspot> {
+  const objects = { contacts: new Map<string, Obj>(), companies: new Map<string, Obj>() };
+  const associations: FakeHubspot['associations'] = [];
+  const groups = new Set<string>();
+  const properties = new Set<string>();
+  const calls: FakeCall[] = [];
+  const rejected = new Map<string, string>();
+  let nextId = 1000;
+  let limited: { n: number; seconds: number; match?: string } = { n: 0, seconds: 0 };
+
+  const add: FakeHubspot['add'] = (type, props, createdAt = new Date()) => {
+    const id = String(nextId++);
+    objects[type].set(id, { id, properties: { ...props, createdate: String(createdAt.getTime()) }, createdAt: createdAt.toISOString(), updatedAt: createdAt.toISOString() });
+    return id;
+  };
+  const update = (type: 'contacts' | 'companies', id: string, props: Record<string, string>) => {
+    const o = objects[type].get(id)!;
+    Object.assign(o.properties, props);
+    o.updatedAt = now();
+  };
+
+  function route(method: string, path: string, body: any): { status: number; json?: unknown } {
+    let m: RegExpMatchArray | null;
+    if (limited.n > 0 && (!limited.match || path.includes(limited.match))) {
+      limited.n--;
+      return error(429, 'RATE_LIMITS', 'You have reached your secondly limit.');
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/batch\/read$/)) && method === 'POST') {
+      const t = m[1] as 'contacts' | 'companies';
+      const results = (body.inputs as { id: string }[]).map((i) => objects[t].get(i.id)).filter(Boolean).map((o) => view(o!, body.properties));
+      return { status: 200, json: { status: 'COMPLETE', results, startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/batch\/update$/)) && method === 'POST') {
+      const t = m[1] as 'contacts' | 'companies';
+      const inputs = body.inputs as { id: string; properties: Record<string, string> }[];
+      if (inputs.length > 100) return error(400, 'VALIDATION_ERROR', 'Batch input limit is 100');
+      for (const i of inputs) {
+        const why = rejected.get(`${t}:${i.id}`);
+        if (why) return error(400, 'VALIDATION_ERROR', why);
+        if (!objects[t].has(i.id)) return error(404, 'OBJECT_NOT_FOUND', `Object ${i.id} not found`);
+      }
+      for (const i of inputs) update(t, i.id, i.properties);
+      return { status: 200, json: { status: 'COMPLETE', results: inputs.map((i) => view(objects[t].get(i.id)!, undefined)), startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/search$/)) && method === 'POST') {
+      const t = m[1] as 'contacts' | 'companies';
+      const filters = (body.filterGroups?.[0]?.filters ?? []) as { propertyName: string; operator: string; value?: string }[];
+      const all = [...objects[t].values()].filter((o) =>
+        filters.every((f) => {
+          const v = o.properties[f.propertyName];
+          if (f.operator === 'EQ') return v !== undefined && v.toLowerCase() === String(f.value).toLowerCase();
+          if (f.operator === 'HAS_PROPERTY') return v !== undefined && v !== '';
+          if (f.operator === 'NOT_HAS_PROPERTY') return v === undefined || v === '';
+          if (f.operator === 'GTE') return Number(v) >= Number(f.value);
+          throw new Error(`fake: operator ${f.operator}`);
+        }),
+      );
+      const start = Number(body.after ?? 0);
+      const limit = Math.min(Number(body.limit ?? 10), 200);
+      const page = all.slice(start, start + limit);
+      const next = start + limit < all.length ? { next: { after: String(start + limit) } } : undefined;
+      return { status: 200, json: { total: all.length, results: page.map((o) => view(o, body.properties)), ...(next ? { paging: next } : {}) } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)$/)) && method === 'POST') {
+      const t = m[1] as 'contacts' | 'companies';
+      for (const [k, v] of Object.entries(body.properties ?? {})) if (v === '') return error(400, 'VALIDATION_ERROR', `Property ${k} is empty`);
+      const id = add(t, body.properties);
+      return { status: 201, json: view(objects[t].get(id)!, undefined) };
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/(\d+)$/)) && method === 'PATCH') {
+      const t = m[1] as 'contacts' | 'companies';
+      const why = rejected.get(`${t}:${m[2]}`);
+      if (why) return error(400, 'VALIDATION_ERROR', why);
+      if (!objects[t].has(m[2])) return error(404, 'OBJECT_NOT_FOUND', `Object ${m[2]} not found`);
+      update(t, m[2], body.properties);
+      return { status: 200, json: view(objects[t].get(m[2])!, undefined) };
+    }
+    if ((m = path.match(/^\/crm\/v4\/objects\/(\w+)\/(\d+)\/associations\/default\/(\w+)\/(\d+)$/)) && method === 'PUT') {
+      associations.push({ from: m[1], fromId: m[2], to: m[3], toId: m[4] });
+      return { status: 200, json: { status: 'COMPLETE', results: [{ from: { id: m[2] }, to: { id: m[4] }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 } }], startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/properties\/(contacts|companies)\/groups$/)) && method === 'POST') {
+      const key = `${m[1]}:${body.name}`;
+      if (groups.has(key)) return error(409, 'OBJECT_ALREADY_EXISTS', `A property group named '${body.name}' already exists.`);
+      groups.add(key);
+      return { status: 201, json: { ...body, archived: false } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/properties\/(contacts|companies)$/)) && method === 'POST') {
+      const key = `${m[1]}:${body.name}`;
+      if (properties.has(key)) return error(409, 'OBJECT_ALREADY_EXISTS', `Property named '${body.name}' already exists.`);
+      properties.add(key);
+      return { status: 201, json: { options: [], ...body, createdAt: now(), updatedAt: now(), archived: false } };
+    }
+    return error(404, 'OBJECT_NOT_FOUND', `fake: no route ${method} ${path}`);
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: any;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
+      let reply: { status: number; json?: unknown };
+      if (req.headers.authorization !== 'Bearer test-hubspot-token') reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
+      else reply = route(req.method ?? 'GET', url.pathname, body);
+      calls.push({ method: req.method ?? 'GET', path: url.pathname, body, at: Date.now(), status: reply.status });
+      const headers: Record<string, string> = { 'content-type': 'application/json;charset=utf-8', 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '99', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
+      if (reply.status === 429) {
+        headers['retry-after'] = String(limited.seconds);
+        headers['x-hubspot-ratelimit-remaining'] = '0';
+        // Remaining 0 with a 429 means: wait out Retry-After (the interval header says the window).
+        headers['x-hubspot-ratelimit-interval-milliseconds'] = String(limited.seconds * 1000);
+      }
+      res.writeHead(reply.status, headers).end(reply.json === undefined ? '' : JSON.stringify(reply.json));
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    objects,
+    associations,
+    groups,
+    properties,
+    add,
+    rateLimitNext: (n, seconds, match) => void (limited = { n, seconds, match }),
+    rejectUpdates: (type, id, message) => void rejected.set(`${type}:${id}`, message),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
