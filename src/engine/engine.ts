@@ -257,7 +257,12 @@ export class Engine {
       set.enrichedDay = utcDay(enrichedAt);
     }
     if (companyKey) set.companyKey = companyKey;
-    await model.updateOne({ _id: recordId(workspace, key) }, { $set: set, $setOnInsert: { workspace, key, kind: identity.kind, display: identity.display } }, { upsert: true });
+    // A company filed while enriching a person is named by its own key, never by the person's
+    // input (their email would otherwise live on in the company record after they are forgotten).
+    const own = key === identity.key;
+    const display = own ? identity.display : key.replace(/^company:(linkedin:|name:)?/, '');
+    const kind = own ? identity.kind : key.startsWith('company:linkedin:') ? 'linkedin-company' : key.startsWith('company:name:') ? 'company-name' : 'domain';
+    await model.updateOne({ _id: recordId(workspace, key) }, { $set: set, $setOnInsert: { workspace, key, kind, display } }, { upsert: true });
   }
 
   private result(

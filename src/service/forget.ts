@@ -30,6 +30,7 @@ export async function forgetIdentity({ models, workspace, identity, cancelJob }:
   if (ledgerIds.length) cacheFilters.push({ workspace, ledgerId: { $in: ledgerIds } });
   removed.provider_cache = (await models.Cache.deleteMany({ $or: cacheFilters })).deletedCount;
 
+  if (identity.subject === 'person') removed.companies_scrubbed = await scrubCompanies(models, workspace, identity);
   removed.people = identity.subject === 'person' ? (await models.Person.deleteOne({ _id: recordId(workspace, key) })).deletedCount : 0;
   removed.companies = identity.subject === 'company' ? (await models.Company.deleteOne({ _id: recordId(workspace, key) })).deletedCount : 0;
   removed.job_requesters = jobIds.length ? (await models.Requester.deleteMany({ jobId: { $in: jobIds } })).deletedCount : 0;
@@ -42,4 +43,26 @@ export async function forgetIdentity({ models, workspace, identity, cancelJob }:
   ).modifiedCount;
   removed.activity = (await models.Activity.updateMany({ workspace, identityKey: key }, { $set: { subject: '[forgotten]' }, $unset: { identityKey: 1, detailJson: 1 } })).modifiedCount;
   return removed;
+}
+
+/**
+ * A person's traces in company records: a record first filed while enriching them (named by their
+ * input before that was fixed) and their address among the company's contact emails.
+ */
+async function scrubCompanies(models: Models, workspace: string, identity: Identity): Promise<number> {
+  let n = 0;
+  for (const c of await models.Company.find({ workspace, display: identity.display }, { _id: 1, key: 1 }).lean()) {
+    await models.Company.updateOne({ _id: c._id }, { $set: { display: String(c.key).replace(/^company:(linkedin:|name:)?/, '') } });
+    n++;
+  }
+  const emails = [identity.person?.workEmail, identity.person?.personalEmail].filter((e): e is string => !!e);
+  for (const email of emails) {
+    for (const c of await models.Company.find({ workspace, 'fields.contactEmails.value': email }).lean()) {
+      const f = (c.fields as unknown as Record<string, { value: unknown }>).contactEmails;
+      const list = Array.isArray(f?.value) ? (f.value as string[]).filter((e) => e.toLowerCase() !== email) : [];
+      await models.Company.updateOne({ _id: c._id }, list.length ? { $set: { 'fields.contactEmails.value': list } } : { $unset: { 'fields.contactEmails': 1 } });
+      n++;
+    }
+  }
+  return n;
 }

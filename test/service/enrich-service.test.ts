@@ -20,7 +20,8 @@ const inbox = defineTrigger({
   description: 'collects delivered results',
   configSchema: z.object({}).loose(),
   start(ctx) {
-    inboxCtx = ctx;
+    // The plugin object is shared by every App a test starts: keep the main app's context.
+    inboxCtx ??= ctx;
   },
   async deliver(result, replyTo) {
     delivered.push({ result, replyTo });
