@@ -92,8 +92,9 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
       return Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? '']));
     };
     const toRow = (i: number, line: number, cells: string[]): CsvRow => {
+      // Own properties even for a header such as "__proto__" (a plain assignment would set the prototype).
       const cellMap: Record<string, string> = {};
-      headers.forEach((h, j) => (cellMap[h] = cells[j] ?? ''));
+      headers.forEach((h, j) => Object.defineProperty(cellMap, h, { value: cells[j] ?? '', enumerable: true, writable: true, configurable: true }));
       const extra = cells.slice(headers.length).filter((c) => c.trim() !== '');
       if (extra.length) {
         const problem = `line ${line}: the row has ${cells.length} cells but the header has ${headers.length}; a value containing "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes`;

@@ -108,7 +108,7 @@ test('`batch <id>` shows a batch and writes its CSV again; an unknown id is refu
   const unknown = await runCli(['batch', 'bat_nope'], env());
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain('ENRICHBOT_ERR_BATCH_NOT_FOUND');
-});
+}, 120_000);
 
 test('`--no-worker --timeout` gives up waiting with its own code when no worker runs, and the job stays queued', async () => {
   const r = await runCli(['enrich', 'beta-co.com', '-w', 'T-noworker', '--no-worker', '--timeout', '1'], env());
