@@ -21,6 +21,9 @@ FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 
+# The digest's spend chart is rendered to PNG by resvg with system fonts; slim images have none.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+
 # package.json is needed at run time: it makes the code ES modules and marks the package root
 # where config/ is found.
 COPY --from=build /app/package.json ./package.json
