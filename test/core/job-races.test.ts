@@ -33,7 +33,15 @@ const conns: Conn[] = [];
 const logger = createLogger({ level: 'silent' });
 
 beforeAll(async () => {
-  fake = await startFakeServer({ 'POST /co': () => ({ json: { found: true, fields: { 'company.name': 'Race Co' }, confidence: 0.9 }, delayMs: 300 }) });
+  // The restarted job's provider call outlasts the whole enqueue race (six lease holders in turn,
+  // each a few database round trips): a job that finished while the race was still going would
+  // rightly be started again by a later request, which is not the race this file is about.
+  fake = await startFakeServer({
+    'POST /co': (req) => ({
+      json: { found: true, fields: { 'company.name': 'Race Co' }, confidence: 0.9 },
+      delayMs: (req.json as { domain?: string }).domain === 'restart-race.com' ? 5000 : 300,
+    }),
+  });
   app = await startTestApp({
     file: 'job-races',
     plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']] }) },
