@@ -98,10 +98,11 @@ start_mongo() {
     local db="enrichbot_ferret_$(date +%s)_$$"
     psql_do "CREATE DATABASE $db" || die "could not create database $db on PostgreSQL ($PG_URL)"
     echo "$db" >"$STATE/pg.db"
-    # FerretDB's pool takes up to 50 PostgreSQL connections by default, half of PostgreSQL's
-    # default max_connections: a second FerretDB (a developer's beside CI's) then waits forever
-    # for a connection and answers nothing, not even ping. 20 is plenty for the test suite.
-    backend=(--handler=postgresql "--postgresql-url=$PG_URL/$db?pool_max_conns=${ENRICHBOT_PG_POOL_MAX:-20}")
+    # FerretDB's pool takes up to 50 PostgreSQL connections (half of PostgreSQL's default
+    # max_connections), so run one FerretDB on PostgreSQL at a time. A smaller pool
+    # (?pool_max_conns=20) was tried: FerretDB 1.24 then hangs under the test suite (its metadata
+    # lock waits for a pooled connection held by a request waiting for that lock; even ping hangs).
+    backend=(--handler=postgresql "--postgresql-url=$PG_URL/$db")
     say "FerretDB: PostgreSQL backend, database $db"
   else
     mkdir -p "$STATE/ferret-data"
