@@ -6,7 +6,7 @@ import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
-import { EnrichQueue, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
+import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
@@ -114,6 +114,7 @@ export class App {
     this.ledger = new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes);
     this.queue = new EnrichQueue({
       leases: this.leases,
+      redis: this.redis,
       redisUrl: this.config.redisUrl,
       prefix,
       store: this.store,
@@ -154,9 +155,9 @@ export class App {
       logger: this.logger.child({ part: 'service' }),
       triggerExists: (id) => !!this.registry.triggers.get(id)?.enabled,
       notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
-      answer: async (result) => {
+      answer: async (result, requesters) => {
         if (!this.isWorker) return false;
-        await answerRequesters(this.store.models, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
+        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
         return true;
       },
       claimOnce: (key) => this.claimOnce(key),
@@ -187,8 +188,10 @@ export class App {
         logger: this.logger.child({ part: 'worker' }),
         deliver: (result, replyTo) => this.deliver(result, replyTo),
         claimOnce: (key) => this.claimOnce(key),
-        isCancelled: async (jobId) => (await this.redis.exists(`${prefix}:cancel:${jobId}`)) === 1,
+        isCancelled: async (jobId) => (await this.redis.exists(cancelKey(prefix, jobId))) === 1,
         leases: this.leases,
+        redis: this.redis,
+        prefix,
         ledger: this.ledger,
         maxStalls: this.config.queue.maxStalls,
         runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),

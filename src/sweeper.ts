@@ -69,19 +69,18 @@ export class Sweeper {
       return res.modifiedCount === 1;
     });
     if (!out.ran || !out.value) return false;
-    await this.deps.queue.push(jobId, run + 1, request);
+    await this.deps.queue.push(jobId, run + 1, request, true);
     return true;
   }
 
   private async sweep(): Promise<SweepReport> {
-    const { Job, Cache, Ledger, Requester, Batch, BatchItem, Activity } = this.deps.store.models;
+    const { Job, Cache, Ledger, Batch, BatchItem, Activity } = this.deps.store.models;
     const now = this.deps.clock.now();
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
     for (const job of due) if (await this.resume(job.jobId, job.run ?? 0, job.request as EnrichRequest)) resumed++;
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
-    await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
     // The trigger platform's documents: batches, their rows and the activity log expire too.
     await BatchItem.deleteMany({ expireAt: { $lt: now } });
     await Batch.deleteMany({ expireAt: { $lt: now } });

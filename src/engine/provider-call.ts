@@ -144,7 +144,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   if (result) {
     const reason = result.outcome === 'no_match' ? result.reason : undefined;
     row = { outcome: result.outcome, httpStatus: result.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: result.usage, raw: result.raw, at };
-    outcome = { ...base, outcome: result.outcome, reason, costUsd };
+    outcome = { ...base, outcome: result.outcome, reason, costUsd, latencyMs };
   } else {
     const circuit = error instanceof BrokenCircuitError;
     const message = circuit
@@ -159,7 +159,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
       outcome: circuit ? 'circuit_open' : 'error', httpStatus: failed?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: failed?.usage,
       error: message, errorKind: failed?.kind ?? (isTimeout(error) ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: failed?.raw, at,
     };
-    outcome = { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd };
+    outcome = { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd, latencyMs };
   }
 
   // The answer is cached before the books are written: if a ledger write fails after this, a

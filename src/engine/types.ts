@@ -42,6 +42,8 @@ export interface ProviderOutcome {
   reason?: string;
   costUsd: number;
   ledgerId?: string;
+  /** How long the call took (attempts included); absent when no request was made. */
+  latencyMs?: number;
   /** Fields this call contributed. */
   fields?: string[];
 }

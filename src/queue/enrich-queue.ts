@@ -6,8 +6,13 @@
 // FerretDB's conditional updates are not exclusive, so every step that must happen once takes a
 // Redis lease first: restarting a finished job (here), resuming a paused one (the sweeper),
 // cancelling (here) and running `<jobId>#<run>` (the runner).
+// Each run pushed also gets a small Redis hash (`runStateKey`): the runner claims the run there
+// instead of in the database, and marks it done there, so a copy bee-queue hands out again finds
+// it finished without a read. When the hash is missing (Redis lost it) the runner falls back to
+// the job record.
 import { createHash } from 'node:crypto';
 import BeeQueue from 'bee-queue';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
@@ -16,6 +21,7 @@ import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { utcDay, type Clock } from '../clock.js';
 import type { Leases } from '../platform/lease.js';
 import type { Lease } from '../plugin/service.js';
+import { newRequester, requestersOf, type Requester } from './requesters.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
@@ -29,7 +35,14 @@ export interface EnrichQueueOptions {
   retryBackoffMs: number;
   jobRetentionDays: number;
   leases: Leases;
+  /** For the runs' state hashes (the same Redis as the queue). */
+  redis: Redis;
 }
+
+/** A run's state in Redis: queued, open (an attempt is running), attempts, stalls, done. */
+export const runStateKey = (prefix: string, jobId: string, run: number) => `${prefix}:run-state:${jobId}#${run}`;
+export const RUN_STATE_TTL_S = 8 * 86400;
+export const cancelKey = (prefix: string, jobId: string) => `${prefix}:cancel:${jobId}`;
 
 export type JobHandler = (request: EnrichRequest, jobId: string, run: number) => Promise<JobResult>;
 
@@ -112,59 +125,67 @@ export class EnrichQueue {
 
   /**
    * Queues a request, or joins the identical one already queued or running. The requester's
-   * replyTo is added to the job so every asker gets the answer.
+   * replyTo is added to the job so every asker gets the answer. Under the job's lease: one
+   * command to start a run (or two to join one), none for the requester.
    */
   async enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }> {
-    const { Job, Requester } = this.opts.store.models;
+    const { Job } = this.opts.store.models;
     const jobId = jobIdFor(request, identity);
     const now = this.opts.clock.now();
     const expireAt = new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000);
-    // The requester is recorded first: whichever run of this job finishes after this point
-    // answers it (a job that finished just before is started again below, from the fresh record).
-    if (request.replyTo) await Requester.create({ jobId, replyTo: request.replyTo, expireAt });
+    const requester = request.replyTo ? newRequester(request.replyTo) : undefined;
 
-    // Restarting is exclusive: only the lease holder may turn a finished job into a new run.
-    // Under the lease the conditional upsert below sees every earlier restart, resume and cancel.
+    // Starting and joining are exclusive (with cancelling, resuming and finishing, which take the
+    // same lease): only the holder may turn a finished job into a new run, and a requester added
+    // to an open job is never lost to a concurrent write of the same document (FerretDB).
     const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
     if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
-    let started: { run: number; request: EnrichRequest; status: Status } | null = null;
+    let started: number | null = null;
+    let open: { status: string; run?: number | null; request?: unknown } | null = null;
     try {
-      const doc = await Job.findOneAndUpdate(
-        { _id: jobId, status: { $nin: OPEN } },
-        {
-          $set: {
-            jobId,
-            workspace: request.workspace,
-            identityKey: identity.key,
-            display: identity.display,
-            request,
-            status: 'queued',
-            outcomes: [],
-            costUsd: 0,
-            error: null,
-            errorCode: null,
-            result: null,
-            resumeAt: null,
-            stalls: 0,
-            createdDay: utcDay(now),
-            expireAt,
+      try {
+        const doc = await Job.findOneAndUpdate(
+          { _id: jobId, status: { $nin: OPEN } },
+          {
+            $set: {
+              jobId,
+              workspace: request.workspace,
+              identityKey: identity.key,
+              display: identity.display,
+              request,
+              status: 'queued',
+              outcomes: [],
+              costUsd: 0,
+              error: null,
+              errorCode: null,
+              result: null,
+              resumeAt: null,
+              stalls: 0,
+              requesters: requester ? [requester] : [],
+              createdDay: utcDay(now),
+              expireAt,
+            },
+            $inc: { run: 1 },
           },
-          $inc: { run: 1 },
-        },
-        { upsert: true, returnDocument: 'after' },
-      ).lean();
-      started = { run: doc?.run ?? 1, request, status: 'queued' };
-    } catch (err) {
-      // The job is open (queued, running or paused): the upsert met its _id. Join it.
-      if ((err as { code?: number }).code !== 11000) throw err;
+          { upsert: true, returnDocument: 'after' },
+        ).lean();
+        started = doc?.run ?? 1;
+        // A cancel of an earlier run must not stop this one.
+        await this.opts.redis.del(cancelKey(this.opts.prefix, jobId));
+      } catch (err) {
+        // The job is open (queued, running or paused): the upsert met its _id. Join it.
+        if ((err as { code?: number }).code !== 11000) throw err;
+        open = requester
+          ? await Job.findOneAndUpdate({ _id: jobId }, { $push: { requesters: requester } }, { returnDocument: 'after' }).lean()
+          : await Job.findOne({ _id: jobId }, { status: 1, run: 1, request: 1 }).lean();
+      }
     } finally {
       await lease.release().catch(() => undefined);
     }
-    if (started) {
-      await this.push(jobId, started.run, request);
+    if (started !== null) {
+      await this.push(jobId, started, request, true);
       return { jobId, joined: false };
     }
-    const open = await Job.findOne({ _id: jobId }).lean();
     // A paused job waits for the resumer; an active one must exist in Redis (it may not after a
     // Redis restart, so re-adding is harmless: bee-queue ignores a known id).
     if (open && open.status !== 'paused') await this.push(jobId, open.run ?? 0, open.request as EnrichRequest);
@@ -178,23 +199,31 @@ export class EnrichQueue {
    * `run` again for a worker to answer them), null otherwise. Exclusive under the job's lease:
    * of six racing cancels, one gets the result.
    */
-  async cancel(jobId: string): Promise<{ result: JobResult; was: 'queued' | 'paused'; run: number; request: EnrichRequest } | null> {
+  async cancel(jobId: string): Promise<{ result: JobResult; was: 'queued' | 'paused'; run: number; request: EnrichRequest; requesters: Requester[] } | null> {
     const { Job } = this.opts.store.models;
     const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
     if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
     try {
       const doc = await Job.findOne({ _id: jobId }).lean();
       if (!doc || (doc.status !== 'queued' && doc.status !== 'paused')) return null;
+      // Queued in the record may be running in Redis: that attempt stops at its cancel flag.
+      if (doc.status === 'queued' && (await this.opts.redis.hget(runStateKey(this.opts.prefix, jobId, doc.run ?? 0), 'open')) === '1') return null;
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
       await Job.updateOne({ _id: jobId, run: doc.run }, { $set: { status: 'cancelled', result, resumeAt: null, finishedAt: this.opts.clock.now() } });
-      return { result, was: doc.status, run: doc.run ?? 0, request: doc.request as EnrichRequest };
+      return { result, was: doc.status, run: doc.run ?? 0, request: doc.request as EnrichRequest, requesters: requestersOf(doc) };
     } finally {
       await lease.release().catch(() => undefined);
     }
   }
 
   /** Puts the job into Redis; false when a job with this id is already there. */
-  async push(jobId: string, run: number, request: EnrichRequest): Promise<boolean> {
+  async push(jobId: string, run: number, request: EnrichRequest, fresh = false): Promise<boolean> {
+    const state = runStateKey(this.opts.prefix, jobId, run);
+    // A new run starts from a clean state: run numbers start again at 1 once a job's record is
+    // deleted (forget, retention), and an old run's `done` must not pass for this one's.
+    const tx = this.opts.redis.multi();
+    if (fresh) tx.del(state);
+    await tx.hset(state, 'queued', '1').expire(state, RUN_STATE_TTL_S).exec();
     const job = await this.bee
       .createJob(request)
       .setId(beeJobId(jobId, run))

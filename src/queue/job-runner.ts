@@ -3,6 +3,11 @@
 // One live attempt per run: the runner holds the Redis lease "run:<jobId>#<run>" for the whole
 // attempt (bee-queue may hand a stalled job to a second worker while the first still runs it),
 // and only the run that is still the job's current one may write its result.
+// The claim lives in Redis, in the run's state hash the queue wrote when it pushed the run: an
+// attempt counter, an `open` flag that an attempt which died mid-way leaves behind (a stall), and
+// `done` once the result is recorded. The database is read only when that hash is missing (Redis
+// lost it) or the job was cancelled; then the job record decides, as it always may.
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
@@ -11,8 +16,25 @@ import type { Ledger } from '../engine/ledger.js';
 import type { EnrichRequest, JobResult } from '../engine/types.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichbotError, isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
-import { answerRequesters, type ClaimOnce, type Deliver } from './requesters.js';
-import { acquireWaiting } from './enrich-queue.js';
+import { answerRequesters, requestersOf, type ClaimOnce, type Deliver } from './requesters.js';
+import { JOB_LEASE_TTL_MS, RUN_STATE_TTL_S, acquireWaiting, jobLeaseKey, runStateKey } from './enrich-queue.js';
+
+/**
+ * Starts an attempt at a run: [known, attempts, stalled, done, stalls]. `known` 0: no state (Redis
+ * lost it, or the run was never pushed here). An attempt that finds `open` still set from the
+ * one before it found a stall.
+ */
+const START_ATTEMPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0, 0, 0} end
+if redis.call('HGET', KEYS[1], 'done') then return {1, 0, 0, 1, 0} end
+local stalled = redis.call('HGET', KEYS[1], 'open') == '1'
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+local stalls = tonumber(redis.call('HGET', KEYS[1], 'stalls') or '0')
+if stalled then stalls = redis.call('HINCRBY', KEYS[1], 'stalls', 1) end
+redis.call('HSET', KEYS[1], 'open', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {1, attempts, stalled and 1 or 0, 0, stalls}
+`;
 
 export const runLeaseKey = (jobId: string, run: number) => `run:${jobId}#${run}`;
 
@@ -26,6 +48,9 @@ export interface JobRunnerDeps {
   isCancelled: (jobId: string) => Promise<boolean>;
   leases: Leases;
   ledger: Ledger;
+  /** The queue's Redis and key prefix (the runs' state hashes). */
+  redis: Redis;
+  prefix: string;
   /** A run found abandoned mid-way more often than this is failed (config queue.maxStalls). */
   maxStalls: number;
   /** How long a dead worker's run lease outlives it; renewed every third of it while held. */
@@ -53,24 +78,31 @@ export class JobRunner {
   private async runHeld(request: EnrichRequest, jobId: string, run: number, lease: { lost: boolean }): Promise<JobResult> {
     const { Job } = this.deps.store.models;
     const log = this.deps.logger.child({ jobId, run });
-    // The claim matches `running` only for this run: under the run lease, a `running` record of
-    // this run means the attempt before this one died or hung (bee-queue found it stalled).
-    const before = await Job.findOneAndUpdate(
-      { _id: jobId, run, status: { $in: ['queued', 'running'] } },
-      { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
-      { returnDocument: 'before' },
-    ).lean();
-    if (!before) {
-      // Cancelled, finished, or superseded by a newer run while it waited: nothing to do, nothing to charge.
-      const doc = await Job.findOne({ _id: jobId }).lean();
-      const ended = doc?.result as JobResult | undefined;
-      // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
-      if (ended?.status === 'cancelled') await answerRequesters(this.deps.store.models, ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
-      return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+    const stateKey = runStateKey(this.deps.prefix, jobId, run);
+    const [known, attemptsNow, stalledNow, done, stallsNow] = (await this.deps.redis.eval(START_ATTEMPT, 1, stateKey, String(RUN_STATE_TTL_S))) as number[];
+    let attempt = attemptsNow;
+    let stalled = stalledNow === 1;
+    let stalls = stallsNow;
+    // Done in Redis but open in the record (a state left from an older job of the same id and
+    // run): the record decides. So does a cancel (cancelled while queued: answered here).
+    const viaRecord = !known || !!done || (await this.deps.isCancelled(jobId));
+    if (viaRecord) {
+      // The claim matches `running` only for this run: under the run lease, a `running` record of
+      // this run means the attempt before this one died or hung (bee-queue found it stalled).
+      const before = await Job.findOneAndUpdate(
+        { _id: jobId, run, status: { $in: ['queued', 'running'] } },
+        { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
+        { returnDocument: 'before' },
+      ).lean();
+      if (!before) {
+        await this.deps.redis.hdel(stateKey, 'open');
+        return this.recorded(request, jobId);
+      }
+      attempt = (before.attempts ?? 0) + 1;
+      stalled = before.status === 'running';
+      stalls = (before.stalls ?? 0) + (stalled ? 1 : 0);
     }
-    const attempt = (before.attempts ?? 0) + 1;
-    if (before.status === 'running') {
-      const stalls = (before.stalls ?? 0) + 1;
+    if (stalled) {
       // Its paid calls in flight were billed and never settled: count them before calling again.
       const lost = await this.deps.ledger.markLost({ jobId });
       log.warn({ stalls, lost }, 'the previous attempt at this job stopped mid-way; running it again');
@@ -80,11 +112,9 @@ export class JobRunner {
           error: `The job stopped mid-way ${stalls} times (its worker died or hung each time), more than queue.maxStalls (${this.deps.maxStalls}); it was failed so it does not loop. Check the workers' logs, then ask again.`,
           errorCode: ErrorCodes.JOB_STALLED,
         };
-        await Job.updateOne({ _id: jobId, run }, { $set: { stalls } });
-        await this.finish(jobId, run, result);
+        await this.finish(jobId, run, result, undefined, { attempts: attempt, stalls });
         return result;
       }
-      await Job.updateOne({ _id: jobId, run }, { $set: { stalls } });
     }
     let result: JobResult;
     try {
@@ -94,8 +124,9 @@ export class JobRunner {
         result = { jobId, workspace: request.workspace, status: 'failed', display: String(typeof request.input === 'string' ? request.input : ''), outcomes: [], costUsd: 0, error: err.message, errorCode: err.code };
       } else {
         log.error({ err }, 'job failed; it will be retried');
-        // Handed back as queued: a retry after an error is not a stall.
-        await Job.updateOne({ _id: jobId, run, status: 'running' }, { $set: { status: 'queued' } }).catch(() => undefined);
+        // Handed back cleanly: a retry after an error is not a stall.
+        await this.deps.redis.hdel(stateKey, 'open').catch(() => undefined);
+        if (viaRecord) await Job.updateOne({ _id: jobId, run, status: 'running' }, { $set: { status: 'queued' } }).catch(() => undefined);
         throw err;
       }
     }
@@ -104,9 +135,19 @@ export class JobRunner {
       log.warn('the run lease was lost during the run; this attempt does not record its result');
       return result;
     }
-    await this.finish(jobId, run, result);
+    await this.finish(jobId, run, result, undefined, { attempts: attempt, stalls });
     log.info({ status: result.status, costUsd: result.costUsd }, 'job finished');
     return result;
+  }
+
+  /** The job's recorded result (this run was finished, cancelled or superseded while it waited). */
+  private async recorded(request: EnrichRequest, jobId: string): Promise<JobResult> {
+    // Nothing to do, nothing to charge.
+    const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
+    const ended = doc?.result as JobResult | undefined;
+    // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
+    if (ended?.status === 'cancelled') await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
   }
 
   /** Called when bee-queue gives up on a job after its last retry. */
@@ -126,36 +167,51 @@ export class JobRunner {
         error: `The job failed after its retries: ${errorMessage(err)}`,
         errorCode: ErrorCodes.JOB_FAILED,
       };
-      await this.finish(jobId, run, result, ['queued', 'running']);
+      await this.finish(jobId, run, result);
     } finally {
       await lease.release().catch(() => undefined);
     }
   }
 
-  /** Writes the result only if `run` is still the job's current run; then answers the requesters. */
-  private async finish(jobId: string, run: number, result: JobResult, fromStatus?: JobResult['status'][]): Promise<boolean> {
+  /**
+   * Writes the result only if `run` is still the job's current, open run; then answers the
+   * requesters the same command returned. Under the job's lease: a requester joining at that
+   * moment is either in the list answered here or finds the job finished and starts a new run.
+   */
+  private async finish(jobId: string, run: number, result: JobResult, fromStatus: JobResult['status'][] = ['queued', 'running'], counts?: { attempts: number; stalls: number }): Promise<boolean> {
     const { Job } = this.deps.store.models;
-    const res = await Job.updateOne(
-      { _id: jobId, run, ...(fromStatus ? { status: { $in: fromStatus } } : {}) },
-      {
-        $set: {
-          status: result.status,
-          outcomes: result.outcomes,
-          costUsd: result.costUsd,
-          result,
-          error: result.error ?? null,
-          errorCode: result.errorCode ?? null,
-          resumeAt: result.resumeAt ? new Date(result.resumeAt) : null,
-          finishedAt: this.deps.clock.now(),
+    const lease = await acquireWaiting(this.deps.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
+    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; its result is recorded on the next attempt.`);
+    let doc: { requesters?: unknown } | null;
+    try {
+      doc = await Job.findOneAndUpdate(
+        { _id: jobId, run, status: { $in: fromStatus } },
+        {
+          $set: {
+            status: result.status,
+            outcomes: result.outcomes,
+            costUsd: result.costUsd,
+            result,
+            error: result.error ?? null,
+            errorCode: result.errorCode ?? null,
+            resumeAt: result.resumeAt ? new Date(result.resumeAt) : null,
+            finishedAt: this.deps.clock.now(),
+            ...(counts ? { attempts: counts.attempts, stalls: counts.stalls } : {}),
+          },
         },
-      },
-    );
-    if (res.matchedCount === 0) {
-      this.deps.logger.warn({ jobId, run }, 'a newer run of this job exists; this run\'s result is not recorded');
+        { returnDocument: 'after' }, // (FerretDB 1.24 has no projection in findAndModify)
+      ).lean();
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+    const stateKey = runStateKey(this.deps.prefix, jobId, run);
+    await this.deps.redis.multi().hset(stateKey, 'done', '1').hdel(stateKey, 'open').expire(stateKey, RUN_STATE_TTL_S).exec();
+    if (!doc) {
+      this.deps.logger.warn({ jobId, run }, 'this run is no longer the job\'s open run (finished, cancelled or superseded); its result is not recorded');
       return false;
     }
     await this.deps.onFinished?.(result);
-    await answerRequesters(this.deps.store.models, result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
     return true;
   }
 }

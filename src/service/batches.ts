@@ -181,12 +181,14 @@ export class Batches {
     if (typeof batchId !== 'string' || typeof index !== 'number') return;
     const { BatchItem } = this.deps.store.models;
     const _id = batchItemId(batchId, index);
-    const item = await BatchItem.findById(_id, { status: 1, joined: 1, costUsd: 1 }).lean();
-    if (!item || FINAL.includes(item.status as BatchRowStatus)) return;
     const status: BatchRowStatus = result.status === 'done' ? 'done' : result.status === 'paused' ? 'paused' : result.status === 'cancelled' ? 'cancelled' : 'failed';
+    // One command: write the result on an item not yet final, and get what it was before (its
+    // counts move from that status). Each item's result arrives once (the requester's claim).
     // A joined item's cost belongs to the request that started the job.
+    const item = await BatchItem.findOneAndUpdate({ _id, status: { $nin: FINAL } }, { $set: { status, result, reason: result.error ?? null, costUsd: result.costUsd } }, { returnDocument: 'before' }).lean();
+    if (!item) return;
     const cost = item.joined ? 0 : result.costUsd;
-    await BatchItem.updateOne({ _id }, { $set: { status, result, reason: result.error ?? null, costUsd: cost } });
+    if (cost !== result.costUsd) await BatchItem.updateOne({ _id }, { $set: { costUsd: cost } });
     const key = this.key(batchId);
     const tx = this.deps.redis.multi().hincrby(key, item.status, -1).hincrby(key, status, 1);
     if (status !== 'paused') tx.hincrby(key, 'costMicros', micro(cost) - micro(item.costUsd ?? 0));

@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
-import type { EnrichQueue } from '../queue/enrich-queue.js';
+import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
+import type { Requester } from '../queue/requesters.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
 import { identityFromFields, parseIdentity, type Identity, type StructuredInput } from '../engine/identity.js';
 import { FIELD_SCHEMAS } from '../engine/fields.js';
@@ -58,7 +59,7 @@ export interface EnrichServiceDeps {
    * Answers the requesters of a job cancelled before it ran. Only a worker runs the triggers that
    * deliver; elsewhere it returns false and a worker answers when it dequeues the cancelled job.
    */
-  answer(result: JobResult): Promise<boolean>;
+  answer(result: JobResult, requesters: Requester[]): Promise<boolean>;
   /** true once per key: whoever gets true does the work. */
   claimOnce(key: string): Promise<boolean>;
   /** The `push` of the trigger named `destination`, if it has one. */
@@ -94,10 +95,10 @@ export class EnrichServiceImpl implements EnrichService {
   constructor(private readonly deps: EnrichServiceDeps) {
     const { config, store, redis, clock } = deps;
     this.reports = new Reports({ config, store, redis, queue: deps.queue });
-    this.counters = new UsageCounters(redis, store.models, clock, config.queue.prefix);
+    this.counters = new UsageCounters(redis, clock, config.queue.prefix);
     this.hub = new CompletionHub(redis, config.queue.prefix);
     this.activityLog = new ActivityLog(store.models, clock, config.service.activityRetentionDays);
-    this.tombstones = new Tombstones(store.models, config.service.privacySalt);
+    this.tombstones = new Tombstones(store.models, config.service.privacySalt, redis, config.queue.prefix);
     this.ledger = new Ledger(store.models, config.engine.rawResponseMaxBytes);
     this.batches = new Batches({
       config,
@@ -164,7 +165,8 @@ export class EnrichServiceImpl implements EnrichService {
       kind: 'job',
       jobId: id,
       workspace: doc.workspace,
-      status: doc.status,
+      // A run being worked on is `queued` in the record and `open` in its Redis state.
+      status: doc.status === 'queued' && (await this.deps.redis.hget(runStateKey(this.deps.config.queue.prefix, id, doc.run ?? 0), 'open')) === '1' ? 'running' : doc.status,
       display: doc.display ?? '',
       costUsd: doc.costUsd ?? 0,
       ...(doc.resumeAt ? { resumeAt: new Date(doc.resumeAt).toISOString() } : {}),
@@ -182,13 +184,13 @@ export class EnrichServiceImpl implements EnrichService {
   /** Asks a queued or running job to stop: providers not yet called are marked not_run. */
   async cancelJob(jobId: string): Promise<void> {
     const { prefix } = this.deps.config.queue;
-    await this.deps.redis.set(`${prefix}:cancel:${jobId}`, '1', 'EX', 86400);
+    await this.deps.redis.set(cancelKey(prefix, jobId), '1', 'EX', 86400);
     // Exclusive under the job's lease (a conditional update is not a lock on FerretDB).
     const c = await this.deps.queue.cancel(jobId);
     if (c) {
       await this.jobFinished(c.result);
       // A paused job is not in the queue: put it back so a worker can answer its requesters.
-      if (!(await this.deps.answer(c.result)) && c.was === 'paused') await this.deps.queue.push(jobId, c.run, c.request);
+      if (!(await this.deps.answer(c.result, c.requesters)) && c.was === 'paused') await this.deps.queue.push(jobId, c.run, c.request);
     }
   }
 

@@ -33,7 +33,6 @@ export async function forgetIdentity({ models, workspace, identity, cancelJob }:
   if (identity.subject === 'person') removed.companies_scrubbed = await scrubCompanies(models, workspace, identity);
   removed.people = identity.subject === 'person' ? (await models.Person.deleteOne({ _id: recordId(workspace, key) })).deletedCount : 0;
   removed.companies = identity.subject === 'company' ? (await models.Company.deleteOne({ _id: recordId(workspace, key) })).deletedCount : 0;
-  removed.job_requesters = jobIds.length ? (await models.Requester.deleteMany({ jobId: { $in: jobIds } })).deletedCount : 0;
   removed.enrich_jobs = jobIds.length ? (await models.Job.deleteMany({ _id: { $in: jobIds } })).deletedCount : 0;
   removed.batch_items = (
     await models.BatchItem.updateMany(

@@ -1,9 +1,8 @@
 // Counters in Redis, written by whichever worker finishes a job and read by the web role's
 // /metrics at scrape time (so every worker's work shows up in one place, and a restart loses
 // nothing). Fed from the service's job-finished hook and from push activity, never from the
-// engine's hot path: a job's outcomes name their ledger rows, which hold latency and cost.
+// engine's hot path: a job's outcomes carry each call's outcome, cost and latency.
 import type { Redis } from 'ioredis';
-import type { Models } from '../store/models.js';
 import type { ActivityEntry } from '../plugin/service.js';
 import type { JobResult } from '../engine/types.js';
 import { utcDay, type Clock } from '../clock.js';
@@ -29,7 +28,6 @@ export class UsageCounters {
   private readonly keys: ReturnType<typeof metricKeys>;
   constructor(
     private readonly redis: Redis,
-    private readonly models: Models,
     private readonly clock: Clock,
     private readonly prefix: string,
   ) {
@@ -46,26 +44,22 @@ export class UsageCounters {
       m.expire(pausedKey(this.prefix, day), PAUSED_TTL_S);
     }
     for (const o of result.outcomes) if (o.outcome === 'cap_reached') m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
-    const ids = result.outcomes.map((o) => o.ledgerId).filter((id): id is string => !!id);
-    if (ids.length) {
-      // Each run's outcomes name only that run's ledger rows: nothing is counted twice.
-      // Point reads by _id in parallel: FerretDB scans the whole collection for an _id $in.
-      const found = await Promise.all(ids.map((id) => this.models.Ledger.findById(id, { provider: 1, outcome: 1, latencyMs: 1, costUsd: 1 }).lean()));
-      for (const r of found) {
-        if (!r) continue;
-        m.hincrby(this.keys.calls, `${r.provider}|${r.outcome}`, 1);
-        if (r.costUsd) m.hincrby(this.keys.spendMicros, r.provider, Math.round(r.costUsd * 1e6));
-        if (r.outcome === 'matched' || r.outcome === 'no_match') {
-          m.incr(this.keys.apiUsage(r.provider, day));
-          m.expire(this.keys.apiUsage(r.provider, day), USAGE_TTL_S);
-        }
-        if (typeof r.latencyMs === 'number' && r.outcome !== 'cached') {
-          const le = LATENCY_BUCKETS_MS.find((b) => r.latencyMs! <= b);
-          m.sadd(this.keys.latencyProviders, r.provider);
-          m.hincrby(this.keys.latency(r.provider), le === undefined ? '+Inf' : String(le), 1);
-          m.hincrby(this.keys.latency(r.provider), 'sumMs', Math.round(r.latencyMs));
-          m.hincrby(this.keys.latency(r.provider), 'count', 1);
-        }
+    // Each run's outcomes name only that run's calls (those with a ledger row): nothing is
+    // counted twice, and the figures are the ones written on the rows, so no read is needed.
+    for (const o of result.outcomes) {
+      if (!o.ledgerId) continue;
+      m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
+      if (o.costUsd) m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
+      if (o.outcome === 'matched' || o.outcome === 'no_match') {
+        m.incr(this.keys.apiUsage(o.provider, day));
+        m.expire(this.keys.apiUsage(o.provider, day), USAGE_TTL_S);
+      }
+      if (typeof o.latencyMs === 'number' && o.outcome !== 'cached') {
+        const le = LATENCY_BUCKETS_MS.find((b) => o.latencyMs! <= b);
+        m.sadd(this.keys.latencyProviders, o.provider);
+        m.hincrby(this.keys.latency(o.provider), le === undefined ? '+Inf' : String(le), 1);
+        m.hincrby(this.keys.latency(o.provider), 'sumMs', Math.round(o.latencyMs));
+        m.hincrby(this.keys.latency(o.provider), 'count', 1);
       }
     }
     await m.exec();

@@ -11,6 +11,7 @@ const FieldValueSchema = new Schema(
     fetchedAt: Date,
     confidence: Number,
     ledgerId: String,
+    latencyMs: Number,
     by: String,
     /** The provider's original text beside a canonical value (issue 11). */
     raw: Schema.Types.Mixed,
@@ -97,6 +98,13 @@ const JobSchema = new Schema(
     error: String,
     errorCode: String,
     result: Schema.Types.Mixed,
+    /**
+     * Who asked for this run and waits for its answer: `{ id, replyTo }`, set when a run starts
+     * and added to (under the job's lease) by every request that joins it; answered at the end,
+     * each once (a Redis claim per id). Kept on the job, so starting, joining and answering cost
+     * no extra database command.
+     */
+    requesters: { type: [Schema.Types.Mixed], default: [] },
     startedAt: Date,
     finishedAt: Date,
     expireAt: Date,
@@ -112,19 +120,6 @@ JobSchema.index({ expireAt: 1 });
  * Who asked for a job and where the answer goes: one document per requester, not an array on
  * the job, so joining a running job never races the worker's own update of the job document.
  */
-const RequesterSchema = new Schema(
-  {
-    jobId: { type: String, required: true },
-    replyTo: { type: Schema.Types.Mixed, required: true },
-    delivered: { type: Boolean, default: false },
-    pausedNotified: { type: Boolean, default: false },
-    expireAt: { type: Date, required: true },
-  },
-  { minimize: false },
-);
-RequesterSchema.index({ jobId: 1, delivered: 1 });
-RequesterSchema.index({ expireAt: 1 });
-
 /**
  * A paid call's row is written as `pending` before the call, under its idempotency key as _id
  * (job, run and attempt, provider, operation, input hash), and settled in place after it. A
@@ -196,7 +191,6 @@ export type RecordDoc = InferSchemaType<ReturnType<typeof recordSchema>>;
 export type JobDoc = InferSchemaType<typeof JobSchema>;
 export type LedgerDoc = InferSchemaType<typeof LedgerSchema>;
 export type CacheDoc = InferSchemaType<typeof CacheSchema>;
-export type RequesterDoc = InferSchemaType<typeof RequesterSchema>;
 
 export interface Models {
   Person: Model<RecordDoc>;
@@ -204,7 +198,6 @@ export interface Models {
   Job: Model<JobDoc>;
   Ledger: Model<LedgerDoc>;
   Cache: Model<CacheDoc>;
-  Requester: Model<RequesterDoc>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -214,6 +207,5 @@ export function registerModels(conn: Connection): Models {
     Job: conn.model('EnrichJob', JobSchema, 'enrich_jobs'),
     Ledger: conn.model('LedgerEntry', LedgerSchema, 'ledger'),
     Cache: conn.model('ProviderCache', CacheSchema, 'provider_cache'),
-    Requester: conn.model('JobRequester', RequesterSchema, 'job_requesters'),
   };
 }

@@ -52,14 +52,14 @@ beforeAll(async () => {
     const redis = new Redis(app.names.redisUrl);
     const leases = new Leases(redis, app.names.prefix);
     const ledger = new Ledger(store.models, 4096);
-    const queueOptions = { redisUrl: app.names.redisUrl, prefix: app.names.prefix, store, clock: systemClock, logger, isWorker: false, stallIntervalMs: 1000, retries: 0, retryBackoffMs: 100, jobRetentionDays: 7, leases };
+    const queueOptions = { redisUrl: app.names.redisUrl, prefix: app.names.prefix, store, clock: systemClock, logger, isWorker: false, stallIntervalMs: 1000, retries: 0, retryBackoffMs: 100, jobRetentionDays: 7, leases, redis };
     const queue = new EnrichQueue(queueOptions);
     await queue.ready();
     const sweeperDeps = { store, clock: systemClock, logger, queue, rawRetentionDays: 30, leases, ledger };
     const sweeper = new Sweeper(sweeperDeps);
     const runner = new JobRunner({
       store, engine: app.engine, clock: systemClock, logger, deliver: async () => undefined, claimOnce: async () => true, isCancelled: async () => false,
-      leases, ledger, maxStalls: 3, runLeaseTtlMs: 3000,
+      leases, ledger, maxStalls: 3, runLeaseTtlMs: 3000, redis, prefix: app.names.prefix,
     });
     conns.push({ store, redis, queue, sweeper, runner });
   }

@@ -106,6 +106,13 @@ test('cancelling a queued job answers its requesters with the cancellation and r
     const told = delivered.filter((d) => d.result.jobId === jobId);
     expect(told.map((d) => [d.replyTo.address.user, d.result.status])).toEqual([['C1', 'cancelled']]);
     expect(fake.requests.length).toBe(calls);
+
+    // Asking again after the cancel starts a new run that is not stopped by the old cancel.
+    const again = await client.enqueue({ workspace: 'W', input: 'never.com', replyTo: { trigger: 'inbox', address: { user: 'C2' } } });
+    expect(again).toMatchObject({ jobId, joined: false });
+    const result = await client.service.waitFor(jobId, 20_000);
+    expect(result.status).toBe('done');
+    expect(fake.requests.length).toBe(calls + 1);
   } finally {
     await worker?.stop();
     await client.stop();

@@ -2,6 +2,7 @@
 // order, pub/sub waits, manual corrections, forgetting, roles and what a trigger's context holds.
 import { z } from 'zod';
 import mongoose from 'mongoose';
+import { Redis } from 'ioredis';
 import { defineTrigger, type TriggerContext } from '../../src/plugin/contract.js';
 import type { BatchStatus, BatchResultRow } from '../../src/plugin/service.js';
 import type { JobResult, ReplyTo } from '../../src/engine/types.js';
@@ -233,6 +234,51 @@ test('forget leaves no trace of the identity in any collection, and every later 
 
   expect(await svc.unforget('W', domain, 'U-DPO')).toBe(true);
   await expect(svc.submit({ workspace: 'W', input: domain }, { trigger: 'inbox', address: {} })).resolves.toMatchObject({ display: domain });
+  // It reads every document of every collection (the 2,000-row batch's too): minutes on a loaded machine.
+}, 180_000);
+
+test('a forget in one process refuses the next submit in another, also after Redis lost the tombstone generation; repeated checks read no database', async () => {
+  const svc = inboxCtx!.service;
+  const client = await startTestApp({ file: 'enrich-service', names: app.names, role: 'client', plugins: { ...providers(), inbox, 'web-only': webOnly }, overrides: overrides(fake.url) });
+  try {
+    const replyTo = { trigger: 'inbox', address: {} };
+    const submit = (input: string) => client.service.submit({ workspace: 'W', input }, replyTo);
+    await submit('cache-one-svc.com'); // the client now holds W's tombstone set
+    const commands: string[] = [];
+    const onCommand = (e: { commandName: string; command: Record<string, unknown> }) => commands.push(`${e.commandName} ${String(e.command[e.commandName])}`);
+    const mongoClient = client.store.connection.getClient();
+    mongoClient.on('commandStarted', onCommand);
+    await submit('cache-two-svc.com');
+    mongoClient.off('commandStarted', onCommand);
+    expect(commands.filter((c) => c.includes('tombstones'))).toEqual([]);
+
+    await svc.forget('W', 'cache-gone-svc.com', 'U-DPO');
+    await expect(submit('cache-gone-svc.com')).rejects.toMatchObject({ code: ErrorCodes.IDENTITY_FORGOTTEN });
+    await svc.unforget('W', 'cache-gone-svc.com', 'U-DPO');
+    await expect(submit('cache-gone-svc.com')).resolves.toMatchObject({ display: 'cache-gone-svc.com' });
+
+    // Redis loses the generation while a tombstone is added behind the cache's back (the
+    // document written directly, as a restore from backup would): the next check reads again.
+    const tombstones = client.store.connection.db!.collection('tombstones');
+    const before = new Set((await tombstones.find({ workspace: 'W' }).toArray()).map((d) => String(d._id)));
+    await svc.forget('W', 'cache-lost-svc.com', 'U-DPO');
+    const ids = (await tombstones.find({ workspace: 'W' }).toArray()).filter((d) => !before.has(String(d._id)));
+    expect(ids).toHaveLength(1);
+    await svc.unforget('W', 'cache-lost-svc.com', 'U-DPO');
+    await expect(submit('cache-lost-svc.com')).resolves.toBeDefined();
+    await tombstones.insertMany(ids);
+    const redis = new Redis(app.names.redisUrl);
+    try {
+      const keys = await redis.keys(`${app.names.prefix}:tombstones:generation:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    await expect(submit('cache-lost-svc.com')).rejects.toMatchObject({ code: ErrorCodes.IDENTITY_FORGOTTEN });
+  } finally {
+    await client.stop();
+  }
 });
 
 test("a trigger's context holds its own settings only: no path from it leads to another plugin's API key", () => {
