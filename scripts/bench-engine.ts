@@ -302,7 +302,7 @@ async function pacing(fake: FakeProvider, rate: number): Promise<PacingRun> {
   const jobs = Math.round(rate * RATE_SECONDS);
   const run = async (name: string, n: number) => {
     const ids = await Promise.all(Array.from({ length: n }, (_, i) => client.enqueue({ workspace: 'bench', input: `${name}${i}.com`, groups: ['companyProfile'] })));
-    await Promise.all(ids.map((j) => client.queue.waitFor(j.jobId, 300_000)));
+    await Promise.all(ids.map((j) => client.service.waitFor(j.jobId, 300_000)));
   };
   try {
     await run('warm', WORKERS * 5);

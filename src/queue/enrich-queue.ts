@@ -238,42 +238,6 @@ export class EnrichQueue {
     void this.bee.checkStalledJobs(this.opts.stallIntervalMs);
   }
 
-  /** Resolves with the job's result when it is done, failed, cancelled or paused. */
-  async waitFor(jobId: string, timeoutMs: number): Promise<JobResult> {
-    const { Job } = this.opts.store.models;
-    return new Promise<JobResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.bee.removeListener('job succeeded', onEvent);
-        this.bee.removeListener('job failed', onEvent);
-        fn();
-      };
-      const check = async () => {
-        const doc = await Job.findOne({ _id: jobId }).lean();
-        if (!doc) return finish(() => reject(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`)));
-        if (['done', 'failed', 'cancelled', 'paused'].includes(doc.status) && doc.result) {
-          finish(() => resolve(doc.result as JobResult));
-        }
-      };
-      const onEvent = (id: string) => {
-        if (jobIdOfBee(id) === jobId) void check().catch(() => undefined);
-      };
-      this.bee.on('job succeeded', onEvent);
-      this.bee.on('job failed', onEvent);
-      const timer = setTimeout(
-        () => finish(() => reject(new EnrichbotError(ErrorCodes.JOB_TIMEOUT, `Job ${jobId} did not finish within ${Math.round(timeoutMs / 1000)} s; it goes on, so ask again later (is a worker running?).`))),
-        timeoutMs,
-      );
-      // Events can be missed (another process, a reconnect); the record is the truth.
-      const poll = setInterval(() => void check().catch(() => undefined), 2000);
-      void check().catch((err) => finish(() => reject(err)));
-    });
-  }
-
   async close(timeoutMs: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -77,7 +77,7 @@ test('SIGTERM during a job loses nothing: the worker finishes it (or leaves it) 
     while (!site.requests.some((r) => r.headers.host?.startsWith('slow.com'))) await new Promise((r) => setTimeout(r, 50));
     worker.kill('SIGTERM');
     expect(await exited(worker)).toBe(0);
-    const result = await client.queue.waitFor(jobId, 15000);
+    const result = await client.service.waitFor(jobId, 15000);
     expect(result.status).toBe('done');
     expect(result.company?.fields.name.value).toBe('Acme');
   } finally {
@@ -110,7 +110,7 @@ test('a job whose worker dies is picked up again by another worker', async () =>
       dnsServers: [dns.address],
       overrides: { queue: { prefix: names.prefix }, plugins: { providers: ['website'] }, waterfalls: { companyProfile: ['website'] }, providers: { website: { httpsPort: 9, httpPort: site.port } }, net: { allowPrivateHosts: ['127.0.0.1'] } },
     });
-    const result = await client.queue.waitFor(jobId, 20000);
+    const result = await client.service.waitFor(jobId, 20000);
     expect(result.status).toBe('done');
     const job = await client.store.models.Job.findOne({ jobId }).lean();
     expect(job?.attempts).toBe(2);

@@ -96,7 +96,7 @@ test('six connections restarting the same finished job start one new run', async
   expect(doc?.run).toBe(2);
   // Exactly one Redis job for the new run, none for a run that should not exist.
   expect(await app.queue.bee.getJob(beeJobId(jobId, 3))).toBeNull();
-  await app.queue.waitFor(jobId, 15_000);
+  await app.service.waitFor(jobId, 15_000);
   expect(coCalls('restart-race.com')).toBe(1);
 });
 
@@ -105,7 +105,7 @@ test('six sweepers racing to resume the same paused job resume it once', async (
   const reports = await Promise.all(conns.map((c) => c.sweeper.runOnce()));
   expect(reports.reduce((s, r) => s + r.resumed, 0)).toBe(1);
   expect((await jobDoc(jobId))?.run).toBe(2);
-  await app.queue.waitFor(jobId, 15_000);
+  await app.service.waitFor(jobId, 15_000);
   expect(coCalls('resume-race.com')).toBe(1);
 });
 

@@ -47,7 +47,7 @@ test('a duplicate request joins the job in flight: one provider call, both reque
   fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Dupe Co' }, confidence: 0.9 }, delayMs: 300 }));
   expect(ra.jobId).toBe(rb.jobId);
   expect([ra.joined, rb.joined].sort()).toEqual([false, true]);
-  const result = await app.queue.waitFor(ra.jobId, 15000);
+  const result = await app.service.waitFor(ra.jobId, 15000);
   expect(result.status).toBe('done');
   expect(fake.requests.filter((r) => r.path === '/co')).toHaveLength(1);
   // Delivery follows the result; wait (bounded) until both answers are in.
@@ -69,8 +69,8 @@ test('a request that arrives as the job finishes is still answered, and each req
     }
     return Promise.all(asks);
   })();
-  await app.queue.waitFor(first.jobId, 15000);
-  for (const l of late) await app.queue.waitFor(l.jobId, 15000);
+  await app.service.waitFor(first.jobId, 15000);
+  for (const l of late) await app.service.waitFor(l.jobId, 15000);
   const got = () => delivered.slice(before).map((d) => d.replyTo.address.user as string).sort();
   for (let i = 0; i < 100 && got().length < 6; i++) await new Promise((r) => setTimeout(r, 100));
   expect(got()).toEqual(['A', 'L0', 'L1', 'L2', 'L3', 'L4']);
@@ -81,7 +81,7 @@ test('the same input in another workspace is a different job', async () => {
   const a = await app.enqueue({ workspace: 'W', input: 'other.com' });
   const b = await app.enqueue({ workspace: 'W2', input: 'other.com' });
   expect(a.jobId).not.toBe(b.jobId);
-  await Promise.all([app.queue.waitFor(a.jobId, 15000), app.queue.waitFor(b.jobId, 15000)]);
+  await Promise.all([app.service.waitFor(a.jobId, 15000), app.service.waitFor(b.jobId, 15000)]);
 });
 
 test('an invalid request is refused before it is queued, saying what to fix', async () => {

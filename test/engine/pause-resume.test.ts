@@ -52,7 +52,7 @@ test('the provider paid before the pause answers from the cache after it; only t
 
   clock.set(nextUtcMidnight(clock.now()).getTime() + 60_000);
   expect((await app.sweeper!.runOnce()).resumed).toBe(1);
-  const done = await app.queue.waitFor(first.jobId, 20_000);
+  const done = await app.service.waitFor(first.jobId, 20_000);
 
   expect(done.status).toBe('done');
   expect(calls(ranFirst)).toBe(1); // not paid twice

@@ -15,18 +15,16 @@
 // and requests read late by a blocked event loop would look bunched up when they were not.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import fc from 'fast-check';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { testNames } from '../support/env.js';
 import { RateLimiter, rateWindow } from '../../src/engine/rate-limit.js';
+import { ROOT, assertDistIsFresh } from '../support/worker-child.js';
 import type { App } from '../../src/app.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Calls per second for the limiter shared by two processes. */
 const R = 10;
 /** Through the engine (the rate stays below what a loaded test machine's engine can outrun). */
@@ -88,28 +86,6 @@ async function startRecorder(): Promise<Recorder> {
     reset: async () => void (await (await fetch(`${url}/reset`, { method: 'POST' })).text()),
     close: () => worker.terminate(),
   };
-}
-
-/** The child runs dist/: refuse to test stale code. */
-function assertDistIsFresh(): void {
-  const stale: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-        let built = 0;
-        try {
-          built = statSync(path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'))).mtimeMs;
-        } catch {
-          /* not built */
-        }
-        if (built < statSync(path.join(ROOT, rel)).mtimeMs) stale.push(rel);
-      }
-    }
-  };
-  walk('src');
-  if (stale.length) throw new Error(`dist/ is missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? '…' : ''}: run \`npm run build\` first (\`npm test\` does).`);
 }
 
 /** Starts a fixture script; resolves once it printed "ready". */
@@ -241,7 +217,7 @@ describe('through the engine, with a second worker process', () => {
 
   const runJobs = async (prefix: string, n: number) => {
     const jobs = await Promise.all(Array.from({ length: n }, (_, i) => app.enqueue({ workspace: 'w1', input: `${prefix}${i}.com`, groups: ['companyProfile'] })));
-    return Promise.all(jobs.map((j) => app.queue.waitFor(j.jobId, 60_000)));
+    return Promise.all(jobs.map((j) => app.service.waitFor(j.jobId, 60_000)));
   };
 
   test('jobs split over two processes share the provider\'s ratePerSecond: all done, both called it, the calls paced over seconds', async () => {

@@ -2,16 +2,12 @@
 // test/engine/fixtures/worker-process.mjs) race for one budget through the shared Redis, while
 // this process only enqueues. Not one call is made beyond the budget, and both children worked.
 // Both children run on the system clock: the budget is that of today's UTC day.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
+import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
 import type { App } from '../../src/app.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CAP = 0.1;
 const PRICE = 0.01;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -19,59 +15,6 @@ let fake: FakeServer;
 let inFlight = 0;
 let maxInFlight = 0;
 let app: App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
-
-/** The children run dist/: refuse to test stale code. */
-function assertDistIsFresh(): void {
-  const stale: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-        let built = 0;
-        try {
-          built = statSync(path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'))).mtimeMs;
-        } catch {
-          /* not built */
-        }
-        if (built < statSync(path.join(ROOT, rel)).mtimeMs) stale.push(rel);
-      }
-    }
-  };
-  walk('src');
-  if (stale.length) throw new Error(`dist/ is older than ${stale.slice(0, 3).join(', ')}: run \`npm run build\` first (\`npm test\` does).`);
-}
-
-function spawnWorker(opts: Record<string, unknown>): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'test/engine/fixtures/worker-process.mjs'), JSON.stringify(opts)], { cwd: ROOT, env: { ...process.env } });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 30 s: ${err}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.split('\n').includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}: ${err}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcessWithoutNullStreams): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.stdin.end();
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
-}
 
 beforeAll(async () => {
   assertDistIsFresh();
@@ -93,11 +36,11 @@ beforeAll(async () => {
     overrides: { plugins: { providers: ['paid'] }, providers: { paid: { baseUrl: fake.url } }, waterfalls: { companyProfile: ['paid'] } },
   });
   const common = { mongodbUrl: app.names.mongodbUrl, redisUrl: app.names.redisUrl, prefix: app.names.prefix, provider: 'paid', baseUrl: fake.url, concurrency: 10, usd: PRICE, spendCaps: { dailyUsd: CAP } };
-  await Promise.all([spawnWorker({ ...common, apiKey: 'child-a' }), spawnWorker({ ...common, apiKey: 'child-b' })]);
+  children.push(...(await Promise.all([spawnWorker({ ...common, apiKey: 'child-a' }), spawnWorker({ ...common, apiKey: 'child-b' })])));
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(children.map(stopChild));
+  await Promise.all(children.map(stopWorker));
   await app?.stop();
   if (app) await dropTestData(app.names);
   await fake?.close();

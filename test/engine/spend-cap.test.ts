@@ -136,7 +136,7 @@ describe('the global daily cap with 40 workers in two processes', () => {
       expect(day).toBeLessThanOrEqual(4);
     }
     expect(fake.requests).toHaveLength(40); // every input was paid for exactly once
-    const results = await Promise.all(jobs.map((j) => a.queue.waitFor(j.jobId, 5000)));
+    const results = await Promise.all(jobs.map((j) => a.service.waitFor(j.jobId, 5000)));
     expect(results.every((r) => r.status === 'done' && r.company?.fields.name.value === `Co ${r.display}`)).toBe(true);
   }, 90_000);
 });

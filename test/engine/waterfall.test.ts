@@ -147,7 +147,7 @@ test('a re-run of 100 already-enriched inputs makes zero paid calls', async () =
   const runAll = async () => {
     const jobs = await Promise.all(inputs.map((input) => app.enqueue({ workspace: 'w6', input, groups: ['companyProfile'] })));
     const results = [];
-    for (const { jobId } of jobs) results.push(await app.queue.waitFor(jobId, 150_000));
+    for (const { jobId } of jobs) results.push(await app.service.waitFor(jobId, 150_000));
     return results;
   };
   const first = await runAll();
@@ -195,7 +195,7 @@ test('a cancelled request marks the remaining providers not_run', async () => {
   while (calls('first') === 0) await new Promise((r) => setTimeout(r, 20));
   await app.cancel(jobId);
   release();
-  const r = await app.queue.waitFor(jobId, 10000);
+  const r = await app.service.waitFor(jobId, 10000);
   expect(r.status).toBe('cancelled');
   expect(byProvider(r)).toMatchObject({ first: 'no_match', second: 'not_run', third: 'not_run' });
   expect(calls('second')).toBe(0);

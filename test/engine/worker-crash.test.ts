@@ -73,7 +73,7 @@ test('a worker killed mid-call: another finishes all jobs, and calls, charged ro
   expect(inFlightAtKill).toBe(CONCURRENCY);
 
   await startWorker();
-  const results = await Promise.all(jobs.map((j) => client.queue.waitFor(j.jobId, 90_000)));
+  const results = await Promise.all(jobs.map((j) => client.service.waitFor(j.jobId, 90_000)));
   expect(results.filter((r) => r.status === 'done')).toHaveLength(JOBS);
   expect(results.every((r) => r.company?.fields.name.value === `Co ${r.display}`)).toBe(true);
 
