@@ -48,7 +48,7 @@ afterAll(async () => {
   await other?.close();
 }, 120_000);
 
-const shareInDm = (file: Record<string, unknown>, user = 'UC') =>
+const shareInDm = (file: object, user = 'UC') =>
   sendSigned(base(), {
     secret: SECRET,
     contentType: 'application/json',

@@ -1,7 +1,8 @@
 // A local Slack Web API for tests, speaking the documented wire format to the real
-// @slack/web-api: form-encoded (or JSON) method calls under /api/, the files.uploadV2 upload URL,
-// url_private downloads, and response_url posts. Every call is recorded, and tests wait on calls
-// (an event), not on sleeps.
+// @slack/web-api: form-encoded (or JSON) method calls under /api/ (chat.*, views.*, files.info,
+// the files.uploadV2 steps, oauth.v2.access, apps.connections.open for Socket Mode), the upload
+// URL, url_private downloads, and response_url posts. Every call is recorded with its arrival
+// time, and tests wait on calls (an event), not on sleeps.
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
 
@@ -37,7 +38,7 @@ export interface FakeSlack {
   /** Makes the next `count` calls of `method` answer 429 with Retry-After. */
   rateLimit(method: string, retryAfterSeconds: number, count?: number): void;
   /** A file Slack would hold, served at url_private for the given token only, and by files.info. */
-  addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string; user?: string; ims?: string[]; shares?: FakeFile['shares'] }): FakeFile;
+  addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string; user?: string; ims?: string[]; shares?: FakeFile['shares']; size?: number; downloadUrl?: string }): FakeFile;
   /** chat.postMessage to this channel answers `{ ok: false, error }` (e.g. not_in_channel). */
   failPosts(channel: string, error: string): void;
   /** oauth.v2.access with this code (and the app's client id and secret) installs the app in `team`. */
@@ -176,12 +177,13 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
     calls,
     uploads,
     rateLimit: (method, retryAfter, count = 1) => void limits.set(method, { retryAfter, count }),
-    addFile({ name, content, token, filetype = 'csv', user, ims, shares }) {
+    addFile({ name, content, token, filetype = 'csv', user, ims, shares, size, downloadUrl }) {
       const id = `F${seq++}`;
       const path = `/files-pri/${id}/${encodeURIComponent(name)}`;
       const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
       files.set(path, { content: buf, token });
-      const file: FakeFile = { id, name, filetype, size: buf.length, user, url_private: `${base}${path}`, url_private_download: `${base}${path}`, ims, shares };
+      const url = downloadUrl ?? `${base}${path}`;
+      const file: FakeFile = { id, name, filetype, size: size ?? buf.length, user, url_private: url, url_private_download: url, ims, shares };
       fileInfo.set(id, file);
       return file;
     },

@@ -86,7 +86,7 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
     const accept = createHash('sha1').update(key + GUID).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     sockets.add(socket);
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       const { frames, rest } = readFrames(Buffer.concat([pending, chunk]));
       pending = rest;
