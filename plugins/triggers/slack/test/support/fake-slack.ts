@@ -13,6 +13,8 @@ export interface SlackCall {
   /** Raw body (uploads). */
   raw: Buffer;
   headers?: http.IncomingHttpHeaders;
+  /** The URL path (response_url posts). */
+  path?: string;
   at: number;
 }
 
@@ -91,7 +93,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK - 200');
       }
       if (url.pathname.startsWith('/response/')) {
-        record({ method: 'response_url', args: JSON.parse(raw.toString('utf8') || '{}'), raw, headers: req.headers, at: Date.now() });
+        record({ method: 'response_url', path: url.pathname, args: JSON.parse(raw.toString('utf8') || '{}'), raw, headers: req.headers, at: Date.now() });
         return void json(200, { ok: true });
       }
       if (!url.pathname.startsWith('/api/')) return void res.writeHead(404).end();
