@@ -1,10 +1,10 @@
 // The Slack trigger: `/enrich`, result cards with buttons, an App Home tab, and CSV files in
-// direct messages, on @slack/bolt. It holds Slack's side only; everything else goes through the
-// EnrichService in its context. CSV files are taken in DMs and in threads under the bot's
-// messages (message and file_shared events). HTTP mode: POST /slack/events on the web role, signed requests
-// only. Socket Mode when SLACK_APP_TOKEN is set. One workspace (SLACK_BOT_TOKEN) or many (OAuth
-// install, installations in this trigger's own collection). Each Slack team is its own
-// enrichbot workspace (`slack:<team id>`): records, spend and files never cross teams.
+// direct messages or threads under the bot's messages, on @slack/bolt. It holds Slack's side
+// only; everything else goes through the EnrichService in its context. HTTP mode:
+// POST /slack/events on the web role, signed requests only. Socket Mode when SLACK_APP_TOKEN is
+// set. One workspace (SLACK_BOT_TOKEN) or many (OAuth install, installations in this trigger's own
+// collection). Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend
+// and files never cross teams.
 import boltPkg, { type App as BoltApp, type Authorize, type Receiver } from '@slack/bolt';
 import { InstallProvider } from '@slack/oauth';
 import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
@@ -54,8 +54,9 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   const logger = slackLogger(ctx.logger);
   let receiver: Receiver;
   if (config.appToken) {
-    // Socket Mode: Slack pushes over a websocket, so no public URL is needed. apps.connections.open
-    // goes to SLACK_API_URL like every other call (the receiver's own client takes installerOptions').
+    // Socket Mode: Slack pushes over a websocket, so no public URL is needed. The receiver hands
+    // installerOptions.clientOptions to its SocketModeClient: apps.connections.open then goes to
+    // SLACK_API_URL like every other call (without it, always to slack.com).
     receiver = new SocketModeReceiver({ appToken: config.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } } });
   } else if (ctx.role === 'web' || ctx.role === 'all') {
     receiver = new RouterReceiver({ router: ctx.router, path: '/events', signingSecret: config.signingSecret!, clock: ctx.clock, logger: ctx.logger });
