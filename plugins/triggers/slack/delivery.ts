@@ -77,8 +77,9 @@ export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { 
 }
 
 export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
-  const team = teamOfWorkspace(message.workspace);
-  const client = await rt.clients.forTeam(team);
+  const token = await rt.clients.token(teamOfWorkspace(message.workspace));
+  const team = teamOfWorkspace(message.workspace) ?? (await rt.clients.teamOf(token));
+  const client = rt.clients.forToken(token);
   const posted = await postMessage(rt, client, team, { channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false });
   const channel = posted.channel ?? message.channel;
   for (const f of message.files ?? []) {

@@ -89,6 +89,15 @@ test('a CSV shared in a thread under the bot’s message, announced by file_shar
   expect(downloadsOf(file)).toHaveLength(1);
 });
 
+test('a thread under a post made for another trigger without naming the workspace (the digest, single-workspace mode) counts as the bot’s', async () => {
+  const digest = await app.service.notify('slack', { channel: 'CDIGEST', text: 'Daily digest' });
+  const file = fake.addFile({ name: 'from-digest.csv', content: csvOf(2, 'dig'), token: TOKEN, user: 'UT', shares: { public: { CDIGEST: [{ ts: '250.000100', thread_ts: digest.ts }] } } });
+  await fileShared(file, 'CDIGEST', 'UT', '250.000100');
+  const got = await fake.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Got *from-digest.csv*'));
+  expect(got.args.channel).toBe('CDIGEST');
+  expect(got.args.thread_ts).toBe(digest.ts);
+});
+
 test('files in a thread under someone else’s message, at the top of a channel, or uploaded by the bot itself are not read', async () => {
   const underOther = fake.addFile({ name: 'other-thread.csv', content: csvOf(2, 'oth'), token: TOKEN, user: 'UT', shares: { public: { CGEN: [{ ts: '300.000100', thread_ts: '299.000100' }] } } });
   const topLevel = fake.addFile({ name: 'top.csv', content: csvOf(2, 'top'), token: TOKEN, user: 'UT', shares: { public: { CGEN: [{ ts: '301.000100' }] } } });
