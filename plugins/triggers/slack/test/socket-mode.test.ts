@@ -1,6 +1,6 @@
 // Socket Mode (SLACK_APP_TOKEN): no public URL. The app opens the connection through
 // apps.connections.open on SLACK_API_URL, Slack pushes envelopes over the WebSocket, the app
-// acks each by envelope id, and the work still runs on the queue.
+// acks each by envelope id (commands and events alike), and the work still runs on the queue.
 import { jest } from '@jest/globals';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
@@ -76,4 +76,32 @@ test('a slash_commands envelope is acked over the socket with "Enriching…", th
   expect(JSON.stringify(card.args.blocks)).toContain('Name of socket.com');
   const jobs = await app.store.models.Job.find({}).lean();
   expect(jobs.map((j) => [j.workspace, j.display])).toEqual([['slack:TS', 'socket.com']]);
+});
+
+test('an events_api envelope (a CSV shared in a DM, by file_shared) is acked over the socket and the file read with the bot token', async () => {
+  await socket.connected();
+  const file = fake.addFile({ name: 'sock.csv', content: 'Website\nsock-a.com\nsock-b.com\n', token: 'xoxb-sock', user: 'US', shares: { private: { DUS: [{ ts: '500.000100' }] } } });
+  socket.send({
+    envelope_id: 'env-ev-1',
+    type: 'events_api',
+    accepts_response_payload: false,
+    retry_attempt: 0,
+    retry_reason: '',
+    payload: {
+      token: 'legacy',
+      team_id: 'TS',
+      api_app_id: 'A1',
+      type: 'event_callback',
+      event_id: 'EvSock1',
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: 'TS', user_id: 'UBOTTS', is_bot: true }],
+      event: { type: 'file_shared', channel_id: 'DUS', file_id: file.id, user_id: 'US', file: { id: file.id }, event_ts: '500.000100' },
+    },
+  });
+  expect((await socket.waitForAck('env-ev-1')).envelope_id).toBe('env-ev-1');
+  const got = await fake.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Got *sock.csv*'));
+  expect(got.args.channel).toBe('DUS');
+  expect(got.token).toBe('xoxb-sock');
+  const download = fake.of('file.download').find((c) => String(c.args.path).includes(file.id))!;
+  expect(download.token).toBe('xoxb-sock');
 });
