@@ -7,12 +7,21 @@ import type { SlackRuntime } from './runtime.js';
 
 const REMEMBER_SECONDS = 90 * 86_400;
 const botMessageKey = (team: string, channel: string, ts: string) => `botmsg:${team}:${channel}:${ts}`;
+const botChannelKey = (team: string, channel: string) => `botchan:${team}:${channel}`;
 
 export async function postMessage(rt: SlackRuntime, client: WebClient, team: string | undefined, args: ChatPostMessageArguments & { channel: string }): Promise<ChatPostMessageResponse> {
   rt.pacer.watch(client, team);
   const res = await rt.pacer.run(team, args.channel, () => client.chat.postMessage(args));
-  if (team && res.ts) await rt.ctx.redis.set(botMessageKey(team, res.channel ?? args.channel, res.ts), '1', 'EX', REMEMBER_SECONDS);
+  if (team && res.ts) {
+    const channel = res.channel ?? args.channel;
+    await rt.ctx.redis.multi().set(botMessageKey(team, channel, res.ts), '1', 'EX', REMEMBER_SECONDS).set(botChannelKey(team, channel), '1', 'EX', REMEMBER_SECONDS).exec();
+  }
   return res;
+}
+
+/** Has the bot posted in this channel (within the memory)? If not, no thread there can be its own. */
+export async function hasBotPosted(rt: SlackRuntime, team: string, channel: string): Promise<boolean> {
+  return (await rt.ctx.redis.exists(botChannelKey(team, channel))) === 1;
 }
 
 /**

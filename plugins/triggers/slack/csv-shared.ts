@@ -15,7 +15,7 @@ import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { batchProgressText } from './cards.js';
 import { section } from './block-limits.js';
-import { isBotThread, postMessage } from './bot-posts.js';
+import { hasBotPosted, isBotThread, postMessage } from './bot-posts.js';
 import type { SlackAddress, SlackRuntime } from './runtime.js';
 import { downloadSlackFile, SlackFileError } from './slack-files.js';
 
@@ -85,6 +85,8 @@ export function registerSharedCsv(app: App, rt: SlackRuntime): void {
     if (!fileId || !e.channel_id || !e.user_id || !team || !context.botToken || e.user_id === context.botUserId) return;
     // Already taken through the message event (or an earlier delivery of this one): no files.info.
     if ((await rt.ctx.redis.exists(claimKey(team, fileId))) === 1) return;
+    // Outside DMs only threads under the bot's messages count: a channel it never posted in has none.
+    if (!e.channel_id.startsWith('D') && !(await hasBotPosted(rt, team, e.channel_id))) return;
     const info = await client.files.info({ file: fileId });
     const file = info.file as SharedFile | undefined;
     if (!file) return;

@@ -98,10 +98,12 @@ test('a thread under a post made for another trigger without naming the workspac
   expect(got.args.thread_ts).toBe(digest.ts);
 });
 
-test('files in a thread under someone else’s message, at the top of a channel, or uploaded by the bot itself are not read', async () => {
+test('files in a thread under someone else’s message, at the top of a channel, or uploaded by the bot itself are not read; a channel the bot never posted in costs no files.info', async () => {
+  await app.service.notify('slack', { workspace: 'slack:TT', channel: 'CGEN', text: 'The bot has posted here' });
   const underOther = fake.addFile({ name: 'other-thread.csv', content: csvOf(2, 'oth'), token: TOKEN, user: 'UT', shares: { public: { CGEN: [{ ts: '300.000100', thread_ts: '299.000100' }] } } });
   const topLevel = fake.addFile({ name: 'top.csv', content: csvOf(2, 'top'), token: TOKEN, user: 'UT', shares: { public: { CGEN: [{ ts: '301.000100' }] } } });
   const botsOwn = fake.addFile({ name: 'enriched-leads.csv', content: csvOf(2, 'bot'), token: TOKEN, user: BOT_USER, shares: { private: { DUT: [{ ts: '302.000100' }] } } });
+  const quiet = fake.addFile({ name: 'quiet.csv', content: csvOf(2, 'qui'), token: TOKEN, user: 'UT', shares: { public: { CQUIET: [{ ts: '304.000100', thread_ts: '298.000100' }] } } });
   const infoBefore = fake.of('files.info').length;
   await fileShared(underOther, 'CGEN', 'UT', '300.000100');
   await fileShareMessage(underOther, 'CGEN', 'UT', '300.000100', { ts: '299.000100', parentUser: 'UOTHER' });
@@ -109,15 +111,19 @@ test('files in a thread under someone else’s message, at the top of a channel,
   await fileShareMessage(topLevel, 'CGEN', 'UT', '301.000100');
   await fileShared(botsOwn, 'DUT', BOT_USER, '302.000100');
   await fileShareMessage(botsOwn, 'DUT', BOT_USER, '302.000100');
-  // files.info was asked for the two files others shared, never for the bot's own.
+  await fileShared(quiet, 'CQUIET', 'UT', '304.000100');
+  // files.info was asked for the two files others shared where the bot has posted, never for the bot's own.
   await fake.waitFor((c) => c.method === 'files.info' && c.args.file === topLevel.id);
   await fake.waitFor((c) => c.method === 'files.info' && c.args.file === underOther.id);
   const control = fake.addFile({ name: 'control2.csv', content: csvOf(1, 'ct2'), token: TOKEN, user: 'UT' });
   await fileShareMessage(control, 'DUT', 'UT', '303.000100');
   await fake.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Got *control2.csv*'));
-  for (const f of [underOther, topLevel, botsOwn]) expect(downloadsOf(f)).toHaveLength(0);
-  expect(fake.of('files.info').slice(infoBefore).map((c) => c.args.file)).not.toContain(botsOwn.id);
-  expect(fake.of('chat.postMessage').filter((c) => c.args.channel === 'CGEN')).toHaveLength(0);
+  for (const f of [underOther, topLevel, botsOwn, quiet]) expect(downloadsOf(f)).toHaveLength(0);
+  const asked = fake.of('files.info').slice(infoBefore).map((c) => c.args.file);
+  expect(asked).not.toContain(botsOwn.id);
+  expect(asked).not.toContain(quiet.id);
+  expect(fake.of('chat.postMessage').filter((c) => c.args.channel === 'CGEN').map((c) => c.args.text)).toEqual(['The bot has posted here']);
+  expect(fake.of('chat.postMessage').some((c) => c.args.channel === 'CQUIET')).toBe(false);
 });
 
 test('file_shared in a DM: the file is looked up with files.info and the bot token; the size cap and the Slack-host rule apply before any download', async () => {
