@@ -25,6 +25,26 @@ export function fieldSections(fields: string[]): Block[] {
   return out;
 }
 
+/**
+ * Text of any length as sections of at most 3,000 characters each, cut at a line break or a
+ * space where there is one, never inside an escape like `&amp;`: long text is split, not lost.
+ */
+export function textSections(mrkdwn: string, max = MAX_SECTION_TEXT): Block[] {
+  const out: Block[] = [];
+  let rest = mrkdwn;
+  while (rest.length > max) {
+    let cut = rest.lastIndexOf('\n', max);
+    if (cut < max / 2) cut = rest.lastIndexOf(' ', max);
+    if (cut < max / 2) cut = max;
+    const amp = rest.lastIndexOf('&', cut - 1);
+    if (amp >= 0 && amp > cut - 6 && !rest.slice(amp, cut).includes(';')) cut = amp;
+    out.push(section(rest.slice(0, cut)));
+    rest = rest.slice(/[\n ]/.test(rest[cut] ?? '') ? cut + 1 : cut);
+  }
+  if (rest.trim()) out.push(section(rest));
+  return out;
+}
+
 export function context(mrkdwn: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn, MAX_SECTION_TEXT) }] };
 }

@@ -1,7 +1,9 @@
 // Block Kit messages: one card per prospect, the lookalikes card, the batch progress text.
 // Every string from a provider or a user goes through escapeMrkdwn before it reaches mrkdwn.
+// Nothing long is cut: a field too long for a field goes to sections of its own, long text is
+// split across sections, and a card over 50 blocks is posted as several messages.
 import type { BatchStatus, JobResult, RecordView } from '../../../src/plugin/service.js';
-import { context, fieldSections, section, MAX_BUTTON_VALUE, type Block } from './block-limits.js';
+import { context, fieldSections, section, textSections, MAX_BUTTON_VALUE, MAX_FIELD_TEXT, type Block } from './block-limits.js';
 import { fieldText, labelOf } from './card-values.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
 
@@ -15,6 +17,15 @@ export interface CardRef {
 const OWN_PLACE = new Set(['summary', 'lookalikes', 'workEmailStatus', 'webMentions']);
 
 export const slackDate = (iso: string) => `<!date^${Math.floor(new Date(iso).getTime() / 1000)}^{date_short_pretty} at {time}|${new Date(iso).toUTCString()}>`;
+
+/** A record's fields: short ones side by side (fields), long ones (a technology list) as their own sections. */
+function recordBlocks(title: string, rec: RecordView | undefined, now: Date): Block[] {
+  const texts = recordFields(rec, now);
+  if (!texts.length) return [];
+  const short = texts.filter((t) => t.length <= MAX_FIELD_TEXT);
+  const long = texts.filter((t) => t.length > MAX_FIELD_TEXT);
+  return [section(`*${title}*`), ...fieldSections(short), ...long.flatMap((t) => textSections(t))];
+}
 
 function recordFields(rec: RecordView | undefined, now: Date): string[] {
   if (!rec) return [];
@@ -39,13 +50,12 @@ export function resultCard(r: JobResult, now: Date): Block[] {
   if (r.status === 'paused') blocks.push(section(pausedText(r.resumeAt)));
   if (r.error) blocks.push(section(`:warning: ${escapeMrkdwn(r.error)}`));
   if (r.fromRecord) blocks.push(context('Already enriched recently: shown from the record, no provider was asked. Press Refresh to ask again.'));
-  const person = recordFields(r.person, now);
-  if (person.length) blocks.push(section('*Person*'), ...fieldSections(person));
-  const company = recordFields(r.company, now);
-  if (company.length) blocks.push(section('*Company*'), ...fieldSections(company));
+  const person = recordBlocks('Person', r.person, now);
+  const company = recordBlocks('Company', r.company, now);
+  blocks.push(...person, ...company);
   for (const [who, rec] of [['Person', r.person], ['Company', r.company]] as const) {
     const summary = rec?.fields.summary;
-    if (summary) blocks.push(section(`*${who} summary* _(${escapeMrkdwn(summary.provider)})_\n${escapeMrkdwn(summary.value)}`));
+    if (summary) blocks.push(...textSections(`*${who} summary* _(${escapeMrkdwn(summary.provider)})_\n${escapeMrkdwn(summary.value)}`));
   }
   if (!person.length && !company.length && r.status === 'done') blocks.push(section('Nothing was found beyond what you gave.'));
   const lookalikes = r.company?.fields.lookalikes;
@@ -64,18 +74,8 @@ interface Lookalike {
 export function lookalikeBlocks(list: Lookalike[]): Block[] {
   if (!list.length) return [section('*Lookalikes*\nNo similar company was found.')];
   const lines = list.map((l) => `• *${escapeMrkdwn(l.name ?? l.domain)}* (${escapeMrkdwn(l.domain)}) ${l.verified ? ':white_check_mark: verified' : ':grey_question: unverified'}\n   ${escapeMrkdwn(l.reason)}`);
-  const out: Block[] = [section('*Lookalikes*')];
   // Several sections rather than one clipped one: each stays under 3,000 characters.
-  let chunk: string[] = [];
-  for (const line of lines) {
-    if ([...chunk, line].join('\n').length > 2900 && chunk.length) {
-      out.push(section(chunk.join('\n')));
-      chunk = [];
-    }
-    chunk.push(line);
-  }
-  if (chunk.length) out.push(section(chunk.join('\n')));
-  return out;
+  return [section('*Lookalikes*'), ...textSections(lines.join('\n'))];
 }
 
 export function actions(ref: CardRef): Block {

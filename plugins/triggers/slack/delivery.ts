@@ -1,32 +1,46 @@
 // Results back into Slack: a card per prospect (deliver), one progress message per CSV
-// (batchProgress, chat.update), the enriched CSV (deliverBatch, files.uploadV2), and posts
-// on another trigger's behalf (notify: the digest's text and chart).
+// (batchProgress, chat.update), the enriched CSV (deliverBatch, streamed upload), and posts
+// on another trigger's behalf (notify: the digest's text and chart). A card longer than one
+// message (50 blocks) goes out as several, in order.
 import type { WebClient } from '@slack/web-api';
 import type { NotifyMessage, NotifyResult } from '../../../src/plugin/contract.js';
 import type { BatchResultRow, BatchStatus, JobResult, ReplyTo } from '../../../src/plugin/service.js';
-import { section } from './block-limits.js';
+import { section, splitMessages } from './block-limits.js';
+import { postMessage } from './bot-posts.js';
 import { batchProgressText, resultCard } from './cards.js';
 import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
-import { uploadStreamedFile } from './slack-files.js';
+import { uploadFile, uploadStreamedFile } from './slack-files.js';
 
 const teamOfWorkspace = (ws?: string) => (ws?.startsWith('slack:') ? ws.slice('slack:'.length) : ws);
 
 export async function deliverResult(rt: SlackRuntime, result: JobResult, replyTo: ReplyTo): Promise<void> {
   const to = addressOf(replyTo);
   const client = await rt.clients.forTeam(to.team);
-  const blocks = resultCard(result, rt.ctx.clock.now());
   const text = `${result.display}: ${result.status}`;
-  try {
-    await postBlocks(rt, client, to.channel, text, blocks);
-  } catch (err) {
-    // The bot is not in that channel: answer through the command's response_url instead.
-    const code = (err as { data?: { error?: string } }).data?.error;
-    if (!to.responseUrl || (code !== 'not_in_channel' && code !== 'channel_not_found')) throw err;
-    const res = await fetch(to.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'in_channel', text, blocks: blocks.slice(0, 50) }) });
-    if (!res.ok) throw err;
+  let viaResponseUrl = false;
+  for (const blocks of splitMessages(resultCard(result, rt.ctx.clock.now()))) {
+    if (!viaResponseUrl) {
+      try {
+        await postBlocks(rt, client, to, text, blocks);
+        continue;
+      } catch (err) {
+        // The bot is not in that channel (a private channel, another's DM): the command's
+        // response_url still reaches it, for this message and the rest of the card.
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (!to.responseUrl || (code !== 'not_in_channel' && code !== 'channel_not_found')) throw err;
+        viaResponseUrl = true;
+      }
+    }
+    await postToResponseUrl(to.responseUrl!, { response_type: 'in_channel', replace_original: false, text, blocks });
   }
+}
+
+/** Slack's response_url takes up to five messages within 30 minutes of the command. */
+async function postToResponseUrl(url: string, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'error', signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`Slack answered ${res.status} on the command's response_url`);
 }
 
 export async function updateProgress(rt: SlackRuntime, status: BatchStatus, replyTo: ReplyTo): Promise<void> {
@@ -44,7 +58,7 @@ export async function deliverCsv(rt: SlackRuntime, status: BatchStatus, replyTo:
   const label = status.label ?? 'results.csv';
   const filename = `enriched-${label.replace(/\.csv$/i, '')}.csv`;
   let rows = 0;
-  await uploadStreamedFile(client, { channelId: to.channel, filename, initialComment: `Here is ${escapeMrkdwn(label)}, enriched.` }, async (out) => {
+  await uploadStreamedFile(client, rt.config.apiUrl, { channelId: to.channel, threadTs: to.threadTs, filename, initialComment: `Here is ${escapeMrkdwn(label)}, enriched.` }, async (out) => {
     rows = (await rt.ctx.csv.write(rt.ctx.service.results(status.batchId, status.workspace), out, { inputColumns: status.columns })).rows;
   });
   await rt.ctx.service.logActivity({ workspace: status.workspace, actor: to.user ?? 'slack', action: 'export', subject: status.batchId, detail: { rows, file: filename } });
@@ -58,16 +72,18 @@ export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { 
     yield row;
   }
   const safeName = opts.result.display.replace(/[^\w.@-]+/g, '_').slice(0, 60);
-  await uploadStreamedFile(client, { channelId: opts.channel, filename: `enriched-${safeName}.csv` }, (out) => rt.ctx.csv.write(one(), out, { inputColumns: ['input'] }));
+  await uploadStreamedFile(client, rt.config.apiUrl, { channelId: opts.channel, filename: `enriched-${safeName}.csv` }, (out) => rt.ctx.csv.write(one(), out, { inputColumns: ['input'] }));
   await rt.ctx.service.logActivity({ workspace: workspaceOf(opts.team), actor: opts.user, action: 'export', subject: opts.result.display, detail: { jobId: opts.result.jobId } });
 }
 
 export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
-  const client = await rt.clients.forTeam(teamOfWorkspace(message.workspace));
-  const posted = await rt.pacer.run(message.channel, () => client.chat.postMessage({ channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false }));
-  const channel = (posted.channel as string | undefined) ?? message.channel;
+  const token = await rt.clients.token(teamOfWorkspace(message.workspace));
+  const team = teamOfWorkspace(message.workspace) ?? (await rt.clients.teamOf(token));
+  const client = rt.clients.forToken(token);
+  const posted = await postMessage(rt, client, team, { channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false });
+  const channel = posted.channel ?? message.channel;
   for (const f of message.files ?? []) {
-    await client.filesUploadV2({ channel_id: channel, file: f.content, filename: f.filename, title: f.title ?? f.filename } as Parameters<WebClient['filesUploadV2']>[0]);
+    await uploadFile(client, rt.config.apiUrl, { channelId: channel, filename: f.filename, title: f.title ?? f.filename }, { content: f.content });
   }
-  return { channel, ts: posted.ts as string | undefined };
+  return { channel, ts: posted.ts };
 }

@@ -1,9 +1,10 @@
 // The Slack trigger: `/enrich`, result cards with buttons, an App Home tab, and CSV files in
-// direct messages, on @slack/bolt. It holds Slack's side only; everything else goes through the
-// EnrichService in its context. HTTP mode: POST /slack/events on the web role, signed requests
-// only. Socket Mode when SLACK_APP_TOKEN is set. One workspace (SLACK_BOT_TOKEN) or many (OAuth
-// install, installations in this trigger's own collection). Each Slack team is its own
-// enrichbot workspace (`slack:<team id>`): records, spend and files never cross teams.
+// direct messages or threads under the bot's messages, on @slack/bolt. It holds Slack's side
+// only; everything else goes through the EnrichService in its context. HTTP mode:
+// POST /slack/events on the web role, signed requests only. Socket Mode when SLACK_APP_TOKEN is
+// set. One workspace (SLACK_BOT_TOKEN) or many (OAuth install, installations in this trigger's own
+// collection). Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend
+// and files never cross teams.
 import boltPkg, { type App as BoltApp, type Authorize, type Receiver } from '@slack/bolt';
 import { InstallProvider } from '@slack/oauth';
 import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
@@ -15,7 +16,7 @@ import { RouterReceiver } from './router-receiver.js';
 import { registerEnrichCommand } from './enrich-command.js';
 import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
-import { registerCsvInDm } from './csv-dm.js';
+import { registerSharedCsv } from './csv-shared.js';
 import { deliverCsv, deliverResult, notify, updateProgress } from './delivery.js';
 import type { SlackRuntime } from './runtime.js';
 
@@ -53,8 +54,10 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   const logger = slackLogger(ctx.logger);
   let receiver: Receiver;
   if (config.appToken) {
-    // Socket Mode: Slack pushes over a websocket, so no public URL is needed.
-    receiver = new SocketModeReceiver({ appToken: config.appToken, logger });
+    // Socket Mode: Slack pushes over a websocket, so no public URL is needed. The receiver hands
+    // installerOptions.clientOptions to its SocketModeClient: apps.connections.open then goes to
+    // SLACK_API_URL like every other call (without it, always to slack.com).
+    receiver = new SocketModeReceiver({ appToken: config.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } } });
   } else if (ctx.role === 'web' || ctx.role === 'all') {
     receiver = new RouterReceiver({ router: ctx.router, path: '/events', signingSecret: config.signingSecret!, clock: ctx.clock, logger: ctx.logger });
   } else {
@@ -64,7 +67,7 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   registerEnrichCommand(app, rt);
   registerCardActions(app, rt);
   registerAppHome(app, rt);
-  registerCsvInDm(app, rt);
+  registerSharedCsv(app, rt);
   app.error(async (err) => {
     ctx.logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener error');
   });
@@ -96,7 +99,7 @@ export default defineTrigger({
   async start(ctx) {
     const config = ctx.config;
     const installations = isMultiWorkspace(config) ? new MongoInstallationStore(ctx.collection('installations')) : undefined;
-    const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations), pacer: new ChannelPacer(config.postIntervalMs) };
+    const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations), pacer: new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger) };
     runtimes.set(ctx, rt);
     // Socket Mode runs where the web role runs (one connection is enough; workers only deliver).
     const wantsBolt = ctx.role === 'web' || ctx.role === 'all';

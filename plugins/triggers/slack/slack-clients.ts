@@ -25,6 +25,27 @@ export class SlackClients {
     throw new Error(`no Slack bot token for team ${teamId ?? '(none)'}: install the app in that workspace or set SLACK_BOT_TOKEN`);
   }
 
+  private readonly teams = new Map<string, Promise<string | undefined>>();
+
+  /**
+   * The team a token belongs to (auth.test, once per token), for posts made without naming a team
+   * (the digest in single-workspace mode): they are paced and remembered as that team's.
+   */
+  teamOf(token: string): Promise<string | undefined> {
+    let team = this.teams.get(token);
+    if (!team) {
+      team = this.forToken(token)
+        .auth.test()
+        .then((r) => r.team_id as string | undefined)
+        .catch(() => {
+          this.teams.delete(token);
+          return undefined;
+        });
+      this.teams.set(token, team);
+    }
+    return team;
+  }
+
   async forTeam(teamId?: string): Promise<WebClient> {
     return this.forToken(await this.token(teamId));
   }

@@ -1,8 +1,13 @@
 // Files in and out of Slack. In: a shared CSV is downloaded with the bot token from Slack's
 // file host only (files.slack.com, or the host of SLACK_API_URL for a proxy or a test server),
-// never following a redirect, and never past `maxBytes`. Out: files.uploadV2 (the SDK runs
-// files.getUploadURLExternal, the upload, then files.completeUploadExternal; files.upload is retired).
-import { createWriteStream } from 'node:fs';
+// never following a redirect, and never past `maxBytes`. Out: the files.uploadV2 steps
+// (files.getUploadURLExternal, the upload, files.completeUploadExternal; files.upload is
+// retired), streamed from a temporary file.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,15 +55,54 @@ export async function downloadSlackFile(url: string, opts: { token: string; apiU
   return Buffer.concat(chunks);
 }
 
+/** Where a file goes: the channel, and the thread when answering in one. */
+export interface UploadTarget {
+  channelId: string;
+  filename: string;
+  title?: string;
+  initialComment?: string;
+  threadTs?: string;
+}
+
 /**
- * Writes a file through `write` into a temporary file (streamed, never whole in our memory),
- * uploads it with files.uploadV2, then removes it.
+ * files.uploadV2's three steps, with the bytes streamed: the SDK's filesUploadV2 reads a file
+ * path whole into memory (readFileSync), so a large CSV would sit in the heap twice. Here the
+ * length goes to files.getUploadURLExternal, the file is piped to the upload URL from disk (only
+ * to Slack's file host, like downloads), then files.completeUploadExternal shares it.
  */
-export async function uploadStreamedFile(
-  client: WebClient,
-  opts: { channelId: string; filename: string; title?: string; initialComment?: string; threadTs?: string },
-  write: (out: NodeJS.WritableStream & import('node:stream').Writable) => Promise<unknown>,
-): Promise<{ bytes: number }> {
+export async function uploadFile(client: WebClient, apiUrl: string, to: UploadTarget, source: { path: string } | { content: Buffer }): Promise<{ fileId: string; bytes: number }> {
+  const bytes = 'path' in source ? (await stat(source.path)).size : source.content.length;
+  const got = await client.files.getUploadURLExternal({ filename: to.filename, length: bytes });
+  if (!got.upload_url || !got.file_id) throw new Error('Slack gave no upload URL for the file');
+  const url = new URL(got.upload_url);
+  const apiHost = new URL(apiUrl);
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && url.host === apiHost.host && apiHost.protocol === 'http:');
+  if (!allowedFileHosts(apiUrl).has(url.host) || !secure) throw new SlackFileError(`files are only uploaded to Slack (files.slack.com), not to ${url.host}`, 'host');
+  await new Promise<void>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) }, timeout: 300_000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new SlackFileError(`Slack answered ${res.statusCode} to the upload`, 'http'))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('the upload to Slack timed out')));
+    req.on('error', reject);
+    if ('path' in source) pipeline(createReadStream(source.path), req).catch(reject);
+    else req.end(source.content);
+  });
+  await client.files.completeUploadExternal({
+    files: [{ id: got.file_id, title: to.title ?? to.filename }],
+    channel_id: to.channelId,
+    ...(to.initialComment ? { initial_comment: to.initialComment } : {}),
+    ...(to.threadTs ? { thread_ts: to.threadTs } : {}),
+  } as Parameters<WebClient['files']['completeUploadExternal']>[0]);
+  return { fileId: got.file_id, bytes };
+}
+
+/**
+ * Writes a file through `write` into a temporary file (the CSV writer's stream goes to disk,
+ * never whole into memory), uploads it from there (uploadFile), then removes it.
+ */
+export async function uploadStreamedFile(client: WebClient, apiUrl: string, to: UploadTarget, write: (out: Writable) => Promise<unknown>): Promise<{ bytes: number }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'enrichbot-slack-'));
   const file = path.join(dir, 'upload.csv');
   try {
@@ -70,16 +114,7 @@ export async function uploadStreamedFile(
     await write(out);
     if (!out.writableEnded) out.end();
     await closed;
-    const { size } = await stat(file);
-    await client.filesUploadV2({
-      channel_id: opts.channelId,
-      file,
-      filename: opts.filename,
-      title: opts.title ?? opts.filename,
-      ...(opts.initialComment ? { initial_comment: opts.initialComment } : {}),
-      ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
-    } as Parameters<WebClient['filesUploadV2']>[0]);
-    return { bytes: size };
+    return await uploadFile(client, apiUrl, to, { path: file });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

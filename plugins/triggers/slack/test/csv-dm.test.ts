@@ -1,7 +1,11 @@
 // A CSV shared with the bot in a DM: downloaded from the Slack file host with the bot token,
 // read by the platform's reader, one progress message updated in place, and the enriched file
-// uploaded back with files.uploadV2. 1,000 rows with formula cells make the round trip; a file
-// link to any other host is never fetched.
+// uploaded back with the files.uploadV2 steps, streamed from a temporary file that is removed
+// afterwards. 1,000 rows with formula cells make the round trip; a file link to any other host is
+// never fetched.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
@@ -16,8 +20,12 @@ let provider: FakeServer;
 let other: FakeServer;
 let app: Awaited<ReturnType<typeof startTestApp>>;
 const base = () => `http://127.0.0.1:${app.port}`;
+// The upload's temporary files go here (os.tmpdir() reads TMPDIR), so the test can see them gone.
+const scratch = mkdtempSync(path.join(tmpdir(), 'slack-csv-test-'));
+const savedTmp = process.env.TMPDIR;
 
 beforeAll(async () => {
+  process.env.TMPDIR = scratch;
   fake = await startFakeSlack({ teams: { 'xoxb-csv': 'TC' } });
   other = await startFakeServer({ '*': () => ({ body: 'email\nx@y.com\n' }) });
   provider = await startFakeServer({
@@ -46,9 +54,12 @@ afterAll(async () => {
   await fake?.close();
   await provider?.close();
   await other?.close();
+  process.env.TMPDIR = savedTmp;
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  rmSync(scratch, { recursive: true, force: true });
 }, 120_000);
 
-const shareInDm = (file: Record<string, unknown>, user = 'UC') =>
+const shareInDm = (file: object, user = 'UC') =>
   sendSigned(base(), {
     secret: SECRET,
     contentType: 'application/json',
@@ -81,6 +92,13 @@ test('a 1,000-row CSV with formula cells: columns and row count answered, one pr
   expect(updates.some((u) => /rows read/.test(String(u.args.text)) && String(u.args.text).includes('1,000'))).toBe(true);
 
   const [uploaded] = JSON.parse(String(complete.args.files)) as { id: string }[];
+  // Streamed as the raw bytes (not the SDK's multipart copy in memory), exactly the length announced.
+  const asked = fake.of('files.getUploadURLExternal').find((c) => c.args.filename === 'enriched-people.csv')!;
+  const upload = fake.of('upload').find((c) => c.args.fileId === uploaded.id)!;
+  expect(upload.headers!['content-type']).toBe('application/octet-stream');
+  expect(Number(upload.headers!['content-length'])).toBe(Number(asked.args.length));
+  expect(upload.raw.length).toBe(Number(asked.args.length));
+  expect(upload.token).toBeUndefined();
   const csv = fake.uploads.get(uploaded.id)!.toString('utf8').replace(/^\uFEFF/, '');
   const out = parse(csv, { columns: true }) as Record<string, string>[];
   expect(out).toHaveLength(1000);
@@ -97,6 +115,8 @@ test('a 1,000-row CSV with formula cells: columns and row count answered, one pr
     if (!exported) await new Promise((r) => setTimeout(r, 100));
   }
   expect(exported).toBe(true);
+  // The export is logged after the upload returned: its temporary file is gone by then.
+  expect(readdirSync(scratch)).toEqual([]);
 }, 600_000);
 
 test('a file link to any host but Slack’s file host is never fetched', async () => {

@@ -1,7 +1,8 @@
 // A local Slack Web API for tests, speaking the documented wire format to the real
-// @slack/web-api: form-encoded (or JSON) method calls under /api/, the files.uploadV2 upload URL,
-// url_private downloads, and response_url posts. Every call is recorded, and tests wait on calls
-// (an event), not on sleeps.
+// @slack/web-api: form-encoded (or JSON) method calls under /api/ (chat.*, views.*, files.info,
+// the files.uploadV2 steps, oauth.v2.access, apps.connections.open for Socket Mode), the upload
+// URL, url_private downloads, and response_url posts. Every call is recorded with its arrival
+// time, and tests wait on calls (an event), not on sleeps.
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
 
@@ -11,7 +12,23 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** Raw body (uploads). */
   raw: Buffer;
+  headers?: http.IncomingHttpHeaders;
+  /** The URL path (response_url posts). */
+  path?: string;
   at: number;
+}
+
+/** A file Slack holds, as files.info shows it. */
+export interface FakeFile {
+  id: string;
+  name: string;
+  filetype: string;
+  size: number;
+  user?: string;
+  url_private: string;
+  url_private_download: string;
+  ims?: string[];
+  shares?: { public?: Record<string, { ts: string; thread_ts?: string }[]>; private?: Record<string, { ts: string; thread_ts?: string }[]> };
 }
 
 export interface FakeSlack {
@@ -22,18 +39,27 @@ export interface FakeSlack {
   uploads: Map<string, Buffer>;
   /** Makes the next `count` calls of `method` answer 429 with Retry-After. */
   rateLimit(method: string, retryAfterSeconds: number, count?: number): void;
-  /** A file Slack would hold, served at url_private for the given token only. */
-  addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string }): { id: string; name: string; filetype: string; size: number; url_private: string; url_private_download: string };
+  /** A file Slack would hold, served at url_private for the given token only, and by files.info. */
+  addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string; user?: string; ims?: string[]; shares?: FakeFile['shares']; size?: number; downloadUrl?: string }): FakeFile;
+  /** chat.postMessage to this channel answers `{ ok: false, error }` (e.g. not_in_channel). */
+  failPosts(channel: string, error: string): void;
+  /** oauth.v2.access with this code (and the app's client id and secret) installs the app in `team`. */
+  grantInstall(code: string, grant: { team: string; token: string; clientId: string; clientSecret: string }): void;
+  /** apps.connections.open with an app token answers this WebSocket URL. */
+  socketUrl?: string;
   /** Resolves with the first call (past or future) that matches. */
   waitFor(match: (c: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   of(method: string): SlackCall[];
   close(): Promise<void>;
 }
 
-export async function startFakeSlack(opts: { teams: Record<string, string> }): Promise<FakeSlack> {
+export async function startFakeSlack(opts: { teams: Record<string, string>; appTokens?: string[] }): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const uploads = new Map<string, Buffer>();
   const files = new Map<string, { content: Buffer; token: string }>();
+  const fileInfo = new Map<string, FakeFile>();
+  const failing = new Map<string, string>();
+  const grants = new Map<string, { team: string; token: string; clientId: string; clientSecret: string }>();
   const limits = new Map<string, { retryAfter: number; count: number }>();
   const events = new EventEmitter();
   events.setMaxListeners(100);
@@ -63,18 +89,18 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
       if (url.pathname.startsWith('/upload/')) {
         const id = url.pathname.slice('/upload/'.length);
         uploads.set(id, uploadedBytes(raw, req.headers['content-type'] ?? ''));
-        record({ method: 'upload', token: auth, args: { fileId: id }, raw, at: Date.now() });
+        record({ method: 'upload', token: auth, args: { fileId: id }, raw, headers: req.headers, at: Date.now() });
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK - 200');
       }
       if (url.pathname.startsWith('/response/')) {
-        record({ method: 'response_url', args: JSON.parse(raw.toString('utf8') || '{}'), raw, at: Date.now() });
+        record({ method: 'response_url', path: url.pathname, args: JSON.parse(raw.toString('utf8') || '{}'), raw, headers: req.headers, at: Date.now() });
         return void json(200, { ok: true });
       }
       if (!url.pathname.startsWith('/api/')) return void res.writeHead(404).end();
       const method = url.pathname.slice('/api/'.length);
       const args = parseArgs(raw, req.headers['content-type'] ?? '');
       const token = auth ?? (args.token as string | undefined);
-      const call = { method, token, args, raw, at: Date.now() };
+      const call = { method, token, args, raw, headers: req.headers, at: Date.now() };
       const limit = limits.get(method);
       if (limit && limit.count > 0) {
         limit.count--;
@@ -82,14 +108,46 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
         return void json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
       }
       record(call);
+      if (method === 'oauth.v2.access') {
+        const grant = grants.get(String(args.code));
+        const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString('utf8') : undefined;
+        const [clientId, clientSecret] = basic ? basic.split(':') : [args.client_id, args.client_secret];
+        if (!grant || grant.clientId !== clientId || grant.clientSecret !== clientSecret) return void json(200, { ok: false, error: 'invalid_code' });
+        grants.delete(String(args.code));
+        opts.teams[grant.token] = grant.team;
+        return void json(200, {
+          ok: true,
+          app_id: 'A1',
+          authed_user: { id: 'UINSTALLER' },
+          scope: 'commands,chat:write,files:read,files:write,im:history',
+          token_type: 'bot',
+          access_token: grant.token,
+          bot_user_id: `UBOT${grant.team}`,
+          team: { id: grant.team, name: `Team ${grant.team}` },
+          enterprise: null,
+          is_enterprise_install: false,
+        });
+      }
+      if (method === 'apps.connections.open') {
+        if (!token || !opts.appTokens?.includes(token)) return void json(200, { ok: false, error: 'invalid_auth' });
+        if (!fake.socketUrl) return void json(200, { ok: false, error: 'no_socket' });
+        return void json(200, { ok: true, url: fake.socketUrl });
+      }
       const team = token ? opts.teams[token] : undefined;
       if (!team) return void json(200, { ok: false, error: 'invalid_auth' });
       const ts = () => `${Math.floor(Date.now() / 1000)}.${String(seq++).padStart(6, '0')}`;
       switch (method) {
         case 'auth.test':
           return void json(200, { ok: true, team_id: team, user_id: `UBOT${team}`, bot_id: `BBOT${team}` });
-        case 'chat.postMessage':
+        case 'chat.postMessage': {
+          const error = failing.get(String(args.channel));
+          if (error) return void json(200, { ok: false, error });
           return void json(200, { ok: true, channel: args.channel, ts: ts(), message: { text: args.text } });
+        }
+        case 'files.info': {
+          const f = fileInfo.get(String(args.file));
+          return void json(200, f ? { ok: true, file: f } : { ok: false, error: 'file_not_found' });
+        }
         case 'chat.postEphemeral':
           return void json(200, { ok: true, message_ts: ts() });
         case 'chat.update':
@@ -115,19 +173,24 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-  return {
+  const fake: FakeSlack = {
     url: base,
     apiUrl: `${base}/api/`,
     calls,
     uploads,
     rateLimit: (method, retryAfter, count = 1) => void limits.set(method, { retryAfter, count }),
-    addFile({ name, content, token, filetype = 'csv' }) {
+    addFile({ name, content, token, filetype = 'csv', user, ims, shares, size, downloadUrl }) {
       const id = `F${seq++}`;
       const path = `/files-pri/${id}/${encodeURIComponent(name)}`;
       const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
       files.set(path, { content: buf, token });
-      return { id, name, filetype, size: buf.length, url_private: `${base}${path}`, url_private_download: `${base}${path}` };
+      const url = downloadUrl ?? `${base}${path}`;
+      const file: FakeFile = { id, name, filetype, size: size ?? buf.length, user, url_private: url, url_private_download: url, ims, shares };
+      fileInfo.set(id, file);
+      return file;
     },
+    failPosts: (channel, error) => void failing.set(channel, error),
+    grantInstall: (code, grant) => void grants.set(code, grant),
     waitFor(match, timeoutMs = 60_000) {
       const found = calls.find(match);
       if (found) return Promise.resolve(found);
@@ -152,6 +215,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string> }): P
         server.close(() => r());
       }),
   };
+  return fake;
 }
 
 /** The SDK posts the file as multipart form data (one part); a raw body is taken as is. */

@@ -1,0 +1,107 @@
+// Socket Mode (SLACK_APP_TOKEN): no public URL. The app opens the connection through
+// apps.connections.open on SLACK_API_URL, Slack pushes envelopes over the WebSocket, the app
+// acks each by envelope id (commands and events alike), and the work still runs on the queue.
+import { jest } from '@jest/globals';
+import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
+import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
+import { httpProvider } from '../../../../test/support/http-provider.js';
+import slack from '../index.js';
+import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { startFakeSocketMode, type FakeSocketMode } from './support/fake-socket-mode.js';
+
+let fake: FakeSlack;
+let socket: FakeSocketMode;
+let provider: FakeServer;
+let app: Awaited<ReturnType<typeof startTestApp>>;
+
+jest.setTimeout(60_000);
+
+beforeAll(async () => {
+  fake = await startFakeSlack({ teams: { 'xoxb-sock': 'TS' }, appTokens: ['xapp-sock'] });
+  socket = await startFakeSocketMode();
+  fake.socketUrl = socket.url;
+  provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }) });
+  app = await startTestApp({
+    file: 'slack-socket',
+    role: 'all',
+    plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
+    overrides: {
+      plugins: { providers: ['co'], triggers: ['slack'] },
+      providers: { co: { baseUrl: provider.url } },
+      waterfalls: { companyProfile: ['co'] },
+      triggers: { slack: { botToken: 'xoxb-sock', appToken: 'xapp-sock', apiUrl: fake.apiUrl, postIntervalMs: 0 } },
+    },
+  });
+});
+afterAll(async () => {
+  await app?.stop();
+  if (app) await dropTestData(app.names);
+  await socket?.close();
+  await fake?.close();
+  await provider?.close();
+});
+
+test('with SLACK_APP_TOKEN the app connects through apps.connections.open on SLACK_API_URL with the app token', async () => {
+  const open = await fake.waitFor((c) => c.method === 'apps.connections.open');
+  expect(open.token).toBe('xapp-sock');
+  await socket.connected();
+});
+
+test('a slash_commands envelope is acked over the socket with "Enriching…", the input is enqueued and its card posted', async () => {
+  await socket.connected();
+  socket.send({
+    envelope_id: 'env-cmd-1',
+    type: 'slash_commands',
+    accepts_response_payload: true,
+    payload: {
+      token: 'legacy',
+      team_id: 'TS',
+      team_domain: 'sock',
+      channel_id: 'CSOCK',
+      channel_name: 'general',
+      user_id: 'US',
+      user_name: 'tester',
+      command: '/enrich',
+      text: 'socket.com',
+      api_app_id: 'A1',
+      is_enterprise_install: 'false',
+      response_url: `${fake.url}/response/sock`,
+      trigger_id: '1.2.3',
+    },
+  });
+  const ack = await socket.waitForAck('env-cmd-1');
+  expect(ack.payload).toEqual({ response_type: 'ephemeral', text: 'Enriching 1 input…' });
+  const card = await fake.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === 'CSOCK');
+  expect(card.token).toBe('xoxb-sock');
+  expect(JSON.stringify(card.args.blocks)).toContain('Name of socket.com');
+  const jobs = await app.store.models.Job.find({}).lean();
+  expect(jobs.map((j) => [j.workspace, j.display])).toEqual([['slack:TS', 'socket.com']]);
+});
+
+test('an events_api envelope (a CSV shared in a DM, by file_shared) is acked over the socket and the file read with the bot token', async () => {
+  await socket.connected();
+  const file = fake.addFile({ name: 'sock.csv', content: 'Website\nsock-a.com\nsock-b.com\n', token: 'xoxb-sock', user: 'US', shares: { private: { DUS: [{ ts: '500.000100' }] } } });
+  socket.send({
+    envelope_id: 'env-ev-1',
+    type: 'events_api',
+    accepts_response_payload: false,
+    retry_attempt: 0,
+    retry_reason: '',
+    payload: {
+      token: 'legacy',
+      team_id: 'TS',
+      api_app_id: 'A1',
+      type: 'event_callback',
+      event_id: 'EvSock1',
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: 'TS', user_id: 'UBOTTS', is_bot: true }],
+      event: { type: 'file_shared', channel_id: 'DUS', file_id: file.id, user_id: 'US', file: { id: file.id }, event_ts: '500.000100' },
+    },
+  });
+  expect((await socket.waitForAck('env-ev-1')).envelope_id).toBe('env-ev-1');
+  const got = await fake.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Got *sock.csv*'));
+  expect(got.args.channel).toBe('DUS');
+  expect(got.token).toBe('xoxb-sock');
+  const download = fake.of('file.download').find((c) => String(c.args.path).includes(file.id))!;
+  expect(download.token).toBe('xoxb-sock');
+});
