@@ -18,6 +18,8 @@ export interface SweepReport {
   cacheDeleted: number;
   rawDropped: number;
   lost: number;
+  /** Open jobs Redis had lost (flushed, restarted without persistence), queued again. */
+  requeued: number;
 }
 
 export interface SweeperDeps {
@@ -30,6 +32,8 @@ export interface SweeperDeps {
   ledger: Ledger;
   /** A pending ledger row older than this has no live call behind it (default: one hour). */
   pendingLostAfterMs?: number;
+  /** An open job unchanged this long whose Redis job is gone is queued again (default 5 min). */
+  requeueAfterMs?: number;
   /** Raises spend counters that fell below the ledger (Redis lost a key, a settle went missing). */
   reconcileSpend?: () => Promise<unknown>;
 }
@@ -58,7 +62,7 @@ export class Sweeper {
 
   private async sweepExclusive(): Promise<SweepReport> {
     const done = await this.deps.leases.withLease('sweep', SWEEP_LEASE_TTL_MS, () => this.sweep());
-    return done.ran ? done.value : { ran: false, resumed: 0, jobsDeleted: 0, cacheDeleted: 0, rawDropped: 0, lost: 0 };
+    return done.ran ? done.value : { ran: false, resumed: 0, jobsDeleted: 0, cacheDeleted: 0, rawDropped: 0, lost: 0, requeued: 0 };
   }
 
   /** Starts the next run of a paused job, once: under its lease, only if still paused at that run. */
@@ -71,6 +75,30 @@ export class Sweeper {
     if (!out.ran || !out.value) return false;
     await this.deps.queue.push(jobId, run + 1, request, true);
     return true;
+  }
+
+  /**
+   * Queues again the open jobs whose Redis job is gone: Redis lost its keys (a restart without
+   * persistence, a flush, eviction) while the records still say queued. Only jobs last changed
+   * more than `requeueAfterMs` ago are looked at, a bounded number per sweep; a job that is
+   * there is left alone, and pushing one that appeared meanwhile is harmless (bee-queue keeps a
+   * known id). The run's Redis state went with it, so the runner claims it from the record.
+   */
+  private async requeueLost(now: Date): Promise<number> {
+    const { Job } = this.deps.store.models;
+    const before = new Date(now.getTime() - (this.deps.requeueAfterMs ?? 5 * 60_000));
+    const open = await Job.find({ status: { $in: ['queued', 'running'] }, updatedAt: { $lt: before } }, { _id: 1, run: 1, request: 1 }).limit(1000).lean();
+    if (!open.length) return 0;
+    const present = await this.deps.queue.hasJobs(open.map((j) => ({ jobId: String(j._id), run: j.run ?? 0 })));
+    let requeued = 0;
+    for (let i = 0; i < open.length; i++) {
+      if (present[i]) continue;
+      const j = open[i];
+      await this.deps.queue.push(String(j._id), j.run ?? 0, j.request as EnrichRequest);
+      requeued++;
+    }
+    if (requeued) this.deps.logger.warn({ requeued }, 'open jobs were missing from Redis (it lost its keys); queued them again');
+    return requeued;
   }
 
   private async sweep(): Promise<SweepReport> {
@@ -92,8 +120,9 @@ export class Sweeper {
     );
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost) this.deps.logger.info(report, 'sweep');
+    const requeued = await this.requeueLost(now);
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, requeued };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || requeued) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }

@@ -153,6 +153,8 @@ export const ConfigSchema = z.object({
       intervalMs: z.number().int().positive().default(60000),
       jobRetentionDays: z.number().min(0).default(14),
       ledgerRawRetentionDays: z.number().min(0).default(30),
+      /** An open job unchanged this long whose Redis job is gone (Redis lost it) is queued again. */
+      requeueAfterMs: z.number().int().positive().default(300000),
     })
     .prefault({}),
 });

@@ -233,6 +233,16 @@ export class EnrichQueue {
     return job.id !== null && job.id !== undefined;
   }
 
+  /** Whether each run still has its job in Redis (waiting, active or delayed). */
+  async hasJobs(runs: { jobId: string; run: number }[]): Promise<boolean[]> {
+    if (!runs.length) return [];
+    const key = `${this.opts.prefix}:enrich:jobs`;
+    const tx = this.opts.redis.pipeline();
+    for (const r of runs) tx.hexists(key, beeJobId(r.jobId, r.run));
+    const out = (await tx.exec()) ?? [];
+    return out.map(([err, v]) => !err && Number(v) === 1);
+  }
+
   process(concurrency: number, handler: JobHandler): void {
     this.bee.process(concurrency, (job) => handler(job.data, jobIdOfBee(job.id), runOfBee(job.id)));
     void this.bee.checkStalledJobs(this.opts.stallIntervalMs);

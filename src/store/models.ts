@@ -114,6 +114,7 @@ const JobSchema = new Schema(
 );
 JobSchema.index({ jobId: 1 }, { unique: true });
 JobSchema.index({ status: 1, resumeAt: 1 });
+JobSchema.index({ status: 1, updatedAt: 1 });
 JobSchema.index({ expireAt: 1 });
 
 /**
