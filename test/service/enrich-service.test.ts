@@ -80,26 +80,28 @@ test('submit refuses an unknown replyTo trigger and invalid input with their own
   expect(await app.store.models.Job.countDocuments({})).toBe(0);
 });
 
-test('a batch of 2,000 with 50 bad rows: bad rows reported by index, the rest done, results streamed in input order', async () => {
+// 1,000 rows: the test is about reporting and order, and each row is a real job on FerretDB
+// (2,000 took over 300 s on a loaded 2-core machine). Throughput is the bench's job.
+test('a batch of 1,000 with 25 bad rows: bad rows reported by index, the rest done, results streamed in input order', async () => {
   const svc = inboxCtx!.service;
-  const bad = new Set(Array.from({ length: 50 }, (_, i) => i * 40 + 7));
+  const bad = new Set(Array.from({ length: 25 }, (_, i) => i * 40 + 7));
   const badShapes: unknown[] = ['', 12345, {}, { firstName: 'Only' }, 'x'.repeat(600)];
-  const items = Array.from({ length: 2000 }, (_, i) =>
+  const items = Array.from({ length: 1000 }, (_, i) =>
     bad.has(i) ? { input: badShapes[i % badShapes.length] as never, columns: { row: String(i) } } : { input: `co${i}-batch.com`, columns: { row: String(i) } },
   );
   const progress: BatchStatus[] = [];
   const submitted = await svc.submitBatch(items, { trigger: 'inbox', address: { channel: 'C1' } }, { workspace: 'W', label: 'big.csv', actor: 'tester' });
   const unsubscribe = await svc.onBatchProgress(submitted.batchId, (s) => progress.push(s));
-  expect(submitted.total).toBe(2000);
-  expect(submitted.accepted).toBe(1950);
+  expect(submitted.total).toBe(1000);
+  expect(submitted.accepted).toBe(975);
   expect(submitted.rejected.map((r) => r.index)).toEqual([...bad].sort((a, b) => a - b));
   expect(submitted.rejected.every((r) => r.code === ErrorCodes.INPUT_INVALID && r.reason.length > 10)).toBe(true);
 
   const final = await svc.waitForBatch(submitted.batchId, 240_000);
   await unsubscribe();
   expect(final.state).toBe('done');
-  expect(final.counts).toMatchObject({ done: 1950, rejected: 50, failed: 0, queued: 0 });
-  expect(final.costUsd).toBeCloseTo(1950 * 0.01, 6);
+  expect(final.counts).toMatchObject({ done: 975, rejected: 25, failed: 0, queued: 0 });
+  expect(final.costUsd).toBeCloseTo(975 * 0.01, 6);
   // Progress events came by push, with counts that only grow.
   expect(progress.length).toBeGreaterThan(0);
   for (let i = 1; i < progress.length; i++) expect(progress[i].counts.done).toBeGreaterThanOrEqual(progress[i - 1].counts.done);
@@ -109,7 +111,7 @@ test('a batch of 2,000 with 50 bad rows: bad rows reported by index, the rest do
 
   const rows: BatchResultRow[] = [];
   for await (const row of svc.results(submitted.batchId)) rows.push(row);
-  expect(rows.map((r) => r.index)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+  expect(rows.map((r) => r.index)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   for (const row of rows) {
     expect(row.columns.row).toBe(String(row.index));
     if (bad.has(row.index)) {
@@ -234,7 +236,7 @@ test('forget leaves no trace of the identity in any collection, and every later 
 
   expect(await svc.unforget('W', domain, 'U-DPO')).toBe(true);
   await expect(svc.submit({ workspace: 'W', input: domain }, { trigger: 'inbox', address: {} })).resolves.toMatchObject({ display: domain });
-  // It reads every document of every collection (the 2,000-row batch's too): minutes on a loaded machine.
+  // It reads every document of every collection (the 1,000-row batch's too): minutes on a loaded machine.
 }, 180_000);
 
 test('a forget in one process refuses the next submit in another, also after Redis lost the tombstone generation; repeated checks read no database', async () => {
