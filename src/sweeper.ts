@@ -1,5 +1,5 @@
 // Housekeeping without TTL indexes (FerretDB has none): resumes paused jobs whose time has
-// come, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
+// come, finishes queueing batches whose process died, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
 // paid calls whose worker never came back as lost. Every worker runs a sweeper; one sweep at a
 // time runs (a Redis lease), and each resume takes the job's lease, so a job resumes once.
 import type { Store } from './store/store.js';
@@ -18,6 +18,8 @@ export interface SweepReport {
   cacheDeleted: number;
   rawDropped: number;
   lost: number;
+  /** Batches whose queueing another process had left unfinished, taken over. */
+  batchesResumed?: number;
 }
 
 export interface SweeperDeps {
@@ -32,6 +34,8 @@ export interface SweeperDeps {
   pendingLostAfterMs?: number;
   /** Raises spend counters that fell below the ledger (Redis lost a key, a settle went missing). */
   reconcileSpend?: () => Promise<unknown>;
+  /** Takes over batches still queueing whose holder's lease expired; returns how many. */
+  resumeBatchQueueing?: () => Promise<number>;
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -79,6 +83,7 @@ export class Sweeper {
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
     for (const job of due) if (await this.resume(job.jobId, job.run ?? 0, job.request as EnrichRequest)) resumed++;
+    const batchesResumed = (await this.deps.resumeBatchQueueing?.()) ?? 0;
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
     await Requester.deleteMany({ expireAt: { $lt: now }, delivered: true });
@@ -93,8 +98,8 @@ export class Sweeper {
     );
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost) this.deps.logger.info(report, 'sweep');
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, batchesResumed };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || batchesResumed) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }
