@@ -286,15 +286,25 @@ export class Batches {
     if (joined) await BatchItem.updateOne({ _id: batchItemId(batchId, index) }, { $set: { joined: true } });
   }
 
-  /** A cancelled batch's items that were never queued: cancelled here, with their counts. Under the lease. */
+  /**
+   * A cancelled batch's items that were never queued: cancelled here, with their counts. Items
+   * past the last mark that a holder did queue keep their jobs (cancel() stops those). Under the lease.
+   */
   private async cancelUnqueued(batchId: string): Promise<void> {
-    const { Batch, BatchItem } = this.deps.store.models;
+    const { Batch, BatchItem, Requester } = this.deps.store.models;
     const batch = await Batch.findById(batchId, { queueing: 1, queuedThrough: 1 }).lean();
     if (!batch?.queueing) return;
-    const from = batchItemId(batchId, batch.queuedThrough ?? 0);
-    const left = await BatchItem.countDocuments({ batchId, _id: { $gte: from }, status: 'queued' });
+    const through = batch.queuedThrough ?? 0;
+    const from = batchItemId(batchId, through);
+    const unsure = await BatchItem.find({ batchId, _id: { $gte: from, $lt: batchItemId(batchId, through + QUEUE_CHUNK) }, status: 'queued' }, { index: 1, jobId: 1 }).lean();
+    const queued: string[] = [];
+    for (const it of unsure) {
+      if (it.jobId && (await Requester.exists({ jobId: it.jobId, 'replyTo.trigger': BATCH_REPLY_TRIGGER, 'replyTo.address.batchId': batchId, 'replyTo.address.index': it.index }))) queued.push(String(it._id));
+    }
+    const filter = { batchId, _id: queued.length ? { $gte: from, $nin: queued } : { $gte: from }, status: 'queued' as const };
+    const left = await BatchItem.countDocuments(filter);
     if (left > 0) {
-      await BatchItem.updateMany({ batchId, _id: { $gte: from }, status: 'queued' }, { $set: { status: 'cancelled', reason: 'The batch was cancelled before this item was queued.' } });
+      await BatchItem.updateMany(filter, { $set: { status: 'cancelled', reason: 'The batch was cancelled before this item was queued.' } });
       await this.deps.redis.multi().hincrby(this.key(batchId), 'queued', -left).hincrby(this.key(batchId), 'cancelled', left).exec();
     }
     await Batch.updateOne({ _id: batchId }, { $set: { queueing: false } });
