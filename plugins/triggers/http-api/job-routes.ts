@@ -10,7 +10,8 @@ import type { HttpApiConfig } from './config.js';
 import { callerKey } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
 import { renderResult } from './record-response.js';
-import { recallRequested } from './requested-store.js';
+import { REQUEST_ID, recallRequested } from './requested-store.js';
+import type { RequestedField } from './record-response.js';
 
 const ID = /^(enr|bat)_[A-Za-z0-9]{1,64}$/;
 
@@ -25,6 +26,23 @@ const pageSchema = (max: number) =>
     offset: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(max, `at most ${max} items per page`).default(Math.min(100, max)),
   });
+const requestQuery = z.object({ request: z.string().regex(REQUEST_ID, 'a request id as a 202 answer gave it (req_ and 24 hex digits)').optional() });
+
+/**
+ * The fields to show: a batch's own list; for a job, the list of the request named by
+ * `?request=` (the 202's Location), or every field found without one.
+ */
+async function requestedFields(req: Request, ctx: TriggerContext<HttpApiConfig>, workspace: string, id: string): Promise<RequestedField[] | undefined> {
+  if (id.startsWith('bat_')) return (await recallRequested(ctx.redis, workspace, id))?.fields ?? undefined;
+  const q = requestQuery.safeParse({ request: req.query.request });
+  if (!q.success) throw validationProblem(fieldErrors(q.error), 'The query');
+  if (!q.data.request) return undefined;
+  const found = await recallRequested(ctx.redis, workspace, q.data.request);
+  if (!found || found.jobId !== id) {
+    throw new ApiProblem(404, 'not-found', 'No such request', `No request ${q.data.request} for job ${id} in this workspace (requests are kept 15 days): use the Location of the 202 answer, or drop ?request= to see every field found.`, { code: ErrorCodes.JOB_NOT_FOUND });
+  }
+  return found.fields ?? undefined;
+}
 
 async function* page<T>(rows: AsyncIterable<T>, offset: number, limit: number): AsyncGenerator<T> {
   let i = 0;
@@ -41,7 +59,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
     const id = jobId(req);
     const { workspace } = callerKey(res);
     const status = await service.status(id, workspace);
-    const fields = await recallRequested(ctx.redis, workspace, id);
+    const fields = await requestedFields(req, ctx, workspace, id);
     if (status.kind === 'job') {
       res.json(jobView(status, fields));
       return;

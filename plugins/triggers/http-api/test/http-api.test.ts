@@ -221,18 +221,50 @@ describe('enrich', () => {
       const url = `http://127.0.0.1:${quick.port}`;
       const res = await fetch(`${url}/v1/enrich`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' }, body: JSON.stringify({ domain: 'slow-acme.com', enrich: ['company_name', 'company_summary'] }) });
       expect(res.status).toBe(202);
-      const accepted = (await res.json()) as { jobId: string; status: string };
-      expect(res.headers.get('location')).toBe(`/v1/jobs/${accepted.jobId}`);
+      const accepted = (await res.json()) as { jobId: string; requestId: string; status: string };
+      expect(accepted.requestId).toMatch(/^req_[a-f0-9]{24}$/);
+      expect(res.headers.get('location')).toBe(`/v1/jobs/${accepted.jobId}?request=${accepted.requestId}`);
       expect(['queued', 'running']).toContain(accepted.status);
       const pending = (await (await call(res.headers.get('location')!)).json()) as Record<string, any>;
       expect(pending).toMatchObject({ kind: 'job', jobId: accepted.jobId, progress: { done: 0, total: 1 } });
       expect(pending.result).toBeUndefined();
       release();
       await app.service.waitFor(accepted.jobId, 20_000);
-      const done = (await (await call(`/v1/jobs/${accepted.jobId}`)).json()) as Record<string, any>;
+      const done = (await (await call(res.headers.get('location')!)).json()) as Record<string, any>;
       expect(done).toMatchObject({ status: 'done', progress: { done: 1, total: 1 } });
       // The same shape as the synchronous answer, with the fields asked for.
       expect(done.result.fields).toEqual({ company_name: expect.objectContaining({ value: 'Name of slow-acme.com' }), company_summary: null });
+      // Without the request id: every field found, by canonical name; a wrong request id is a 404.
+      const all = (await (await call(`/v1/jobs/${accepted.jobId}`)).json()) as Record<string, any>;
+      expect(Object.keys(all.result.fields).sort()).toEqual(['company.industry', 'company.name']);
+      await problem(await call(`/v1/jobs/${accepted.jobId}?request=req_${'0'.repeat(24)}`), 404);
+      await problem(await call(`/v1/jobs/${accepted.jobId}?request=nope`), 400);
+    } finally {
+      release();
+      await quick.stop();
+    }
+  });
+});
+
+describe('requested fields', () => {
+  test('two requests that join one job with different enrich lists: polling each Location shows exactly the fields that request asked for', async () => {
+    gate = new Promise<void>((r) => (release = r));
+    const quick = await startTestApp({ file: 'http-api', names: app.names, role: 'web', plugins: { ...providers(), 'http-api': httpApi as never }, overrides: overrides(fake.url, { waitMs: 300 }) });
+    try {
+      const post = (enrich: string[]) =>
+        fetch(`http://127.0.0.1:${quick.port}/v1/enrich`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' }, body: JSON.stringify({ domain: 'slow-twice.com', enrich }) });
+      const first = await post(['company_name', 'company_description']);
+      const second = await post(['industry']);
+      expect([first.status, second.status]).toEqual([202, 202]);
+      const [a, b] = (await Promise.all([first.json(), second.json()])) as { jobId: string }[];
+      // Both name fields of the companyProfile group: one job, joined.
+      expect(b.jobId).toBe(a.jobId);
+      release();
+      await app.service.waitFor(a.jobId, 60_000);
+      const viewA = (await (await call(first.headers.get('location')!)).json()) as Record<string, any>;
+      const viewB = (await (await call(second.headers.get('location')!)).json()) as Record<string, any>;
+      expect(viewA.result.fields).toEqual({ company_name: expect.objectContaining({ value: 'Name of slow-twice.com' }), company_description: null });
+      expect(viewB.result.fields).toEqual({ industry: expect.objectContaining({ value: 'COMPUTER_SOFTWARE' }) });
     } finally {
       release();
       await quick.stop();
