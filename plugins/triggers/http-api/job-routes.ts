@@ -1,6 +1,7 @@
-// GET /v1/jobs/:id (a job's result, or a batch's counts and a page of its items) and
-// GET /v1/jobs/:id/results.csv (streamed through the shared CSV writer, the format Slack sends).
-// Every read passes the key's workspace to the service, which answers "not found" for others.
+// GET /v1/jobs/:id (a job's result, or a batch's counts and a page of its items),
+// GET /v1/jobs/:id/results.csv (streamed through the shared CSV writer, the format Slack sends)
+// and DELETE /v1/jobs/:id (cancel). Every call passes the key's workspace to the service, which
+// answers "not found" for others.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import type { TriggerContext } from '../../../src/plugin/contract.js';
@@ -84,6 +85,24 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
   });
 }
 
+/**
+ * DELETE /v1/jobs/:id: cancels a job or a whole batch. Idempotent: a cancelled, done or failed
+ * job is left as it is and shown. 200 once it has stopped; 202 while a running job winds down.
+ */
+export function mountCancelRoute(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
+  router.delete('/jobs/:id', async (req, res) => {
+    const id = jobId(req);
+    const key = callerKey(res);
+    await ctx.service.cancel(id, key.workspace, `api:${key.id}`);
+    const status = await ctx.service.status(id, key.workspace);
+    if (status.kind === 'batch') {
+      res.status(200).json(batchView(status));
+      return;
+    }
+    res.status(status.status === 'running' || status.status === 'queued' ? 202 : 200).json(jobView(status, undefined));
+  });
+}
+
 async function* singleRow(status: JobStatusView): AsyncGenerator<BatchResultRow> {
   yield { index: 0, columns: {}, input: status.display, status: status.status, ...(status.result ? { result: status.result } : {}) };
 }
@@ -116,6 +135,8 @@ function batchView(s: BatchStatus) {
     createdAt: s.createdAt,
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     ...(s.resumeAt ? { resumeAt: s.resumeAt } : {}),
+    // Items are put on the queue after the POST answered: those from index `through` on are not yet.
+    ...(s.queueing ? { queueing: { through: s.queueing.through } } : {}),
   };
 }
 
