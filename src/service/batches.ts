@@ -264,7 +264,7 @@ export class Batches {
    * later results. A job busy in another process is waited for.
    */
   private async queueItem(batchId: string, index: number, input: BatchItem['input'], options: BatchOptions, checkFirst: boolean, stop: () => boolean): Promise<void> {
-    const { BatchItem, Requester } = this.deps.store.models;
+    const { Batch, BatchItem, Requester } = this.deps.store.models;
     const { request, identity } = this.deps.validate(input, options);
     const withReply = { ...request, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } };
     const jobId = jobIdFor(withReply, identity);
@@ -278,6 +278,8 @@ export class Batches {
         break;
       } catch (err) {
         if (!isEnrichbotError(err, ErrorCodes.JOB_BUSY) || stop()) throw err;
+        // A cancel from another process is seen here too, not only between chunks.
+        if ((await Batch.findById(batchId, { state: 1 }).lean())?.state === 'cancelled') throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Batch ${batchId} was cancelled while item ${index} waited for its job.`);
         await sleep(200);
       }
     }
@@ -288,10 +290,11 @@ export class Batches {
 
   /**
    * A cancelled batch's items that were never queued: cancelled here, with their counts. Items
-   * past the last mark that a holder did queue keep their jobs (cancel() stops those). Under the lease.
+   * past the last mark that a holder did queue (its request is on an open job) keep their jobs,
+   * which cancel() stops. Under the lease.
    */
   private async cancelUnqueued(batchId: string): Promise<void> {
-    const { Batch, BatchItem, Requester } = this.deps.store.models;
+    const { Batch, BatchItem, Requester, Job } = this.deps.store.models;
     const batch = await Batch.findById(batchId, { queueing: 1, queuedThrough: 1 }).lean();
     if (!batch?.queueing) return;
     const through = batch.queuedThrough ?? 0;
@@ -299,7 +302,9 @@ export class Batches {
     const unsure = await BatchItem.find({ batchId, _id: { $gte: from, $lt: batchItemId(batchId, through + QUEUE_CHUNK) }, status: 'queued' }, { index: 1, jobId: 1 }).lean();
     const queued: string[] = [];
     for (const it of unsure) {
-      if (it.jobId && (await Requester.exists({ jobId: it.jobId, 'replyTo.trigger': BATCH_REPLY_TRIGGER, 'replyTo.address.batchId': batchId, 'replyTo.address.index': it.index }))) queued.push(String(it._id));
+      if (!it.jobId || !(await Requester.exists({ jobId: it.jobId, 'replyTo.trigger': BATCH_REPLY_TRIGGER, 'replyTo.address.batchId': batchId, 'replyTo.address.index': it.index }))) continue;
+      // A request recorded for a job that never opened (its enqueue failed) is answered by nobody.
+      if (await Job.exists({ _id: it.jobId, status: { $in: ['queued', 'running', 'paused'] } })) queued.push(String(it._id));
     }
     const filter = { batchId, _id: queued.length ? { $gte: from, $nin: queued } : { $gte: from }, status: 'queued' as const };
     const left = await BatchItem.countDocuments(filter);

@@ -147,3 +147,35 @@ test('cancel while the items are still being queued: queueing stops, items never
     await busy?.release();
   }
 }, 420_000);
+
+test('cancel from another process while a process is queueing: that process stops, the item it was stuck on and those never queued are cancelled without a job', async () => {
+  const domains = Array.from({ length: 300 }, (_, i) => `x${i}-away.com`);
+  // Item 250's job is held busy: the submitter is stuck on it when the cancel comes.
+  const busy = await app.leases.acquire(jobLeaseKey(jobOf(domains[250])), 120_000);
+  let child: ChildProcessWithoutNullStreams | undefined;
+  try {
+    child = await spawnWorker({ mongodbUrl: app.names.mongodbUrl, redisUrl: app.names.redisUrl, prefix: app.names.prefix, workspace: 'W', inputs: domains }, 'test/service/fixtures/batch-submitter.mjs');
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const batchId = await until('the batch id', async () => /batch (bat_\w+)/.exec(out)?.[1]);
+    const { Batch, BatchItem, Job } = app.store.models;
+    await until('the submitter to mark 200 items queued', async () => ((await Batch.findById(batchId).lean())?.queuedThrough ?? 0) >= 200);
+
+    // Waits for the submitter to let go of the batch (it notices the cancel while waiting for item 250's job).
+    await app.service.cancel(batchId, 'W', 'tester');
+    expect(await Batch.findById(batchId).lean()).toMatchObject({ state: 'cancelled', queueing: false });
+    expect(child.exitCode).toBeNull();
+    const stuck = await BatchItem.findById(batchItemId(batchId, 250)).lean();
+    expect(stuck).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/before this item was queued/) });
+    expect(await Job.countDocuments({ _id: jobOf(domains[250]) })).toBe(0);
+
+    const final = await app.service.waitForBatch(batchId, 240_000);
+    expect(final.state).toBe('cancelled');
+    expect(final.counts.queued + final.counts.running + final.counts.paused).toBe(0);
+    expect(final.counts.done + final.counts.cancelled + final.counts.failed).toBe(300);
+    expect(nonZero(final.counts)).toEqual(await countsFromItems(batchId));
+  } finally {
+    await busy?.release();
+    if (child) await stopWorker(child);
+  }
+}, 420_000);
