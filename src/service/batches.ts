@@ -205,9 +205,9 @@ export class Batches {
       await lease?.release().catch(() => undefined);
       throw err;
     }
-    await this.deps.activity.write({ workspace: options.workspace, actor: options.actor ?? replyTo.trigger, action: 'batch', subject: batchId, detail: { label: options.label, total: planned.length, accepted, rejected: rejected.length } });
     if (lease) this.startQueueing(batchId, lease, false);
-    else await this.maybeFinish(batchId);
+    await this.deps.activity.write({ workspace: options.workspace, actor: options.actor ?? replyTo.trigger, action: 'batch', subject: batchId, detail: { label: options.label, total: planned.length, accepted, rejected: rejected.length } });
+    if (!lease) await this.maybeFinish(batchId);
     return { batchId, total: planned.length, accepted, rejected };
   }
 
