@@ -418,7 +418,8 @@ export class Batches {
       createdAt: (batch.createdAt ?? new Date(0)).toISOString(),
       ...(batch.finishedAt ? { finishedAt: new Date(batch.finishedAt).toISOString() } : {}),
       ...(counts.paused > 0 && live.resumeAt ? { resumeAt: live.resumeAt } : {}),
-      ...(batch.queueing && batch.state !== 'cancelled' ? { queueing: { through: batch.queuedThrough ?? 0 } } : {}),
+      // Its last items can finish before the queueing process writes its final mark.
+      ...(batch.queueing && (state === 'running' || state === 'paused') ? { queueing: { through: batch.queuedThrough ?? 0 } } : {}),
     };
   }
 

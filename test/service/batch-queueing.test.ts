@@ -103,6 +103,8 @@ test('a process killed while queueing a batch: the sweeper finishes it once the 
     const runs = await app.store.models.Job.find({ _id: { $in: domains.map(jobOf) } }, { run: 1 }).lean();
     expect(runs).toHaveLength(300);
     expect(runs.filter((j) => j.run !== 1).map((j) => j._id)).toEqual([]);
+    // The last items can finish before the final mark is written: wait for it.
+    await until('the final mark', async () => (await Batch.findById(batchId).lean())?.queueing === false);
     expect(await Batch.findById(batchId).lean()).toMatchObject({ queueing: false, queuedThrough: 300 });
   } finally {
     await busy?.release();
