@@ -153,6 +153,7 @@ export class App {
       queue: this.queue,
       clock: this.clock,
       logger: this.logger.child({ part: 'service' }),
+      leases: this.leases,
       triggerExists: (id) => !!this.registry.triggers.get(id)?.enabled,
       notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
       answer: async (result, requesters) => {
@@ -201,7 +202,7 @@ export class App {
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
       this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile() });
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing() });
       this.sweeper.start(this.config.sweeper.intervalMs);
     }
     if (this.http) {
@@ -348,6 +349,8 @@ export class App {
       await this.closeArena?.();
       await this.scheduler?.stop();
       await this.sweeper?.stop();
+      // Batches being queued here stop at the next item; a sweeper finishes them.
+      await this.service?.batches.stop();
       await this.queue?.close(this.config.queue.shutdownTimeoutMs);
       await this.registry.stop();
       await this.service?.close();

@@ -1,5 +1,5 @@
 // Housekeeping without TTL indexes (FerretDB has none): resumes paused jobs whose time has
-// come, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
+// come, finishes queueing batches whose process died, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
 // paid calls whose worker never came back as lost. Every worker runs a sweeper; one sweep at a
 // time runs (a Redis lease), and each resume takes the job's lease, so a job resumes once.
 import type { Store } from './store/store.js';
@@ -20,6 +20,8 @@ export interface SweepReport {
   lost: number;
   /** Open jobs Redis had lost (flushed, restarted without persistence), queued again. */
   requeued: number;
+  /** Batches whose queueing another process had left unfinished, taken over. */
+  batchesResumed?: number;
 }
 
 export interface SweeperDeps {
@@ -36,6 +38,8 @@ export interface SweeperDeps {
   requeueAfterMs?: number;
   /** Raises spend counters that fell below the ledger (Redis lost a key, a settle went missing). */
   reconcileSpend?: () => Promise<unknown>;
+  /** Takes over batches still queueing whose holder's lease expired; returns how many. */
+  resumeBatchQueueing?: () => Promise<number>;
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -107,6 +111,7 @@ export class Sweeper {
     let resumed = 0;
     const due = await Job.find({ status: 'paused', resumeAt: { $lte: now } }).lean();
     for (const job of due) if (await this.resume(job.jobId, job.run ?? 0, job.request as EnrichRequest)) resumed++;
+    const batchesResumed = (await this.deps.resumeBatchQueueing?.()) ?? 0;
     const jobs = await Job.deleteMany({ expireAt: { $lt: now }, status: { $in: ['done', 'failed', 'cancelled'] } });
     const cache = await Cache.deleteMany({ expireAt: { $lt: now } });
     // The trigger platform's documents: batches, their rows and the activity log expire too.
@@ -121,8 +126,8 @@ export class Sweeper {
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
     const requeued = await this.requeueLost(now);
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, requeued };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || requeued) this.deps.logger.info(report, 'sweep');
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, requeued, batchesResumed };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || requeued || batchesResumed) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }

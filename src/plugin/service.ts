@@ -92,6 +92,11 @@ export interface BatchStatus {
   finishedAt?: string;
   /** When a spend cap paused some items: when they resume (ISO). */
   resumeAt?: string;
+  /**
+   * Present while the items are still being put on the queue (submitBatch answers before):
+   * items before index `through` are on it; the rest count as queued all the same.
+   */
+  queueing?: { through: number };
 }
 
 export interface JobStatusView {
@@ -221,7 +226,10 @@ export interface ActivityEntry {
 export interface EnrichService {
   /** Validates, normalizes, refuses forgotten identities, then queues (or joins) one job. */
   submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult>;
-  /** Queues up to `batch.maxItems` items; bad items are reported by index, the rest run. */
+  /**
+   * Writes up to `batch.maxItems` items and answers: bad items are reported by index, the rest
+   * are queued in the background (crash-safe: the sweeper finishes what a dead process left).
+   */
   submitBatch(items: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions): Promise<BatchSubmitResult>;
   /** A job (`enr_...`) or a batch (`bat_...`). `workspace` restricts it to that workspace. */
   status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus>;

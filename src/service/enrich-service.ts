@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
 import type { Requester } from '../queue/requesters.js';
+import type { Leases } from '../platform/lease.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
 import { identityFromFields, parseIdentity, type Identity, type StructuredInput } from '../engine/identity.js';
 import { FIELD_SCHEMAS } from '../engine/fields.js';
@@ -51,6 +52,8 @@ export interface EnrichServiceDeps {
   queue: EnrichQueue;
   clock: Clock;
   logger: Logger;
+  /** Batches are queued in the background under a lease. */
+  leases: Leases;
   /** Whether a trigger with this id is loaded and enabled (so its results can be delivered). */
   triggerExists(id: string): boolean;
   /** Hands batch progress / completion to the batch's trigger. */
@@ -114,6 +117,7 @@ export class EnrichServiceImpl implements EnrichService {
       notifyTrigger: deps.notifyTrigger,
       claimOnce: deps.claimOnce,
       cancelJob: (jobId) => this.cancelJob(jobId),
+      leases: deps.leases,
     });
   }
 

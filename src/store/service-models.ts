@@ -20,10 +20,18 @@ const BatchSchema = new Schema(
     resumeAt: Date,
     finishedAt: Date,
     expireAt: { type: Date, required: true },
+    /** The options every item is queued with, so another process can finish queueing them. */
+    refresh: Boolean,
+    groups: { type: [String], default: undefined },
+    /** True until every accepted item is on the queue (done in the background, under a lease). */
+    queueing: Boolean,
+    /** Items before this index are on the queue (or need not be); the rest still have to be queued. */
+    queuedThrough: Number,
   },
   { timestamps: true, minimize: false },
 );
 BatchSchema.index({ workspace: 1, createdAt: -1 });
+BatchSchema.index({ queueing: 1 });
 BatchSchema.index({ expireAt: 1 });
 
 /** `<batchId>:<index, zero-padded>`: sorting by _id gives input order. */

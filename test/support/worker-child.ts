@@ -29,9 +29,9 @@ export function assertDistIsFresh(): void {
   if (stale.length) throw new Error(`dist/ is missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? '…' : ''}: run \`npm run build\` first (\`npm test\` does).`);
 }
 
-/** Starts worker-process.mjs with these options; resolves once it printed "ready". */
-export function spawnWorker(opts: Record<string, unknown>): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'test/engine/fixtures/worker-process.mjs'), JSON.stringify(opts)], { cwd: ROOT, env: { ...process.env } });
+/** Starts worker-process.mjs (or another fixture) with these options; resolves once it printed "ready". */
+export function spawnWorker(opts: Record<string, unknown>, script = 'test/engine/fixtures/worker-process.mjs'): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawn(process.execPath, [path.join(ROOT, script), JSON.stringify(opts)], { cwd: ROOT, env: { ...process.env } });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));

@@ -10,7 +10,7 @@ import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './p
 import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, itemColumns, toStructuredInput } from './request-schemas.js';
 import { canonicalField, groupsFor } from './requested-fields.js';
 import { renderResult, type RequestedField } from './record-response.js';
-import { rememberRequested } from './requested-store.js';
+import { newRequestId, rememberRequested } from './requested-store.js';
 
 export const REPLY = (keyId: string) => ({ trigger: 'http-api', address: { keyId } });
 const actor = (res: Response) => `api:${callerKey(res).id}`;
@@ -37,15 +37,21 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
       REPLY(key.id),
     );
-    await rememberRequested(ctx.redis, key.workspace, submitted.jobId, fields);
-    const location = `${req.baseUrl}/jobs/${submitted.jobId}`;
+    // A 202 names this request, so polling shows the fields it asked for (another request may
+    // join the same job with other fields).
+    const later = async () => {
+      const requestId = newRequestId();
+      await rememberRequested(ctx.redis, key.workspace, requestId, { jobId: submitted.jobId, fields: fields ?? null });
+      return { requestId, location: `${req.baseUrl}/jobs/${submitted.jobId}?request=${requestId}` };
+    };
     let result;
     try {
       result = await service.waitFor(submitted.jobId, ctx.config.waitMs);
     } catch (err) {
       if (!isEnrichbotError(err, ErrorCodes.JOB_TIMEOUT)) throw err;
       const now = await service.status(submitted.jobId, key.workspace);
-      res.status(202).location(location).json({ jobId: submitted.jobId, status: now.kind === 'job' ? now.status : 'queued', input: submitted.display, links: { self: location } });
+      const { requestId, location } = await later();
+      res.status(202).location(location).json({ jobId: submitted.jobId, requestId, status: now.kind === 'job' ? now.status : 'queued', input: submitted.display, links: { self: location } });
       return;
     }
     if (result.status === 'done') {
@@ -54,9 +60,11 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     }
     if (result.status === 'paused') {
       // A spend cap stopped it; it resumes on its own.
-      res.status(202).location(location).json({ jobId: result.jobId, status: 'paused', input: result.display, resumeAt: result.resumeAt, links: { self: location } });
+      const { requestId, location } = await later();
+      res.status(202).location(location).json({ jobId: result.jobId, requestId, status: 'paused', input: result.display, resumeAt: result.resumeAt, links: { self: location } });
       return;
     }
+    const location = `${req.baseUrl}/jobs/${submitted.jobId}`;
     throw new ApiProblem(502, 'enrichment-failed', 'The enrichment did not finish', `Job ${result.jobId} ended ${result.status}${result.error ? `: ${result.error}` : ''}. Try again later; GET ${location} shows each provider's outcome.`, {
       code: ErrorCodes.JOB_FAILED,
       jobId: result.jobId,
@@ -94,7 +102,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       label: body.label,
       columns: ITEM_COLUMNS,
     });
-    await rememberRequested(ctx.redis, key.workspace, submitted.batchId, fields);
+    await rememberRequested(ctx.redis, key.workspace, submitted.batchId, { fields: fields ?? null });
     const location = `${req.baseUrl}/jobs/${submitted.batchId}`;
     res
       .status(202)

@@ -9,7 +9,7 @@ import { HttpApiConfigSchema } from './config.js';
 import { authenticate, rateLimit } from './auth.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { mountEnrichRoutes } from './enrich-routes.js';
-import { mountJobRoutes } from './job-routes.js';
+import { mountCancelRoute, mountJobRoutes } from './job-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem.js';
 
@@ -22,12 +22,15 @@ const STATUS_OF: Partial<Record<string, [number, string, string]>> = {
   [ErrorCodes.JOB_NOT_FOUND]: [404, 'not-found', 'No such job'],
   [ErrorCodes.BATCH_NOT_FOUND]: [404, 'not-found', 'No such job'],
   [ErrorCodes.BATCH_TOO_LARGE]: [413, 'batch-too-large', 'Batch too large'],
+  [ErrorCodes.JOB_BUSY]: [503, 'busy', 'Busy: try again shortly'],
 };
+/** Seconds a client waits before retrying a 503 (a job or batch held by another process's short step). */
+const BUSY_RETRY_AFTER_S = 2;
 
 export default defineTrigger({
   kind: 'trigger',
   id: 'http-api',
-  description: 'HTTP API: POST /v1/enrich, /v1/enrich/batch, GET /v1/jobs/:id (+ results.csv), /v1/openapi.json; API keys via `enrichbot api-key`.',
+  description: 'HTTP API: POST /v1/enrich, /v1/enrich/batch, GET and DELETE /v1/jobs/:id (+ results.csv), /v1/openapi.json; API keys via `enrichbot api-key`.',
   configSchema: HttpApiConfigSchema,
   roles: ['web'],
   mountPath: '/v1',
@@ -44,6 +47,7 @@ export default defineTrigger({
     router.use(authenticate(keys), rateLimit(limiter));
     mountEnrichRoutes(router, ctx, json);
     mountJobRoutes(router, ctx);
+    mountCancelRoute(router, ctx);
     router.use((req: Request) => {
       throw new ApiProblem(404, 'not-found', 'Not found', `No route ${req.method} ${req.originalUrl}: GET /v1/openapi.json lists the routes.`);
     });
@@ -66,7 +70,13 @@ function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) 
   if (type === 'entity.parse.failed') return new ApiProblem(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON (${(err as Error).message}): check quotes, commas and brackets.`, { code: ErrorCodes.INPUT_INVALID, errors: [{ path: '', message: 'not valid JSON' }] });
   if (isEnrichbotError(err)) {
     const mapped = STATUS_OF[err.code];
-    if (mapped) return new ApiProblem(mapped[0], mapped[1], mapped[2], err.message, { code: err.code, ...(mapped[0] === 400 ? { errors: [{ path: '', message: err.message }] } : {}) });
+    if (mapped) {
+      return new ApiProblem(mapped[0], mapped[1], mapped[2], err.message, {
+        code: err.code,
+        ...(mapped[0] === 400 ? { errors: [{ path: '', message: err.message }] } : {}),
+        ...(mapped[0] === 503 ? { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } } : {}),
+      });
+    }
   }
   logUnexpected(err);
   const code = err instanceof EnrichbotError ? err.code : ErrorCodes.SERVICE_UNREACHABLE;

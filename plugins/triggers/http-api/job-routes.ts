@@ -1,6 +1,7 @@
-// GET /v1/jobs/:id (a job's result, or a batch's counts and a page of its items) and
-// GET /v1/jobs/:id/results.csv (streamed through the shared CSV writer, the format Slack sends).
-// Every read passes the key's workspace to the service, which answers "not found" for others.
+// GET /v1/jobs/:id (a job's result, or a batch's counts and a page of its items),
+// GET /v1/jobs/:id/results.csv (streamed through the shared CSV writer, the format Slack sends)
+// and DELETE /v1/jobs/:id (cancel). Every call passes the key's workspace to the service, which
+// answers "not found" for others.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import type { TriggerContext } from '../../../src/plugin/contract.js';
@@ -10,7 +11,8 @@ import type { HttpApiConfig } from './config.js';
 import { callerKey } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
 import { renderResult } from './record-response.js';
-import { recallRequested } from './requested-store.js';
+import { REQUEST_ID, recallRequested } from './requested-store.js';
+import type { RequestedField } from './record-response.js';
 
 const ID = /^(enr|bat)_[A-Za-z0-9]{1,64}$/;
 
@@ -25,6 +27,23 @@ const pageSchema = (max: number) =>
     offset: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(max, `at most ${max} items per page`).default(Math.min(100, max)),
   });
+const requestQuery = z.object({ request: z.string().regex(REQUEST_ID, 'a request id as a 202 answer gave it (req_ and 24 hex digits)').optional() });
+
+/**
+ * The fields to show: a batch's own list; for a job, the list of the request named by
+ * `?request=` (the 202's Location), or every field found without one.
+ */
+async function requestedFields(req: Request, ctx: TriggerContext<HttpApiConfig>, workspace: string, id: string): Promise<RequestedField[] | undefined> {
+  if (id.startsWith('bat_')) return (await recallRequested(ctx.redis, workspace, id))?.fields ?? undefined;
+  const q = requestQuery.safeParse({ request: req.query.request });
+  if (!q.success) throw validationProblem(fieldErrors(q.error), 'The query');
+  if (!q.data.request) return undefined;
+  const found = await recallRequested(ctx.redis, workspace, q.data.request);
+  if (!found || found.jobId !== id) {
+    throw new ApiProblem(404, 'not-found', 'No such request', `No request ${q.data.request} for job ${id} in this workspace (requests are kept 15 days): use the Location of the 202 answer, or drop ?request= to see every field found.`, { code: ErrorCodes.JOB_NOT_FOUND });
+  }
+  return found.fields ?? undefined;
+}
 
 async function* page<T>(rows: AsyncIterable<T>, offset: number, limit: number): AsyncGenerator<T> {
   let i = 0;
@@ -41,7 +60,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
     const id = jobId(req);
     const { workspace } = callerKey(res);
     const status = await service.status(id, workspace);
-    const fields = await recallRequested(ctx.redis, workspace, id);
+    const fields = await requestedFields(req, ctx, workspace, id);
     if (status.kind === 'job') {
       res.json(jobView(status, fields));
       return;
@@ -63,6 +82,24 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
     res.status(200).set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${id}.csv"` });
     const { rows: n } = await ctx.csv.write(rows, res, { inputColumns: status.kind === 'batch' ? status.columns : [] });
     await service.logActivity({ workspace: key.workspace, actor: `api:${key.id}`, action: 'export', subject: id, detail: { rows: n, via: 'http-api' } });
+  });
+}
+
+/**
+ * DELETE /v1/jobs/:id: cancels a job or a whole batch. Idempotent: a cancelled, done or failed
+ * job is left as it is and shown. 200 once it has stopped; 202 while a running job winds down.
+ */
+export function mountCancelRoute(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
+  router.delete('/jobs/:id', async (req, res) => {
+    const id = jobId(req);
+    const key = callerKey(res);
+    await ctx.service.cancel(id, key.workspace, `api:${key.id}`);
+    const status = await ctx.service.status(id, key.workspace);
+    if (status.kind === 'batch') {
+      res.status(200).json(batchView(status));
+      return;
+    }
+    res.status(status.status === 'running' || status.status === 'queued' ? 202 : 200).json(jobView(status, undefined));
   });
 }
 
@@ -98,6 +135,8 @@ function batchView(s: BatchStatus) {
     createdAt: s.createdAt,
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     ...(s.resumeAt ? { resumeAt: s.resumeAt } : {}),
+    // Items are put on the queue after the POST answered: those from index `through` on are not yet.
+    ...(s.queueing ? { queueing: { through: s.queueing.through } } : {}),
   };
 }
 

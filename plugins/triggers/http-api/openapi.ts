@@ -29,7 +29,14 @@ const EnrichResult = z.object({
   outcomes: z.array(Outcome),
   resumeAt: z.string().optional(),
 });
-const Accepted = z.object({ jobId: z.string(), status: z.string(), input: z.string(), resumeAt: z.string().optional(), links: z.object({ self: z.string() }) });
+const Accepted = z.object({
+  jobId: z.string(),
+  requestId: z.string().meta({ description: 'This request: polling `links.self` (which carries it) shows the fields it asked for, even when another request joined the same job.' }),
+  status: z.string(),
+  input: z.string(),
+  resumeAt: z.string().optional(),
+  links: z.object({ self: z.string() }),
+});
 const BatchAccepted = z.object({
   batchId: z.string(),
   total: z.number().int(),
@@ -47,6 +54,7 @@ const JobView = z
     counts: z.record(z.string(), z.number().int()).optional(),
     items: z.array(z.object({ index: z.number().int(), status: z.string(), input: z.record(z.string(), z.string()), reason: z.string().optional(), jobId: z.string().optional(), result: EnrichResult.optional() })).optional(),
     page: z.object({ offset: z.number().int(), limit: z.number().int(), returned: z.number().int(), next: z.string().nullable() }).optional(),
+    queueing: z.object({ through: z.number().int() }).optional().meta({ description: 'A batch whose items are still being put on the queue: items from index `through` on are not yet (they count as queued).' }),
   })
   .loose();
 const Problem = z.object({
@@ -127,8 +135,24 @@ export function openApiDocument(opts: { maxBatchItems: number; waitMs: number })
       '/v1/jobs/{id}': {
         get: {
           summary: "A job's status and result, or a batch's counts and a page of its items.",
-          parameters: [idParam, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }],
-          responses: { '200': { description: 'The job or batch.', content: json('Job') }, '404': problem('No such job in this key\'s workspace.'), ...common },
+          parameters: [
+            idParam,
+            { name: 'request', in: 'query', description: 'A job: the requestId of the 202 answer, to see the fields that request asked for (without it, every field found).', schema: { type: 'string', pattern: '^req_[a-f0-9]{24}$' } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } },
+          ],
+          responses: { '200': { description: 'The job or batch.', content: json('Job') }, '400': problem('A bad query parameter.'), '404': problem('No such job (or request) in this key\'s workspace.'), ...common },
+        },
+        delete: {
+          summary: 'Cancel a job or a whole batch. Idempotent: a finished job is left as it is and shown.',
+          parameters: [idParam],
+          responses: {
+            '200': { description: 'Cancelled (or already finished): the job or batch as it is now.', content: json('Job') },
+            '202': { description: 'A running job was asked to stop; poll it until its status is final.', content: json('Job') },
+            '404': problem('No such job in this key\'s workspace.'),
+            '503': { ...problem('Another process is changing the job right now; Retry-After says when to try again.'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            ...common,
+          },
         },
       },
       '/v1/jobs/{id}/results.csv': {

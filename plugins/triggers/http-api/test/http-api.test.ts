@@ -9,6 +9,8 @@ import { ManualClock } from '../../../../src/clock.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
 import { httpProvider } from '../../../../test/support/http-provider.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
+import { jobIdFor, jobLeaseKey } from '../../../../src/queue/enrich-queue.js';
+import { BATCH_REPLY_TRIGGER } from '../../../../src/service/enrich-service.js';
 import httpApi, { API_KEYS_COLLECTION } from '../index.js';
 import { createApiKey, revokeApiKey } from '../api-keys.js';
 
@@ -113,6 +115,25 @@ describe('validation', () => {
       await small.stop();
     }
   });
+});
+
+test('each bad batch body shape is a 400 problem naming what to fix, and nothing is queued', async () => {
+  const cases: { body: unknown; path: string; says: RegExp }[] = [
+    { body: {}, path: 'items', says: /array/ },
+    { body: { items: 'acme.com' }, path: 'items', says: /array/ },
+    { body: { items: [] }, path: 'items', says: /at least one item/ },
+    { body: { items: [{ domain: 'a.com' }], priority: 'high' }, path: 'priority', says: /unknown field "priority"/ },
+    { body: { items: [{ domain: 'a.com' }], enrich: ['shoe_size'] }, path: 'enrich/0', says: /unknown field name/ },
+    { body: { items: [{ domain: 'a.com' }], refresh: 1 }, path: 'refresh', says: /boolean/ },
+    { body: { items: [{ domain: 'a.com' }], label: '' }, path: 'label', says: /.+/ },
+  ];
+  const batches = await app.store.models.Batch.countDocuments({});
+  for (const c of cases) {
+    const p = await problem(await call('/v1/enrich/batch', { body: c.body }), 400);
+    expect(p.code).toBe(ErrorCodes.INPUT_INVALID);
+    expect(p.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: c.path, message: expect.stringMatching(c.says) })]));
+  }
+  expect(await app.store.models.Batch.countDocuments({})).toBe(batches);
 });
 
 describe('access', () => {
@@ -221,18 +242,51 @@ describe('enrich', () => {
       const url = `http://127.0.0.1:${quick.port}`;
       const res = await fetch(`${url}/v1/enrich`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' }, body: JSON.stringify({ domain: 'slow-acme.com', enrich: ['company_name', 'company_summary'] }) });
       expect(res.status).toBe(202);
-      const accepted = (await res.json()) as { jobId: string; status: string };
-      expect(res.headers.get('location')).toBe(`/v1/jobs/${accepted.jobId}`);
+      const accepted = (await res.json()) as { jobId: string; requestId: string; status: string };
+      expect(accepted.requestId).toMatch(/^req_[a-f0-9]{24}$/);
+      expect(res.headers.get('location')).toBe(`/v1/jobs/${accepted.jobId}?request=${accepted.requestId}`);
       expect(['queued', 'running']).toContain(accepted.status);
       const pending = (await (await call(res.headers.get('location')!)).json()) as Record<string, any>;
       expect(pending).toMatchObject({ kind: 'job', jobId: accepted.jobId, progress: { done: 0, total: 1 } });
       expect(pending.result).toBeUndefined();
       release();
       await app.service.waitFor(accepted.jobId, 20_000);
-      const done = (await (await call(`/v1/jobs/${accepted.jobId}`)).json()) as Record<string, any>;
+      const done = (await (await call(res.headers.get('location')!)).json()) as Record<string, any>;
       expect(done).toMatchObject({ status: 'done', progress: { done: 1, total: 1 } });
       // The same shape as the synchronous answer, with the fields asked for.
       expect(done.result.fields).toEqual({ company_name: expect.objectContaining({ value: 'Name of slow-acme.com' }), company_summary: null });
+      // Without the request id: every field found, by canonical name; a wrong request id is a 404.
+      const all = (await (await call(`/v1/jobs/${accepted.jobId}`)).json()) as Record<string, any>;
+      expect(Object.keys(all.result.fields)).toEqual(expect.arrayContaining(['company.industry', 'company.name']));
+      expect(all.result.fields).not.toHaveProperty('company_summary');
+      await problem(await call(`/v1/jobs/${accepted.jobId}?request=req_${'0'.repeat(24)}`), 404);
+      await problem(await call(`/v1/jobs/${accepted.jobId}?request=nope`), 400);
+    } finally {
+      release();
+      await quick.stop();
+    }
+  });
+});
+
+describe('requested fields', () => {
+  test('two requests that join one job with different enrich lists: polling each Location shows exactly the fields that request asked for', async () => {
+    gate = new Promise<void>((r) => (release = r));
+    const quick = await startTestApp({ file: 'http-api', names: app.names, role: 'web', plugins: { ...providers(), 'http-api': httpApi as never }, overrides: overrides(fake.url, { waitMs: 300 }) });
+    try {
+      const post = (enrich: string[]) =>
+        fetch(`http://127.0.0.1:${quick.port}/v1/enrich`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' }, body: JSON.stringify({ domain: 'slow-twice.com', enrich }) });
+      const first = await post(['company_name', 'company_description']);
+      const second = await post(['industry']);
+      expect([first.status, second.status]).toEqual([202, 202]);
+      const [a, b] = (await Promise.all([first.json(), second.json()])) as { jobId: string }[];
+      // Both name fields of the companyProfile group: one job, joined.
+      expect(b.jobId).toBe(a.jobId);
+      release();
+      await app.service.waitFor(a.jobId, 60_000);
+      const viewA = (await (await call(first.headers.get('location')!)).json()) as Record<string, any>;
+      const viewB = (await (await call(second.headers.get('location')!)).json()) as Record<string, any>;
+      expect(viewA.result.fields).toEqual({ company_name: expect.objectContaining({ value: 'Name of slow-twice.com' }), company_description: null });
+      expect(viewB.result.fields).toEqual({ industry: expect.objectContaining({ value: 'COMPUTER_SOFTWARE' }) });
     } finally {
       release();
       await quick.stop();
@@ -256,6 +310,10 @@ describe('batches and CSV', () => {
         [999, { domain: 17 }],
       ]);
       const items = Array.from({ length: 1000 }, (_, i) => (bad.has(i) ? bad.get(i) : { domain: `b${i}-big.com` }));
+      // Item 0's job is held busy by another "process": queueing cannot get past the first chunk,
+      // so the answer below can only have come before the items were queued.
+      const { request, identity } = web.service.validate({ workspace: 'WA', input: { domain: 'b0-big.com' } }, { trigger: BATCH_REPLY_TRIGGER, address: {} });
+      const busy = (await web.leases.acquire(jobLeaseKey(jobIdFor(request, identity)), 60_000))!;
       const res = await fetch(`${url}/v1/enrich/batch`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
       expect(res.status).toBe(202);
       const sub = (await res.json()) as { batchId: string; total: number; accepted: number; rejected: { index: number; code: string; reason: string; errors?: { path: string; message: string }[] }[] };
@@ -269,10 +327,25 @@ describe('batches and CSV', () => {
       expect(sub.rejected.find((r) => r.index === 999)!.errors).toEqual([expect.objectContaining({ path: 'items/999/domain' })]);
 
       const status = (await (await fetch(`${url}/v1/jobs/${sub.batchId}?offset=249&limit=3`, { headers: { authorization: `Bearer ${key}` } })).json()) as Record<string, any>;
-      expect(status).toMatchObject({ kind: 'batch', status: 'running', total: 1000, counts: { queued: 996, rejected: 4 }, progress: { done: 4, total: 1000 } });
+      // Not yet on the queue, and counted as queued all the same.
+      expect(status).toMatchObject({ kind: 'batch', status: 'running', total: 1000, counts: { queued: 996, rejected: 4 }, progress: { done: 4, total: 1000 }, queueing: { through: 0 } });
       expect(status.items.map((i: { index: number; status: string }) => [i.index, i.status])).toEqual([[249, 'queued'], [250, 'rejected'], [251, 'queued']]);
       expect(status.items[1].input).toEqual({ domain: 'x.com' });
       expect(status.page.next).toBe(`/v1/jobs/${sub.batchId}?offset=252&limit=3`);
+      expect(await web.store.models.Job.countDocuments({ _id: jobIdFor(request, identity) })).toBe(0);
+
+      // Once the job is free, the queueing goes on in the background and puts all 996 on the queue.
+      await busy.release();
+      const deadline = Date.now() + 240_000;
+      let later: Record<string, any>;
+      do {
+        await new Promise((r) => setTimeout(r, 500));
+        later = (await (await fetch(`${url}/v1/jobs/${sub.batchId}?limit=1`, { headers: { authorization: `Bearer ${key}` } })).json()) as Record<string, any>;
+      } while (later.queueing && Date.now() < deadline);
+      expect(later.queueing).toBeUndefined();
+      expect(later.counts).toMatchObject({ queued: 996, rejected: 4 });
+      expect(await web.store.models.Job.countDocuments({})).toBe(996);
+      expect((await web.service.queueHealth()).waiting).toBe(996);
     } finally {
       await web.stop();
       await dropTestData(web.names);
@@ -301,6 +374,9 @@ describe('batches and CSV', () => {
     const csv = await call(`/v1/jobs/${sub.batchId}/results.csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    // Streamed as written, not built whole first: chunked, with no length known up front.
+    expect(csv.headers.get('transfer-encoding')).toBe('chunked');
+    expect(csv.headers.get('content-length')).toBeNull();
     const bytes = new Uint8Array(await csv.arrayBuffer());
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = new TextDecoder().decode(bytes.slice(3)).trim().split(/\r?\n/);
@@ -327,12 +403,69 @@ describe('batches and CSV', () => {
   });
 });
 
+describe('cancel', () => {
+  test('DELETE /v1/jobs/:id cancels a job and a batch of the key\'s workspace; another workspace gets 404 and changes nothing; a second DELETE gives the same answer', async () => {
+    // A web-only App on its own database and queue with no worker: what is queued stays queued.
+    const web = await startTestApp({ file: 'http-api-cancel', role: 'web', plugins: { ...providers(), 'http-api': httpApi as never }, overrides: overrides(fake.url, { waitMs: 0 }) });
+    try {
+      const webKeys = (web.registry.context('http-api') as TriggerContext).collection(API_KEYS_COLLECTION);
+      const mine = (await createApiKey(webKeys, { workspace: 'WA', name: 'mine' })).key;
+      const theirs = (await createApiKey(webKeys, { workspace: 'WB', name: 'theirs' })).key;
+      const url = `http://127.0.0.1:${web.port}`;
+      const req = (path: string, key: string, init: { method?: string; body?: unknown } = {}) =>
+        fetch(`${url}${path}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${key}`, ...(init.body ? { 'content-type': 'application/json' } : {}) }, body: init.body ? JSON.stringify(init.body) : undefined });
+
+      const accepted = await req('/v1/enrich', mine, { method: 'POST', body: { domain: 'cancel-me.com' } });
+      expect(accepted.status).toBe(202);
+      const { jobId } = (await accepted.json()) as { jobId: string };
+      const other = await problem(await req(`/v1/jobs/${jobId}`, theirs, { method: 'DELETE' }), 404);
+      expect(other.code).toBe(ErrorCodes.JOB_NOT_FOUND);
+      expect(((await (await req(`/v1/jobs/${jobId}`, mine)).json()) as { status: string }).status).toBe('queued');
+
+      for (let i = 0; i < 2; i++) {
+        const res = await req(`/v1/jobs/${jobId}`, mine, { method: 'DELETE' });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ kind: 'job', jobId, status: 'cancelled' });
+      }
+
+      const batch = (await (await req('/v1/enrich/batch', mine, { method: 'POST', body: { items: [{ domain: 'c1-cancel.com' }, { domain: 'c2-cancel.com' }, { bogus: 1 }] } })).json()) as { batchId: string };
+      await problem(await req(`/v1/jobs/${batch.batchId}`, theirs, { method: 'DELETE' }), 404);
+      // Its two items on the queue (in the background, after the answer).
+      for (let i = 0; i < 600; i++) {
+        const view = (await (await req(`/v1/jobs/${batch.batchId}`, mine)).json()) as { status: string; queueing?: unknown };
+        expect(view.status).toBe('running');
+        if (!view.queueing) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (let i = 0; i < 2; i++) {
+        const res = await req(`/v1/jobs/${batch.batchId}`, mine, { method: 'DELETE' });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ kind: 'batch', batchId: batch.batchId, status: 'cancelled', total: 3 });
+      }
+      // The batch's jobs were cancelled with it.
+      const { Job, Activity } = web.store.models;
+      expect((await Job.find({ workspace: 'WA' }, { status: 1 }).lean()).map((j) => j.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      expect(await Activity.countDocuments({ action: 'cancel', subject: { $in: [jobId, batch.batchId] } })).toBe(4);
+
+      await problem(await req('/v1/jobs/enr_doesnotexist', mine, { method: 'DELETE' }), 404);
+      await problem(await req('/v1/jobs/not-an-id', mine, { method: 'DELETE' }), 404);
+      await problem(await req(`/v1/jobs/${jobId}`, 'ebk_wrong', { method: 'DELETE' }), 401);
+    } finally {
+      await web.stop();
+      await dropTestData(web.names);
+    }
+  }, 120_000);
+});
+
 test('openapi.json is valid JSON describing every route, with request schemas generated from zod', async () => {
   const res = await fetch(`${base}/v1/openapi.json`);
   expect(res.status).toBe(200);
   const doc = (await res.json()) as Record<string, any>;
   expect(doc.openapi).toBe('3.1.0');
   expect(Object.keys(doc.paths).sort()).toEqual(['/v1/enrich', '/v1/enrich/batch', '/v1/jobs/{id}', '/v1/jobs/{id}/results.csv', '/v1/openapi.json']);
+  expect(Object.keys(doc.paths['/v1/jobs/{id}']).sort()).toEqual(['delete', 'get']);
+  expect(Object.keys(doc.paths['/v1/jobs/{id}'].delete.responses)).toEqual(expect.arrayContaining(['200', '202', '404', '401', '429', '503']));
+  expect(doc.components.schemas.Accepted.required).toContain('requestId');
   const req = doc.components.schemas.EnrichRequest;
   expect(req.additionalProperties).toBe(false);
   expect(Object.keys(req.properties)).toEqual(expect.arrayContaining(['email', 'domain', 'company_name', 'linkedin_url', 'name', 'enrich', 'refresh']));
