@@ -80,7 +80,8 @@ async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 60_0
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v as NonNullable<T>;
+    // An empty list is "not yet", like null: the failure entry is written after the good record.
+    if (v && !(Array.isArray(v) && v.length === 0)) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
