@@ -8,7 +8,7 @@ import type { LookupInput } from '../plugin/contract.js';
 import { recordId, type Models, type RecordDoc } from '../store/models.js';
 import { nextUtcMidnight, utcDay, type Clock } from '../clock.js';
 import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
-import { identityFromFields, normalizeDomain, parseIdentity, registrableDomain, type Identity } from './identity.js';
+import { identityOfInput, normalizeDomain, registrableDomain, type Identity } from './identity.js';
 import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
@@ -36,7 +36,8 @@ export interface RunOptions {
 
 type Fields = Record<string, StoredField>;
 
-function toPlainFields(doc: { fields?: unknown } | null): Fields {
+/** A stored record's fields as plain StoredFields (ISO dates), canonical on read. */
+export function toPlainFields(doc: { fields?: unknown } | null): Fields {
   if (!doc?.fields) return {};
   const raw = doc.fields as unknown;
   const f = raw instanceof Map ? Object.fromEntries(raw) : (raw as Record<string, unknown>);
@@ -50,10 +51,6 @@ function toPlainFields(doc: { fields?: unknown } | null): Fields {
 }
 
 const val = (f: Fields, k: string) => f[k]?.value as string | undefined;
-
-export function identityOf(request: EnrichRequest): Identity {
-  return typeof request.input === 'string' ? parseIdentity(request.input) : identityFromFields(request.input);
-}
 
 export class Engine {
   constructor(private readonly deps: EngineDeps) {}
@@ -118,7 +115,7 @@ export class Engine {
 
   async run(request: EnrichRequest, opts: RunOptions): Promise<JobResult> {
     const { config, clock } = this.deps;
-    const identity = identityOf(request);
+    const identity = identityOfInput(request.input);
     const now = clock.now();
     const { Person, Company } = this.models;
     const workspace = request.workspace;

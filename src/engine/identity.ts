@@ -268,3 +268,8 @@ function withExtras(id: Identity, input: StructuredInput): Identity {
   if (!company.name && input.companyName) company.name = companyName(collapse(input.companyName));
   return { ...id, person, company: Object.keys(company).length ? company : undefined };
 }
+
+/** A request's input (free text or fields) as an identity, or INPUT_INVALID saying what to give. */
+export function identityOfInput(input: string | StructuredInput): Identity {
+  return typeof input === 'string' ? parseIdentity(input) : identityFromFields(input);
+}

@@ -11,7 +11,7 @@ import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.
 import type { Requester } from '../queue/requesters.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
-import { identityFromFields, parseIdentity, type Identity, type StructuredInput } from '../engine/identity.js';
+import { identityOfInput, type Identity, type StructuredInput } from '../engine/identity.js';
 import { FIELD_SCHEMAS } from '../engine/fields.js';
 import { MANUAL_PROVIDER } from '../engine/merge.js';
 import { normalizeField } from '../engine/normalize/index.js';
@@ -81,11 +81,6 @@ function validDay(day: string): string {
   return day;
 }
 
-/** Parses a trigger's input into an identity, or throws INPUT_INVALID saying what to give. */
-export function identityFor(input: string | StructuredInput): Identity {
-  return typeof input === 'string' ? parseIdentity(input) : identityFromFields(input);
-}
-
 export class EnrichServiceImpl implements EnrichService {
   readonly hub: CompletionHub;
   readonly activityLog: ActivityLog;
@@ -127,7 +122,7 @@ export class EnrichServiceImpl implements EnrichService {
     if (!parsed.success) {
       throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, request).join('; ')}`);
     }
-    return { request: parsed.data, identity: identityFor(parsed.data.input) };
+    return { request: parsed.data, identity: identityOfInput(parsed.data.input) };
   }
 
   private checkTrigger(replyTo: ReplyTo): void {
@@ -259,12 +254,12 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   async record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }> {
-    const identity = identityFor(subject);
+    const identity = identityOfInput(subject);
     return readRecords(this.deps.store.models, workspace, identity);
   }
 
   async correct(c: FieldCorrection): Promise<RecordView> {
-    const identity = identityFor(c.subject);
+    const identity = identityOfInput(c.subject);
     const schema = Object.hasOwn(FIELD_SCHEMAS, c.field) ? FIELD_SCHEMAS[c.field] : undefined;
     if (!schema) {
       throw new EnrichbotError(ErrorCodes.FIELD_INVALID, `"${c.field}" is not a field enrichbot stores: use one of ${Object.keys(FIELD_SCHEMAS).join(', ')}.`);
@@ -305,7 +300,7 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   async forget(workspace: string, subject: string | StructuredInput, by: string): Promise<ForgetReport> {
-    const identity = identityFor(subject);
+    const identity = identityOfInput(subject);
     const report = await forgetIdentity({ models: this.deps.store.models, workspace, identity, cancelJob: (id) => this.cancelJob(id) });
     await this.tombstones.add(workspace, identity.key, by, this.deps.clock.now());
     // The log keeps that something was forgotten, not whom.
@@ -314,7 +309,7 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   async unforget(workspace: string, subject: string | StructuredInput, by: string): Promise<boolean> {
-    const identity = identityFor(subject);
+    const identity = identityOfInput(subject);
     const removed = await this.tombstones.remove(workspace, identity.key);
     await this.activityLog.write({ workspace, actor: by, action: 'unforget', subject: identity.display, identityKey: identity.key });
     return removed;
@@ -373,7 +368,7 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   async push(workspace: string, subject: string | StructuredInput, destination: string, by: string) {
-    const identity = identityFor(subject);
+    const identity = identityOfInput(subject);
     const records = await readRecords(this.deps.store.models, workspace, identity);
     if (!records.person && !records.company) {
       throw new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `Nothing is stored about ${identity.display} in workspace ${workspace}: enrich it first.`);

@@ -1,19 +1,15 @@
 // Stored records as the service shows them: identity -> person and company RecordViews.
 import type { Identity } from '../engine/identity.js';
-import type { RecordView, StoredField } from '../engine/types.js';
+import type { RecordView } from '../engine/types.js';
+import { toPlainFields } from '../engine/engine.js';
 import { recordId, type Models } from '../store/models.js';
 
 type Doc = { key: string; display?: string | null; fields?: unknown; enrichedAt?: Date | null; companyKey?: string | null } | null;
 
+/** A stored record as the service shows it: the engine's own reading (canonical on read). */
 export function toRecordView(doc: Doc): RecordView | undefined {
   if (!doc) return undefined;
-  const raw = (doc.fields as unknown) instanceof Map ? Object.fromEntries(doc.fields as Map<string, unknown>) : ((doc.fields ?? {}) as Record<string, unknown>);
-  const fields: Record<string, StoredField> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const sv = v as StoredField & { fetchedAt: unknown };
-    const at = sv.fetchedAt as object | string;
-    fields[k] = { ...sv, fetchedAt: at instanceof Date ? at.toISOString() : String(at) };
-  }
+  const fields = toPlainFields(doc);
   return { key: doc.key, ...(doc.display ? { display: doc.display } : {}), fields, ...(doc.enrichedAt ? { enrichedAt: new Date(doc.enrichedAt).toISOString() } : {}) };
 }
 

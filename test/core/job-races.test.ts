@@ -12,7 +12,7 @@ import { JobRunner } from '../../src/queue/job-runner.js';
 import { Sweeper } from '../../src/sweeper.js';
 import { Ledger } from '../../src/engine/ledger.js';
 import { Leases } from '../../src/platform/lease.js';
-import { identityOf } from '../../src/engine/engine.js';
+import { identityOfInput } from '../../src/engine/identity.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult } from '../../src/engine/types.js';
 import { createLogger } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
@@ -78,7 +78,7 @@ afterAll(async () => {
 /** A job record as a finished, paused or queued job leaves it (without a Redis job, so no worker takes it). */
 async function seedJob(input: string, status: JobResult['status'], run: number, extra: Record<string, unknown> = {}): Promise<{ jobId: string; request: EnrichRequest }> {
   const request = EnrichRequestSchema.parse({ workspace: 'W', input, groups: ['companyProfile'] });
-  const identity = identityOf(request);
+  const identity = identityOfInput(request.input);
   const jobId = jobIdFor(request, identity);
   await app.store.models.Job.create({ jobId, workspace: 'W', identityKey: identity.key, display: identity.display, request, status, run, expireAt: new Date(Date.now() + 86400_000), ...extra });
   return { jobId, request };
@@ -88,7 +88,7 @@ const coCalls = (domain: string) => fake.requests.filter((r) => r.path === '/co'
 
 test('six connections restarting the same finished job start one new run', async () => {
   const { jobId, request } = await seedJob('restart-race.com', 'done', 1);
-  const identity = identityOf(request);
+  const identity = identityOfInput(request.input);
   const outcomes = await Promise.all(conns.map((c) => c.queue.enqueue(request, identity)));
   expect(outcomes.filter((o) => !o.joined)).toHaveLength(1);
   expect(outcomes.every((o) => o.jobId === jobId)).toBe(true);

@@ -283,6 +283,22 @@ test('a forget in one process refuses the next submit in another, also after Red
   }
 });
 
+test('a record stored before canonical values existed reads canonical through the service, as the engine reads it', async () => {
+  const svc = inboxCtx!.service;
+  const at = new Date('2026-01-01T00:00:00Z');
+  await app.store.models.Company.create({
+    _id: 'W|company:legacy-svc.com',
+    workspace: 'W',
+    key: 'company:legacy-svc.com',
+    display: 'legacy-svc.com',
+    fields: { country: { value: 'Deutschland', provider: 'apollo', fetchedAt: at, confidence: 0.9 }, name: { value: 'Legacy GmbH', provider: 'apollo', fetchedAt: at, confidence: 0.9 } },
+    enrichedAt: at,
+  });
+  const view = await svc.record('W', 'legacy-svc.com');
+  expect(view.company?.fields.country).toMatchObject({ value: 'DE', raw: 'Deutschland', fetchedAt: at.toISOString() });
+  expect(view.company?.fields.name?.value).toBe('Legacy GmbH');
+});
+
 test("a trigger's context holds its own settings only: no path from it leads to another plugin's API key", () => {
   const ctx = inboxCtx!;
   expect(Object.keys(ctx).sort()).toEqual(['clock', 'collection', 'config', 'csv', 'id', 'lease', 'logger', 'redis', 'role', 'router', 'schedule', 'service']);
