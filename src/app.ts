@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
-import { answerRequesters } from './queue/requesters.js';
+import { answerRequesters, claimKey } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
 import type { BatchStatus, EnrichService, SubmitResult } from './plugin/service.js';
@@ -288,7 +288,7 @@ export class App {
   }
 
   private async claimOnce(key: string): Promise<boolean> {
-    return (await this.redis.set(`${this.config.queue.prefix}:claim:${key}`, '1', 'EX', 30 * 86400, 'NX')) === 'OK';
+    return (await this.redis.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX')) === 'OK';
   }
 
   /** The trigger and its context when it runs in this process. */

@@ -236,7 +236,8 @@ export class EnrichQueue {
   /** Whether each run still has its job in Redis (waiting, active or delayed). */
   async hasJobs(runs: { jobId: string; run: number }[]): Promise<boolean[]> {
     if (!runs.length) return [];
-    const key = `${this.opts.prefix}:enrich:jobs`;
+    // bee-queue's own key builder (untyped in its .d.ts): the hash of jobs it still holds.
+    const key = (this.bee as unknown as { toKey(name: string): string }).toKey('jobs');
     const tx = this.opts.redis.pipeline();
     for (const r of runs) tx.hexists(key, beeJobId(r.jobId, r.run));
     const out = (await tx.exec()) ?? [];

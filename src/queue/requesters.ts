@@ -11,6 +11,11 @@ export type Deliver = (result: JobResult, replyTo: ReplyTo) => Promise<void>;
 /** true once per key, ever (within its expiry): whoever gets true does the work. */
 export type ClaimOnce = (key: string) => Promise<boolean>;
 
+/** The Redis key of a ClaimOnce claim (the app's claimOnce sets it). */
+export const claimKey = (prefix: string, key: string) => `${prefix}:claim:${key}`;
+/** The claim taken when a requester is answered. */
+export const answeredClaim = (requester: Requester) => `answered:${requester.id}`;
+
 export interface Requester {
   /** Random, so a claim names this one request for ever, across runs. */
   id: string;
@@ -29,7 +34,7 @@ export async function answerRequesters(requesters: Requester[], result: JobResul
   const paused = result.status === 'paused';
   let answered = 0;
   for (const r of requesters) {
-    if (!(await claimOnce(`${paused ? 'paused' : 'answered'}:${r.id}`))) continue;
+    if (!(await claimOnce(paused ? `paused:${r.id}` : answeredClaim(r)))) continue;
     await deliver(result, r.replyTo).then(
       () => answered++,
       (err) => logger.error({ err, jobId: result.jobId, trigger: r.replyTo.trigger }, 'could not deliver the result'),

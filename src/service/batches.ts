@@ -16,7 +16,7 @@ import type { EnrichRequest, JobResult, ReplyTo } from '../engine/types.js';
 import type { Identity } from '../engine/identity.js';
 import { batchItemId } from '../store/service-models.js';
 import { acquireWaiting, jobIdFor } from '../queue/enrich-queue.js';
-import { requestersOf } from '../queue/requesters.js';
+import { answeredClaim, claimKey, requestersOf } from '../queue/requesters.js';
 import { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
 import type { Leases } from '../platform/lease.js';
 import type { Lease } from '../plugin/service.js';
@@ -325,7 +325,7 @@ export class Batches {
     const list = requestersOf(doc);
     const position = list.findIndex((r) => r.replyTo.trigger === BATCH_REPLY_TRIGGER && r.replyTo.address.batchId === batchId && r.replyTo.address.index === index);
     if (!doc || position < 0) return null;
-    const delivered = (await this.deps.redis.exists(`${this.deps.config.queue.prefix}:claim:answered:${list[position].id}`)) === 1;
+    const delivered = (await this.deps.redis.exists(claimKey(this.deps.config.queue.prefix, answeredClaim(list[position])))) === 1;
     return { position, delivered, open: ['queued', 'running', 'paused'].includes(String(doc.status)) };
   }
 

@@ -7,10 +7,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
+import { dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { httpProvider } from '../../../../test/support/http-provider.js';
-import slack from '../index.js';
+import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { sendSigned, eventBody } from './support/slack-requests.js';
 
@@ -18,7 +17,7 @@ const SECRET = 'csv-signing-secret';
 let fake: FakeSlack;
 let provider: FakeServer;
 let other: FakeServer;
-let app: Awaited<ReturnType<typeof startTestApp>>;
+let app: SlackTestApp;
 const base = () => `http://127.0.0.1:${app.port}`;
 // The upload's temporary files go here (os.tmpdir() reads TMPDIR), so the test can see them gone.
 const scratch = mkdtempSync(path.join(tmpdir(), 'slack-csv-test-'));
@@ -28,25 +27,12 @@ beforeAll(async () => {
   process.env.TMPDIR = scratch;
   fake = await startFakeSlack({ teams: { 'xoxb-csv': 'TC' } });
   other = await startFakeServer({ '*': () => ({ body: 'email\nx@y.com\n' }) });
-  provider = await startFakeServer({
-    'POST /co': (req) => {
-      const domain = (req.json as { domain: string }).domain;
-      return { json: { found: true, fields: { 'company.name': domain.startsWith('formula') ? '=HYPERLINK("http://evil","x")' : `Name of ${domain}` }, confidence: 0.9 } };
-    },
-  });
-  app = await startTestApp({
+  ({ app, provider } = await startSlackTestApp({
     file: 'slack-csv',
-    role: 'all',
-    plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
-    overrides: {
-      plugins: { providers: ['co'], triggers: ['slack'] },
-      providers: { co: { baseUrl: provider.url } },
-      waterfalls: { companyProfile: ['co'] },
-      queue: { concurrency: 20 },
-      service: { batch: { progressIntervalMs: 200 } },
-      triggers: { slack: { botToken: 'xoxb-csv', signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0 } },
-    },
-  });
+    companyName: (domain) => (domain.startsWith('formula') ? '=HYPERLINK("http://evil","x")' : `Name of ${domain}`),
+    overrides: { queue: { concurrency: 20 }, service: { batch: { progressIntervalMs: 200 } } },
+    slack: { botToken: 'xoxb-csv', signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0 },
+  }));
 }, 120_000);
 afterAll(async () => {
   await app?.stop();

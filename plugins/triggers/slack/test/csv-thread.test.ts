@@ -5,10 +5,9 @@
 // files and the bot's own uploads are left alone.
 import { jest } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
-import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
+import { dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { httpProvider } from '../../../../test/support/http-provider.js';
-import slack from '../index.js';
+import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeFile, type FakeSlack } from './support/fake-slack.js';
 import { sendSigned, eventBody } from './support/slack-requests.js';
 
@@ -18,7 +17,7 @@ const BOT_USER = 'UBOTTT';
 let fake: FakeSlack;
 let provider: FakeServer;
 let other: FakeServer;
-let app: Awaited<ReturnType<typeof startTestApp>>;
+let app: SlackTestApp;
 const base = () => `http://127.0.0.1:${app.port}`;
 
 jest.setTimeout(120_000);
@@ -26,20 +25,11 @@ jest.setTimeout(120_000);
 beforeAll(async () => {
   fake = await startFakeSlack({ teams: { [TOKEN]: 'TT' } });
   other = await startFakeServer({ '*': () => ({ body: 'email\nx@y.com\n' }) });
-  provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }) });
-  app = await startTestApp({
+  ({ app, provider } = await startSlackTestApp({
     file: 'slack-thread',
-    role: 'all',
-    plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
-    overrides: {
-      plugins: { providers: ['co'], triggers: ['slack'] },
-      providers: { co: { baseUrl: provider.url } },
-      waterfalls: { companyProfile: ['co'] },
-      queue: { concurrency: 10 },
-      service: { batch: { progressIntervalMs: 200 } },
-      triggers: { slack: { botToken: TOKEN, signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0, maxCsvBytes: 20_000 } },
-    },
-  });
+    overrides: { queue: { concurrency: 10 }, service: { batch: { progressIntervalMs: 200 } } },
+    slack: { botToken: TOKEN, signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0, maxCsvBytes: 20_000 },
+  }));
 });
 afterAll(async () => {
   await app?.stop();

@@ -3,35 +3,26 @@
 // trades it through oauth.v2.access (answered by the fake Slack), keeps the installation in
 // MongoDB, and from then on that team's commands are answered with that team's own token.
 import { jest } from '@jest/globals';
-import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
-import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { httpProvider } from '../../../../test/support/http-provider.js';
-import slack from '../index.js';
+import { dropTestData } from '../../../../test/support/test-app.js';
+import type { FakeServer } from '../../../../test/support/fake-http.js';
+import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { sendSigned, commandBody, FORM } from './support/slack-requests.js';
 
 const SECRET = 'oauth-signing-secret';
 let fake: FakeSlack;
 let provider: FakeServer;
-let app: Awaited<ReturnType<typeof startTestApp>>;
+let app: SlackTestApp;
 const base = () => `http://127.0.0.1:${app.port}`;
 
 jest.setTimeout(60_000);
 
 beforeAll(async () => {
   fake = await startFakeSlack({ teams: {} });
-  provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }) });
-  app = await startTestApp({
+  ({ app, provider } = await startSlackTestApp({
     file: 'slack-oauth',
-    role: 'all',
-    plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
-    overrides: {
-      plugins: { providers: ['co'], triggers: ['slack'] },
-      providers: { co: { baseUrl: provider.url } },
-      waterfalls: { companyProfile: ['co'] },
-      triggers: { slack: { signingSecret: SECRET, apiUrl: fake.apiUrl, clientId: 'cid-1', clientSecret: 'csecret-1', stateSecret: 'oauth-state-secret', postIntervalMs: 0 } },
-    },
-  });
+    slack: { signingSecret: SECRET, apiUrl: fake.apiUrl, clientId: 'cid-1', clientSecret: 'csecret-1', stateSecret: 'oauth-state-secret', postIntervalMs: 0 },
+  }));
 });
 afterAll(async () => {
   await app?.stop();

@@ -2,17 +2,16 @@
 // apps.connections.open on SLACK_API_URL, Slack pushes envelopes over the WebSocket, the app
 // acks each by envelope id (commands and events alike), and the work still runs on the queue.
 import { jest } from '@jest/globals';
-import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
-import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
-import { httpProvider } from '../../../../test/support/http-provider.js';
-import slack from '../index.js';
+import { dropTestData } from '../../../../test/support/test-app.js';
+import type { FakeServer } from '../../../../test/support/fake-http.js';
+import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { startFakeSocketMode, type FakeSocketMode } from './support/fake-socket-mode.js';
 
 let fake: FakeSlack;
 let socket: FakeSocketMode;
 let provider: FakeServer;
-let app: Awaited<ReturnType<typeof startTestApp>>;
+let app: SlackTestApp;
 
 jest.setTimeout(60_000);
 
@@ -20,18 +19,7 @@ beforeAll(async () => {
   fake = await startFakeSlack({ teams: { 'xoxb-sock': 'TS' }, appTokens: ['xapp-sock'] });
   socket = await startFakeSocketMode();
   fake.socketUrl = socket.url;
-  provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }) });
-  app = await startTestApp({
-    file: 'slack-socket',
-    role: 'all',
-    plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
-    overrides: {
-      plugins: { providers: ['co'], triggers: ['slack'] },
-      providers: { co: { baseUrl: provider.url } },
-      waterfalls: { companyProfile: ['co'] },
-      triggers: { slack: { botToken: 'xoxb-sock', appToken: 'xapp-sock', apiUrl: fake.apiUrl, postIntervalMs: 0 } },
-    },
-  });
+  ({ app, provider } = await startSlackTestApp({ file: 'slack-socket', slack: { botToken: 'xoxb-sock', appToken: 'xapp-sock', apiUrl: fake.apiUrl, postIntervalMs: 0 } }));
 });
 afterAll(async () => {
   await app?.stop();
