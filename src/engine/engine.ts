@@ -13,6 +13,7 @@ import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
+import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
 
@@ -259,7 +260,8 @@ export class Engine {
     const own = key === identity.key;
     const display = own ? identity.display : key.replace(/^company:(linkedin:|name:)?/, '');
     const kind = own ? identity.kind : key.startsWith('company:linkedin:') ? 'linkedin-company' : key.startsWith('company:name:') ? 'company-name' : 'domain';
-    await model.updateOne({ _id: recordId(workspace, key) }, { $set: set, $setOnInsert: { workspace, key, kind, display } }, { upsert: true });
+    // Group-committed with other jobs' saves: one command per burst of finishing jobs.
+    await groupCommit(model).write({ updateOne: { filter: { _id: recordId(workspace, key) }, update: { $set: set, $setOnInsert: { workspace, key, kind, display } }, upsert: true } });
   }
 
   private result(

@@ -8,6 +8,7 @@ import type { Models } from '../store/models.js';
 import type { Outcome } from './types.js';
 import { utcDay } from '../clock.js';
 import { groupSums } from '../store/group-sums.js';
+import { groupCommit } from '../store/group-commit.js';
 
 /** A call's outcome, plus the two states only the ledger has: before the call, and its worker died. */
 export type LedgerOutcome = Outcome | 'pending' | 'lost';
@@ -77,7 +78,7 @@ export class Ledger {
     const doc = { ...this.doc(entry), day: entry.day ?? utcDay(entry.at) };
     if (id) {
       // Idempotent: a re-run of the same attempt overwrites its own row instead of adding one.
-      await this.models.Ledger.updateOne({ _id: id }, { $set: doc }, { upsert: true });
+      await groupCommit(this.models.Ledger).write({ updateOne: { filter: { _id: id }, update: { $set: doc }, upsert: true } });
       return id;
     }
     const created = await this.models.Ledger.create(doc);
@@ -90,14 +91,15 @@ export class Ledger {
    */
   async begin(key: string, entry: LedgerInput): Promise<string> {
     const doc = { _id: key, ...this.doc({ ...entry, outcome: 'pending', charged: false, costUsd: entry.reservedUsd ?? entry.costUsd }), day: entry.day ?? utcDay(entry.at) };
+    const insert = (document: typeof doc) => groupCommit(this.models.Ledger).write({ insertOne: { document: document as never } });
     try {
-      await this.models.Ledger.collection.insertOne(doc as never);
+      await insert(doc);
       return key;
     } catch (err) {
       if (!isDuplicate(err)) throw err;
       // The key is taken (only a replayed attempt can do that): keep that row, file this call apart.
       const id = `${key}~${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-      await this.models.Ledger.collection.insertOne({ ...doc, _id: id } as never);
+      await insert({ ...doc, _id: id });
       return id;
     }
   }
@@ -107,7 +109,7 @@ export class Ledger {
     const set = this.doc(s);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.models.Ledger.updateOne({ _id: id }, { $set: set });
+        await groupCommit(this.models.Ledger).write({ updateOne: { filter: { _id: id }, update: { $set: set } } });
         return;
       } catch (err) {
         if (attempt >= 3) throw err;

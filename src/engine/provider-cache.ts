@@ -2,10 +2,11 @@
 // cost, also under `refresh`. Matches and misses are both cached (a charged miss must not be paid
 // twice); errors never are. Answers are keyed by the identity they are about, not by the input's
 // shape: the input grows as other providers answer (a LinkedIn URL, a name), and the same person
-// must not be paid for again because of it. One row per identity (see call-identity.ts), written
-// in one bulk command and read by _id. Per workspace, so one workspace's answers never reach another.
+// must not be paid for again because of it. One row per identity (see call-identity.ts), group-committed
+// (src/store/group-commit.ts) and read by _id. Per workspace, so one workspace's answers never reach another.
 import { createHash } from 'node:crypto';
 import { cacheId, type Models } from '../store/models.js';
+import { groupCommit } from '../store/group-commit.js';
 import type { LookupResult } from '../plugin/contract.js';
 
 export function hashInput(provider: string, operation: string, input: unknown): string {
@@ -72,9 +73,8 @@ export class ProviderCache {
       fetchedAt: w.now,
       expireAt: new Date(w.now.getTime() + w.freshnessDays * 86400_000),
     };
-    await this.models.Cache.bulkWrite(
-      w.keys.map((key) => ({ updateOne: { filter: { _id: cacheId(workspace, provider, operation, key) }, update: { $set: { ...row, key } }, upsert: true } })),
-      { ordered: false },
-    );
+    // Group-committed with the other jobs' answers (one command per burst, not per call).
+    const writer = groupCommit(this.models.Cache);
+    await Promise.all(w.keys.map((key) => writer.write({ updateOne: { filter: { _id: cacheId(workspace, provider, operation, key) }, update: { $set: { ...row, key } }, upsert: true } })));
   }
 }

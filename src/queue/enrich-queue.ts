@@ -10,6 +10,7 @@
 // instead of in the database, and marks it done there, so a copy bee-queue hands out again finds
 // it finished without a read. When the hash is missing (Redis lost it) the runner falls back to
 // the job record.
+import { groupCommit } from '../store/group-commit.js';
 import { createHash } from 'node:crypto';
 import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
@@ -126,7 +127,8 @@ export class EnrichQueue {
   /**
    * Queues a request, or joins the identical one already queued or running. The requester's
    * replyTo is added to the job so every asker gets the answer. Under the job's lease: one
-   * command to start a run (or two to join one), none for the requester.
+   * group-committed insert to start a new job's first run, one command more to start a later run
+   * or two to join an open one, none for the requester.
    */
   async enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }> {
     const { Job } = this.opts.store.models;
@@ -144,32 +146,36 @@ export class EnrichQueue {
     let open: { status: string; run?: number | null; request?: unknown } | null = null;
     try {
       try {
-        const doc = await Job.findOneAndUpdate(
-          { _id: jobId, status: { $nin: OPEN } },
-          {
-            $set: {
-              jobId,
-              workspace: request.workspace,
-              identityKey: identity.key,
-              display: identity.display,
-              request,
-              status: 'queued',
-              outcomes: [],
-              costUsd: 0,
-              error: null,
-              errorCode: null,
-              result: null,
-              resumeAt: null,
-              stalls: 0,
-              requesters: requester ? [requester] : [],
-              createdDay: utcDay(now),
-              expireAt,
-            },
-            $inc: { run: 1 },
-          },
-          { upsert: true, returnDocument: 'after' },
-        ).lean();
-        started = doc?.run ?? 1;
+        const fields = {
+          jobId,
+          workspace: request.workspace,
+          identityKey: identity.key,
+          display: identity.display,
+          request,
+          status: 'queued',
+          outcomes: [],
+          costUsd: 0,
+          error: null,
+          errorCode: null,
+          result: null,
+          resumeAt: null,
+          stalls: 0,
+          requesters: requester ? [requester] : [],
+          createdDay: utcDay(now),
+          expireAt,
+        };
+        try {
+          // A job never asked for before (most are: new rows, new people) is one insert,
+          // group-committed with other enqueues (a CSV's rows share a few commands).
+          await groupCommit(Job).write({ insertOne: { document: { _id: jobId, ...fields, run: 1 } as never } });
+          started = 1;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 11000) throw err;
+          // It exists: a finished job starts its next run here; an open one fails this upsert
+          // with a duplicate key too, and is joined below.
+          const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $nin: OPEN } }, { $set: fields, $inc: { run: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
+          started = doc?.run ?? 1;
+        }
         // A cancel of an earlier run must not stop this one.
         await this.opts.redis.del(cancelKey(this.opts.prefix, jobId));
       } catch (err) {

@@ -1,18 +1,15 @@
 // The per-workspace activity log: who did what, when (enrich, batch, refresh, correct, forget,
 // export, push). Read by the digest, `/enrich usage` and `enrichbot activity`.
-// Writes are group-committed: while one insert is in flight, the entries that arrive meanwhile
-// wait and go together in the next insertMany. A write still resolves only once its entry is
-// stored, so nothing is lost or late; a busy process writes one command per burst, not per entry.
+// Writes are group-committed (src/store/group-commit.ts): while one insert is in flight, the
+// entries that arrive meanwhile wait and go together in the next. A write still resolves only
+// once its entry is stored, so nothing is lost or late; a busy process writes one command per
+// burst, not per entry.
 import type { ServiceModels } from '../store/service-models.js';
 import type { ActivityEntry } from '../plugin/service.js';
 import type { Clock } from '../clock.js';
-
-type Pending = { doc: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void };
+import { groupCommit } from '../store/group-commit.js';
 
 export class ActivityLog {
-  private waiting: Pending[] = [];
-  private inFlight = false;
-
   constructor(
     private readonly models: ServiceModels,
     private readonly clock: Clock,
@@ -31,24 +28,7 @@ export class ActivityLog {
       detailJson: entry.detail ? JSON.stringify(entry.detail).slice(0, 4000) : undefined,
       expireAt: new Date(at.getTime() + this.retentionDays * 86400_000),
     };
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ doc, resolve, reject });
-      if (!this.inFlight) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.inFlight = true;
-    while (this.waiting.length) {
-      const group = this.waiting.splice(0, 500);
-      try {
-        await this.models.Activity.insertMany(group.map((p) => p.doc), { ordered: false });
-        for (const p of group) p.resolve();
-      } catch (err) {
-        for (const p of group) p.reject(err);
-      }
-    }
-    this.inFlight = false;
+    return groupCommit(this.models.Activity).write({ insertOne: { document: doc } });
   }
 
   async since(workspace: string, since: Date, limit = 200): Promise<ActivityEntry[]> {

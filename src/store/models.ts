@@ -35,8 +35,10 @@ function recordSchema() {
     {
       _id: {
         type: String,
-        default(this: { workspace: string; key: string }) {
-          return recordId(this.workspace, this.key);
+        // Mongoose calls this with no document for an upsert in a bulkWrite (group-commit.ts);
+        // the _id then comes from the filter.
+        default(this: { workspace: string; key: string } | null) {
+          return this ? recordId(this.workspace, this.key) : undefined;
         },
       },
       workspace: { type: String, required: true },
