@@ -123,8 +123,15 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     result = (await provider.policy.policy.execute(async ({ signal }) => {
       attempts++;
       const callSignal = AbortSignal.any([signal, req.signal]);
-      if (provider.pacePerSecond) await svc.rateLimiter.acquire(provider.id, provider.pacePerSecond, callSignal);
-      const http = createProviderHttp({ providerId: provider.id, baseUrl: provider.baseUrl, signal: callSignal, keyEnvName: `${envPrefix(provider.id)}_API_KEY` });
+      // Paced per HTTP request, at the moment it leaves (see provider-http's beforeSend).
+      const pace = provider.pacePerSecond;
+      const beforeSend = pace
+        ? async () => {
+            const grant = await svc.rateLimiter.acquire(provider.id, pace, callSignal);
+            return { sent: () => void svc.rateLimiter.sent(grant).catch((err) => provider.logger.warn({ err }, 'could not move a late grant in the rate log')) };
+          }
+        : undefined;
+      const http = createProviderHttp({ providerId: provider.id, baseUrl: provider.baseUrl, signal: callSignal, keyEnvName: `${envPrefix(provider.id)}_API_KEY`, beforeSend });
       return operation.lookup(req.input, { config: provider.config, settings: provider.settings, http, safeFetch: svc.safeFetch, logger: provider.logger, signal: callSignal });
     }, req.signal)) as LookupResult;
   } catch (err) {

@@ -14,6 +14,12 @@
 // A grant whose answer reached the caller late (the process was not running) is moved to the
 // moment the caller really goes, or given back, so a stalled process does not bunch its calls.
 //
+// A grant is also told when its request really leaves (provider-http's beforeSend: fetch's
+// sendHeaders event, after any connection set-up). One that left more than STALE_MS after it was
+// granted is moved in the log to that moment (RETIME), so later grants are measured from when
+// the provider saw it. Moving a grant later never lets a later decision exceed N: every decision
+// after the move sees the new time, and those before it counted the grant at its old one.
+//
 // Grants are also spaced at least half a slot apart (1/(2·perSecond) s): without it a cold
 // start grants N calls at the same instant, and such a burst leaves the process spread over tens
 // of milliseconds, eating the spare time above.
@@ -55,6 +61,26 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
 return {1, now, member}
 `;
 
+/** KEYS[1] the log; ARGV[1] the member to move to now (Redis TIME); ARGV[2] the log's TTL in ms. */
+const RETIME = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], now, now .. ':m:' .. ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/** A grant from acquire(): its time in the log (ms, Redis clock), its entry, and when it was handed over (performance.now()). */
+export interface Grant {
+  provider: string;
+  at: number;
+  id: string;
+  waitedMs: number;
+  grantedAt: number;
+  windowMs: number;
+}
+
 export interface RateWindow {
   /** Most calls in any window. */
   limit: number;
@@ -93,20 +119,32 @@ export class RateLimiter {
    * once: the call is logged as made now. Resolves to the grant's time in the log (ms, Redis
    * clock) and how long this caller waited for it.
    */
-  async acquire(provider: string, perSecond: number, signal?: AbortSignal): Promise<{ at: number; waitedMs: number }> {
+  async acquire(provider: string, perSecond: number, signal?: AbortSignal): Promise<Grant> {
     const started = Date.now();
     let moving: string | undefined;
     for (;;) {
       const asked = performance.now();
       const r = await this.tryAcquire(provider, perSecond, undefined, moving);
       if (r.granted) {
-        if (performance.now() - asked <= STALE_MS) return { at: r.at, waitedMs: Date.now() - started };
+        const now = performance.now();
+        if (now - asked <= STALE_MS) return { provider, at: r.at, id: r.id, waitedMs: Date.now() - started, grantedAt: now, windowMs: rateWindow(perSecond).windowMs };
         moving = r.id; // stale: log it again at the time this caller really goes, if there is room
         continue;
       }
       moving = undefined;
       await sleep(Math.ceil(r.waitMs), signal);
     }
+  }
+
+  /**
+   * The grant's request has left. If that was more than STALE_MS after the grant (a connection
+   * set up, a busy event loop), its entry moves to now. Resolves to whether it moved; a failure
+   * to reach Redis leaves the entry where it was (logged by the caller, never thrown).
+   */
+  async sent(grant: Grant): Promise<boolean> {
+    if (performance.now() - grant.grantedAt <= STALE_MS) return false;
+    const ttl = String(Math.ceil(grant.windowMs) + 1000);
+    return (await this.redis.eval(RETIME, 1, this.keyOf(grant.provider), grant.id, ttl)) === 1;
   }
 
   /**

@@ -5,6 +5,7 @@
 // Redirects are never followed: a provider's base URL answering 3xx would otherwise hand its
 // API key headers (X-API-Key, X-KEY, token...) and our trust in the answer to another origin.
 // Bodies are read as a stream and given up past a byte cap, so a huge answer cannot fill memory.
+import diagnostics from 'node:diagnostics_channel';
 import type { z } from 'zod';
 import { ProviderError, parseRetryAfter } from '../engine/provider-error.js';
 
@@ -28,6 +29,11 @@ export type ProviderResponse<T> =
 
 export interface ProviderHttp {
   request<S extends z.ZodType>(req: ProviderRequest<S>): Promise<ProviderResponse<z.infer<S>>>;
+  /**
+   * `fetch` for a plugin whose SDK sends its own requests (Anthropic's): each waits for the
+   * engine's rate-limit grant first, as request() does. Everything else stays the SDK's.
+   */
+  pacedFetch: typeof fetch;
 }
 
 export interface ProviderHttpOptions {
@@ -38,6 +44,49 @@ export interface ProviderHttpOptions {
   keyEnvName?: string;
   /** Largest answer read, in bytes (default 10 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Awaited right before each request leaves (the engine's rate limiter): a grant is spent on
+   * the request itself, not on whatever the plugin does before sending it, so the time between
+   * the grant and the provider's count is as short as it can be. Every request of a lookup that
+   * makes several takes its own grant, as the provider counts each.
+   */
+  beforeSend?: () => Promise<SendGrant | void>;
+}
+
+/** What beforeSend granted: told when the request's headers are written to the socket. */
+export interface SendGrant {
+  sent(): void;
+}
+
+// When a request really leaves: fetch (Node's undici) publishes each request's headers on this
+// channel as it writes them to the socket, after any connection set-up, which can take tens of
+// milliseconds on a cold or busy process. A grant waiting for its request is told then, so the
+// rate limiter's log can hold the moment the provider will count. Keyed by origin and path;
+// two requests to the same URL may swap grants, which changes nothing: the log is a set of times.
+const waitingToLeave = new Map<string, SendGrant[]>();
+let listening = false;
+function onLeave(key: string, grant: SendGrant): () => void {
+  if (!listening) {
+    listening = true;
+    diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+      const req = (message as { request?: { origin?: unknown; path?: unknown } }).request;
+      const k = `${String(req?.origin)}${String(req?.path)}`;
+      const list = waitingToLeave.get(k);
+      const g = list?.shift();
+      if (list && !list.length) waitingToLeave.delete(k);
+      g?.sent();
+    });
+  }
+  const list = waitingToLeave.get(key) ?? [];
+  list.push(grant);
+  waitingToLeave.set(key, list);
+  // Called once the fetch settles: a grant whose request never left is dropped unreported.
+  return () => {
+    const l = waitingToLeave.get(key);
+    const i = l?.indexOf(grant) ?? -1;
+    if (i >= 0) l!.splice(i, 1);
+    if (l && !l.length) waitingToLeave.delete(key);
+  };
 }
 
 export const DEFAULT_PROVIDER_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -82,20 +131,44 @@ function parseBody(text: string): unknown {
 }
 
 export function createProviderHttp(opts: ProviderHttpOptions): ProviderHttp {
+  /** beforeSend's grant (none without a rate limit); waiting past the time limit is a timeout. */
+  const takeGrant = async (): Promise<SendGrant | void> => {
+    try {
+      return await opts.beforeSend?.();
+    } catch (err) {
+      if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: the time limit passed while waiting for the rate limit`, { cause: err });
+      throw err;
+    }
+  };
+  /** fetch, telling the grant when the request leaves. */
+  const send = async (grant: SendGrant | void, input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (!grant) return fetch(input, init);
+    const u = new URL(input instanceof Request ? input.url : input);
+    const done = onLeave(`${u.origin}${u.pathname}${u.search}`, grant);
+    try {
+      return await fetch(input, init);
+    } finally {
+      done();
+    }
+  };
+  const pacedFetch = async (input: string | URL | Request, init?: RequestInit) => send(await takeGrant(), input, init);
   return {
+    pacedFetch,
     async request(req) {
       const base = (req.baseUrl ?? opts.baseUrl).replace(/\/+$/, '');
       const url = new URL(base + (req.path.startsWith('/') ? req.path : `/${req.path}`));
       for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+      const init: RequestInit = {
+        method: req.method ?? (req.json === undefined ? 'GET' : 'POST'),
+        headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
+        body: req.json === undefined ? undefined : JSON.stringify(req.json),
+        signal: opts.signal,
+        redirect: 'manual',
+      };
+      const grant = await takeGrant();
       let res: Response;
       try {
-        res = await fetch(url, {
-          method: req.method ?? (req.json === undefined ? 'GET' : 'POST'),
-          headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
-          body: req.json === undefined ? undefined : JSON.stringify(req.json),
-          signal: opts.signal,
-          redirect: 'manual',
-        });
+        res = await send(grant, url, init);
       } catch (err) {
         if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: no answer before the time limit`, { cause: err });
         throw new ProviderError('network', `${opts.providerId}: cannot reach ${url.origin} (${(err as Error).message})`, { cause: err });

@@ -30,6 +30,8 @@ export interface ClaudeClientOptions {
   inputUsdPerMTok?: number;
   outputUsdPerMTok?: number;
   signal?: AbortSignal;
+  /** The engine's paced fetch (ctx.http.pacedFetch): the SDK's requests wait for a rate-limit grant. */
+  fetch?: typeof fetch;
 }
 
 export interface Usage {
@@ -58,6 +60,7 @@ export function createClaudeClient(opts: ClaudeClientOptions): Anthropic {
     maxRetries: 0,
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     logLevel: 'off',
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
 }
 

@@ -34,6 +34,7 @@ export function clientOptions(ctx: LookupContext<SummaryConfig>): ClaudeClientOp
     inputUsdPerMTok: cfg.inputUsdPerMTok,
     outputUsdPerMTok: cfg.outputUsdPerMTok,
     signal: ctx.signal,
+    fetch: ctx.http.pacedFetch,
   };
 }
 
