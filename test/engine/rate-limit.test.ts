@@ -299,6 +299,28 @@ describe('the limiter on a simulated clock', () => {
     expect(await limiter.tryAcquire(p, 1, 1500)).toMatchObject({ granted: true, at: 1500 });
   });
 
+  test('a grant whose request left late is moved to when it left (Redis clock); one that left at once stays', async () => {
+    const [limiter] = shared;
+    const redis = connections[0];
+    const p = provider();
+    const prompt = await limiter.acquire(p, 2);
+    expect(await limiter.sent(prompt)).toBe(false);
+    const late = await limiter.acquire(p, 2);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await limiter.sent(late)).toBe(true);
+    const [t] = await redis.time();
+    const log = await redis.zrange(limiter.keyOf(p), 0, -1, 'WITHSCORES');
+    const scores = log.filter((_, i) => i % 2 === 1).map(Number);
+    // Still two entries: the prompt one where it was granted, the late one moved >= 60 ms on.
+    expect(scores).toHaveLength(2);
+    expect(scores[0]).toBe(Math.round(prompt.at * 1000));
+    expect(scores[1]).toBeGreaterThanOrEqual(Math.round(late.at * 1000) + 50_000);
+    expect(scores[1]).toBeLessThanOrEqual(Number(t) * 1e6 + 1e6);
+    // An entry no longer in the log (expired, Redis lost it) is not re-added.
+    expect(await limiter.sent({ ...late, id: 'gone' })).toBe(false);
+    expect(await redis.zcard(limiter.keyOf(p))).toBe(2);
+  });
+
   test.each([5, 20, 50])('with calls always waiting in 3 processes, grants at least 95 %% of R = %i a second, spaced at least half a slot apart', async (rate) => {
     const perSecond = rate * (1 - HEADROOM);
     const seconds = 10;
