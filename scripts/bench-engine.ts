@@ -18,7 +18,9 @@
 //      grant and call, no queue or database), which shows the limiter's share of R when the
 //      engine cannot outrun R on the machine at hand.
 // The fake provider runs on its own thread, so that its timestamps are not skewed by the
-// engine's event loop. Tunable: BENCH_JOBS, BENCH_PERSON_JOBS, BENCH_CONCURRENCY, BENCH_RATES
+// engine's event loop. (a) also runs BENCH_LONE_JOBS requests one at a time (nothing to share a
+// group commit with). Every part prints CPU time per job by process (Linux /proc): this process,
+// FerretDB/PostgreSQL or mongod, Redis. Tunable: BENCH_JOBS, BENCH_PERSON_JOBS, BENCH_LONE_JOBS, BENCH_CONCURRENCY, BENCH_RATES
 // (comma-separated), BENCH_RATE_SECONDS, BENCH_WORKERS, BENCH_LATENCY_MS, BENCH_ONLY (a list
 // of parts, e.g. "a,c" or "d"), BENCH_LOG_LEVEL.
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,8 @@ import { RateLimiter } from '../src/engine/rate-limit.js';
 import { redactUrl } from '../src/store/store.js';
 import { busiestSecond, startFakeProvider, type FakeProvider } from './bench/fake-provider.js';
 import { CommandCounter, monitored, type CommandCount } from './bench/commands.js';
+import { cpuPerJob, cpuSnapshot } from './bench/cpu.js';
+import { availableParallelism } from 'node:os';
 import { companyProvider, realProviders, standIn } from './bench/providers.js';
 
 const num = (name: string, fallback: number) => {
@@ -44,6 +48,7 @@ const num = (name: string, fallback: number) => {
 };
 const N = num('BENCH_JOBS', 300);
 const PERSON_N = num('BENCH_PERSON_JOBS', 100);
+const LONE_N = num('BENCH_LONE_JOBS', 50);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 10);
 const RATES = (process.env.BENCH_RATES ?? '20,50').split(',').map(Number).filter((r) => r > 0);
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 15);
@@ -119,9 +124,11 @@ interface EngineRun {
   seconds: number;
   perSecond: number;
   commands: CommandCount;
+  /** CPU ms per job by process while it ran (Linux). */
+  cpu: [string, number][];
 }
 
-async function engineRun(part: string, opts: { plugins: Record<string, Plugin>; baseUrl: string; waterfalls?: Record<string, string[]>; jobs: number; input: (i: number) => string; groups?: string[] }): Promise<EngineRun> {
+async function engineRun(part: string, opts: { plugins: Record<string, Plugin>; baseUrl: string; waterfalls?: Record<string, string[]>; jobs: number; input: (i: number) => string; groups?: string[]; oneAtATime?: boolean }): Promise<EngineRun> {
   const app = await startApp({ role: 'all', mongodbUrl: monitored(dbUrl(part)), prefix: `${PREFIX}-${part}`, plugins: opts.plugins, baseUrl: opts.baseUrl, waterfalls: opts.waterfalls, concurrency: CONCURRENCY });
   const enqueue = (input: string) => app.enqueue({ workspace: 'bench', input, ...(opts.groups ? { groups: opts.groups as never } : {}) });
   try {
@@ -133,14 +140,21 @@ async function engineRun(part: string, opts: { plugins: Record<string, Plugin>; 
     const counter = new CommandCounter([app.store.connection.getClient()]);
     const done = succeeded([app.queue.bee], opts.jobs);
     counter.start();
+    const cpu0 = cpuSnapshot();
     const t0 = Date.now();
-    await Promise.all(Array.from({ length: opts.jobs }, (_, i) => enqueue(opts.input(i))));
+    if (opts.oneAtATime) {
+      // A lone request each time (a Slack command, an API call): nothing to share a command with.
+      for (let i = 0; i < opts.jobs; i++) await app.service.waitFor((await enqueue(opts.input(i))).jobId, 60_000);
+    } else {
+      await Promise.all(Array.from({ length: opts.jobs }, (_, i) => enqueue(opts.input(i))));
+    }
     await done;
     const ms = Date.now() - t0;
+    const cpu = cpuPerJob(cpu0, cpuSnapshot(), opts.jobs);
     const commands = counter.stop();
     const ok = await app.store.models.Job.countDocuments({ status: 'done' });
     if (ok !== opts.jobs + 10) throw new Error(`engine run ${part}: ${ok} of ${opts.jobs + 10} jobs done`);
-    return { jobs: opts.jobs, seconds: ms / 1000, perSecond: (opts.jobs * 1000) / ms, commands };
+    return { jobs: opts.jobs, seconds: ms / 1000, perSecond: (opts.jobs * 1000) / ms, commands, cpu };
   } finally {
     await app.stop();
   }
@@ -161,7 +175,7 @@ function benchQueue(name: string): BeeQueue {
 }
 
 /** A bee-queue loop of N jobs; `work` is each job's body. */
-async function queueLoop(name: string, work: (n: number) => Promise<unknown>, onMeasure?: { start(): void }): Promise<{ seconds: number; perSecond: number }> {
+async function queueLoop(name: string, work: (n: number) => Promise<unknown>, onMeasure?: { start(): void; stop?(): void }): Promise<{ seconds: number; perSecond: number }> {
   const bee = benchQueue(name);
   try {
     await bee.ready();
@@ -177,6 +191,7 @@ async function queueLoop(name: string, work: (n: number) => Promise<unknown>, on
     await Promise.all(Array.from({ length: N }, (_, i) => save(`job${i}`, i)));
     await done;
     const ms = Date.now() - t0;
+    onMeasure?.stop?.();
     return { seconds: ms / 1000, perSecond: (N * 1000) / ms };
   } finally {
     await bee.close(5000);
@@ -184,10 +199,23 @@ async function queueLoop(name: string, work: (n: number) => Promise<unknown>, on
 }
 
 /** The floor: each job reads one record by _id and writes it back (upsert), on the same database. */
-async function floorLoop(): Promise<{ seconds: number; perSecond: number; commands: CommandCount }> {
+async function floorLoop(): Promise<{ jobs: number; seconds: number; perSecond: number; commands: CommandCount; cpu: [string, number][] }> {
   const conn = await mongoose.createConnection(monitored(dbUrl('floor')), { serverSelectionTimeoutMS: 5000 }).asPromise();
   const records = conn.db!.collection<{ _id: string; n?: number; fields?: Record<string, unknown> }>('records');
   const counter = new CommandCounter([conn.getClient()]);
+  let cpu0 = cpuSnapshot();
+  let cpu: [string, number][] = [];
+  let commands: CommandCount | undefined;
+  const measure = {
+    start: () => {
+      counter.start();
+      cpu0 = cpuSnapshot();
+    },
+    stop: () => {
+      cpu = cpuPerJob(cpu0, cpuSnapshot(), N);
+      commands = counter.stop();
+    },
+  };
   try {
     const run = await queueLoop(
       'floor',
@@ -196,9 +224,9 @@ async function floorLoop(): Promise<{ seconds: number; perSecond: number; comman
         const found = await records.findOne({ _id });
         await records.updateOne({ _id }, { $set: { n, fields: { 'company_name': `Co ${n}`, seen: (found?.n ?? 0) + 1 } } }, { upsert: true });
       },
-      counter,
+      measure,
     );
-    return { ...run, commands: counter.stop() };
+    return { ...run, jobs: N, commands: commands!, cpu };
   } finally {
     await conn.close();
   }
@@ -388,9 +416,12 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     let company: EngineRun | undefined;
+    let lone: EngineRun | undefined;
     let person: EngineRun | undefined;
     if (ONLY.has('a')) {
-      company = await engineRun('a', { plugins: { instant: companyProvider('instant') }, baseUrl: fake.url, waterfalls: { companyProfile: ['instant'] }, jobs: N, input: (i) => `bench${i}.com`, groups: ['companyProfile'] });
+      const a = { plugins: { instant: companyProvider('instant') }, baseUrl: fake.url, waterfalls: { companyProfile: ['instant'] }, groups: ['companyProfile'] };
+      company = await engineRun('a', { ...a, jobs: N, input: (i) => `bench${i}.com` });
+      lone = await engineRun('a1', { ...a, jobs: LONE_N, input: (i) => `lone${i}.com`, oneAtATime: true });
     }
     if (ONLY.has('b')) {
       const defaults = loadConfig({ useDefaultFile: true, env: {} });
@@ -402,19 +433,43 @@ async function main(): Promise<void> {
     const bare = ONLY.has('c') ? await queueLoop('bare', async () => ({})) : undefined;
 
     const f = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
+    const ofFloor = (r: { perSecond: number }) => (floor ? `${((r.perSecond / floor.perSecond) * 100).toFixed(1)} %` : '-');
+    const parts: [string, { jobs: number; seconds: number; perSecond: number; commands: CommandCount; cpu: [string, number][] } | undefined][] = [
+      [`(a) company, one provider, ${N} queued at once`, company],
+      ['    the same, one request at a time', lone],
+      ['(b) person, default waterfalls, all answering', person],
+      ['(c) floor: bee-queue, 1 read + 1 write per job', floor],
+    ];
+    const measured = parts.filter((p): p is [string, NonNullable<(typeof p)[1]>] => !!p[1]);
     console.log('');
-    console.log(`(a-c) throughput, concurrency ${CONCURRENCY}; commands = database commands per job (driver command monitoring)`);
+    console.log(`(a-c) throughput, concurrency ${CONCURRENCY}; commands = database commands per job (driver command monitoring), documents = documents those commands read or wrote`);
     console.log(
       table([
-        ['', 'jobs', 'seconds', 'jobs/s', 'commands/job', 'of floor'],
-        ...(company ? [['(a) company, one provider', String(company.jobs), f(company.seconds, 2), f(company.perSecond), f(company.commands.total / company.jobs, 2), floor ? `${((company.perSecond / floor.perSecond) * 100).toFixed(1)} %` : '-']] : []),
-        ...(person ? [['(b) person, default waterfalls, all answering', String(person.jobs), f(person.seconds, 2), f(person.perSecond), f(person.commands.total / person.jobs, 2), floor ? `${((person.perSecond / floor.perSecond) * 100).toFixed(1)} %` : '-']] : []),
-        ...(floor ? [['(c) floor: bee-queue, 1 read + 1 write per job', String(N), f(floor.seconds, 2), f(floor.perSecond), f(floor.commands.total / N, 2), '100 %']] : []),
-        ...(bare ? [['    bare bee-queue, no-op jobs', String(N), f(bare.seconds, 2), f(bare.perSecond), '0', '']] : []),
+        ['', 'jobs', 'seconds', 'jobs/s', 'commands/job', 'documents/job', 'of floor'],
+        ...measured.map(([label, r]) => [label, String(r.jobs), f(r.seconds, 2), f(r.perSecond), f(r.commands.total / r.jobs, 2), f(r.commands.documents / r.jobs, 2), r === floor ? '100 %' : ofFloor(r)]),
+        ...(bare ? [['    bare bee-queue, no-op jobs', String(N), f(bare.seconds, 2), f(bare.perSecond), '0', '0', '']] : []),
       ]),
     );
-    for (const [label, run] of [['(a)', company], ['(b)', person]] as const) {
+    for (const [label, run] of [['(a)', company], ['(a) one at a time', lone], ['(b)', person]] as const) {
       if (run) console.log(`\n${label} commands per job, by command and collection:\n${breakdown(run)}`);
+    }
+    // Where the time goes: CPU per job by process. On a saturated machine a part cannot run
+    // faster than cores / (CPU per job); the database's share grows with documents per job.
+    const labels = [...new Set(measured.flatMap(([, r]) => r.cpu.map(([k]) => k)))];
+    if (labels.length) {
+      const cores = availableParallelism();
+      console.log(`\nCPU milliseconds per job, by process (/proc, ${cores} cores); "at most" = cores / total CPU per job:`);
+      const ms = (r: { cpu: [string, number][] }, k: string) => r.cpu.find(([l]) => l === k)?.[1];
+      const total = (r: { cpu: [string, number][] }) => r.cpu.reduce((t, [, v]) => t + v, 0);
+      console.log(
+        table([
+          ['', ...labels, 'total', 'at most (jobs/s)', 'database ms per document'],
+          ...measured.map(([label, r]) => {
+            const db = (ms(r, 'postgres') ?? 0) + (ms(r, 'ferretdb') ?? 0) + (ms(r, 'mongod') ?? 0);
+            return [label.trim(), ...labels.map((k) => f(ms(r, k), 2)), f(total(r), 2), f((cores * 1000) / total(r)), f(db / (r.commands.documents / r.jobs), 2)];
+          }),
+        ]),
+      );
     }
 
     if (ONLY.has('d')) {

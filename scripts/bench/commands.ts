@@ -7,12 +7,19 @@ type MongoClient = InstanceType<typeof mongoose.mongo.MongoClient>;
 
 export interface CommandCount {
   total: number;
+  /**
+   * Documents the commands read or wrote: a find or findAndModify is one, an insert or update
+   * one per document or statement in it. Group commit cuts commands, not these: the database
+   * still does the work of each.
+   */
+  documents: number;
   /** "<command> <collection>" -> count, most first. */
   byKind: [string, number][];
 }
 
 export class CommandCounter {
   private counts = new Map<string, number>();
+  private documents = 0;
   private on = false;
   private readonly listener = (e: { commandName: string; command: Record<string, unknown> }) => {
     if (!this.on) return;
@@ -20,6 +27,8 @@ export class CommandCounter {
     const collection = typeof target === 'string' ? target : typeof e.command.collection === 'string' ? e.command.collection : '';
     const key = `${e.commandName}${collection ? ` ${collection}` : ''}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const many = e.command.documents ?? e.command.updates ?? e.command.deletes;
+    this.documents += Array.isArray(many) ? many.length : 1;
   };
 
   constructor(private readonly clients: MongoClient[]) {
@@ -28,6 +37,7 @@ export class CommandCounter {
 
   start(): void {
     this.counts.clear();
+    this.documents = 0;
     this.on = true;
   }
 
@@ -35,7 +45,7 @@ export class CommandCounter {
     this.on = false;
     for (const c of this.clients) c.off('commandStarted', this.listener as never);
     const byKind = [...this.counts.entries()].sort((a, b) => b[1] - a[1]);
-    return { total: byKind.reduce((s, [, n]) => s + n, 0), byKind };
+    return { total: byKind.reduce((s, [, n]) => s + n, 0), documents: this.documents, byKind };
   }
 }
 
