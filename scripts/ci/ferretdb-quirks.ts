@@ -6,6 +6,9 @@
 // 3. findOneAndUpdate on a condition, raced from several connections: does exactly one win?
 // 4. A key containing "." in a document: refused?
 // 5. What one round trip costs: sequential findOne by _id, updateOne by _id, insertOne (ms each).
+// 6. Does a lookup by _id use an index? findOne by _id at 200 and at 20,000 documents, and the
+//    server's explain: FerretDB 1.24 on PostgreSQL scans (issue #4646) unless
+//    scripts/ferretdb-pg-id-index.sql was run in its database.
 // It works in a database of its own (quirks_<random>) and drops it at the end.
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
@@ -98,6 +101,23 @@ async function roundTrips(c: Client): Promise<string> {
   return `ping ${ping} ms, findOne by _id ${find} ms, updateOne by _id ${update} ms, insertOne ${insert} ms`;
 }
 
+async function idLookupScale(c: Client): Promise<string> {
+  // Two collections, so that neither's reads reuse a plan PostgreSQL made while it was small.
+  const timeReads = async (n: number) => {
+    const col = c.db(DB).collection(`scale${n}`);
+    for (let i = 0; i < n; i += 1000) await col.insertMany(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ _id: `s${i + j}` as never, pad: 'x'.repeat(200) })));
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) await col.findOne({ _id: `s${(i * 37) % n}` as never });
+    return (performance.now() - t0) / 50;
+  };
+  const small = await timeReads(200);
+  const large = await timeReads(20_000);
+  const explain = (await c.db(DB).command({ explain: { find: 'scale20000', filter: { _id: 's1' } } })) as Record<string, unknown>;
+  const plan = JSON.stringify(explain.queryPlanner ?? {});
+  const how = plan.includes('Seq Scan') ? 'a table scan' : plan.includes('Index') ? 'an index' : 'unknown (no PostgreSQL plan)';
+  return `${small.toFixed(2)} ms at 200 documents, ${large.toFixed(2)} ms at 20,000 (x${(large / small).toFixed(1)}); the plan shows ${how}${how === 'a table scan' ? ': run scripts/ferretdb-pg-id-index.sql in its database' : ''}`;
+}
+
 async function main(): Promise<void> {
   const clients = await Promise.all(Array.from({ length: CONNECTIONS }, connect));
   try {
@@ -109,6 +129,7 @@ async function main(): Promise<void> {
     console.log(`3. conditional findOneAndUpdate raced by ${CONNECTIONS} connections: ${await findOneAndUpdateRace(clients)}`);
     console.log(`4. a key containing ".": ${await dottedKey(clients[0])}`);
     console.log(`5. one round trip, sequential: ${await roundTrips(clients[0])}`);
+    console.log(`6. findOne by _id as the collection grows: ${await idLookupScale(clients[0])}`);
   } finally {
     await clients[0].db(DB).dropDatabase().catch(() => undefined);
     await Promise.all(clients.map((c) => c.close()));

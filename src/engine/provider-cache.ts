@@ -50,7 +50,8 @@ export class ProviderCache {
   async get(workspace: string, provider: string, operation: string, keys: string[], now: Date): Promise<CachedAnswer | null> {
     if (!keys.length) return null;
     // One point read per key, in parallel: FerretDB answers `_id: { $in: [...] }` by scanning
-    // the whole collection (1.5 s at 5,000 rows), a point read by _id from its index (~ms).
+    // the whole collection (1.5 s at 5,000 rows), a point read by _id from an index (~ms; on
+    // FerretDB's PostgreSQL backend the one scripts/ferretdb-pg-id-index.sql adds).
     const docs = await Promise.all(keys.map((k) => this.models.Cache.findOne({ _id: cacheId(workspace, provider, operation, k) }).lean()));
     const fresh = docs.filter((d) => d !== null && d.expireAt > now).sort((a, b) => b!.fetchedAt.getTime() - a!.fetchedAt.getTime())[0];
     if (!fresh) return null;
