@@ -69,6 +69,16 @@ test('a write the schema refuses fails alone with the reason; the rest of its gr
   expect((await Job.find({ _id: { $in: ['gc-a', 'gc-b', 'gc-c'] } }).lean()).map((d) => d._id).sort()).toEqual(['gc-a', 'gc-c']);
 });
 
+test('an insert gets the schema defaults and timestamps a create would (the sweeper finds stale jobs by updatedAt)', async () => {
+  const { Job } = store.models;
+  const before = Date.now();
+  await groupCommit(Job).write({ insertOne: { document: { _id: 'gc-ts', jobId: 'gc-ts', workspace: 'T1', status: 'queued', run: 1 } as never } });
+  const doc = await Job.findOne({ _id: 'gc-ts' }).lean();
+  expect(doc).toMatchObject({ attempts: 0, stalls: 0, costUsd: 0, requesters: [] });
+  expect(doc!.updatedAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  expect(doc!.createdAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+});
+
 test('when the whole command fails, every write of the group rejects (none is reported stored)', async () => {
   const { Cache } = store.models;
   const writer = groupCommit(Cache);
