@@ -111,6 +111,10 @@ const STALE_MS = 10;
 /**
  * A request that left more than this after its grant was asked for is moved to when it left: a
  * few ms matter at R = 50 (the 3 % headroom is 31 ms a second), and the move is one Redis call.
+ * Measured from the ask, not from when the grant arrived, so a grant is kept at its own time only
+ * when the whole ask-and-send was prompt: a reply that waited in the socket also makes the log run
+ * ahead of the send. (Measured from the arrival, with 1 ms, the bench saw 21 calls in one second
+ * at R = 20 in one of two runs; from the ask, none in four runs at R = 20 and five at R = 50.)
  */
 const LEFT_LATE_MS = 2;
 

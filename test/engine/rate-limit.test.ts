@@ -310,7 +310,7 @@ describe('the limiter on a simulated clock', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(await limiter.sent(late)).toBe(true);
     const [t] = await redis.time();
-    const log = await redis.zrange(limiter.keyOf(p), 0, -1, 'WITHSCORES');
+    const log = await redis.zrange(limiter.keyOf(p), '0', '-1', 'WITHSCORES');
     const scores = log.filter((_, i) => i % 2 === 1).map(Number);
     // Still two entries: the prompt one where it was granted, the late one moved >= 60 ms on.
     expect(scores).toHaveLength(2);
