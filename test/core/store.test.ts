@@ -54,3 +54,21 @@ test('the ledger answers what was spent per provider and outcome for a day, with
   const raw = await store.models.Ledger.findOne({ provider: 'prospeo', rawTruncated: true }).lean();
   expect(raw?.raw?.length).toBe(100); // raw answers are capped, and odd keys are stored safely as text
 });
+
+test('the test database answers a lookup by _id from an index (FerretDB on PostgreSQL: scripts/ferretdb-pg-id-index.sql)', async () => {
+  const { Company } = store.models;
+  await Company.insertMany(Array.from({ length: 50 }, (_, i) => ({ workspace: 'T9', key: `company:idx${i}.com` })));
+  const explain = (await store.connection.db!.command({ explain: { find: 'companies', filter: { _id: 'T9|company:idx7.com' } } })) as Record<string, unknown>;
+  const plan = JSON.stringify(explain.queryPlanner ?? {});
+  const ferretdb = (explain.serverInfo as { ferretdbVersion?: string } | undefined)?.ferretdbVersion;
+  if (ferretdb && plan.includes('Relation Name')) {
+    // FerretDB on PostgreSQL: without the GIN index every lookup by _id scans the table (#4646).
+    expect(plan).not.toContain('Seq Scan');
+    expect(plan).toMatch(/_id_gin/);
+  } else if (!ferretdb) {
+    // MongoDB: the _id index (IDHACK, EXPRESS_IXSCAN or IXSCAN).
+    expect(plan).toMatch(/IDHACK|EXPRESS_IXSCAN|IXSCAN/);
+  }
+  // (FerretDB on SQLite, the fallback without PostgreSQL, has no such fix; only the read is checked.)
+  expect(await Company.findOne({ _id: 'T9|company:idx7.com' }).lean()).toMatchObject({ key: 'company:idx7.com' });
+});
