@@ -8,7 +8,7 @@ import type { Models } from '../store/models.js';
 import type { Outcome } from './types.js';
 import { utcDay } from '../clock.js';
 import { groupSums } from '../store/group-sums.js';
-import { groupCommit } from '../store/group-commit.js';
+import { groupCommit, isDuplicateKey } from '../store/group-commit.js';
 
 /** A call's outcome, plus the two states only the ledger has: before the call, and its worker died. */
 export type LedgerOutcome = Outcome | 'pending' | 'lost';
@@ -57,8 +57,6 @@ export function capRaw(raw: unknown, maxBytes: number): { raw: string | undefine
   return { raw: Buffer.from(text).subarray(0, maxBytes).toString('utf8'), truncated: true };
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
-
 export class Ledger {
   constructor(
     private readonly models: Models,
@@ -96,7 +94,7 @@ export class Ledger {
       await insert(doc);
       return key;
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
       // The key is taken (only a replayed attempt can do that): keep that row, file this call apart.
       const id = `${key}~${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
       await insert({ ...doc, _id: id });

@@ -10,7 +10,7 @@
 // instead of in the database, and marks it done there, so a copy bee-queue hands out again finds
 // it finished without a read. When the hash is missing (Redis lost it) the runner falls back to
 // the job record.
-import { groupCommit } from '../store/group-commit.js';
+import { groupCommit, isDuplicateKey } from '../store/group-commit.js';
 import { createHash } from 'node:crypto';
 import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
@@ -170,7 +170,7 @@ export class EnrichQueue {
           await groupCommit(Job).write({ insertOne: { document: { _id: jobId, ...fields, run: 1 } as never } });
           started = 1;
         } catch (err) {
-          if ((err as { code?: number }).code !== 11000) throw err;
+          if (!isDuplicateKey(err)) throw err;
           // It exists: a finished job starts its next run here; an open one fails this upsert
           // with a duplicate key too, and is joined below.
           const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $nin: OPEN } }, { $set: fields, $inc: { run: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
@@ -180,7 +180,7 @@ export class EnrichQueue {
         await this.opts.redis.del(cancelKey(this.opts.prefix, jobId));
       } catch (err) {
         // The job is open (queued, running or paused): the upsert met its _id. Join it.
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
         open = requester
           ? await Job.findOneAndUpdate({ _id: jobId }, { $push: { requesters: requester } }, { returnDocument: 'after' }).lean()
           : await Job.findOne({ _id: jobId }, { status: 1, run: 1, request: 1 }).lean();

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ServiceModels } from '../store/service-models.js';
+import { isDuplicateKey } from '../store/group-commit.js';
 
 /** Above this many tombstones in one workspace, each check reads the database instead. */
 const MAX_CACHED = 50_000;
@@ -53,7 +54,7 @@ export class Tombstones {
       try {
         await Setting.create({ _id: 'tombstone-salt', value: randomBytes(32).toString('hex') });
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
       // Whoever won the insert, everyone reads the same stored value.
       return (await Setting.findById('tombstone-salt').lean())!.value;

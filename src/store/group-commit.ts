@@ -9,6 +9,9 @@
 // One batcher per mongoose model (and so per connection), found through `groupCommit(model)`.
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 
+/** A write refused because its _id (or a unique key) is taken: MongoDB's and FerretDB's code 11000. */
+export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number } | null)?.code === 11000;
+
 type Pending = { op: AnyBulkWriteOperation; resolve: () => void; reject: (err: unknown) => void };
 
 /** The most writes in one command (MongoDB splits bigger batches anyway; FerretDB reads them whole). */
