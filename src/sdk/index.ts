@@ -8,6 +8,9 @@ export type * from '../plugin/contract.js';
 // What the service hands triggers (jobs, batches, records, reports, leases, schedules, CSV).
 export type * from '../plugin/service.js';
 
+// zod, for config and response schemas: the same instance the registry validates with.
+export { z } from 'zod';
+
 // Canonical field names and their schemas.
 export { COMPANY_FIELDS, FIELD_GROUP_NAMES, FIELD_GROUPS, FIELD_SCHEMAS, PERSON_FIELDS, isFieldPath } from '../engine/fields.js';
 export type { CompanyField, FieldGroup, FieldPath, PersonField } from '../engine/fields.js';

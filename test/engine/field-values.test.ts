@@ -31,6 +31,6 @@ describe('shared value cleaners', () => {
     expect(httpUrl('ftp://acme.com')).toBeUndefined();
     expect(httpUrl('https://acme.com/x')).toBe('https://acme.com/x');
     expect(defined({ a: 1, b: undefined, c: '' })).toEqual({ a: 1, c: '' });
-    expect(dropEmpty({ 'person.title': undefined, 'person.skills': [], 'company.domain': 'acme.com' })).toEqual({ 'company.domain': 'acme.com' });
+    expect(dropEmpty({ 'person.title': undefined, 'person.webMentions': [], 'company.domain': 'acme.com' })).toEqual({ 'company.domain': 'acme.com' });
   });
 });
