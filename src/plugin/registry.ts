@@ -128,7 +128,7 @@ export class Registry {
         }
         if (def === undefined) {
           const expected = ID.test(entry) ? `plugins/${kind}s/${entry}/index.ts, or an npm package of that name installed where enrichbot runs` : 'an npm package installed where enrichbot runs, or a path starting with ./ or /';
-          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin "${entry}" (expected ${expected}).`);
+          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${entry}" (expected ${expected}).`);
           continue;
         }
         const id = (def as Plugin).id;
