@@ -117,33 +117,9 @@ export class Registry {
           continue;
         }
         seen.add(entry);
-        // An out-of-tree plugin (package name or path) names itself: its definition's id is used.
-        const outOfTree = !ID.test(entry) || (!this.opts.plugins?.[entry] && !builtinFile(kind, entry));
-        let def: unknown;
-        try {
-          def = this.opts.plugins?.[entry] ?? (await loader(kind, entry));
-        } catch (err) {
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" failed to load: ${errorMessage(err)}`);
-          continue;
-        }
-        if (def === undefined) {
-          const expected = ID.test(entry) ? `plugins/${kind}s/${entry}/index.ts, or an npm package of that name installed where enrichbot runs` : 'an npm package installed where enrichbot runs, or a path starting with ./ or /';
-          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${entry}" (expected ${expected}).`);
-          continue;
-        }
-        const id = (def as Plugin).id;
-        const shape = DefinitionSchema.safeParse(def);
-        const extra = kind === 'provider' ? ProviderShape.safeParse(def) : { success: true as const };
-        if (!shape.success || !extra.success || (def as Plugin).kind !== kind || (!outOfTree && id !== entry)) {
-          const why = !shape.success ? formatZodIssues('', shape.error, def).join('; ') : !extra.success ? formatZodIssues('', extra.error, def).join('; ') : `its kind/id is ${(def as Plugin).kind}/${id}`;
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" does not export a valid ${kind} definition (${why}).`);
-          continue;
-        }
-        if (this.providers.has(id) || this.triggers.has(id)) {
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: "${entry}" defines plugin id "${id}", which another listed plugin already has; list one of them.`);
-          continue;
-        }
-        const plugin = def as Plugin;
+        const plugin = await this.definition(kind, entry, where, loader, add);
+        if (!plugin) continue;
+        const id = plugin.id;
         const loaded = kind === 'provider' ? this.loadProvider(plugin as ProviderPlugin, add) : this.loadTrigger(plugin as TriggerPlugin, add);
         if (!loaded) continue;
         (kind === 'provider' ? this.providers : this.triggers).set(id, loaded);
@@ -194,6 +170,37 @@ export class Registry {
     for (const [id, l] of all) {
       if (!l.enabled) this.opts.logger.info({ plugin: id }, `plugin ${id} skipped: ${l.disabledReason}`);
     }
+  }
+
+  /** The entry's plugin definition, checked (shape, kind, id), or null with the problem added. */
+  private async definition(kind: PluginKind, entry: string, where: string, loader: PluginLoader, add: (c: ErrorCode, m: string) => void): Promise<Plugin | null> {
+    // An out-of-tree plugin (package name or path) names itself: its definition's id is used.
+    const outOfTree = !ID.test(entry) || (!this.opts.plugins?.[entry] && !builtinFile(kind, entry));
+    let def: unknown;
+    try {
+      def = this.opts.plugins?.[entry] ?? (await loader(kind, entry));
+    } catch (err) {
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" failed to load: ${errorMessage(err)}`);
+      return null;
+    }
+    if (def === undefined) {
+      const expected = ID.test(entry) ? `plugins/${kind}s/${entry}/index.ts, or an npm package of that name installed where enrichbot runs` : 'an npm package installed where enrichbot runs, or a path starting with ./ or /';
+      add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${entry}" (expected ${expected}).`);
+      return null;
+    }
+    const id = (def as Plugin).id;
+    const shape = DefinitionSchema.safeParse(def);
+    const extra = kind === 'provider' ? ProviderShape.safeParse(def) : { success: true as const };
+    if (!shape.success || !extra.success || (def as Plugin).kind !== kind || (!outOfTree && id !== entry)) {
+      const why = !shape.success ? formatZodIssues('', shape.error, def).join('; ') : !extra.success ? formatZodIssues('', extra.error, def).join('; ') : `its kind/id is ${(def as Plugin).kind}/${id}`;
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" does not export a valid ${kind} definition (${why}).`);
+      return null;
+    }
+    if (this.providers.has(id) || this.triggers.has(id)) {
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: "${entry}" defines plugin id "${id}", which another listed plugin already has; list one of them.`);
+      return null;
+    }
+    return def as Plugin;
   }
 
   private loadProvider(plugin: ProviderPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {
