@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { PACKAGE_ROOT } from '../config/load.js';
 import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
-
-const ID = /^[a-z][a-z0-9-]{1,40}$/;
+import { ID } from '../plugin/registry.js';
 
 /** An ESM import path from `fromDir` to `file` (always ./ or ../, forward slashes). */
 function importPath(fromDir: string, file: string): string {

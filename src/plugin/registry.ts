@@ -19,7 +19,8 @@ import { FIELD_GROUPS, type FieldGroup } from '../engine/fields.js';
 export type PluginKind = 'provider' | 'trigger';
 export type PluginLoader = (kind: PluginKind, id: string) => Promise<unknown>;
 
-const ID = /^[a-z][a-z0-9-]{1,40}$/;
+/** A plugin id: lowercase letters, digits and dashes, starting with a letter. */
+export const ID = /^[a-z][a-z0-9-]{1,40}$/;
 
 /** Finds plugins/<kind>s/<id>/index.(js|ts) next to this build, else an installed package or a path. */
 export const defaultLoader: PluginLoader = async (kind, id) => {
