@@ -14,6 +14,7 @@ import { registerNormalizeCommand } from './normalize-command.js';
 import { registerApiKeyCommands } from './api-key-command.js';
 import { registerDigestCommand } from './digest-command.js';
 import { registerHubspotCommands } from './hubspot-command.js';
+import { registerNewCommand } from './new-command.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
@@ -92,6 +93,7 @@ export async function main(argv = process.argv): Promise<void> {
   registerApiKeyCommands(program);
   registerDigestCommand(program);
   registerHubspotCommands(program);
+  registerNewCommand(program);
 
   await program.parseAsync(argv);
 }

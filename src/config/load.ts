@@ -175,7 +175,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (env.ENRICHBOT_CONFIG) raw = deepMerge(raw, readYaml(path.resolve(env.ENRICHBOT_CONFIG)));
   if (options.overrides) raw = deepMerge(raw, options.overrides);
   const plugins = isPlain(raw.plugins) ? raw.plugins : {};
-  const providerIds = Array.isArray(plugins.providers) ? (plugins.providers as string[]) : [];
+  // An out-of-tree provider is listed by package name or path; its id is in the waterfalls, so
+  // <ID>_API_KEY and <ID>_BASE_URL reach it too.
+  const waterfallIds = isPlain(raw.waterfalls) ? Object.values(raw.waterfalls).flatMap((ids) => (Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [])) : [];
+  const providerIds = [...new Set([...(Array.isArray(plugins.providers) ? (plugins.providers as string[]) : []), ...waterfallIds])];
   const triggerIds = Array.isArray(plugins.triggers) ? (plugins.triggers as string[]) : [];
   raw = deepMerge(raw, envOverrides(env, providerIds, triggerIds));
   if (options.overrides) raw = deepMerge(raw, options.overrides);

@@ -12,7 +12,7 @@ import type { ProviderHttp } from '../net/provider-http.js';
 import type { SafeFetch } from '../net/safe-fetch.js';
 import type { Clock } from '../clock.js';
 import type { JobResult, ReplyTo } from '../engine/types.js';
-import type { AcquireLease, BatchStatus, CsvModule, EnrichService, Schedule } from './service.js';
+import type { AcquireLease, BatchStatus, CsvModule, EnrichService, NotifyMessage, NotifyResult, Schedule } from './service.js';
 
 /** What a provider may be given. Everything is already normalized by the engine. */
 export interface LookupInput {
@@ -130,24 +130,8 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
   notify?(message: NotifyMessage, ctx: TriggerContext<z.infer<S>>): Promise<NotifyResult>;
 }
 
-/** A message for a chat trigger (Slack) to post on another trigger's behalf. */
-export interface NotifyMessage {
-  /** The workspace (Slack team id) to post in; default: the single-workspace install. */
-  workspace?: string;
-  /** Channel id or name. */
-  channel: string;
-  /** Plain-text fallback (notifications, screen readers). */
-  text: string;
-  /** Block Kit blocks, already escaped by the caller. */
-  blocks?: unknown[];
-  /** Files to upload with the message (e.g. a PNG chart). */
-  files?: { filename: string; content: Buffer; title?: string }[];
-}
-export interface NotifyResult {
-  /** Where it landed (channel id and message ts for Slack). */
-  channel: string;
-  ts?: string;
-}
+// Defined beside the service that carries them (service.ts must not import this file: no cycle).
+export type { NotifyMessage, NotifyResult } from './service.js';
 
 export interface PushRequest {
   workspace: string;

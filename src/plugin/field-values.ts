@@ -1,7 +1,7 @@
 // Value cleaners for provider plugins: a bad value from a provider is dropped, not stored, and
 // LinkedIn URLs and domains are rewritten to the canonical forms the engine uses.
 import { normalizeDomain, normalizeLinkedinUrl } from '../engine/identity.js';
-import type { FieldPath } from '../engine/fields.js';
+import { PERSON_FIELDS, type FieldPath } from '../engine/fields.js';
 
 export type Fields = Partial<Record<FieldPath, unknown>>;
 
@@ -28,6 +28,12 @@ export function domainOf(raw: unknown): string | undefined {
   }
 }
 
+/** A work address as the canonical schema accepts it, lower-cased; masked or malformed ones are dropped. */
+export function workEmail(raw: unknown): string | undefined {
+  const t = clean(raw)?.toLowerCase();
+  return t && PERSON_FIELDS['person.workEmail'].safeParse(t).success ? t : undefined;
+}
+
 export function httpUrl(raw: unknown): string | undefined {
   const s = clean(raw);
   if (!s) return undefined;
@@ -45,4 +51,9 @@ export function dropEmpty(fields: Fields): Fields {
     if (v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.keys(v).length)) delete fields[k];
   }
   return fields;
+}
+
+/** Drops undefined entries so `fields` only lists what was found. */
+export function defined<T extends Record<string, unknown>>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

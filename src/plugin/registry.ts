@@ -2,8 +2,11 @@
 // plugin runs: known id, valid definition, valid config, declared dependencies enabled and
 // listed earlier, API key present for a paid provider that is explicitly enabled. All problems
 // are reported together, one line each. Then init and start in order; stop in reverse order.
+// A list entry is a built-in id, or an npm package name or path of an out-of-tree plugin.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { Config, ProviderSettings } from '../config/schema.js';
 import { ProviderSettingsSchema } from '../config/schema.js';
@@ -16,21 +19,45 @@ import { FIELD_GROUPS, type FieldGroup } from '../engine/fields.js';
 export type PluginKind = 'provider' | 'trigger';
 export type PluginLoader = (kind: PluginKind, id: string) => Promise<unknown>;
 
-const ID = /^[a-z][a-z0-9-]{1,40}$/;
+/** A plugin id: lowercase letters, digits and dashes, starting with a letter. */
+export const ID = /^[a-z][a-z0-9-]{1,40}$/;
 
-/** Finds plugins/<kind>s/<id>/index.(js|ts) next to this build (dist/ or the sources). */
+/** Finds plugins/<kind>s/<id>/index.(js|ts) next to this build, else an installed package or a path. */
 export const defaultLoader: PluginLoader = async (kind, id) => {
+  const file = builtinFile(kind, id) ?? resolveOutOfTree(id);
+  if (!file) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  return mod.default;
+};
+
+function builtinFile(kind: PluginKind, id: string): string | undefined {
+  if (!ID.test(id)) return undefined;
   const here = path.dirname(new URL(import.meta.url).pathname);
   const candidates = [
     path.resolve(here, '../../plugins', `${kind}s`, id, 'index.js'),
     path.resolve(here, '../../plugins', `${kind}s`, id, 'index.ts'),
     path.resolve(PACKAGE_ROOT, 'dist/plugins', `${kind}s`, id, 'index.js'),
   ];
-  const file = candidates.find((f) => existsSync(f));
-  if (!file) return undefined;
-  const mod = (await import(file)) as { default?: unknown };
-  return mod.default;
-};
+  return candidates.find((f) => existsSync(f));
+}
+
+/**
+ * Resolves a path against the working directory, and a package name from the working directory's
+ * node_modules (where the operator installed it), then from enrichbot's own (enrichbot installed
+ * as a dependency of the same project).
+ */
+function resolveOutOfTree(entry: string): string | undefined {
+  const isPath = /^(\.{1,2}\/|\/)/.test(entry);
+  if (!isPath && !/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(entry)) return undefined;
+  for (const dir of isPath ? [process.cwd()] : [process.cwd(), PACKAGE_ROOT]) {
+    try {
+      return createRequire(path.join(dir, 'package.json')).resolve(isPath ? path.resolve(dir, entry) : entry);
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return undefined;
+}
 
 export interface LoadedPlugin {
   plugin: Plugin;
@@ -84,36 +111,16 @@ export class Registry {
     for (const kind of ['provider', 'trigger'] as const) {
       const list = kind === 'provider' ? config.plugins.providers : config.plugins.triggers;
       const seen = new Set<string>();
-      for (const [i, id] of list.entries()) {
+      for (const [i, entry] of list.entries()) {
         const where = `plugins.${kind}s[${i}]`;
-        if (seen.has(id)) {
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: "${id}" is listed twice; list each plugin once.`);
+        if (seen.has(entry)) {
+          add(ErrorCodes.PLUGIN_INVALID, `${where}: "${entry}" is listed twice; list each plugin once.`);
           continue;
         }
-        seen.add(id);
-        if (!ID.test(id)) {
-          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: "${id}" is not a valid plugin id (lowercase letters, digits and dashes).`);
-          continue;
-        }
-        let def: unknown;
-        try {
-          def = this.opts.plugins?.[id] ?? (await loader(kind, id));
-        } catch (err) {
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${id}" failed to load: ${errorMessage(err)}`);
-          continue;
-        }
-        if (def === undefined) {
-          add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${id}" (expected plugins/${kind}s/${id}/index.ts).`);
-          continue;
-        }
-        const shape = DefinitionSchema.safeParse(def);
-        const extra = kind === 'provider' ? ProviderShape.safeParse(def) : { success: true as const };
-        if (!shape.success || !extra.success || (def as Plugin).kind !== kind || (def as Plugin).id !== id) {
-          const why = !shape.success ? formatZodIssues('', shape.error, def).join('; ') : !extra.success ? formatZodIssues('', extra.error, def).join('; ') : `its kind/id is ${(def as Plugin).kind}/${(def as Plugin).id}`;
-          add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${id}" does not export a valid ${kind} definition (${why}).`);
-          continue;
-        }
-        const plugin = def as Plugin;
+        seen.add(entry);
+        const plugin = await this.definition(kind, entry, where, loader, add);
+        if (!plugin) continue;
+        const id = plugin.id;
         const loaded = kind === 'provider' ? this.loadProvider(plugin as ProviderPlugin, add) : this.loadTrigger(plugin as TriggerPlugin, add);
         if (!loaded) continue;
         (kind === 'provider' ? this.providers : this.triggers).set(id, loaded);
@@ -149,7 +156,7 @@ export class Registry {
       }
       const stop = FIELD_GROUPS[group as FieldGroup].stopFields as readonly string[];
       for (const [i, id] of ids.entries()) {
-        if (!config.plugins.providers.includes(id)) {
+        if (!this.providers.has(id) && !config.plugins.providers.includes(id)) {
           add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: "${id}" is not in plugins.providers; add it there or remove it here.`);
           continue;
         }
@@ -164,6 +171,37 @@ export class Registry {
     for (const [id, l] of all) {
       if (!l.enabled) this.opts.logger.info({ plugin: id }, `plugin ${id} skipped: ${l.disabledReason}`);
     }
+  }
+
+  /** The entry's plugin definition, checked (shape, kind, id), or null with the problem added. */
+  private async definition(kind: PluginKind, entry: string, where: string, loader: PluginLoader, add: (c: ErrorCode, m: string) => void): Promise<Plugin | null> {
+    // An out-of-tree plugin (package name or path) names itself: its definition's id is used.
+    const outOfTree = !ID.test(entry) || (!this.opts.plugins?.[entry] && !builtinFile(kind, entry));
+    let def: unknown;
+    try {
+      def = this.opts.plugins?.[entry] ?? (await loader(kind, entry));
+    } catch (err) {
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" failed to load: ${errorMessage(err)}`);
+      return null;
+    }
+    if (def === undefined) {
+      const expected = ID.test(entry) ? `plugins/${kind}s/${entry}/index.ts, or an npm package of that name installed where enrichbot runs` : 'an npm package installed where enrichbot runs, or a path starting with ./ or /';
+      add(ErrorCodes.PLUGIN_UNKNOWN, `${where}: no ${kind} plugin named "${entry}" (expected ${expected}).`);
+      return null;
+    }
+    const id = (def as Plugin).id;
+    const shape = DefinitionSchema.safeParse(def);
+    const extra = kind === 'provider' ? ProviderShape.safeParse(def) : { success: true as const };
+    if (!shape.success || !extra.success || (def as Plugin).kind !== kind || (!outOfTree && id !== entry)) {
+      const why = !shape.success ? formatZodIssues('', shape.error, def).join('; ') : !extra.success ? formatZodIssues('', extra.error, def).join('; ') : `its kind/id is ${(def as Plugin).kind}/${id}`;
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: plugin "${entry}" does not export a valid ${kind} definition (${why}).`);
+      return null;
+    }
+    if (this.providers.has(id) || this.triggers.has(id)) {
+      add(ErrorCodes.PLUGIN_INVALID, `${where}: "${entry}" defines plugin id "${id}", which another listed plugin already has; list one of them.`);
+      return null;
+    }
+    return def as Plugin;
   }
 
   private loadProvider(plugin: ProviderPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {

@@ -254,7 +254,7 @@ export interface EnrichService {
    */
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
   /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
-  notify(destination: string, message: import('./contract.js').NotifyMessage): Promise<import('./contract.js').NotifyResult>;
+  notify(destination: string, message: NotifyMessage): Promise<NotifyResult>;
   /** The digest's figures for one UTC day (YYYY-MM-DD). */
   dailyReport(day: string): Promise<DailyReport>;
   /** Spend per provider for the `days` days ending with `endDay` (a chart's data). */
@@ -306,4 +306,23 @@ export interface CsvModule {
   read(source: Readable | Buffer | string, options?: { maxRows?: number; maxBytes?: number }): Promise<CsvReadResult>;
   /** Streams rows out: input columns, canonical fields, per-field sources, status; BOM; formula-safe. */
   write(rows: AsyncIterable<BatchResultRow>, out: Writable, options: { inputColumns: string[] }): Promise<{ rows: number }>;
+}
+
+/** A message for a chat trigger (Slack) to post on another trigger's behalf. */
+export interface NotifyMessage {
+  /** The workspace (Slack team id) to post in; default: the single-workspace install. */
+  workspace?: string;
+  /** Channel id or name. */
+  channel: string;
+  /** Plain-text fallback (notifications, screen readers). */
+  text: string;
+  /** Block Kit blocks, already escaped by the caller. */
+  blocks?: unknown[];
+  /** Files to upload with the message (e.g. a PNG chart). */
+  files?: { filename: string; content: Buffer; title?: string }[];
+}
+export interface NotifyResult {
+  /** Where it landed (channel id and message ts for Slack). */
+  channel: string;
+  ts?: string;
 }

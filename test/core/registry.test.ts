@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -119,5 +122,23 @@ describe('plugin registry', () => {
     const registry = new Registry({ config, logger: pino({ level: 'silent' }), plugins: { paidco: paid } });
     await registry.load();
     expect(registry.providers.get('paidco')?.settings).toMatchObject({ apiKey: 'k-123', baseUrl: 'http://127.0.0.1:9' });
+  });
+
+  test('an out-of-tree plugin listed by path is loaded under its own id; a second plugin with that id is refused', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'enrichbot-plugin-')), 'alpha.mjs');
+    writeFileSync(file, "export default { kind: 'trigger', id: 'alpha', description: 'alpha from a path', configSchema: { safeParse: (v) => ({ success: true, data: v }) } };\n");
+    const registry = new Registry({ config: loadConfig({ env: {}, useDefaultFile: false, overrides: { plugins: { providers: [], triggers: [file] } } }), logger: pino({ level: 'silent' }) });
+    await registry.load();
+    expect(registry.triggers.get('alpha')?.plugin.description).toBe('alpha from a path');
+
+    const twice = await loadErrors({ plugins: { providers: [], triggers: ['alpha', file] } }, { alpha: trigger('alpha', []) });
+    expect(twice.codes).toEqual([ErrorCodes.PLUGIN_INVALID]);
+    expect(twice.issues[0].message).toContain('plugins.triggers[1]');
+    expect(twice.issues[0].message).toContain('"alpha"');
+  });
+
+  test('an out-of-tree provider named in a waterfall takes its key from <ID>_API_KEY', () => {
+    const config = loadConfig({ env: { EXAMPLE_FINDER_API_KEY: 'k-9' }, useDefaultFile: false, overrides: { plugins: { providers: ['@acme/enrichbot-provider-example'] }, waterfalls: { workEmail: ['example-finder'] } } });
+    expect(config.providers['example-finder']).toMatchObject({ apiKey: 'k-9' });
   });
 });

@@ -3,7 +3,7 @@
 // ({content: [...], totalElements}); no company is an empty page. Field places follow the official
 // ark-cli (top-level `link`, `location.headquarter`), with a fallback to the same keys under `summary`.
 import { z } from 'zod';
-import { clean, domainOf, dropEmpty, httpUrl, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
+import { clean, domainOf, dropEmpty, type Fields, httpUrl, linkedinUrl } from '../../../src/sdk/index.js';
 
 const LinkSchema = z
   .object({

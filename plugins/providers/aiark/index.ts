@@ -3,9 +3,7 @@
 // back in the `X-Credit` header. Docs: https://docs.ai-ark.com/ (reference/company-search-1,
 // reference/people-search-1, docs/authentication, docs/rate-limits) and github.com/ai-ark-com/ark-cli.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
-import { linkedinUrl } from '../../../src/plugin/field-values.js';
+import { defineProvider, linkedinUrl, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { creditsFromHeader, costFromCredits } from './credits.js';
 import { CompanyPageSchema, answeredDomain, companyByDomainBody, mapCompany } from './company.js';
 import { PeoplePageSchema, inputName, mapPerson, nameAgrees, personBody } from './people.js';

@@ -2,8 +2,7 @@
 // LinkedIn URL or by name at a company domain. It returns the profile without email or phone
 // (those are separate, asynchronous export calls). Shapes follow the official ark-cli and the docs.
 import { z } from 'zod';
-import type { LookupInput } from '../../../src/plugin/contract.js';
-import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
+import { clean, domainOf, dropEmpty, type Fields, linkedinUrl, type LookupInput } from '../../../src/sdk/index.js';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]).nullish();
 

@@ -1,7 +1,7 @@
 // Which enriched facts go to Claude, and whether there are enough of them to be worth a call.
 // Only values from `input.known` are sent; contact details are left out (a summary needs none,
 // and sending fewer personal data to a third party is better), long values are shortened.
-import type { FieldPath } from '../../../src/engine/fields.js';
+import type { FieldPath } from '../../../src/sdk/index.js';
 
 export type Facts = Partial<Record<FieldPath, unknown>>;
 

@@ -2,7 +2,7 @@
 // only from the facts the other providers found (`input.known`), with structured JSON output.
 // Cost is the real token cost of each call. suggestLookalikes is exported for the lookalike feature.
 import { z } from 'zod';
-import { defineProvider, type ProviderOperation } from '../../../src/plugin/contract.js';
+import { defineProvider, type ProviderOperation } from '../../../src/sdk/index.js';
 import { summarize, clientOptions } from './summarize.js';
 import { suggestLookalikes } from './lookalikes.js';
 import { DEFAULT_BASE_URL, DEFAULT_INPUT_USD_PER_MTOK, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_OUTPUT_USD_PER_MTOK } from './structured-call.js';

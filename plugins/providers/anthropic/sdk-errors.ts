@@ -10,7 +10,7 @@ import {
   PermissionDeniedError,
   RateLimitError,
 } from '@anthropic-ai/sdk';
-import { ProviderError, parseRetryAfter } from '../../../src/engine/provider-error.js';
+import { parseRetryAfter, ProviderError } from '../../../src/sdk/index.js';
 
 /** retry-after-ms (milliseconds) wins over Retry-After (seconds or an HTTP date), as in the SDK. */
 function retryAfterMs(headers: Headers | undefined): number | undefined {

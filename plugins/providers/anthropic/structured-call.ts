@@ -3,7 +3,7 @@
 // Docs: https://platform.claude.com/docs/en/build-with-claude/structured-outputs
 import Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { ProviderError } from '../../../src/sdk/index.js';
 import { toProviderError } from './sdk-errors.js';
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';

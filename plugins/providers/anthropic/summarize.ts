@@ -1,7 +1,6 @@
 // A person or company summary from the enriched facts only. No call when the facts are too thin;
 // an empty summary from the model is no match too: the summary is never padded or made up.
-import type { LookupContext, LookupInput, LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { type LookupContext, type LookupInput, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { selectFacts } from './facts.js';
 import { SUMMARY_JSON_SCHEMA, SUMMARY_SYSTEM, SummaryReplySchema, summaryUserMessage } from './prompts.js';
 import { callStructured, type ClaudeClientOptions, type Effort } from './structured-call.js';

@@ -2,8 +2,7 @@
 // domain. Both authenticate with the `x-api-key` header. Docs: https://docs.apollo.io/reference
 // (people-enrichment, organization-enrichment, rate-limits) and https://docs.apollo.io/docs/api-pricing.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { defineProvider, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { PeopleMatchResponseSchema, buildMatchParams, mapPerson } from './people.js';
 import { OrganizationEnrichResponseSchema, mapOrganization } from './organization.js';
 

@@ -1,7 +1,7 @@
 // Apollo Organization Enrichment (GET /api/v1/organizations/enrich?domain=): schema and mapping
 // to company fields. An unknown domain answers 200 without an `organization` (or with null).
 import { z } from 'zod';
-import { clean, domainOf, dropEmpty, httpUrl, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
+import { clean, domainOf, dropEmpty, type Fields, httpUrl, linkedinUrl } from '../../../src/sdk/index.js';
 
 export const OrganizationSchema = z
   .object({

@@ -5,8 +5,7 @@
 // Inputs go in the query string of the POST, as the docs' own request does
 // (docs.apollo.io/docs/enrich-people-data: POST .../people/match?email=...&reveal_personal_emails=false).
 import { z } from 'zod';
-import type { LookupInput } from '../../../src/plugin/contract.js';
-import { clean, domainOf, dropEmpty, linkedinUrl, type Fields } from '../../../src/plugin/field-values.js';
+import { clean, domainOf, dropEmpty, type Fields, linkedinUrl, type LookupInput } from '../../../src/sdk/index.js';
 
 const PhoneSchema = z
   .object({ raw_number: z.string().nullish(), sanitized_number: z.string().nullish(), type: z.string().nullish() })

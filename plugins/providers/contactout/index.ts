@@ -2,8 +2,7 @@
 // by LinkedIn URL, email, or name plus company. One POST, authenticated by a header named `token`.
 // Docs: https://api.contactout.com/ (sections "People Enrich API", "Errors", "Rate limits").
 import { z } from 'zod';
-import { defineProvider, type LookupInput, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { defineProvider, type LookupInput, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { EnrichResponseSchema, isDocumentedNotFound, type ContactOutProfile } from './schema.js';
 import { mapProfile } from './map.js';
 

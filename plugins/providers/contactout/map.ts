@@ -1,12 +1,7 @@
 // Turns one ContactOut profile into canonical person fields. Values that would not pass the
 // canonical schemas (a bad URL, an empty string) are left out rather than guessed at.
-import type { FieldPath } from '../../../src/engine/fields.js';
-import { normalizeDomain, normalizeLinkedinUrl } from '../../../src/engine/identity.js';
+import { clean, domainOf, linkedinUrl, type FieldPath, type Fields } from '../../../src/sdk/index.js';
 import type { ContactOutProfile } from './schema.js';
-
-type Fields = Partial<Record<FieldPath, unknown>>;
-
-const clean = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
 function first(v: string | (string | null)[] | null | undefined): string | undefined {
   if (Array.isArray(v)) return v.map(clean).find(Boolean);
@@ -14,25 +9,6 @@ function first(v: string | (string | null)[] | null | undefined): string | undef
 }
 
 const looksLikeEmail = (v: string | undefined) => (v && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) ? v.toLowerCase() : undefined);
-
-function linkedin(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
-  try {
-    const n = normalizeLinkedinUrl(raw);
-    return n.kind === 'person' ? n.url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function domain(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
-  try {
-    return normalizeDomain(raw);
-  } catch {
-    return undefined;
-  }
-}
 
 /** "Verified" / "Unverified" (the docs' only two values) to the canonical status. */
 export function workEmailStatus(p: ContactOutProfile, email: string): 'valid' | 'unknown' | undefined {
@@ -84,10 +60,10 @@ export function mapProfile(p: ContactOutProfile, opts: { acceptUnverifiedWorkEma
     'person.title': title(p),
     'person.seniority': clean(p.seniority),
     'person.department': clean(p.job_function ?? p.jobFunction),
-    'person.linkedinUrl': linkedin(clean(p.url) ?? clean(p.linkedinUrl)),
+    'person.linkedinUrl': linkedinUrl(clean(p.url) ?? clean(p.linkedinUrl), 'person'),
     'person.country': clean(p.country),
     'person.companyName': clean(p.company?.name),
-    'person.companyDomain': domain(clean(p.company?.domain) ?? clean(p.company?.email_domain)),
+    'person.companyDomain': domainOf(clean(p.company?.domain) ?? clean(p.company?.email_domain)),
     'person.personalEmail': personalEmail !== workEmail ? personalEmail : undefined,
     'person.workEmail': dropWork ? undefined : workEmail,
     'person.workEmailStatus': dropWork ? undefined : status,

@@ -2,7 +2,7 @@
 // MX records with node:dns on configurable resolvers. A domain that exists without MX is a real
 // answer (acceptsMail false); a domain that does not exist (NXDOMAIN) is no match.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
+import { defineProvider, type LookupResult } from '../../../src/sdk/index.js';
 import { resolveMx } from './resolve-mx.js';
 import { mailProviderOf } from './mail-providers.js';
 

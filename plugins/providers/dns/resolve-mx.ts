@@ -2,7 +2,7 @@
 // with its own time limit and the engine's abort signal. DNS answer codes become either an
 // answer (records / no MX / no such domain) or a ProviderError the engine's retry policy reads.
 import dns from 'node:dns';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { ProviderError } from '../../../src/sdk/index.js';
 
 export interface ResolveOptions {
   /** "host" or "host:port" ("[v6]:port"); empty = the system resolvers from /etc/resolv.conf. */

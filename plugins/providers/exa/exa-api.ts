@@ -2,7 +2,7 @@
 // Shape from exa-js src/index.ts (SearchResponse, SearchResult, CostDollars); every answer
 // carries costDollars.total, the dollars actually billed, also when results is empty.
 import { z } from 'zod';
-import type { LookupContext } from '../../../src/plugin/contract.js';
+import type { LookupContext } from '../../../src/sdk/index.js';
 
 const ResultSchema = z
   .object({

@@ -2,9 +2,7 @@
 // companies (POST /findSimilar) from Exa. Exa bills every call, also one that finds nothing,
 // and states the bill in costDollars.total: that figure is returned as costUsd either way.
 import { z } from 'zod';
-import { defineProvider, type LookupContext, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
-import type { FieldPath } from '../../../src/engine/fields.js';
+import { defineProvider, type FieldPath, type LookupContext, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { callExa, type ExaCall } from './exa-api.js';
 import { companyMentionsRequest, personMentionsRequest, toWebMentions } from './mentions.js';
 import { toLookalikes } from './lookalikes.js';

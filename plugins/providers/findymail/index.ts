@@ -2,7 +2,7 @@
 // which replaced /api/search/linkedin) or from a full name at a company (/api/search/name).
 // 1 finder credit per email found, misses free. Docs: https://app.findymail.com/docs/
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
+import { defineProvider, type LookupResult } from '../../../src/sdk/index.js';
 import { searchFindymail } from './search.js';
 
 const ConfigSchema = z.object({

@@ -3,15 +3,8 @@
 // The miss body is undocumented: `contact` null, or a contact without an email, or an empty body
 // is a miss. A body with other keys and no `contact` at all is not a miss but an answer we do
 // not understand: an error with the raw body kept, never cached as "nobody there".
-import type { LookupContext, LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
-import { PERSON_FIELDS } from '../../../src/engine/fields.js';
+import { type LookupContext, type LookupResult, ProviderError, workEmail } from '../../../src/sdk/index.js';
 import { SearchResponseSchema } from './schemas.js';
-
-function workEmail(value: string | null | undefined): string | undefined {
-  const t = value?.trim().toLowerCase();
-  return t && PERSON_FIELDS['person.workEmail'].safeParse(t).success ? t : undefined;
-}
 
 export async function searchFindymail(ctx: LookupContext<unknown>, path: string, json: Record<string, unknown>, confidence: number): Promise<LookupResult> {
   const res = await ctx.http.request({

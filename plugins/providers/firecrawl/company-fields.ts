@@ -1,8 +1,7 @@
 // Turns the JSON Firecrawl's LLM extracted into canonical company fields. Each value is
 // checked on its own: an LLM can return a wrong type for one key, which drops that key only.
 import { z } from 'zod';
-import type { FieldPath } from '../../../src/engine/fields.js';
-import { normalizeLinkedinUrl } from '../../../src/engine/identity.js';
+import { type FieldPath, normalizeLinkedinUrl } from '../../../src/sdk/index.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const thisYear = () => new Date().getUTCFullYear();

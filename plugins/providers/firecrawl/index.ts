@@ -9,9 +9,7 @@
 // the (default, auto) proxy escalates to enhanced mode: up to 9. The answer's creditsUsed is
 // what is recorded; without it, the worst case is.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
-import { isEnrichbotError, ErrorCodes } from '../../../src/errors.js';
+import { defineProvider, ErrorCodes, isEnrichbotError, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { COMPANY_JSON_SCHEMA, EXTRACTION_PROMPT } from './extraction-schema.js';
 import { companyFieldsFrom } from './company-fields.js';
 

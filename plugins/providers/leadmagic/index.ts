@@ -3,10 +3,10 @@
 // and every answer reports `credits_consumed`, which becomes the call's actual cost.
 // Docs: https://leadmagic.io/docs/v1/reference/ (email-finder, profile-to-email, email-validation).
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
+import { defineProvider, type LookupResult, workEmail } from '../../../src/sdk/index.js';
 import { EmailFinderSchema, EmailValidationSchema, ProfileEmailSchema } from './schemas.js';
 import { foundEmailStatus, isMissStatus, validationVerdict } from './status.js';
-import { billing, defined, postLeadMagic, workEmail } from './leadmagic-call.js';
+import { billing, defined, postLeadMagic } from './leadmagic-call.js';
 
 const ConfigSchema = z.object({
   /** Your plan's price per credit; Basic is $0.024 (2,500 credits), Ultimate $0.008. */

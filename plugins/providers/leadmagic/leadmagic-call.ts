@@ -2,9 +2,7 @@
 // `credits_consumed`, 0 for a miss, turned into the call's actual cost), and the checks every
 // operation applies to what goes out (no empty keys) and comes back (a real address).
 import type { z } from 'zod';
-import type { LookupContext, LookupResult } from '../../../src/plugin/contract.js';
-import type { ProviderResponse } from '../../../src/net/provider-http.js';
-import { PERSON_FIELDS } from '../../../src/engine/fields.js';
+import type { LookupContext, LookupResult, ProviderResponse } from '../../../src/sdk/index.js';
 
 export function postLeadMagic<S extends z.ZodType>(ctx: LookupContext<unknown>, path: string, json: Record<string, unknown>, schema: S): Promise<ProviderResponse<z.infer<S>>> {
   return ctx.http.request({ method: 'POST', path, headers: { 'X-API-Key': ctx.settings.apiKey ?? '' }, json, schema });
@@ -14,11 +12,6 @@ export function postLeadMagic<S extends z.ZodType>(ctx: LookupContext<unknown>, 
 export function billing(creditsConsumed: number | null | undefined, usdPerCredit: number): Pick<LookupResult, 'costUsd' | 'usage'> {
   if (typeof creditsConsumed !== 'number') return {};
   return { costUsd: Math.round(creditsConsumed * usdPerCredit * 1e6) / 1e6, usage: { credits: creditsConsumed } };
-}
-
-export function workEmail(value: string | null | undefined): string | undefined {
-  const t = value?.trim().toLowerCase();
-  return t && PERSON_FIELDS['person.workEmail'].safeParse(t).success ? t : undefined;
 }
 
 /** Drops undefined entries so the request body only carries what we know. */

@@ -3,12 +3,11 @@
 // /enrich-person and /enrich-company endpoints that replaced the finder endpoints removed on
 // 2026-03-01. Docs: https://prospeo.io/api-docs/enrich-person, /enrich-company.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
+import { defined, defineProvider, type LookupResult } from '../../../src/sdk/index.js';
 import { callProspeo } from './prospeo-call.js';
 import { EnrichCompanyResponseSchema, EnrichPersonResponseSchema } from './schemas.js';
 import { mapPerson } from './map-person.js';
 import { mapCompany } from './map-company.js';
-import { defined } from './canonical.js';
 
 const ConfigSchema = z.object({
   /** Prospeo's only_verified_email: answer NO_MATCH (free) unless the person has a verified email. */

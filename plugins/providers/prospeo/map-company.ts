@@ -1,8 +1,8 @@
 // Maps Prospeo's company object to canonical company fields. Descriptions fall back from the
 // company's own text to Prospeo's SEO and AI summaries; revenue is printed from its min/max.
-import type { FieldPath } from '../../../src/engine/fields.js';
+import { defined, domainOf, linkedinUrl, type FieldPath } from '../../../src/sdk/index.js';
 import type { ProspeoCompany } from './schemas.js';
-import { defined, domain, httpUrl, linkedin, text, usd } from './canonical.js';
+import { httpUrl, text, usd } from './canonical.js';
 
 function revenueRange(company: ProspeoCompany): string | undefined {
   const min = company.revenue_range?.min;
@@ -13,7 +13,7 @@ function revenueRange(company: ProspeoCompany): string | undefined {
 
 function socialProfiles(company: ProspeoCompany): Record<string, string> | undefined {
   const profiles = defined({
-    linkedin: linkedin(company.linkedin_url, 'company'),
+    linkedin: linkedinUrl(company.linkedin_url, 'company'),
     twitter: httpUrl(company.twitter_url),
     facebook: httpUrl(company.facebook_url),
     crunchbase: httpUrl(company.crunchbase_url),
@@ -32,7 +32,7 @@ export function mapCompany(company: ProspeoCompany): Partial<Record<FieldPath, u
   const sic = text(company.sic_codes?.[0]);
   return defined({
     'company.name': text(company.name),
-    'company.domain': domain(company.domain) ?? domain(company.website),
+    'company.domain': domainOf(company.domain) ?? domainOf(company.website),
     'company.description': text(company.description, 4000) ?? text(company.description_ai, 4000) ?? text(company.description_seo, 4000),
     'company.industry': text(company.industry),
     'company.employeeCount': wholeNumber(company.employee_count, 0),
@@ -43,7 +43,7 @@ export function mapCompany(company: ProspeoCompany): Partial<Record<FieldPath, u
     'company.region': text(company.location?.state),
     'company.country': text(company.location?.country),
     'company.address': text(company.location?.raw_address),
-    'company.linkedinUrl': linkedin(company.linkedin_url, 'company'),
+    'company.linkedinUrl': linkedinUrl(company.linkedin_url, 'company'),
     'company.socialProfiles': socialProfiles(company),
     'company.phone': text(company.phone_hq?.phone_hq ?? company.phone_hq?.phone_hq_international, 40),
     'company.technologies': technologies.length ? technologies.slice(0, 500) : undefined,

@@ -1,8 +1,8 @@
 // Maps Prospeo's person object (and the current company it comes with) to canonical person
 // fields. The work email is only taken when Prospeo marks it VERIFIED and it is not masked.
-import type { FieldPath } from '../../../src/engine/fields.js';
+import { defined, domainOf, linkedinUrl, workEmail, type FieldPath } from '../../../src/sdk/index.js';
 import type { ProspeoCompany, ProspeoJob, ProspeoPerson } from './schemas.js';
-import { defined, domain, email, linkedin, text } from './canonical.js';
+import { text } from './canonical.js';
 
 /** The main current job: the one `current_job_key` names, else the first marked current. */
 export function currentJob(person: ProspeoPerson): ProspeoJob | undefined {
@@ -14,7 +14,7 @@ export function currentJob(person: ProspeoPerson): ProspeoJob | undefined {
 export function verifiedEmail(person: ProspeoPerson): string | undefined {
   const e = person.email;
   if (!e || e.revealed === false || e.status?.toUpperCase() !== 'VERIFIED') return undefined;
-  return email(e.email);
+  return workEmail(e.email);
 }
 
 export function mapPerson(person: ProspeoPerson, company: ProspeoCompany | null | undefined): Partial<Record<FieldPath, unknown>> {
@@ -27,12 +27,12 @@ export function mapPerson(person: ProspeoPerson, company: ProspeoCompany | null 
     'person.title': text(person.current_job_title) ?? text(job?.title),
     'person.seniority': text(job?.seniority),
     'person.department': text(job?.departments?.[0]),
-    'person.linkedinUrl': linkedin(person.linkedin_url, 'person'),
+    'person.linkedinUrl': linkedinUrl(person.linkedin_url, 'person'),
     'person.city': text(person.location?.city),
     'person.region': text(person.location?.state),
     'person.country': text(person.location?.country),
     'person.companyName': text(company?.name) ?? text(job?.company_name),
-    'person.companyDomain': domain(company?.domain),
+    'person.companyDomain': domainOf(company?.domain),
     'person.workEmail': workEmail,
     'person.workEmailStatus': workEmail ? 'valid' : undefined,
   });

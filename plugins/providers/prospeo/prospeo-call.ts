@@ -2,9 +2,7 @@
 // (not charged), and a server-side failure is also HTTP 400, with error_code INTERNAL_ERROR,
 // which is retried like a 5xx. Source: the "Error codes" table on each endpoint's docs page.
 import type { z } from 'zod';
-import type { LookupContext } from '../../../src/plugin/contract.js';
-import type { ProviderResponse } from '../../../src/net/provider-http.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { type LookupContext, ProviderError, type ProviderResponse } from '../../../src/sdk/index.js';
 
 function errorCode(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;

@@ -3,8 +3,7 @@
 // requires a User-Agent naming the client with a contact email, and at most 10 requests a
 // second (sec.gov/os/accessing-edgar-data); it answers 403 to clients that break either rule.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { defineProvider, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { tickerIndex } from './tickers.js';
 import { matchByCik, matchInIndex, type CompanyMatch, type MatchedBy } from './match.js';
 import { SubmissionsSchema, submissionFields } from './submissions.js';

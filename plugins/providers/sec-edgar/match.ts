@@ -2,7 +2,7 @@
 // with the tickers file's titles), or weakly by the domain's label ("apple" of apple.com).
 // A name that fits more than one registrant matches none.
 import { parse as parseDomain } from 'tldts';
-import type { LookupInput } from '../../../src/plugin/contract.js';
+import type { LookupInput } from '../../../src/sdk/index.js';
 import { normalizeCompanyName } from './company-names.js';
 import { normalizeTicker, padCik, type TickerEntry, type TickerIndex } from './tickers.js';
 

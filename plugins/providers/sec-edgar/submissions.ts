@@ -2,7 +2,7 @@
 // description, business address, recent filings and the number of Form 4 (insider) filings in
 // the last 90 days. "recent" holds at least the last year or 1,000 filings (SEC EDGAR API docs).
 import { z } from 'zod';
-import type { FieldPath } from '../../../src/engine/fields.js';
+import type { FieldPath } from '../../../src/sdk/index.js';
 import { padCik } from './tickers.js';
 
 const str = z.string().nullable().optional();

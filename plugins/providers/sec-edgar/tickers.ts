@@ -2,8 +2,7 @@
 // kept in memory, refreshed after a configurable age. Keyed by URL so a test server or mirror
 // never shares an index with the real file. Concurrent lookups share one download.
 import { z } from 'zod';
-import type { LookupContext } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
+import { type LookupContext, ProviderError } from '../../../src/sdk/index.js';
 import { compactCompanyName, normalizeCompanyName } from './company-names.js';
 
 // Format of https://www.sec.gov/files/company_tickers.json: {"0":{"cik_str":320193,"ticker":"AAPL","title":"Apple Inc."},...}

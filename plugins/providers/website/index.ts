@@ -4,9 +4,7 @@
 // Every failure here is the target site's (hostFault): it may be retried, but it never opens the
 // website circuit, which would switch homepage lookups off for every workspace.
 import { z } from 'zod';
-import { defineProvider, type LookupResult } from '../../../src/plugin/contract.js';
-import { ProviderError } from '../../../src/engine/provider-error.js';
-import { isEnrichbotError, ErrorCodes } from '../../../src/errors.js';
+import { defineProvider, ErrorCodes, isEnrichbotError, type LookupResult, ProviderError } from '../../../src/sdk/index.js';
 import { extractHomepage } from './extract.js';
 
 const ConfigSchema = z.object({

@@ -4,7 +4,7 @@
 // render, only the labels are missing.
 import * as echarts from 'echarts';
 import { Resvg } from '@resvg/resvg-js';
-import type { SpendSeries } from '../../../src/plugin/service.js';
+import type { SpendSeries } from '../../../src/sdk/index.js';
 
 export const CHART_WIDTH = 900;
 export const CHART_HEIGHT = 420;

@@ -1,8 +1,7 @@
 // The digest's content: one UTC day's report and the queue's health, as Slack blocks, a mrkdwn
 // fallback text, and plain text for `enrichbot digest --dry-run`. Every string that came from a
 // provider or a user (error samples, workspace ids, subjects) is escaped for mrkdwn.
-import type { DailyReport, EnrichService, QueueHealth, SpendSeries } from '../../../src/plugin/service.js';
-import type { NotifyMessage, NotifyResult } from '../../../src/plugin/contract.js';
+import type { DailyReport, EnrichService, NotifyMessage, NotifyResult, QueueHealth, SpendSeries } from '../../../src/sdk/index.js';
 import { escapeMrkdwn, oneLine } from './mrkdwn.js';
 import { spendChartPng } from './chart.js';
 

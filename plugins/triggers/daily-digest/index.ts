@@ -2,7 +2,7 @@
 // worker role, schedules itself through the platform (each occurrence runs once across every
 // worker) and posts through the Slack trigger's `notify`: it never holds a Slack token.
 import { z } from 'zod';
-import { defineTrigger } from '../../../src/plugin/contract.js';
+import { defineTrigger } from '../../../src/sdk/index.js';
 import { dayBefore, runDigest } from './digest.js';
 import { checkOutages } from './outage-alerts.js';
 

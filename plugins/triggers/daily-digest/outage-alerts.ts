@@ -3,9 +3,8 @@
 // (once per minute across all workers) asks the service which providers had refused calls in
 // the last minutes and posts one message per provider, at most once per hour: the throttle is
 // a Redis SET NX EX 3600, so it holds across every worker and restart.
-import type { EnrichService } from '../../../src/plugin/service.js';
+import type { EnrichService, Logger } from '../../../src/sdk/index.js';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../../src/logger.js';
 import { escapeMrkdwn, oneLine } from './mrkdwn.js';
 
 /** How far back a check looks: more than one minute, so a late tick misses nothing (the throttle dedups). */

@@ -4,7 +4,7 @@
 // random (no password to brute-force). Revoking sets revokedAt, effective on the next request.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
-import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
+import { EnrichbotError, ErrorCodes } from '../../../src/sdk/index.js';
 
 export interface ApiKeyDoc {
   /** sha256(key), hex. */

@@ -2,7 +2,7 @@
 // authenticated request carries the RateLimit-* headers so clients can pace themselves.
 import type { NextFunction, Request, Response } from 'express';
 import type { Collection } from 'mongodb';
-import { ErrorCodes } from '../../../src/errors.js';
+import { ErrorCodes } from '../../../src/sdk/index.js';
 import { findActiveKey, type ApiKeyView } from './api-keys.js';
 import { ApiProblem } from './problem.js';
 import { rateLimitHeaders, type KeyRateLimiter } from './rate-limit.js';

@@ -1,9 +1,7 @@
 // POST /v1/enrich (wait up to waitMs for the record, else 202 with the job) and
 // POST /v1/enrich/batch (a batch id at once; bad items reported by index, the rest run).
 import type { Request, Response, Router } from 'express';
-import type { TriggerContext } from '../../../src/plugin/contract.js';
-import type { BatchItem } from '../../../src/plugin/service.js';
-import { ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
+import { type BatchItem, ErrorCodes, isEnrichbotError, type TriggerContext } from '../../../src/sdk/index.js';
 import type { HttpApiConfig } from './config.js';
 import { callerKey } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './problem.js';

@@ -3,8 +3,7 @@
 // limit and RFC 9457 problem details. It has no `deliver`: a request waits on the service
 // (waitFor), and later answers are read back with status/results.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { defineTrigger } from '../../../src/plugin/contract.js';
-import { EnrichbotError, ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
+import { defineTrigger, EnrichbotError, ErrorCodes, isEnrichbotError } from '../../../src/sdk/index.js';
 import { HttpApiConfigSchema } from './config.js';
 import { authenticate, rateLimit } from './auth.js';
 import { KeyRateLimiter } from './rate-limit.js';

@@ -4,9 +4,7 @@
 // answers "not found" for others.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import type { TriggerContext } from '../../../src/plugin/contract.js';
-import type { BatchResultRow, BatchStatus, JobStatusView } from '../../../src/plugin/service.js';
-import { ErrorCodes } from '../../../src/errors.js';
+import { type BatchResultRow, type BatchStatus, ErrorCodes, type JobStatusView, type TriggerContext } from '../../../src/sdk/index.js';
 import type { HttpApiConfig } from './config.js';
 import { callerKey } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';

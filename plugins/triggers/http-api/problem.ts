@@ -3,7 +3,7 @@
 // `type` is a URN (RFC 9457 allows any URI; these are listed in the README, not fetched).
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { ErrorCodes, type ErrorCode } from '../../../src/errors.js';
+import { type ErrorCode, ErrorCodes } from '../../../src/sdk/index.js';
 
 export interface FieldError {
   /** JSON Pointer-ish path in the body: "items/3/email", "" for the whole body. */

@@ -3,7 +3,7 @@
 // several web processes cannot overshoot and a refused request does not use up the day.
 // Windows are numbered from the injected clock (tests move it instead of sleeping).
 import type { Redis } from 'ioredis';
-import type { Clock } from '../../../src/clock.js';
+import type { Clock } from '../../../src/sdk/index.js';
 
 const SCRIPT = `
 local m = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -2,7 +2,7 @@
 // it), each with where it came from and how sure that source was, plus the request's cost and
 // each provider's outcome, so a caller can see why something is missing (no_match, cap_reached,
 // error...). Nothing is ever filled in that a provider did not return.
-import type { JobResult, RecordView } from '../../../src/plugin/service.js';
+import type { JobResult, RecordView } from '../../../src/sdk/index.js';
 
 export interface FieldAnswer {
   value: unknown;

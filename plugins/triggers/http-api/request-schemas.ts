@@ -2,7 +2,7 @@
 // document (z.toJSONSchema). Bodies are strict: an unknown key is an error naming it, since a
 // misspelt "emial" silently ignored would enrich the wrong thing.
 import { z } from 'zod';
-import type { StructuredInput } from '../../../src/plugin/service.js';
+import type { StructuredInput } from '../../../src/sdk/index.js';
 import { ACCEPTED_FIELD_NAMES, canonicalField } from './requested-fields.js';
 
 const IDENTIFIERS = ['email', 'domain', 'company_name', 'linkedin_url'] as const;

@@ -5,7 +5,7 @@
 // the seed's request schema are kept as aliases. Each field maps to the field group whose
 // waterfall produces it, so a request for an email does not run the company summary.
 // Uses the pure field lists of src/engine/fields.ts (no engine code runs here).
-import { COMPANY_FIELDS, FIELD_GROUPS, PERSON_FIELDS, type FieldGroup } from '../../../src/engine/fields.js';
+import { COMPANY_FIELDS, FIELD_GROUPS, type FieldGroup, PERSON_FIELDS } from '../../../src/sdk/index.js';
 
 export const CANONICAL_FIELDS: string[] = [...Object.keys(PERSON_FIELDS), ...Object.keys(COMPANY_FIELDS)];
 

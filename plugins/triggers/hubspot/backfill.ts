@@ -1,7 +1,7 @@
 // `enrichbot hubspot backfill`: records that existed before the trigger was turned on are never
 // enriched by webhooks; this finds those never enriched (no enrichbot_last_enriched_at) with the
 // search API, 100 per page, and queues them as one batch.
-import type { BatchItem } from '../../../src/plugin/service.js';
+import type { BatchItem } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
 import { submitItems } from './intake.js';
 import type { Hubspot } from './state.js';

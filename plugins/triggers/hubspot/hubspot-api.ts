@@ -5,9 +5,7 @@
 // The client's own retry is off: it waits fixed times and ignores Retry-After.
 import { Client } from '@hubspot/api-client';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../../src/logger.js';
-import type { Clock } from '../../../src/clock.js';
-import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
+import { type Clock, EnrichbotError, ErrorCodes, type Logger } from '../../../src/sdk/index.js';
 import type { HubspotConfig } from './config.js';
 
 export type ObjectType = 'contacts' | 'companies';

@@ -2,7 +2,7 @@
 // are enriched as batches through the EnrichService, and are written back under a fill-only
 // policy. It also takes "Push to HubSpot" requests from other triggers (Slack) via `push`.
 // Routes run on the web role; deliveries (deliverBatch, push) on the worker role.
-import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
+import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
 import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { hubspotFor, activatedAt } from './state.js';
 import { mountWebhook } from './webhook.js';

@@ -2,7 +2,7 @@
 // sends them in no guaranteed order); a privacy deletion is carried out at once and cancels
 // whatever else was pending for that contact. Only records created or changed after the trigger
 // was turned on are enriched; propertyChange events enrichbot itself caused are ignored.
-import type { BatchItem, BatchStatus } from '../../../src/plugin/service.js';
+import type { BatchItem, BatchStatus } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
 import type { StoredEvent } from './webhook.js';
 import { activatedAt, objectKey, type Hubspot } from './state.js';

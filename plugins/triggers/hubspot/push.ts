@@ -1,7 +1,7 @@
 // "Push to HubSpot" (from Slack, through service.push): create or update the contact (found by
 // email) and the company (found by domain) under the same policy as the write-back, then
 // associate them. What HubSpot already had stays; `kept` lists it.
-import type { PushRequest, PushResult } from '../../../src/plugin/contract.js';
+import type { PushRequest, PushResult } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
 import { planUpdate, propertyValue, readProperties, type Views } from './write-policy.js';
 import { rememberWritten, updateBatch, type WriteReport } from './write-back.js';

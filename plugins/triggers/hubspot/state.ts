@@ -1,6 +1,6 @@
 // What every part of the HubSpot trigger shares for one context: its settings, the API door
 // and the plugin's own collections. Built lazily, so CLI commands get the same from the context.
-import type { TriggerContext } from '../../../src/plugin/contract.js';
+import type { TriggerContext } from '../../../src/sdk/index.js';
 import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { HubspotApi } from './hubspot-api.js';
 

@@ -2,7 +2,7 @@
 // already has stays, and a different provider value is recorded as a conflict for review.
 // An empty string is never sent: HubSpot would clear the property. enrichbot's own properties
 // (enrichbot_*) are always written.
-import type { RecordView } from '../../../src/plugin/service.js';
+import type { RecordView } from '../../../src/sdk/index.js';
 import { propertyMap, type HubspotConfig } from './config.js';
 import type { ObjectType } from './hubspot-api.js';
 

@@ -12,7 +12,7 @@ import { submitAll } from './enrich-command.js';
 import { uploadJobCsv } from './delivery.js';
 import { labelOf } from './card-values.js';
 import type { SlackRuntime } from './runtime.js';
-import type { JobResult } from '../../../src/plugin/service.js';
+import type { JobResult } from '../../../src/sdk/index.js';
 
 const Ref = z.object({ s: z.string().min(1), j: z.string().min(1) });
 const EditMeta = Ref.extend({ c: z.string(), t: z.string(), team: z.string() });

@@ -1,5 +1,5 @@
 // How stored values read on a card: text for any field shape, and the age of a value.
-import type { RecordView } from '../../../src/plugin/service.js';
+import type { RecordView } from '../../../src/sdk/index.js';
 
 type StoredField = RecordView['fields'][string];
 import { escapeMrkdwn } from './mrkdwn.js';

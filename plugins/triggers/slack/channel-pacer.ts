@@ -7,7 +7,7 @@
 // which the gate honours too, so the others stay quiet while the SDK retries the limited call.
 import { WebClientEvent, type WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../src/sdk/index.js';
 
 const NOW = `
 local t = redis.call('TIME')

@@ -10,7 +10,7 @@
 // retries) read it.
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { BatchItem, CsvColumnMap } from '../../../src/plugin/service.js';
+import type { BatchItem, CsvColumnMap } from '../../../src/sdk/index.js';
 import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { batchProgressText } from './cards.js';

@@ -3,8 +3,7 @@
 // on another trigger's behalf (notify: the digest's text and chart). A card longer than one
 // message (50 blocks) goes out as several, in order.
 import type { WebClient } from '@slack/web-api';
-import type { NotifyMessage, NotifyResult } from '../../../src/plugin/contract.js';
-import type { BatchResultRow, BatchStatus, JobResult, ReplyTo } from '../../../src/plugin/service.js';
+import type { BatchResultRow, BatchStatus, JobResult, NotifyMessage, NotifyResult, ReplyTo } from '../../../src/sdk/index.js';
 import { section, splitMessages } from './block-limits.js';
 import { postMessage } from './bot-posts.js';
 import { batchProgressText, resultCard } from './cards.js';

@@ -8,7 +8,7 @@ import { HELP_TEXT, parseCommand } from './command-text.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { usageText } from './usage.js';
 import { today, type SlackAddress, type SlackRuntime } from './runtime.js';
-import type { FieldGroup } from '../../../src/plugin/service.js';
+import type { FieldGroup } from '../../../src/sdk/index.js';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

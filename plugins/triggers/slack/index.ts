@@ -7,7 +7,7 @@
 // and files never cross teams.
 import boltPkg, { type App as BoltApp, type Authorize, type Receiver } from '@slack/bolt';
 import { InstallProvider } from '@slack/oauth';
-import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
+import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
 import { SlackConfigSchema, isMultiWorkspace, type SlackConfig } from './config.js';
 import { MongoInstallationStore } from './installation-store.js';
 import { SlackClients, slackLogger } from './slack-clients.js';

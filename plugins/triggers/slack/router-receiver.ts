@@ -4,8 +4,7 @@
 // is parsed; a refused request never reaches Bolt, so nothing is enqueued for it.
 import express, { type Router, type Request, type Response } from 'express';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import type { Clock } from '../../../src/clock.js';
-import type { Logger } from '../../../src/logger.js';
+import type { Clock, Logger } from '../../../src/sdk/index.js';
 import { verifySlackSignature } from './signature.js';
 
 export interface RouterReceiverOptions {

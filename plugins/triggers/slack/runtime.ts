@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import type { WebClient } from '@slack/web-api';
 import type { App } from '@slack/bolt';
-import type { TriggerContext } from '../../../src/plugin/contract.js';
-import type { ReplyTo } from '../../../src/plugin/service.js';
+import type { ReplyTo, TriggerContext } from '../../../src/sdk/index.js';
 import type { SlackConfig } from './config.js';
 import type { SlackClients } from './slack-clients.js';
 import type { ChannelPacer } from './channel-pacer.js';

@@ -2,7 +2,7 @@
 // mode looks up the team's installation (OAuth). Every client goes to `apiUrl` (SLACK_API_URL)
 // and lets @slack/web-api honour 429 Retry-After (it pauses its queue for the time Slack asks).
 import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../src/sdk/index.js';
 import type { SlackConfig } from './config.js';
 import type { MongoInstallationStore } from './installation-store.js';
 

@@ -1,5 +1,5 @@
 // Today's spend by provider against the caps, for `/enrich usage` and the App Home tab.
-import type { SpendReport } from '../../../src/plugin/service.js';
+import type { SpendReport } from '../../../src/sdk/index.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
