@@ -102,11 +102,14 @@ start_mongo() {
     # (see the SQL file); with it, point reads stay ~3 ms however large a collection grows.
     psql "$PG_URL/$db" -v ON_ERROR_STOP=1 -qAt -f "$ROOT/scripts/ferretdb-pg-id-index.sql" >/dev/null 2>&1 \
       || say "FerretDB: could not add the _id index trigger to $db (lookups by _id will scan; see scripts/ferretdb-pg-id-index.sql)"
-    # FerretDB's pool takes up to 50 PostgreSQL connections (half of PostgreSQL's default
-    # max_connections), so run one FerretDB on PostgreSQL at a time. A smaller pool
-    # (?pool_max_conns=20) was tried: FerretDB 1.24 then hangs under the test suite (its metadata
-    # lock waits for a pooled connection held by a request waiting for that lock; even ping hangs).
-    backend=(--handler=postgresql "--postgresql-url=$PG_URL/$db")
+    # FerretDB 1.24 deadlocks when every pooled PostgreSQL connection is held by a request
+    # waiting for its metadata lock while the lock's holder (creating a collection) waits for a
+    # connection: even ping hangs (seen with pool_max_conns=20 under the suite, and at its default
+    # 50 with several suites at once; goroutine dump: CollectionCreate in pool Acquire, 1,033
+    # requests in Registry.getPool RLock). It cannot happen while fewer requests are in flight
+    # than the pool has connections, so the pool gets 80 of PostgreSQL's 100 connections (run one
+    # FerretDB on PostgreSQL at a time) and every client gets maxPoolSize=10 in the URL below.
+    backend=(--handler=postgresql "--postgresql-url=$PG_URL/$db?pool_max_conns=80")
     say "FerretDB: PostgreSQL backend, database $db"
   else
     mkdir -p "$STATE/ferret-data"
@@ -120,7 +123,8 @@ start_mongo() {
   echo $! >"$STATE/ferretdb.pid"
   wait_for 127.0.0.1 "$port" 30 "$(cat "$STATE/ferretdb.pid")" || { tail -20 "$STATE/ferretdb.log" >&2; die "FerretDB did not answer on 127.0.0.1:$port"; }
   say "FerretDB: started on 127.0.0.1:$port (log $STATE/ferretdb.log)"
-  echo "mongodb://127.0.0.1:$port/enrichbot?directConnection=true&retryWrites=false" >"$STATE/mongodb.url"
+  # maxPoolSize: at most 10 requests in flight per client process (see the pool note above).
+  echo "mongodb://127.0.0.1:$port/enrichbot?directConnection=true&retryWrites=false&maxPoolSize=10" >"$STATE/mongodb.url"
 }
 
 print_env() {
