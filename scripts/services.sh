@@ -106,9 +106,10 @@ start_mongo() {
     # waiting for its metadata lock while the lock's holder (creating a collection) waits for a
     # connection: even ping hangs (seen with pool_max_conns=20 under the suite, and at its default
     # 50 with several suites at once; goroutine dump: CollectionCreate in pool Acquire, 1,033
-    # requests in Registry.getPool RLock). It cannot happen while fewer requests are in flight
-    # than the pool has connections, so the pool gets 80 of PostgreSQL's 100 connections (run one
-    # FerretDB on PostgreSQL at a time) and every client gets maxPoolSize=10 in the URL below.
+    # requests in Registry.getPool RLock). It needs the pool exhausted, so the pool gets 80 of
+    # PostgreSQL's 100 connections (run one FerretDB on PostgreSQL at a time) and every client
+    # maxPoolSize=10 in the URL below (a request may hold two connections: keep processes x 20
+    # under 80).
     backend=(--handler=postgresql "--postgresql-url=$PG_URL/$db?pool_max_conns=80")
     say "FerretDB: PostgreSQL backend, database $db"
   else
