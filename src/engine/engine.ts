@@ -13,6 +13,7 @@ import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
+import { dueAfter, planFromRecord } from './freshness.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
@@ -36,6 +37,19 @@ export interface RunOptions {
 }
 
 type Fields = Record<string, StoredField>;
+
+/** What one run writes to one record. */
+interface SaveRecord {
+  workspace: string;
+  key: string;
+  identity: Identity;
+  writes: Fields;
+  enrichedAt?: Date;
+  /** The record's due groups after this run (only for the job's own record). */
+  dueGroups?: string[];
+  jobId: string;
+  companyKey?: string;
+}
 
 /** A stored record's fields as plain StoredFields (ISO dates), canonical on read. */
 export function toPlainFields(doc: { fields?: unknown } | null): Fields {
@@ -129,10 +143,8 @@ export class Engine {
     let company = { ...seeds.company, ...toPlainFields(companyDoc) };
 
     const mainDoc = identity.subject === 'person' ? personDoc : companyDoc;
-    const freshMs = config.engine.recordFreshnessDays * 86400_000;
-    if (!request.refresh && !request.groups?.some((g) => 'onRequest' in FIELD_GROUPS[g]) && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
-      return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
-    }
+    const plan = planFromRecord(mainDoc, this.groupsFor(identity, request), request, now, config.engine.recordFreshnessDays);
+    if (plan.fromRecord) return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
 
     const outcomes: ProviderOutcome[] = [];
     const personContribs: Contribution[] = [];
@@ -141,6 +153,9 @@ export class Engine {
     let cancelled = false;
     const signal = opts.signal ?? new AbortController().signal;
     const answered = new Map();
+    // Groups this run saw through, and those of them a provider could not answer (still due).
+    const finished = new Set<FieldGroup>();
+    const failed = new Set<FieldGroup>();
     const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
     // Whom each group's calls are about, stable from run to run whatever the input grows into:
     // the job's own identity, and for company groups of a person, their company as given.
@@ -149,7 +164,7 @@ export class Engine {
       company: identity.subject === 'company' ? identity.key : identity.company?.domain ? `company:${identity.company.domain}` : identity.company?.name ? `company:name:${identity.company.name.toLowerCase()}` : undefined,
     };
 
-    for (const group of this.groupsFor(identity, request)) {
+    for (const group of plan.groups) {
       const subject = FIELD_GROUPS[group].subject;
       const order = config.waterfalls[group] ?? [];
       if (pausedBy || cancelled) {
@@ -168,6 +183,7 @@ export class Engine {
           const p = this.deps.providers.get(provider);
           outcomes.push(p?.enabled ? { group, provider, outcome: 'not_run', reason: `${names} already known`, costUsd: 0 } : { group, provider, outcome: 'skipped', reason: p?.disabledReason ?? 'not enabled', costUsd: 0 });
         }
+        finished.add(group);
         continue;
       }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
@@ -176,6 +192,8 @@ export class Engine {
         this.deps.services,
       );
       outcomes.push(...run.outcomes);
+      if (!run.cancelled) finished.add(group);
+      if (run.due) failed.add(group);
       if (group === 'lookalikes' && !run.capReached && !run.cancelled) {
         const joined = joinCandidates(run.contributions, input.domain, config.engine.lookalikes.max);
         outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, runTag, signal }, this.deps.services)));
@@ -221,16 +239,20 @@ export class Engine {
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
     const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
 
-    const ranAny = outcomes.some((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome));
-    const allErrored = ranAny && outcomes.filter((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome)).every((o) => o.outcome === 'error');
+    const asked = ['matched', 'no_match', 'error', 'timeout', 'cached'];
+    const ranAny = outcomes.some((o) => asked.includes(o.outcome));
+    const allErrored = ranAny && outcomes.filter((o) => asked.includes(o.outcome)).every((o) => o.outcome === 'error' || o.outcome === 'timeout');
     const complete = !pausedBy && !cancelled;
-    const enrichedAt = complete && !allErrored ? now : undefined;
+    // A run of a fresh record's due groups leaves its age alone: the other groups were not asked.
+    const enrichedAt = complete && !allErrored && !plan.partial ? now : undefined;
+    const dueGroups = dueAfter(mainDoc?.dueGroups, finished, failed);
 
     if (identity.subject === 'person') {
-      await this.save(Person, workspace, identity.key, identity, personWrites, enrichedAt, opts.jobId, finalKey);
+      await this.save(Person, { workspace, key: identity.key, identity, writes: personWrites, enrichedAt, dueGroups, jobId: opts.jobId, companyKey: finalKey });
     }
     if (finalKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
-      await this.save(Company, workspace, finalKey, identity, companyWrites, identity.subject === 'company' ? enrichedAt : undefined, opts.jobId);
+      const own = identity.subject === 'company';
+      await this.save(Company, { workspace, key: finalKey, identity, writes: companyWrites, enrichedAt: own ? enrichedAt : undefined, dueGroups: own ? dueGroups : undefined, jobId: opts.jobId });
     }
     const finalPerson = identity.subject === 'person' ? { ...storedPerson, ...personWrites } : {};
     const finalCompany = { ...storedCompany, ...companyWrites };
@@ -247,13 +269,15 @@ export class Engine {
     return Object.fromEntries(Object.entries(seeds).filter(([k]) => !existing[k]));
   }
 
-  private async save(model: Models['Person'], workspace: string, key: string, identity: Identity, writes: Fields, enrichedAt: Date | undefined, jobId: string, companyKey?: string) {
+  private async save(model: Models['Person'], rec: SaveRecord) {
+    const { workspace, key, identity, writes, enrichedAt, dueGroups, jobId, companyKey } = rec;
     const set: Record<string, unknown> = { lastJobId: jobId };
     for (const [k, v] of Object.entries(writes)) set[`fields.${k}`] = { ...v, fetchedAt: new Date(v.fetchedAt) };
     if (enrichedAt) {
       set.enrichedAt = enrichedAt;
       set.enrichedDay = utcDay(enrichedAt);
     }
+    if (dueGroups) set.dueGroups = dueGroups;
     if (companyKey) set.companyKey = companyKey;
     // A company filed while enriching a person is named by its own key, never by the person's
     // input (their email would otherwise live on in the company record after they are forgotten).

@@ -4,7 +4,7 @@
 import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
 import { FIELD_GROUPS, type FieldGroup } from './fields.js';
 import { callProvider, type CallResult, type CallServices, type ProviderRuntime } from './provider-call.js';
-import type { ProviderOutcome } from './types.js';
+import { NO_ANSWER, type ProviderOutcome } from './types.js';
 
 export interface Contribution {
   provider: string;
@@ -19,6 +19,11 @@ export interface WaterfallRun {
   contributions: Contribution[];
   capReached?: { scope: 'global' | 'workspace'; capUsd: number };
   cancelled?: boolean;
+  /**
+   * True when the group is not answered because a provider gave no answer (error, time-out,
+   * open circuit, cap): it is asked again by the next request, fresh record or not.
+   */
+  due: boolean;
 }
 
 export interface WaterfallRequest {
@@ -68,7 +73,7 @@ export function operationFor(provider: ProviderRuntime, group: FieldGroup): Prov
 }
 
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
-  const run: WaterfallRun = { outcomes: [], contributions: [] };
+  const run: WaterfallRun = { outcomes: [], contributions: [], due: false };
   const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
   let stopped: 'done' | 'cancelled' | 'paused' | null = null;
 
@@ -99,7 +104,7 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     const memoKey = `${id}\u0000${op.name}`;
     const earlier = req.answered?.get(memoKey);
     const call: CallResult = earlier
-      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, outcome: earlier.outcome.outcome === 'error' ? 'error' : 'cached', reason: 'answered earlier in this request', costUsd: 0 } }
+      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, ...(NO_ANSWER.has(earlier.outcome.outcome) ? {} : { outcome: 'cached' as const, reason: 'answered earlier in this request' }), costUsd: 0 } }
       : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, signal: req.signal }, svc);
     if (!earlier && !call.capReached) req.answered?.set(memoKey, call);
     if (call.capReached) {
@@ -117,5 +122,6 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     }
     run.outcomes.push(call.outcome);
   }
+  run.due = stopped !== 'done' && run.outcomes.some((o) => NO_ANSWER.has(o.outcome));
   return run;
 }
