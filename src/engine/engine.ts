@@ -14,6 +14,7 @@ import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
 import { dueAfter, planFromRecord } from './freshness.js';
+import { catchAllFacts, catchAllSkip, renewAgedFact } from './catch-all.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
@@ -186,6 +187,12 @@ export class Engine {
         finished.add(group);
         continue;
       }
+      const skip = 'verifies' in FIELD_GROUPS[group] ? catchAllSkip(person, company, now, config.engine.catchAllFreshnessDays) : undefined;
+      if (skip) {
+        for (const provider of order) outcomes.push({ group, provider, outcome: 'skipped', reason: skip, costUsd: 0 });
+        finished.add(group);
+        continue;
+      }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
       const run = await runWaterfall(
         { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
@@ -201,6 +208,7 @@ export class Engine {
           ? [{ provider: 'lookalikes', operation: 'join-and-verify', fetchedAt: now, result: { outcome: 'matched', fields: { 'company.lookalikes': joined }, confidence: 1 } }]
           : [];
       }
+      run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
       if (run.capReached) pausedBy = run.capReached;
       if (run.cancelled) cancelled = true;
       // Answers feed the next group's input at once (a found LinkedIn URL helps the email finders).
@@ -238,6 +246,7 @@ export class Engine {
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
     const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
+    renewAgedFact(storedCompany, companyWrites, cc.candidates, now, config.engine.catchAllFreshnessDays);
 
     const asked = ['matched', 'no_match', 'error', 'timeout', 'cached'];
     const ranAny = outcomes.some((o) => asked.includes(o.outcome));

@@ -68,8 +68,10 @@ function describeNeeds(op: ProviderOperation): string {
 }
 
 export function operationFor(provider: ProviderRuntime, group: FieldGroup): ProviderOperation[] {
-  const stop = FIELD_GROUPS[group].stopFields as readonly string[];
-  return provider.plugin.operations.filter((op) => op.returns.some((f) => stop.includes(f)));
+  const def: { stopFields: readonly string[]; verifies?: string } = FIELD_GROUPS[group];
+  const ops = provider.plugin.operations.filter((op) => op.returns.some((f) => def.stopFields.includes(f)));
+  // A verification group uses only operations that check the value they are given (never a finder).
+  return def.verifies ? ops.filter((op) => op.needs.every((set) => (set as string[]).includes(def.verifies!))) : ops;
 }
 
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {

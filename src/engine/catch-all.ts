@@ -1,0 +1,64 @@
+// Catch-all (accept-all) domains, learnt once (issue 20 item 3). A catch-all mail server accepts
+// every address, so a verifier cannot tell a real mailbox from a made-up one there: paying to
+// verify each address at such a domain buys nothing. When a provider reports it (an explicit
+// company.emailCatchAll, or a work-email status of catch_all for an address at the company's
+// domain), the fact is filed on the company record with its provenance; while it is younger than
+// engine.catchAllFreshnessDays, work-email verification at that domain is skipped at no cost.
+import type { Contribution } from './waterfall.js';
+import type { StoredField } from './types.js';
+import { normalizeEmailStatus } from './normalize/index.js';
+import { registrableDomain } from './identity.js';
+import { MANUAL_PROVIDER, type Candidate } from './merge.js';
+
+type Fields = Record<string, StoredField>;
+
+export const CATCH_ALL_REASON = 'catch-all domain';
+/** What results and cards show for an address at a catch-all domain, instead of "valid". */
+export const CATCH_ALL_TEXT = 'catch-all: deliverability unknown';
+
+const domainOf = (email: unknown) => {
+  if (typeof email !== 'string' || !email.includes('@')) return undefined;
+  try {
+    return registrableDomain(email.slice(email.lastIndexOf('@') + 1).toLowerCase());
+  } catch {
+    return undefined;
+  }
+};
+
+const isYoung = (f: StoredField, now: Date, days: number) => now.getTime() - new Date(f.fetchedAt).getTime() < days * 86400_000;
+
+/** The reason to skip verifying the person's work email, when its domain is a known, still fresh, catch-all. */
+export function catchAllSkip(person: Fields, company: Fields, now: Date, days: number): string | undefined {
+  const fact = company.emailCatchAll;
+  if (fact?.value !== true || !isYoung(fact, now, days)) return undefined;
+  const domain = company.domain?.value;
+  const emailDomain = domainOf(person.workEmail?.value);
+  return emailDomain && typeof domain === 'string' && emailDomain === registrableDomain(domain) ? CATCH_ALL_REASON : undefined;
+}
+
+/**
+ * A contribution's catch-all report as a company fact of its own (same provider, call and time):
+ * a work-email status of catch_all says so of the address's domain, when that is the company's.
+ */
+export function catchAllFacts(contributions: Contribution[], companyDomain: string | undefined, emailAsked: string | undefined): Contribution[] {
+  const out: Contribution[] = [];
+  for (const c of contributions) {
+    const fields = c.result.fields as Record<string, unknown>;
+    if (typeof fields['company.emailCatchAll'] === 'boolean') continue; // the provider said it outright
+    const status = fields['person.workEmailStatus'];
+    const n = typeof status === 'string' ? normalizeEmailStatus(status) : undefined;
+    if (!n?.ok || n.value !== 'catch_all' || !companyDomain) continue;
+    if (domainOf(fields['person.workEmail'] ?? emailAsked) !== registrableDomain(companyDomain)) continue;
+    out.push({ ...c, operation: `${c.operation}+catch-all`, result: { outcome: 'matched', fields: { 'company.emailCatchAll': true }, confidence: c.result.confidence } });
+  }
+  return out;
+}
+
+/** A catch-all fact that has aged out is replaced by a newer report (the default merge only fills empty fields). */
+export function renewAgedFact(stored: Fields, writes: Fields, candidates: Map<string, Candidate>, now: Date, days: number): void {
+  const old = stored.emailCatchAll;
+  const cand = candidates.get('emailCatchAll');
+  if (!cand || !old || writes.emailCatchAll || isYoung(old, now, days) || old.provider === MANUAL_PROVIDER) return;
+  const { field: _f, ...fresh } = cand;
+  writes.emailCatchAll = fresh;
+}
