@@ -69,6 +69,10 @@ test('a provider that timed out is named a time-out, and the next request asks i
   expect(first.person?.fields.phone).toBeUndefined();
   const row = await app.store.models.Ledger.findOne({ jobId: first.jobId, provider: 'phoner' }).lean();
   expect(row).toMatchObject({ outcome: 'timeout', errorKind: 'timeout', charged: false, costUsd: 0 });
+  // The digest counts it as a call that failed, by kind.
+  const report = await app.service.dailyReport(clock.now().toISOString().slice(0, 10));
+  expect(report.providers.find((p) => p.provider === 'phoner')).toMatchObject({ calls: 1, hits: 0 });
+  expect(report.errors).toContainEqual(expect.objectContaining({ provider: 'phoner', kind: 'timeout', count: 1 }));
 
   fake.on('POST /phoner', phoneAnswer('+14155550100'));
   clock.advance(HOUR); // well inside recordFreshnessDays, past the breaker's cool-down
