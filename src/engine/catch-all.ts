@@ -9,6 +9,7 @@ import type { StoredField } from './types.js';
 import { normalizeEmailStatus } from './normalize/index.js';
 import { registrableDomain } from './identity.js';
 import { MANUAL_PROVIDER, type Candidate } from './merge.js';
+import type { Lease } from '../plugin/service.js';
 
 type Fields = Record<string, StoredField>;
 
@@ -61,4 +62,47 @@ export function renewAgedFact(stored: Fields, writes: Fields, candidates: Map<st
   if (!cand || !old || writes.emailCatchAll || isYoung(old, now, days) || old.provider === MANUAL_PROVIDER) return;
   const { field: _f, ...fresh } = cand;
   writes.emailCatchAll = fresh;
+}
+
+/** What the engine needs of src/platform/lease.ts. */
+export interface DomainLeases {
+  acquire(key: string, ttlMs: number): Promise<Lease | null>;
+}
+
+/** A fact about the domain that still stands (catch-all or not): no need to learn it again. */
+export const knowsDomain = (company: Fields, now: Date, days: number) => {
+  const f = company.emailCatchAll;
+  return !!f && typeof f.value === 'boolean' && isYoung(f, now, days);
+};
+
+/**
+ * The first verification at a domain whose catch-all status is unknown goes alone: the others
+ * wait for its lease, then read what it learnt (a catch-all domain is then skipped by all of them,
+ * in whatever process they run). Waiting ends with the job's signal or after `maxWaitMs`; the
+ * call then goes ahead, so a stuck holder can cost a call, never a job.
+ */
+export async function probeDomain(opts: {
+  leases: DomainLeases;
+  key: string;
+  person: Fields;
+  reread: () => Promise<Fields>;
+  now: Date;
+  days: number;
+  signal: AbortSignal;
+  maxWaitMs: number;
+}): Promise<{ skip?: string; lease?: Lease; learnt?: StoredField }> {
+  const deadline = Date.now() + opts.maxWaitMs;
+  for (;;) {
+    const lease = await opts.leases.acquire(opts.key, 30_000);
+    if (lease) {
+      const company = await opts.reread();
+      const skip = catchAllSkip(opts.person, company, opts.now, opts.days);
+      if (!skip && !knowsDomain(company, opts.now, opts.days)) return { lease };
+      await lease.release();
+      // The fact another job filed meanwhile, for this job's result.
+      return { skip, learnt: company.emailCatchAll };
+    }
+    if (opts.signal.aborted || Date.now() >= deadline) return {};
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -11,10 +11,11 @@ import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
 import { identityOfInput, normalizeDomain, registrableDomain, type Identity } from './identity.js';
 import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
-import { bestCandidates, planMerge } from './merge.js';
+import { bestCandidates, planMerge, MANUAL_PROVIDER } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
 import { dueAfter, planFromRecord } from './freshness.js';
-import { catchAllFacts, catchAllSkip, renewAgedFact } from './catch-all.js';
+import { catchAllFacts, catchAllSkip, knowsDomain, probeDomain, renewAgedFact, type DomainLeases } from './catch-all.js';
+import type { Lease } from '../plugin/service.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
@@ -26,6 +27,8 @@ export interface EngineDeps {
   clock: Clock;
   providers: Map<string, ProviderRuntime>;
   services: CallServices;
+  /** Redis leases: the first verification at an unknown domain goes alone (catch-all.ts). */
+  leases?: DomainLeases;
 }
 
 export interface RunOptions {
@@ -156,6 +159,8 @@ export class Engine {
     const answered = new Map();
     // Groups this run saw through, and those of them a provider could not answer (still due).
     const finished = new Set<FieldGroup>();
+    /** A catch-all fact another job filed while this one waited for it (catch-all.ts). */
+    let learnt: StoredField | undefined;
     const failed = new Set<FieldGroup>();
     const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
     // Whom each group's calls are about, stable from run to run whatever the input grows into:
@@ -187,17 +192,26 @@ export class Engine {
         finished.add(group);
         continue;
       }
-      const skip = 'verifies' in FIELD_GROUPS[group] ? catchAllSkip(person, company, now, config.engine.catchAllFreshnessDays) : undefined;
-      if (skip) {
-        for (const provider of order) outcomes.push({ group, provider, outcome: 'skipped', reason: skip, costUsd: 0 });
+      const probe = 'verifies' in FIELD_GROUPS[group] ? await this.catchAllProbe(workspace, companyKey, seeds.company, person, company, signal) : {};
+      if (probe.learnt) learnt = probe.learnt;
+      if (probe.skip) {
+        for (const provider of order) outcomes.push({ group, provider, outcome: 'skipped', reason: probe.skip, costUsd: 0 });
         finished.add(group);
         continue;
       }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
-      const run = await runWaterfall(
-        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
-        this.deps.services,
-      );
+      let run: Awaited<ReturnType<typeof runWaterfall>>;
+      try {
+        run = await runWaterfall(
+          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
+          this.deps.services,
+        );
+        run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
+        // What the probe learnt is filed before its lease is let go: the jobs waiting on it read it.
+        if (probe.lease && companyKey && company.emailCatchAll?.provider !== MANUAL_PROVIDER) await this.fileDomainFact(workspace, companyKey, identity, run.contributions, opts.jobId);
+      } finally {
+        await probe.lease?.release().catch((err) => this.deps.logger.warn({ err }, 'could not release a catch-all probe lease; it expires on its own'));
+      }
       outcomes.push(...run.outcomes);
       if (!run.cancelled) finished.add(group);
       if (run.due) failed.add(group);
@@ -208,7 +222,6 @@ export class Engine {
           ? [{ provider: 'lookalikes', operation: 'join-and-verify', fetchedAt: now, result: { outcome: 'matched', fields: { 'company.lookalikes': joined }, confidence: 1 } }]
           : [];
       }
-      run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
       if (run.capReached) pausedBy = run.capReached;
       if (run.cancelled) cancelled = true;
       // Answers feed the next group's input at once (a found LinkedIn URL helps the email finders).
@@ -240,6 +253,7 @@ export class Engine {
     const policies = config.engine.mergePolicy;
     const storedPerson = { ...seeds.person, ...toPlainFields(personDoc) };
     const storedCompany = { ...seeds.company, ...toPlainFields(finalCompanyDoc) };
+    if (learnt && finalKey === companyKey && !storedCompany.emailCatchAll) storedCompany.emailCatchAll = learnt;
     const hints = { country: val(storedPerson, 'country') ?? val(storedCompany, 'country'), sicCode: val(storedCompany, 'sicCode') };
     const pc = bestCandidates(all, 'person', hints);
     const cc = bestCandidates(all, 'company', { ...hints, country: val(storedCompany, 'country') ?? hints.country });
@@ -271,6 +285,24 @@ export class Engine {
       resumeAt: pausedBy ? nextUtcMidnight(now).toISOString() : undefined,
       error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : undefined,
     });
+  }
+
+  /** A fresh catch-all fact skips verification; an unknown domain's first verification holds its lease. */
+  private async catchAllProbe(workspace: string, companyKey: string | undefined, seeds: Fields, person: Fields, company: Fields, signal: AbortSignal): Promise<{ skip?: string; lease?: Lease; learnt?: StoredField }> {
+    const { config, clock, leases } = this.deps;
+    const now = clock.now();
+    const days = config.engine.catchAllFreshnessDays;
+    const skip = catchAllSkip(person, company, now, days);
+    if (skip || !leases || !companyKey || knowsDomain(company, now, days)) return { skip };
+    const reread = async () => ({ ...seeds, ...toPlainFields(await this.models.Company.findOne({ _id: recordId(workspace, companyKey) }).lean()) });
+    return probeDomain({ leases, key: `catch-all:${workspace}|${companyKey}`, person, reread, now, days, signal, maxWaitMs: 60_000 });
+  }
+
+  private async fileDomainFact(workspace: string, companyKey: string, identity: Identity, contributions: Contribution[], jobId: string): Promise<void> {
+    const fact = bestCandidates(contributions, 'company').candidates.get('emailCatchAll');
+    if (!fact) return;
+    const { field: _f, ...stored } = fact;
+    await this.save(this.models.Company, { workspace, key: companyKey, identity, writes: { emailCatchAll: stored }, jobId });
   }
 
   private newSeeds(seeds: Fields, doc: RecordDoc | null): Fields {
