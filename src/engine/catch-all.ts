@@ -28,13 +28,18 @@ const domainOf = (email: unknown) => {
 
 const isYoung = (f: StoredField, now: Date, days: number) => now.getTime() - new Date(f.fetchedAt).getTime() < days * 86400_000;
 
+/** True when the person's work email is at the company's own domain (the one its facts are about). */
+export function emailAtCompany(person: Fields, company: Fields): boolean {
+  const domain = company.domain?.value;
+  const emailDomain = domainOf(person.workEmail?.value);
+  return !!emailDomain && typeof domain === 'string' && emailDomain === registrableDomain(domain);
+}
+
 /** The reason to skip verifying the person's work email, when its domain is a known, still fresh, catch-all. */
 export function catchAllSkip(person: Fields, company: Fields, now: Date, days: number): string | undefined {
   const fact = company.emailCatchAll;
   if (fact?.value !== true || !isYoung(fact, now, days)) return undefined;
-  const domain = company.domain?.value;
-  const emailDomain = domainOf(person.workEmail?.value);
-  return emailDomain && typeof domain === 'string' && emailDomain === registrableDomain(domain) ? CATCH_ALL_REASON : undefined;
+  return emailAtCompany(person, company) ? CATCH_ALL_REASON : undefined;
 }
 
 /**

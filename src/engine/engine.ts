@@ -14,7 +14,7 @@ import { joinCandidates, verifyCandidates } from './lookalikes.js';
 import { bestCandidates, planMerge, MANUAL_PROVIDER } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
 import { dueAfter, planFromRecord } from './freshness.js';
-import { catchAllFacts, catchAllSkip, knowsDomain, probeDomain, renewAgedFact, type DomainLeases } from './catch-all.js';
+import { catchAllFacts, catchAllSkip, emailAtCompany, knowsDomain, probeDomain, renewAgedFact, type DomainLeases } from './catch-all.js';
 import type { Lease } from '../plugin/service.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
@@ -159,9 +159,9 @@ export class Engine {
     const answered = new Map();
     // Groups this run saw through, and those of them a provider could not answer (still due).
     const finished = new Set<FieldGroup>();
-    /** A catch-all fact another job filed while this one waited for it (catch-all.ts). */
-    let learnt: StoredField | undefined;
     const failed = new Set<FieldGroup>();
+    // A catch-all fact another job filed while this one waited for it (catch-all.ts).
+    let learnt: StoredField | undefined;
     const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
     // Whom each group's calls are about, stable from run to run whatever the input grows into:
     // the job's own identity, and for company groups of a person, their company as given.
@@ -293,7 +293,7 @@ export class Engine {
     const now = clock.now();
     const days = config.engine.catchAllFreshnessDays;
     const skip = catchAllSkip(person, company, now, days);
-    if (skip || !leases || !companyKey || knowsDomain(company, now, days)) return { skip };
+    if (skip || !leases || !companyKey || !emailAtCompany(person, company) || knowsDomain(company, now, days)) return { skip };
     const reread = async () => ({ ...seeds, ...toPlainFields(await this.models.Company.findOne({ _id: recordId(workspace, companyKey) }).lean()) });
     return probeDomain({ leases, key: `catch-all:${workspace}|${companyKey}`, person, reread, now, days, signal, maxWaitMs: 60_000 });
   }
