@@ -110,3 +110,13 @@ export const FIELD_GROUPS = {
 } as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[]; collect?: boolean; onRequest?: boolean; verifies?: 'workEmail' }>;
 export type FieldGroup = keyof typeof FIELD_GROUPS;
 export const FIELD_GROUP_NAMES = Object.keys(FIELD_GROUPS) as FieldGroup[];
+
+/**
+ * Whether an operation can serve a group: it returns one of the group's key fields, and for a
+ * verification group it checks the value it is given (it needs it in every input set).
+ */
+export function servesGroup(op: { needs: readonly (readonly string[])[]; returns: readonly string[] }, group: FieldGroup): boolean {
+  const def: { stopFields: readonly string[]; verifies?: string } = FIELD_GROUPS[group];
+  if (!op.returns.some((f) => def.stopFields.includes(f))) return false;
+  return !def.verifies || op.needs.every((set) => set.includes(def.verifies!));
+}

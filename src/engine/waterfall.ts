@@ -2,7 +2,7 @@
 // answer at or above the confidence threshold. Providers after the stop are not_run; a
 // provider without the input it needs is skipped at no cost.
 import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
-import { FIELD_GROUPS, type FieldGroup } from './fields.js';
+import { FIELD_GROUPS, servesGroup, type FieldGroup } from './fields.js';
 import { callProvider, type CallResult, type CallServices, type ProviderRuntime } from './provider-call.js';
 import { NO_ANSWER, type ProviderOutcome } from './types.js';
 
@@ -68,10 +68,7 @@ function describeNeeds(op: ProviderOperation): string {
 }
 
 export function operationFor(provider: ProviderRuntime, group: FieldGroup): ProviderOperation[] {
-  const def: { stopFields: readonly string[]; verifies?: string } = FIELD_GROUPS[group];
-  const ops = provider.plugin.operations.filter((op) => op.returns.some((f) => def.stopFields.includes(f)));
-  // A verification group uses only operations that check the value they are given (never a finder).
-  return def.verifies ? ops.filter((op) => op.needs.every((set) => (set as string[]).includes(def.verifies!))) : ops;
+  return provider.plugin.operations.filter((op) => servesGroup(op, group));
 }
 
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
