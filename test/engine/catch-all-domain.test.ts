@@ -15,6 +15,8 @@ const DAY = 86_400_000;
 const CATCH_ALL = ['catchall.com', 'aged.com', 'finder.com'];
 let fake: FakeServer;
 let app: App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
+let second: App;
+const ran = { first: 0, second: 0 };
 const clock = new ManualClock(Date.UTC(2031, 5, 1, 9));
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
       return { json: { email: `${b.first_name.toLowerCase()}@${b.domain}`, status: 'catch_all', credits_consumed: 1, message: 'Email found.' } };
     },
   });
-  app = await startTestApp({
+  const options = {
     file: 'engine-catch-all',
     clock,
     plugins: { leadmagic },
@@ -46,9 +48,14 @@ beforeAll(async () => {
       engine: { catchAllFreshnessDays: 30 },
       spendCaps: { dailyUsd: null, perWorkspaceDailyUsd: null },
     },
-  });
+  };
+  app = await startTestApp(options);
+  // A second worker on the same queue, database and Redis: jobs at one domain land on both.
+  second = await startTestApp({ ...options, names: app.names });
+  for (const [who, a] of [['first', app], ['second', second]] as const) a.queue.bee.on('succeeded', () => ran[who]++);
 });
 afterAll(async () => {
+  await second?.stop();
   await app?.stop();
   if (app) await dropTestData(app.names);
   await fake.close();
@@ -63,10 +70,11 @@ const fact = async (domain: string) => {
 };
 
 test('a catch-all domain is verified once: of 50 addresses, one paid verification and 49 skipped at no cost', async () => {
-  // All 50 at once (as a CSV batch would): the first verification at the domain goes alone, the
-  // others wait for its lease and read what it learnt.
+  // All 50 at once (as a CSV batch would), on two workers: the first verification at the domain
+  // goes alone, the others wait for its lease and read what it learnt.
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => app.enrichAndWait({ workspace: 'w', input: `p${i}@catchall.com` })));
 
+  expect(ran.first > 0 && ran.second > 0).toBe(true); // both workers took some of them
   const paid = results.filter((r) => verification(r)?.outcome === 'matched');
   expect(paid).toHaveLength(1);
   expect(verification(paid[0])).toMatchObject({ provider: 'leadmagic', costUsd: 0.006 });
