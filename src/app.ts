@@ -136,6 +136,7 @@ export class App {
       logger: this.logger.child({ part: 'engine' }),
       clock: this.clock,
       providers: this.providers,
+      leases: this.leases,
       services: {
         ledger: this.ledger,
         cache: new ProviderCache(this.store.models),

@@ -49,6 +49,7 @@ const SAMPLE: Record<FieldPath, unknown> = {
   'company.recentFilings': [{ form: '10-K', filedAt: '2026-03-01', accession: '0000123456-26-000001' }],
   'company.insiderFilingCount90d': 3,
   'company.acceptsMail': true,
+  'company.emailCatchAll': false,
   'company.mailProvider': 'Google Workspace',
   'company.mxHosts': ['aspmx.l.google.com'],
   'company.webMentions': [{ title: 'Acme raises a round', url: 'https://news.example/acme' }],

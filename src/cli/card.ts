@@ -1,5 +1,6 @@
 // A readable card of a JobResult for the terminal.
 import type { JobResult, RecordView, StoredField } from '../engine/types.js';
+import { personForCard } from '../plugin/email-deliverability.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -37,7 +38,7 @@ export function renderCard(r: JobResult): string {
   lines.push(`${r.display}  [${r.status} · $${r.costUsd.toFixed(4)} · ${r.jobId}]`);
   if (r.fromRecord) lines.push('  (already enriched recently: shown from the record, no provider was asked; use --refresh to ask again)');
   if (r.error) lines.push(`  ${r.error}`);
-  section('Person', r.person, lines);
+  section('Person', personForCard(r), lines);
   section('Company', r.company, lines);
   if (r.outcomes.length) {
     lines.push('Providers');

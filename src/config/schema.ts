@@ -66,6 +66,8 @@ export const ConfigSchema = z.object({
     .object({
       minConfidence: z.number().min(0).max(1).default(0.7),
       recordFreshnessDays: z.number().min(0).default(30),
+      /** How long a domain's catch-all fact stands before its email is verified again (issue 20). */
+      catchAllFreshnessDays: z.number().min(0).default(30),
       rawResponseMaxBytes: z.number().int().positive().default(32768),
       mergePolicy: z.record(z.string(), MergePolicySchema).default({}),
       lookalikes: z

@@ -11,8 +11,11 @@ import { FIELD_GROUPS, type FieldGroup, type Subject } from './fields.js';
 import { identityOfInput, normalizeDomain, registrableDomain, type Identity } from './identity.js';
 import { runWaterfall, type Contribution } from './waterfall.js';
 import { joinCandidates, verifyCandidates } from './lookalikes.js';
-import { bestCandidates, planMerge } from './merge.js';
+import { bestCandidates, planMerge, MANUAL_PROVIDER } from './merge.js';
 import { normalizeStoredFields } from './normalize/index.js';
+import { dueAfter, planFromRecord } from './freshness.js';
+import { catchAllFacts, catchAllSkip, emailAtCompany, knowsDomain, probeDomain, renewAgedFact, type DomainLeases } from './catch-all.js';
+import type { Lease } from '../plugin/service.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
 import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
@@ -24,6 +27,8 @@ export interface EngineDeps {
   clock: Clock;
   providers: Map<string, ProviderRuntime>;
   services: CallServices;
+  /** Redis leases: the first verification at an unknown domain goes alone (catch-all.ts). */
+  leases?: DomainLeases;
 }
 
 export interface RunOptions {
@@ -36,6 +41,19 @@ export interface RunOptions {
 }
 
 type Fields = Record<string, StoredField>;
+
+/** What one run writes to one record. */
+interface SaveRecord {
+  workspace: string;
+  key: string;
+  identity: Identity;
+  writes: Fields;
+  enrichedAt?: Date;
+  /** The record's due groups after this run (only for the job's own record). */
+  dueGroups?: string[];
+  jobId: string;
+  companyKey?: string;
+}
 
 /** A stored record's fields as plain StoredFields (ISO dates), canonical on read. */
 export function toPlainFields(doc: { fields?: unknown } | null): Fields {
@@ -129,10 +147,8 @@ export class Engine {
     let company = { ...seeds.company, ...toPlainFields(companyDoc) };
 
     const mainDoc = identity.subject === 'person' ? personDoc : companyDoc;
-    const freshMs = config.engine.recordFreshnessDays * 86400_000;
-    if (!request.refresh && !request.groups?.some((g) => 'onRequest' in FIELD_GROUPS[g]) && mainDoc?.enrichedAt && now.getTime() - new Date(mainDoc.enrichedAt).getTime() < freshMs) {
-      return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
-    }
+    const plan = planFromRecord(mainDoc, this.groupsFor(identity, request), request, now, config.engine.recordFreshnessDays);
+    if (plan.fromRecord) return this.result(opts.jobId, request, identity, 'done', person, company, [], { fromRecord: true, companyKey });
 
     const outcomes: ProviderOutcome[] = [];
     const personContribs: Contribution[] = [];
@@ -141,6 +157,11 @@ export class Engine {
     let cancelled = false;
     const signal = opts.signal ?? new AbortController().signal;
     const answered = new Map();
+    // Groups this run saw through, and those of them a provider could not answer (still due).
+    const finished = new Set<FieldGroup>();
+    const failed = new Set<FieldGroup>();
+    // A catch-all fact another job filed while this one waited for it (catch-all.ts).
+    let learnt: StoredField | undefined;
     const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
     // Whom each group's calls are about, stable from run to run whatever the input grows into:
     // the job's own identity, and for company groups of a person, their company as given.
@@ -149,7 +170,7 @@ export class Engine {
       company: identity.subject === 'company' ? identity.key : identity.company?.domain ? `company:${identity.company.domain}` : identity.company?.name ? `company:name:${identity.company.name.toLowerCase()}` : undefined,
     };
 
-    for (const group of this.groupsFor(identity, request)) {
+    for (const group of plan.groups) {
       const subject = FIELD_GROUPS[group].subject;
       const order = config.waterfalls[group] ?? [];
       if (pausedBy || cancelled) {
@@ -168,14 +189,32 @@ export class Engine {
           const p = this.deps.providers.get(provider);
           outcomes.push(p?.enabled ? { group, provider, outcome: 'not_run', reason: `${names} already known`, costUsd: 0 } : { group, provider, outcome: 'skipped', reason: p?.disabledReason ?? 'not enabled', costUsd: 0 });
         }
+        finished.add(group);
+        continue;
+      }
+      const probe = 'verifies' in FIELD_GROUPS[group] ? await this.catchAllProbe(workspace, companyKey, seeds.company, person, company, signal) : {};
+      if (probe.learnt) learnt = probe.learnt;
+      if (probe.skip) {
+        for (const provider of order) outcomes.push({ group, provider, outcome: 'skipped', reason: probe.skip, costUsd: 0 });
+        finished.add(group);
         continue;
       }
       if (group.endsWith('Summary') || group === 'lookalikes') input.known = this.knownValues(person, company, subject);
-      const run = await runWaterfall(
-        { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
-        this.deps.services,
-      );
+      let run: Awaited<ReturnType<typeof runWaterfall>>;
+      try {
+        run = await runWaterfall(
+          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
+          this.deps.services,
+        );
+        run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
+        // What the probe learnt is filed before its lease is let go: the jobs waiting on it read it.
+        if (probe.lease && companyKey && company.emailCatchAll?.provider !== MANUAL_PROVIDER) await this.fileDomainFact(workspace, companyKey, identity, run.contributions, opts.jobId);
+      } finally {
+        await probe.lease?.release().catch((err) => this.deps.logger.warn({ err }, 'could not release a catch-all probe lease; it expires on its own'));
+      }
       outcomes.push(...run.outcomes);
+      if (!run.cancelled) finished.add(group);
+      if (run.due) failed.add(group);
       if (group === 'lookalikes' && !run.capReached && !run.cancelled) {
         const joined = joinCandidates(run.contributions, input.domain, config.engine.lookalikes.max);
         outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, runTag, signal }, this.deps.services)));
@@ -214,23 +253,29 @@ export class Engine {
     const policies = config.engine.mergePolicy;
     const storedPerson = { ...seeds.person, ...toPlainFields(personDoc) };
     const storedCompany = { ...seeds.company, ...toPlainFields(finalCompanyDoc) };
+    if (learnt && finalKey === companyKey && !storedCompany.emailCatchAll) storedCompany.emailCatchAll = learnt;
     const hints = { country: val(storedPerson, 'country') ?? val(storedCompany, 'country'), sicCode: val(storedCompany, 'sicCode') };
     const pc = bestCandidates(all, 'person', hints);
     const cc = bestCandidates(all, 'company', { ...hints, country: val(storedCompany, 'country') ?? hints.country });
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
     const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
+    renewAgedFact(storedCompany, companyWrites, cc.candidates, now, config.engine.catchAllFreshnessDays);
 
-    const ranAny = outcomes.some((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome));
-    const allErrored = ranAny && outcomes.filter((o) => ['matched', 'no_match', 'error', 'cached'].includes(o.outcome)).every((o) => o.outcome === 'error');
+    const asked = ['matched', 'no_match', 'error', 'timeout', 'cached'];
+    const ranAny = outcomes.some((o) => asked.includes(o.outcome));
+    const allErrored = ranAny && outcomes.filter((o) => asked.includes(o.outcome)).every((o) => o.outcome === 'error' || o.outcome === 'timeout');
     const complete = !pausedBy && !cancelled;
-    const enrichedAt = complete && !allErrored ? now : undefined;
+    // A run of a fresh record's due groups leaves its age alone: the other groups were not asked.
+    const enrichedAt = complete && !allErrored && !plan.partial ? now : undefined;
+    const dueGroups = dueAfter(mainDoc?.dueGroups, finished, failed);
 
     if (identity.subject === 'person') {
-      await this.save(Person, workspace, identity.key, identity, personWrites, enrichedAt, opts.jobId, finalKey);
+      await this.save(Person, { workspace, key: identity.key, identity, writes: personWrites, enrichedAt, dueGroups, jobId: opts.jobId, companyKey: finalKey });
     }
     if (finalKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
-      await this.save(Company, workspace, finalKey, identity, companyWrites, identity.subject === 'company' ? enrichedAt : undefined, opts.jobId);
+      const own = identity.subject === 'company';
+      await this.save(Company, { workspace, key: finalKey, identity, writes: companyWrites, enrichedAt: own ? enrichedAt : undefined, dueGroups: own ? dueGroups : undefined, jobId: opts.jobId });
     }
     const finalPerson = identity.subject === 'person' ? { ...storedPerson, ...personWrites } : {};
     const finalCompany = { ...storedCompany, ...companyWrites };
@@ -242,18 +287,38 @@ export class Engine {
     });
   }
 
+  /** A fresh catch-all fact skips verification; an unknown domain's first verification holds its lease. */
+  private async catchAllProbe(workspace: string, companyKey: string | undefined, seeds: Fields, person: Fields, company: Fields, signal: AbortSignal): Promise<{ skip?: string; lease?: Lease; learnt?: StoredField }> {
+    const { config, clock, leases } = this.deps;
+    const now = clock.now();
+    const days = config.engine.catchAllFreshnessDays;
+    const skip = catchAllSkip(person, company, now, days);
+    if (skip || !leases || !companyKey || !emailAtCompany(person, company) || knowsDomain(company, now, days)) return { skip };
+    const reread = async () => ({ ...seeds, ...toPlainFields(await this.models.Company.findOne({ _id: recordId(workspace, companyKey) }).lean()) });
+    return probeDomain({ leases, key: `catch-all:${workspace}|${companyKey}`, person, reread, now, days, signal, maxWaitMs: 60_000 });
+  }
+
+  private async fileDomainFact(workspace: string, companyKey: string, identity: Identity, contributions: Contribution[], jobId: string): Promise<void> {
+    const fact = bestCandidates(contributions, 'company').candidates.get('emailCatchAll');
+    if (!fact) return;
+    const { field: _f, ...stored } = fact;
+    await this.save(this.models.Company, { workspace, key: companyKey, identity, writes: { emailCatchAll: stored }, jobId });
+  }
+
   private newSeeds(seeds: Fields, doc: RecordDoc | null): Fields {
     const existing = toPlainFields(doc);
     return Object.fromEntries(Object.entries(seeds).filter(([k]) => !existing[k]));
   }
 
-  private async save(model: Models['Person'], workspace: string, key: string, identity: Identity, writes: Fields, enrichedAt: Date | undefined, jobId: string, companyKey?: string) {
+  private async save(model: Models['Person'], rec: SaveRecord) {
+    const { workspace, key, identity, writes, enrichedAt, dueGroups, jobId, companyKey } = rec;
     const set: Record<string, unknown> = { lastJobId: jobId };
     for (const [k, v] of Object.entries(writes)) set[`fields.${k}`] = { ...v, fetchedAt: new Date(v.fetchedAt) };
     if (enrichedAt) {
       set.enrichedAt = enrichedAt;
       set.enrichedDay = utcDay(enrichedAt);
     }
+    if (dueGroups) set.dueGroups = dueGroups;
     if (companyKey) set.companyKey = companyKey;
     // A company filed while enriching a person is named by its own key, never by the person's
     // input (their email would otherwise live on in the company record after they are forgotten).

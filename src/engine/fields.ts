@@ -63,6 +63,8 @@ export const COMPANY_FIELDS = {
   'company.recentFilings': z.array(z.object({ form: z.string(), filedAt: z.string(), accession: z.string(), url: z.string().optional() })).max(50),
   'company.insiderFilingCount90d': z.number().int().min(0),
   'company.acceptsMail': z.boolean(),
+  /** The mail server accepts any address (catch-all): no verifier can tell a real mailbox there. */
+  'company.emailCatchAll': z.boolean(),
   'company.mailProvider': text,
   'company.mxHosts': z.array(z.string()).max(50),
   'company.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional() })).max(50),
@@ -91,6 +93,9 @@ export function isFieldPath(field: string): field is FieldPath {
 export const FIELD_GROUPS = {
   personProfile: { subject: 'person', stopFields: ['person.title', 'person.linkedinUrl', 'person.fullName'] },
   workEmail: { subject: 'person', stopFields: ['person.workEmail'] },
+  // Verifies the work email already known: only operations that take it as input, skipped at
+  // a known catch-all domain (catch-all.ts). Runs only when configured under waterfalls.
+  emailVerification: { subject: 'person', stopFields: ['person.workEmailStatus'], verifies: 'workEmail' },
   personalEmail: { subject: 'person', stopFields: ['person.personalEmail'] },
   phone: { subject: 'person', stopFields: ['person.phone'] },
   personMentions: { subject: 'person', stopFields: ['person.webMentions'] },
@@ -102,6 +107,16 @@ export const FIELD_GROUPS = {
   lookalikes: { subject: 'company', stopFields: ['company.lookalikes'], collect: true, onRequest: true },
   companySummary: { subject: 'company', stopFields: ['company.summary'] },
   personSummary: { subject: 'person', stopFields: ['person.summary'] },
-} as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[]; collect?: boolean; onRequest?: boolean }>;
+} as const satisfies Record<string, { subject: Subject; stopFields: readonly FieldPath[]; collect?: boolean; onRequest?: boolean; verifies?: 'workEmail' }>;
 export type FieldGroup = keyof typeof FIELD_GROUPS;
 export const FIELD_GROUP_NAMES = Object.keys(FIELD_GROUPS) as FieldGroup[];
+
+/**
+ * Whether an operation can serve a group: it returns one of the group's key fields, and for a
+ * verification group it checks the value it is given (it needs it in every input set).
+ */
+export function servesGroup(op: { needs: readonly (readonly string[])[]; returns: readonly string[] }, group: FieldGroup): boolean {
+  const def: { stopFields: readonly string[]; verifies?: string } = FIELD_GROUPS[group];
+  if (!op.returns.some((f) => def.stopFields.includes(f))) return false;
+  return !def.verifies || op.needs.every((set) => set.includes(def.verifies!));
+}

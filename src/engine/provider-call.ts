@@ -154,19 +154,21 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     outcome = { ...base, outcome: result.outcome, reason, costUsd, latencyMs };
   } else {
     const circuit = error instanceof BrokenCircuitError;
+    const timedOut = isTimeout(error);
     const message = circuit
       ? 'circuit open after consecutive failures; tried again after the cool-down'
-      : isTimeout(error) && !(error instanceof ProviderError)
-        ? `no answer within ${provider.settings.timeoutMs ?? 'the'} ms time limit`
+      : timedOut && !(error instanceof ProviderError)
+        ? `no answer within ${provider.policy.timeoutMs} ms time limit`
         : error instanceof Error
           ? error.message
           : String(error);
-    if (!failed && !circuit && !isTimeout(error)) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
+    if (!failed && !circuit && !timedOut) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
+    const kind = circuit ? 'circuit_open' : timedOut ? 'timeout' : 'error';
     row = {
-      outcome: circuit ? 'circuit_open' : 'error', httpStatus: failed?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: failed?.usage,
-      error: message, errorKind: failed?.kind ?? (isTimeout(error) ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: failed?.raw, at,
+      outcome: kind, httpStatus: failed?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: failed?.usage,
+      error: message, errorKind: failed?.kind ?? (timedOut ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: failed?.raw, at,
     };
-    outcome = { ...base, outcome: circuit ? 'circuit_open' : 'error', reason: message, costUsd, latencyMs };
+    outcome = { ...base, outcome: kind, reason: message, costUsd, latencyMs };
   }
 
   // The answer is cached before the books are written: if a ledger write fails after this, a

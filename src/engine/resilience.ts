@@ -42,6 +42,8 @@ export interface BreakerStore {
 export interface ProviderPolicy {
   policy: { execute<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> };
   breaker: { state(): Promise<CircuitState> };
+  /** The time limit of one attempt, for the outcome that names it. */
+  timeoutMs: number;
 }
 
 export interface SharedBreaker {
@@ -184,11 +186,29 @@ export function createProviderPolicy(s: ResilienceSettings, options: PolicyOptio
     return result;
   }
 
+  async function execute<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let ownFailure: { error: unknown } | undefined;
+    try {
+      return await retryPolicy.execute(async ({ signal: s2 }) => {
+        try {
+          return await throughBreaker(fn, s2);
+        } catch (err) {
+          if (!(err instanceof BrokenCircuitError)) ownFailure = { error: err };
+          throw err;
+        }
+      }, signal);
+    } catch (err) {
+      // This call's own failures opened the circuit before its retries ran out: it failed with
+      // its last error (a time-out), not by being refused, and is recorded as such (issue 28).
+      if (err instanceof BrokenCircuitError && ownFailure) throw ownFailure.error;
+      throw err;
+    }
+  }
+
   return {
-    policy: {
-      execute: (fn, signal) => retryPolicy.execute(({ signal: s2 }) => throughBreaker(fn, s2), signal),
-    },
+    policy: { execute },
     breaker: { state: () => store.state(now()) },
+    timeoutMs: s.timeoutMs,
   };
 }
 

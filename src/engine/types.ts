@@ -30,8 +30,10 @@ export const EnrichRequestSchema = z.object({
 export type EnrichRequest = z.infer<typeof EnrichRequestSchema>;
 export type EnrichRequestInput = z.input<typeof EnrichRequestSchema>;
 
-export const OUTCOMES = ['matched', 'no_match', 'skipped', 'error', 'not_run', 'circuit_open', 'cap_reached', 'cached'] as const;
+export const OUTCOMES = ['matched', 'no_match', 'skipped', 'error', 'timeout', 'not_run', 'circuit_open', 'cap_reached', 'cached'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+/** Outcomes where the provider gave no answer (a miss is an answer): its field group stays due. */
+export const NO_ANSWER: ReadonlySet<Outcome> = new Set(['error', 'timeout', 'circuit_open', 'cap_reached']);
 
 export interface ProviderOutcome {
   group: string;

@@ -2,9 +2,9 @@
 // answer at or above the confidence threshold. Providers after the stop are not_run; a
 // provider without the input it needs is skipped at no cost.
 import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
-import { FIELD_GROUPS, type FieldGroup } from './fields.js';
+import { FIELD_GROUPS, servesGroup, type FieldGroup } from './fields.js';
 import { callProvider, type CallResult, type CallServices, type ProviderRuntime } from './provider-call.js';
-import type { ProviderOutcome } from './types.js';
+import { NO_ANSWER, type ProviderOutcome } from './types.js';
 
 export interface Contribution {
   provider: string;
@@ -19,6 +19,11 @@ export interface WaterfallRun {
   contributions: Contribution[];
   capReached?: { scope: 'global' | 'workspace'; capUsd: number };
   cancelled?: boolean;
+  /**
+   * True when the group is not answered because a provider gave no answer (error, time-out,
+   * open circuit, cap): it is asked again by the next request, fresh record or not.
+   */
+  due: boolean;
 }
 
 export interface WaterfallRequest {
@@ -63,12 +68,11 @@ function describeNeeds(op: ProviderOperation): string {
 }
 
 export function operationFor(provider: ProviderRuntime, group: FieldGroup): ProviderOperation[] {
-  const stop = FIELD_GROUPS[group].stopFields as readonly string[];
-  return provider.plugin.operations.filter((op) => op.returns.some((f) => stop.includes(f)));
+  return provider.plugin.operations.filter((op) => servesGroup(op, group));
 }
 
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
-  const run: WaterfallRun = { outcomes: [], contributions: [] };
+  const run: WaterfallRun = { outcomes: [], contributions: [], due: false };
   const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
   let stopped: 'done' | 'cancelled' | 'paused' | null = null;
 
@@ -99,7 +103,7 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     const memoKey = `${id}\u0000${op.name}`;
     const earlier = req.answered?.get(memoKey);
     const call: CallResult = earlier
-      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, outcome: earlier.outcome.outcome === 'error' ? 'error' : 'cached', reason: 'answered earlier in this request', costUsd: 0 } }
+      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, ...(NO_ANSWER.has(earlier.outcome.outcome) ? {} : { outcome: 'cached' as const, reason: 'answered earlier in this request' }), costUsd: 0 } }
       : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, signal: req.signal }, svc);
     if (!earlier && !call.capReached) req.answered?.set(memoKey, call);
     if (call.capReached) {
@@ -117,5 +121,6 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     }
     run.outcomes.push(call.outcome);
   }
+  run.due = stopped !== 'done' && run.outcomes.some((o) => NO_ANSWER.has(o.outcome));
   return run;
 }

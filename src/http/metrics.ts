@@ -68,7 +68,7 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   });
   new Counter({
     name: 'enrichbot_provider_calls_total',
-    help: 'Provider calls by provider and outcome (matched, no_match, error, cached, circuit_open, cap_reached).',
+    help: 'Provider calls by provider and outcome (matched, no_match, error, timeout, cached, circuit_open, cap_reached).',
     labelNames: ['provider', 'outcome'],
     registers: [registry],
     async collect() {

@@ -14,7 +14,7 @@ import { envPrefix, formatZodIssues, PACKAGE_ROOT } from '../config/load.js';
 import { ErrorCodes, StartupError, errorMessage, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Plugin, PluginContext, ProviderPlugin, TriggerPlugin } from './contract.js';
-import { FIELD_GROUPS, type FieldGroup } from '../engine/fields.js';
+import { FIELD_GROUPS, servesGroup, type FieldGroup } from '../engine/fields.js';
 
 export type PluginKind = 'provider' | 'trigger';
 export type PluginLoader = (kind: PluginKind, id: string) => Promise<unknown>;
@@ -161,8 +161,11 @@ export class Registry {
           continue;
         }
         const p = this.providers.get(id)?.plugin as ProviderPlugin | undefined;
+        const verifies = (FIELD_GROUPS[group as FieldGroup] as { verifies?: string }).verifies;
         if (p && !p.operations.some((op) => op.returns.some((f) => stop.includes(f)))) {
           add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: provider "${id}" returns none of ${stop.join(', ')}; remove it from this waterfall.`);
+        } else if (p && verifies && !p.operations.some((op) => servesGroup(op, group as FieldGroup))) {
+          add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: provider "${id}" has no operation that checks a given ${verifies} (it only finds one); remove it from this waterfall.`);
         }
       }
     }

@@ -163,7 +163,7 @@ export interface DailyReport {
   day: string;
   totalUsd: number;
   caps: { dailyUsd: number | null; perWorkspaceDailyUsd: number | null };
-  /** `calls`: requests actually made (matched, no_match, error); `hits`: matched; cached answers apart. */
+  /** `calls`: requests actually made (matched, no_match, error, timeout); `hits`: matched; cached answers apart. */
   providers: { provider: string; calls: number; hits: number; hitRate: number | null; cached: number; costUsd: number }[];
   /** Workspaces that spent something, with the cap that applies to each (null: none). */
   workspaces: { workspace: string; costUsd: number; capUsd: number | null }[];

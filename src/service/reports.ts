@@ -10,7 +10,9 @@ import { groupSums } from '../store/group-sums.js';
 import type { DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
 
 /** Outcomes that are an actual request to the provider (cached, skipped, refused are not). */
-const CALLED = new Set(['matched', 'no_match', 'error']);
+const CALLED = new Set(['matched', 'no_match', 'error', 'timeout']);
+/** Calls that got no answer: errors, and time-outs (their own outcome since issue 28). */
+const FAILED = { $in: ['error', 'timeout'] };
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 const MAX_LISTED = 20;
 
@@ -58,11 +60,11 @@ export class Reports {
       .filter((w) => w.costUsd > 0)
       .sort((a, b) => b.costUsd - a.costUsd || a.workspace.localeCompare(b.workspace));
 
-    const errRows = await groupSums(Ledger, { day, outcome: 'error' }, { provider: 'provider', kind: 'errorKind' }, { count: 1 });
+    const errRows = await groupSums(Ledger, { day, outcome: FAILED }, { provider: 'provider', kind: 'errorKind' }, { count: 1 });
     const errors: DailyReport['errors'] = [];
     for (const r of errRows) {
       const kind = r.kind ?? null;
-      const sample = await Ledger.findOne({ day, outcome: 'error', provider: r.provider, errorKind: kind }, { error: 1 }).sort({ at: -1 }).lean();
+      const sample = await Ledger.findOne({ day, outcome: FAILED, provider: r.provider, errorKind: kind }, { error: 1 }).sort({ at: -1 }).lean();
       errors.push({ provider: r.provider, kind: kind ?? 'unknown', count: r.count, sample: sample?.error ?? '' });
     }
     errors.sort((a, b) => b.count - a.count || a.provider.localeCompare(b.provider) || a.kind.localeCompare(b.kind));
@@ -157,7 +159,7 @@ export class Reports {
     const rows = await groupSums(Ledger, { outcome: 'circuit_open', at: { $gte: since } }, { provider: 'provider' }, { refused: 1 });
     const out: ProviderOutage[] = [];
     for (const r of rows.sort((a, b) => a.provider.localeCompare(b.provider))) {
-      const last = await Ledger.findOne({ provider: r.provider, outcome: 'error', at: { $gte: new Date(since.getTime() - 3600_000) } }, { error: 1, errorKind: 1 }).sort({ at: -1 }).lean();
+      const last = await Ledger.findOne({ provider: r.provider, outcome: FAILED, at: { $gte: new Date(since.getTime() - 3600_000) } }, { error: 1, errorKind: 1 }).sort({ at: -1 }).lean();
       out.push({ provider: r.provider, refused: r.refused, ...(last?.error ? { lastError: last.error } : {}), ...(last?.errorKind ? { lastErrorKind: last.errorKind } : {}) });
     }
     return out;

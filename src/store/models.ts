@@ -49,6 +49,8 @@ function recordSchema() {
       fields: { type: Map, of: FieldValueSchema, default: {} },
       enrichedAt: Date,
       enrichedDay: String,
+      /** Field groups a provider could not answer (error, time-out, circuit, cap): asked again even while fresh. */
+      dueGroups: { type: [String], default: undefined },
       lastJobId: String,
       companyKey: String,
     },

@@ -116,6 +116,13 @@ describe('plugin registry', () => {
     expect(err.issues).toHaveLength(4);
   });
 
+  test('a verification waterfall refuses a provider that can only find, not check a given address', async () => {
+    const finder = httpProvider({ id: 'finder', returns: ['person.workEmail', 'person.workEmailStatus'], needs: [['fullName', 'domain']] });
+    const err = await loadErrors({ plugins: { providers: ['finder'] }, waterfalls: { emailVerification: ['finder'] } }, { finder });
+    expect(err.codes).toEqual([ErrorCodes.CONFIG_INVALID]);
+    expect(err.issues[0].message).toContain('waterfalls.emailVerification[0]: provider "finder" has no operation that checks a given workEmail');
+  });
+
   test('a provider whose environment key is set is enabled with it', async () => {
     const paid = httpProvider({ id: 'paidco', returns: ['company.name'], requiresApiKey: true });
     const config = loadConfig({ env: { PAIDCO_API_KEY: 'k-123', PAIDCO_BASE_URL: 'http://127.0.0.1:9' }, useDefaultFile: false, overrides: { plugins: { providers: ['paidco'] } } });

@@ -94,6 +94,18 @@ test('failures of a user-supplied host never count toward the breaker', async ()
   close();
 });
 
+test('a call whose own retries open the circuit fails with its own last error; the next call is refused', async () => {
+  const policy = createProviderPolicy({ ...settings, maxRetries: 3, breakerThreshold: 2 });
+  let called = 0;
+  const failing = async () => {
+    called++;
+    throw new ProviderError('network', 'connection reset');
+  };
+  await expect(policy.policy.execute(failing)).rejects.toMatchObject({ kind: 'network', message: 'connection reset' });
+  expect(called).toBe(2); // the third attempt met the open circuit and made no request
+  await expect(policy.policy.execute(ok)).rejects.toBeInstanceOf(BrokenCircuitError);
+});
+
 describe('the website provider against broken sites', () => {
   let site: FakeServer;
   let dns: DnsServer;

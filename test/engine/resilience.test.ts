@@ -163,7 +163,7 @@ test('five consecutive 5xx open the circuit: the sixth lookup skips the provider
   expect(byProvider(after)).toEqual({ broken: 'matched', spare: 'not_run' });
 }, 90_000); // eight sequential jobs: room for a loaded machine (no timing is asserted)
 
-test('a call slower than the provider timeoutMs is an error naming the time limit, without waiting for the answer', async () => {
+test('a call slower than the provider timeoutMs is a time-out naming the time limit, without waiting for the answer', async () => {
   // The fake holds its answer until the job has finished: the job cannot have waited for it.
   let answer!: () => void;
   const held = new Promise<void>((r) => (answer = r));
@@ -174,13 +174,13 @@ test('a call slower than the provider timeoutMs is an error naming the time limi
   const r = await noRetry.enrichAndWait({ workspace: 'w3', input: 'slow.com', groups: ['mailServer'] });
   answer();
 
-  expect(byProvider(r)).toEqual({ slow: 'error' });
+  expect(byProvider(r)).toEqual({ slow: 'timeout' });
   expect(r.status).toBe('failed');
   expect(r.outcomes[0].reason).toMatch(/time limit/);
   expect(r.outcomes[0].reason).toContain('200 ms');
   expect(requestsTo('slow')).toHaveLength(1);
   const row = await noRetry.store.models.Ledger.findOne({ jobId: r.jobId, provider: 'slow' }).lean();
-  expect(row).toMatchObject({ outcome: 'error', errorKind: 'timeout', attempts: 1 });
+  expect(row).toMatchObject({ outcome: 'timeout', errorKind: 'timeout', attempts: 1 });
   expect(row!.latencyMs).toBeGreaterThanOrEqual(195);
 });
 

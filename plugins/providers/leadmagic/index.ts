@@ -73,15 +73,18 @@ export default defineProvider({
     {
       name: 'email-validation',
       needs: [['workEmail']],
-      returns: ['person.workEmailStatus'],
+      returns: ['person.workEmailStatus', 'company.emailCatchAll'],
       async lookup(input, ctx): Promise<LookupResult> {
         const res = await postLeadMagic(ctx, '/v1/people/email-validation', { email: input.workEmail }, EmailValidationSchema);
         if (res.kind === 'no_match') return { outcome: 'no_match', reason: 'LeadMagic answered 404', raw: res.raw, httpStatus: res.status };
         const cost = billing(res.body.credits_consumed, ctx.config.usdPerCredit);
         const verdict = validationVerdict(res.body.email_status);
+        // is_domain_catch_all is about the domain, not the address: the engine keeps it on the company.
+        const domain = typeof res.body.is_domain_catch_all === 'boolean' ? { 'company.emailCatchAll': res.body.is_domain_catch_all } : {};
         // "unknown" (free) is no verdict: storing it would block a later validator from filling the field.
+        if (!verdict && domain['company.emailCatchAll'] === true) return { outcome: 'matched', fields: domain, confidence: 0.8, raw: res.raw, httpStatus: res.status, ...cost };
         if (!verdict) return { outcome: 'no_match', reason: `LeadMagic could not decide (${res.body.email_status})`, raw: res.raw, httpStatus: res.status, ...cost };
-        return { outcome: 'matched', fields: { 'person.workEmailStatus': verdict.status }, confidence: verdict.confidence, raw: res.raw, httpStatus: res.status, ...cost };
+        return { outcome: 'matched', fields: { 'person.workEmailStatus': verdict.status, ...domain }, confidence: verdict.confidence, raw: res.raw, httpStatus: res.status, ...cost };
       },
     },
   ],

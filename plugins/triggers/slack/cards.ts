@@ -6,6 +6,7 @@ import type { BatchStatus, JobResult, RecordView } from '../../../src/sdk/index.
 import { context, fieldSections, section, textSections, MAX_BUTTON_VALUE, MAX_FIELD_TEXT, type Block } from './block-limits.js';
 import { fieldText, labelOf } from './card-values.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
+import { personForCard } from '../../../src/plugin/email-deliverability.js';
 
 /** What a card's buttons carry back: the subject and the job (workspace comes from the click). */
 export interface CardRef {
@@ -50,7 +51,7 @@ export function resultCard(r: JobResult, now: Date): Block[] {
   if (r.status === 'paused') blocks.push(section(pausedText(r.resumeAt)));
   if (r.error) blocks.push(section(`:warning: ${escapeMrkdwn(r.error)}`));
   if (r.fromRecord) blocks.push(context('Already enriched recently: shown from the record, no provider was asked. Press Refresh to ask again.'));
-  const person = recordBlocks('Person', r.person, now);
+  const person = recordBlocks('Person', personForCard(r), now);
   const company = recordBlocks('Company', r.company, now);
   blocks.push(...person, ...company);
   for (const [who, rec] of [['Person', r.person], ['Company', r.company]] as const) {

@@ -186,6 +186,18 @@ describe('leadmagic email-validation', () => {
     expect(unknown.costUsd).toBe(0);
   });
 
+  test('is_domain_catch_all is reported as company.emailCatchAll, also beside an unknown verdict', async () => {
+    const catchAll = { email: 'a@wide.com', email_status: 'catch_all', credits_consumed: 0.05, message: 'Domain accepts all emails (catch-all).', is_domain_catch_all: true };
+    fake.on('POST /v1/people/email-validation', () => ({ json: catchAll }));
+    const verdict = await lookup(plugin, 'email-validation', { workEmail: 'a@wide.com' }, opts());
+    if (verdict.outcome !== 'matched') throw new Error('expected a verdict');
+    expect(verdict.fields).toEqual({ 'person.workEmailStatus': 'catch_all', 'company.emailCatchAll': true });
+    fake.on('POST /v1/people/email-validation', () => ({ json: { ...catchAll, email_status: 'unknown', credits_consumed: 0 } }));
+    const unknown = await lookup(plugin, 'email-validation', { workEmail: 'a@wide.com' }, opts());
+    if (unknown.outcome !== 'matched') throw new Error('expected the domain fact');
+    expect(unknown.fields).toEqual({ 'company.emailCatchAll': true });
+  });
+
   test('an answer without email_status -> invalid_response', async () => {
     fake.on('POST /v1/people/email-validation', () => ({ json: { email: 'jesse@leadmagic.io' } }));
     const err = await failure(lookup(plugin, 'email-validation', { workEmail: 'jesse@leadmagic.io' }, opts()));
