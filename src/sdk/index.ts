@@ -25,6 +25,8 @@ export type { ProviderSettings } from '../config/schema.js';
 // Value cleaners: a bad value from a provider is dropped, domains and LinkedIn URLs made canonical.
 export { clean, defined, domainOf, dropEmpty, httpUrl, linkedinUrl, workEmail } from '../plugin/field-values.js';
 export type { Fields } from '../plugin/field-values.js';
+// How a card shows a work email whose domain accepts every address (catch-all).
+export { CATCH_ALL_TEXT, personForCard } from '../plugin/email-deliverability.js';
 export { normalizeDomain, normalizeLinkedinUrl } from '../engine/identity.js';
 
 // Coded errors: a plugin throws these so users see a code and what to do.

@@ -2,11 +2,10 @@
 // Every string from a provider or a user goes through escapeMrkdwn before it reaches mrkdwn.
 // Nothing long is cut: a field too long for a field goes to sections of its own, long text is
 // split across sections, and a card over 50 blocks is posted as several messages.
-import type { BatchStatus, JobResult, RecordView } from '../../../src/sdk/index.js';
+import { personForCard, type BatchStatus, type JobResult, type RecordView } from '../../../src/sdk/index.js';
 import { context, fieldSections, section, textSections, MAX_BUTTON_VALUE, MAX_FIELD_TEXT, type Block } from './block-limits.js';
 import { fieldText, labelOf } from './card-values.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
-import { personForCard } from '../../../src/plugin/email-deliverability.js';
 
 /** What a card's buttons carry back: the subject and the job (workspace comes from the click). */
 export interface CardRef {
