@@ -16,6 +16,12 @@ export interface CsvReadOptions {
   maxBytes?: number;
   /** Characters allowed in one row (default 64 KiB); a longer row is kept as broken. */
   maxRecordChars?: number;
+  /** Counts the characters the record splitter examined: the work reading this file took. */
+  probe?: CsvReadProbe;
+}
+
+export interface CsvReadProbe {
+  examined: number;
 }
 
 export type CsvRow = CsvReadResult extends { rows: AsyncIterable<infer R> } ? R : never;
@@ -27,6 +33,8 @@ const DEFAULT_MAX_RECORD_CHARS = 64 * 1024;
 const PARSE_BATCH = 256;
 /** Slices a Buffer or string source is fed in, so split records stay few at a time. */
 const SLICE_CHARS = 256 * 1024;
+/** Slices the row count reads, small so it stops soon after the row limit. */
+const COUNT_SLICE_CHARS = 16 * 1024;
 
 export async function readCsv(source: Readable | Buffer | string, options: CsvReadOptions = {}): Promise<CsvReadResult> {
   const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
@@ -38,15 +46,15 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
     const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
     if (bytes > maxBytes) throw tooManyBytes(maxBytes);
     const text = stripBom(typeof source === 'string' ? source : decodeBuffer(source));
-    // Counting records is one cheap pass; it refuses an oversized file before any row is used.
-    const total = countRecords(text, maxRecordChars);
-    if (total - 1 > maxRows) throw tooManyRows(maxRows, total - 1);
+    // Counting records is one cheap pass, stopped once the limit is passed; it refuses an
+    // oversized file before any row is used.
+    if (countRecords(text, maxRecordChars, maxRows + 1, options.probe) - 1 > maxRows) throw tooManyRows(maxRows);
     chunks = slices(text)[Symbol.asyncIterator]();
   } else {
     chunks = decodeStream(source, maxBytes, () => source.destroy())[Symbol.asyncIterator]();
   }
 
-  const records = splitRecords(chunks, maxRecordChars);
+  const records = splitRecords(chunks, maxRecordChars, options.probe);
   const release = () => {
     if (typeof source !== 'string' && !Buffer.isBuffer(source) && !source.readableEnded) source.destroy();
   };
@@ -123,7 +131,7 @@ export async function readCsv(source: Readable | Buffer | string, options: CsvRe
 }
 
 /** Records in order, each with the delimiter detected from the header line. */
-async function* splitRecords(chunks: AsyncIterator<string>, maxRecordChars: number): AsyncGenerator<{ delimiter: string; record: SplitRecord }> {
+async function* splitRecords(chunks: AsyncIterator<string>, maxRecordChars: number, probe?: CsvReadProbe): AsyncGenerator<{ delimiter: string; record: SplitRecord }> {
   // Read until the header line is complete, to pick the delimiter before splitting.
   let head = '';
   let done = false;
@@ -139,13 +147,19 @@ async function* splitRecords(chunks: AsyncIterator<string>, maxRecordChars: numb
   const nl = head.indexOf('\n');
   const delimiter = detectDelimiter(nl < 0 ? head : head.slice(0, nl));
   const splitter = new RecordSplitter(delimiter, maxRecordChars);
-  for (const record of splitter.feed(head)) yield { delimiter, record };
+  let counted = 0;
+  const split = (records: SplitRecord[]) => {
+    if (probe) probe.examined += splitter.examined - counted;
+    counted = splitter.examined;
+    return records;
+  };
+  for (const record of split(splitter.feed(head))) yield { delimiter, record };
   while (!done) {
     const next = await chunks.next();
     if (next.done) break;
-    for (const record of splitter.feed(next.value)) yield { delimiter, record };
+    for (const record of split(splitter.feed(next.value))) yield { delimiter, record };
   }
-  for (const record of splitter.end()) yield { delimiter, record };
+  for (const record of split(splitter.end())) yield { delimiter, record };
 }
 
 /** Fields of each record; a record csv-parse refuses is returned as its Error. */
@@ -189,12 +203,16 @@ function uniqueHeaders(raw: string[]): string[] {
   });
 }
 
-function countRecords(text: string, maxRecordChars: number): number {
+/** Records in `text` (header included), counted no further than `stopAfter`: a refusal needs no more. */
+function countRecords(text: string, maxRecordChars: number, stopAfter: number, probe?: CsvReadProbe): number {
   const nl = text.indexOf('\n');
   const splitter = new RecordSplitter(detectDelimiter(nl < 0 ? text : text.slice(0, nl)), maxRecordChars);
   let n = 0;
-  for (let i = 0; i < text.length; i += SLICE_CHARS) n += splitter.feed(text.slice(i, i + SLICE_CHARS)).length;
-  return n + splitter.end().length;
+  // Small slices, so counting stops soon after the limit is passed.
+  for (let i = 0; i < text.length && n <= stopAfter; i += COUNT_SLICE_CHARS) n += splitter.feed(text.slice(i, i + COUNT_SLICE_CHARS)).length;
+  if (n <= stopAfter) n += splitter.end().length;
+  if (probe) probe.examined += splitter.examined;
+  return n;
 }
 
 async function* slices(text: string): AsyncGenerator<string> {
@@ -209,10 +227,9 @@ function invalid(message: string): EnrichbotError {
   return new EnrichbotError(ErrorCodes.CSV_INVALID, message);
 }
 
-function tooManyRows(maxRows: number, found?: number): EnrichbotError {
-  const count = found === undefined ? `more than ${maxRows.toLocaleString('en-US')}` : found.toLocaleString('en-US');
+function tooManyRows(maxRows: number): EnrichbotError {
   return new EnrichbotError(
     ErrorCodes.CSV_TOO_LARGE,
-    `The file has ${count} rows; the limit is ${maxRows.toLocaleString('en-US')} rows per file. Split it into files of at most ${maxRows.toLocaleString('en-US')} rows.`,
+    `The file has more than ${maxRows.toLocaleString('en-US')} rows; the limit is ${maxRows.toLocaleString('en-US')} rows per file. Split it into files of at most ${maxRows.toLocaleString('en-US')} rows.`,
   );
 }
