@@ -27,7 +27,7 @@ export interface CsvReadProbe {
 export type CsvRow = CsvReadResult extends { rows: AsyncIterable<infer R> } ? R : never;
 
 const DEFAULT_MAX_ROWS = 10_000;
-const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 const DEFAULT_MAX_RECORD_CHARS = 64 * 1024;
 /** Rows parsed per csv-parse call: one call per row costs about five times more. */
 const PARSE_BATCH = 256;

@@ -1,0 +1,205 @@
+// Reads a CSV on a worker thread, so an upload never holds the event loop that answers HTTP
+// (review: a 125 kB hostile file kept /healthz unanswered for 24.5 s). The caller gets the same
+// CsvReadResult as readCsv. The worker's heap is capped, and it is stopped when one step (the
+// header, the next batch of rows) takes longer than `stepTimeoutMs` while the caller waits.
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EnrichbotError, ErrorCodes } from '../errors.js';
+import type { CsvReadResult } from '../plugin/service.js';
+import { tooManyBytes } from './decode-text.js';
+import { DEFAULT_MAX_BYTES, type CsvReadOptions, type CsvRow } from './read.js';
+import type { FromReader, ToReader, WireRow, WorkerInput } from './read-protocol.js';
+
+export interface OffThreadReadOptions extends CsvReadOptions {
+  /** Longest the worker may take for one step while the caller waits (default 30 s). */
+  stepTimeoutMs?: number;
+}
+
+const STEP_TIMEOUT_MS = 30_000;
+/** A stream's rows left unasked for this long: the caller is gone, the worker is stopped. */
+const IDLE_MS = 5 * 60_000;
+/** Heap for the worker: a 50 MB file as text, its row count and one batch of rows fit. */
+const WORKER_HEAP_MB = 256;
+
+/** The compiled worker: next to this file in dist/, or dist/'s copy when running from the sources (tests). */
+const here = fileURLToPath(import.meta.url);
+const WORKER_FILE = here.endsWith('.ts') ? path.resolve(path.dirname(here), '../../dist/src/csv/read-worker.js') : path.join(path.dirname(here), 'read-worker.js');
+
+export async function readCsvOffThread(source: Readable | Buffer | string, options: OffThreadReadOptions = {}): Promise<CsvReadResult> {
+  const { stepTimeoutMs = STEP_TIMEOUT_MS, probe, ...readOptions } = options;
+  const stream = typeof source === 'string' || Buffer.isBuffer(source) ? null : source;
+  const input: WorkerInput = { options: readOptions };
+  const transfer: ArrayBuffer[] = [];
+  if (!stream) {
+    const bytes = typeof source === 'string' ? Buffer.byteLength(source) : (source as Buffer).length;
+    const maxBytes = readOptions.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (bytes > maxBytes) throw tooManyBytes(maxBytes);
+    // A copy the worker owns: the caller's Buffer may sit in Node's shared pool.
+    const copy = typeof source === 'string' ? source : new Uint8Array(source as Buffer);
+    if (typeof copy !== 'string') transfer.push(copy.buffer as ArrayBuffer);
+    input.whole = copy;
+  }
+  const worker = new Worker(WORKER_FILE, { workerData: input, transferList: transfer, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  // The worker alone does not keep the process up: a caller waiting for it does (the step timer).
+  worker.unref();
+  const link = new ReaderLink(worker, stream, stepTimeoutMs, probe);
+  const head = await link.next();
+  if (head.t !== 'head') throw link.close(new EnrichbotError(ErrorCodes.CSV_INVALID, 'The file could not be read: the reader sent rows before the header.'));
+  const { headers, columns, delimiter } = head;
+
+  async function* rows(): AsyncGenerator<CsvRow> {
+    try {
+      for (;;) {
+        const m = await link.next();
+        if (m.t !== 'rows') continue;
+        for (const r of m.rows) yield toRow(headers, r);
+        if (m.last) return;
+      }
+    } finally {
+      link.close();
+    }
+  }
+  return { headers, columns, delimiter, rows: rows() };
+}
+
+function toRow(headers: string[], [index, line, cells, input, problem]: WireRow): CsvRow {
+  // Own properties even for a header such as "__proto__" (a plain assignment would set the prototype).
+  const columns: Record<string, string> = {};
+  headers.forEach((h, j) => Object.defineProperty(columns, h, { value: cells[j] ?? '', enumerable: true, writable: true, configurable: true }));
+  return problem === undefined ? { index, line, columns, input } : { index, line, columns, input, problem };
+}
+
+/** The caller's side of the worker: messages in order, the stream fed on request, the step timer. */
+class ReaderLink {
+  private readonly queue: FromReader[] = [];
+  private waiter: { resolve: (m: FromReader) => void; reject: (err: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  private ended = false;
+  private stepTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** The worker is waiting for the caller's stream, not working. */
+  private feeding = false;
+  private sourceError: Error | null = null;
+  private readonly chunks: AsyncIterator<unknown> | null;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly stream: Readable | null,
+    private readonly stepTimeoutMs: number,
+    private readonly probe: CsvReadOptions['probe'],
+  ) {
+    this.chunks = stream ? stream[Symbol.asyncIterator]() : null;
+    worker.on('message', (m: FromReader) => this.receive(m));
+    worker.on('error', (err: Error) => this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: ${err.message}. Check that it is a CSV file; split a large file into smaller ones.`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (!this.ended) this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: the reader stopped (exit code ${code}). Split it into smaller files.`));
+    });
+  }
+
+  /** The worker's next header or batch of rows; asks for the next batch when none is waiting. */
+  next(): Promise<FromReader> {
+    this.clearIdle();
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.post({ t: 'pull' });
+      if (!this.feeding) this.armStep();
+    });
+  }
+
+  /** Stops the worker and lets go of the stream; returns `err` (recorded for later calls) to throw. */
+  close(err?: Error): Error {
+    if (err && !this.failure) this.failure = err;
+    if (!this.closed) {
+      this.closed = true;
+      this.clearStep();
+      this.clearIdle();
+      void this.worker.terminate();
+      if (this.stream && !this.stream.readableEnded) this.stream.destroy();
+    }
+    const failure = this.failure;
+    if (failure && this.waiter) {
+      this.waiter.reject(failure);
+      this.waiter = null;
+    }
+    return failure ?? new EnrichbotError(ErrorCodes.CSV_INVALID, 'The file could not be read: the reader was stopped.');
+  }
+
+  private receive(m: FromReader): void {
+    if (m.t === 'need') {
+      this.clearStep();
+      void this.feed();
+      return;
+    }
+    if (this.probe) this.probe.examined = m.examined;
+    if (m.t === 'error') {
+      this.ended = true;
+      const err = this.sourceError ?? (m.code ? new EnrichbotError(m.code, m.message) : new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: ${m.message}.`));
+      this.close(err);
+      return;
+    }
+    if (m.t === 'rows' && m.last) this.ended = true;
+    this.clearStep();
+    if (this.waiter) {
+      this.waiter.resolve(m);
+      this.waiter = null;
+    } else this.queue.push(m);
+    if (this.ended) this.close();
+    else if (this.stream) this.armIdle();
+  }
+
+  /** Hands the worker the stream's next chunk (a copy it owns), or the end, or the stream's error. */
+  private async feed(): Promise<void> {
+    this.feeding = true;
+    try {
+      const next = await this.chunks!.next();
+      if (this.closed) return;
+      if (next.done) this.post({ t: 'end' });
+      else {
+        const value = next.value;
+        // Always a fresh copy: Node's pooled Buffers cannot be transferred.
+        const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value as Uint8Array);
+        this.post({ t: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      this.sourceError = err instanceof Error ? err : new Error(String(err));
+      this.post({ t: 'fail', message: this.sourceError.message });
+    } finally {
+      this.feeding = false;
+    }
+    if (this.waiter) this.armStep();
+  }
+
+  private post(m: ToReader, transfer: ArrayBuffer[] = []): void {
+    if (!this.closed) this.worker.postMessage(m, transfer);
+  }
+
+  private armStep(): void {
+    this.clearStep();
+    this.stepTimer = setTimeout(() => {
+      const seconds = Math.round(this.stepTimeoutMs / 100) / 10;
+      this.close(new EnrichbotError(ErrorCodes.CSV_TOO_LARGE, `Reading the file took longer than ${seconds} s for one step and was stopped. Split it into smaller files.`));
+    }, this.stepTimeoutMs);
+  }
+
+  private clearStep(): void {
+    if (this.stepTimer) clearTimeout(this.stepTimer);
+    this.stepTimer = null;
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    this.idleTimer = setTimeout(() => this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, 'The file was left unread too long and was let go.')), IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}

@@ -1,0 +1,83 @@
+// The CSV reader's worker thread (see read-off-thread.ts): decodes, splits and parses an upload
+// away from the event loop that answers HTTP. A whole file (Buffer or string, already within the
+// row limit once the header is sent) is sent back in batches without waiting; a stream is read
+// only as rows are asked for, one batch per request, so a 50 MB file is never held as rows.
+import { Readable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { isEnrichbotError } from '../errors.js';
+import { readCsv, type CsvReadProbe, type CsvRow } from './read.js';
+import type { FromReader, ToReader, WireRow, WorkerInput } from './read-protocol.js';
+
+const port = parentPort!;
+const data = workerData as WorkerInput;
+/** Rows per message: enough that messages cost little next to parsing. */
+const ROWS_PER_MESSAGE = 256;
+const probe: CsvReadProbe = { examined: 0 };
+
+const inbox: ToReader[] = [];
+let wake: (() => void) | null = null;
+port.on('message', (m: ToReader) => {
+  inbox.push(m);
+  wake?.();
+});
+
+async function next<T extends ToReader['t']>(...types: T[]): Promise<Extract<ToReader, { t: T }>> {
+  for (;;) {
+    const i = inbox.findIndex((m) => (types as string[]).includes(m.t));
+    if (i >= 0) return inbox.splice(i, 1)[0] as Extract<ToReader, { t: T }>;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+  }
+}
+
+const send = (m: FromReader) => port.postMessage(m);
+
+/** The caller's stream, one chunk per request. */
+async function* chunks(): AsyncGenerator<Buffer> {
+  for (;;) {
+    send({ t: 'need' });
+    const m = await next('chunk', 'end', 'fail');
+    if (m.t === 'end') return;
+    if (m.t === 'fail') throw new Error(m.message);
+    yield Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+  }
+}
+
+async function main(): Promise<void> {
+  const whole = data.whole;
+  const source = whole === undefined ? Readable.from(chunks(), { objectMode: false }) : typeof whole === 'string' ? whole : Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+  const read = await readCsv(source, { ...data.options, probe });
+  send({ t: 'head', headers: read.headers, columns: read.columns, delimiter: read.delimiter, examined: probe.examined });
+  const rows = read.rows[Symbol.asyncIterator]();
+  for (;;) {
+    if (whole === undefined) await next('pull');
+    const batch: WireRow[] = [];
+    let last = false;
+    while (batch.length < ROWS_PER_MESSAGE) {
+      let r: IteratorResult<CsvRow>;
+      try {
+        r = await rows.next();
+      } catch (err) {
+        // The rows before a refusal (the row limit) are the caller's, as when read in-thread.
+        if (batch.length) send({ t: 'rows', rows: batch, last: false, examined: probe.examined });
+        throw err;
+      }
+      if (r.done) {
+        last = true;
+        break;
+      }
+      // Cells as an array in header order: the caller rebuilds the row with the same keys.
+      const row = r.value;
+      batch.push([row.index, row.line, read.headers.map((h) => row.columns[h] ?? ''), row.input, row.problem]);
+    }
+    send({ t: 'rows', rows: batch, last, examined: probe.examined });
+    if (last) return;
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    send(isEnrichbotError(err) ? { t: 'error', code: err.code, message, examined: probe.examined } : { t: 'error', message, examined: probe.examined });
+  })
+  .finally(() => port.close());
