@@ -9,8 +9,9 @@ import { Worker } from 'node:worker_threads';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import type { CsvReadResult } from '../plugin/service.js';
 import { tooManyBytes } from './decode-text.js';
-import { DEFAULT_MAX_BYTES, type CsvReadOptions, type CsvRow } from './read.js';
-import type { FromReader, ToReader, WireRow, WorkerInput } from './read-protocol.js';
+import type { CellRecord } from './read-cells.js';
+import { DEFAULT_MAX_BYTES, fromCells, type CsvReadOptions } from './read.js';
+import type { FromReader, ToReader, WorkerInput } from './read-protocol.js';
 
 export interface OffThreadReadOptions extends CsvReadOptions {
   /** Longest the worker may take for one step while the caller waits (default 30 s). */
@@ -47,28 +48,21 @@ export async function readCsvOffThread(source: Readable | Buffer | string, optio
   const link = new ReaderLink(worker, stream, stepTimeoutMs, probe);
   const head = await link.next();
   if (head.t !== 'head') throw link.close(new EnrichbotError(ErrorCodes.CSV_INVALID, 'The file could not be read: the reader sent rows before the header.'));
-  const { headers, columns, delimiter } = head;
 
-  async function* rows(): AsyncGenerator<CsvRow> {
+  async function* records(): AsyncGenerator<CellRecord> {
     try {
       for (;;) {
         const m = await link.next();
         if (m.t !== 'rows') continue;
-        for (const r of m.rows) yield toRow(headers, r);
+        for (const r of m.rows) yield r.length === 2 ? { line: r[0], cells: r[1] } : { line: r[0], text: r[1], reason: r[2] };
         if (m.last) return;
       }
     } finally {
       link.close();
     }
   }
-  return { headers, columns, delimiter, rows: rows() };
-}
-
-function toRow(headers: string[], [index, line, cells, input, problem]: WireRow): CsvRow {
-  // Own properties even for a header such as "__proto__" (a plain assignment would set the prototype).
-  const columns: Record<string, string> = {};
-  headers.forEach((h, j) => Object.defineProperty(columns, h, { value: cells[j] ?? '', enumerable: true, writable: true, configurable: true }));
-  return problem === undefined ? { index, line, columns, input } : { index, line, columns, input, problem };
+  // The cells are named and mapped to inputs here: light work, and it keeps the worker's imports small.
+  return fromCells(head.header, head.delimiter, records(), () => link.close());
 }
 
 /** The caller's side of the worker: messages in order, the stream fed on request, the step timer. */

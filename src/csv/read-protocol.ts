@@ -1,7 +1,5 @@
 // Messages between the caller and the CSV reader's worker thread (read-off-thread.ts, read-worker.ts).
-import type { StructuredInput } from '../engine/identity.js';
 import type { ErrorCode } from '../errors.js';
-import type { CsvColumnMap } from '../plugin/service.js';
 
 export interface WorkerInput {
   options: { maxRows?: number; maxBytes?: number; maxRecordChars?: number };
@@ -11,8 +9,8 @@ export interface WorkerInput {
 
 /** `examined`: characters the record splitter has examined so far (the read's work, for tests). */
 
-/** A row as sent: index, line, cells in header order, input, problem. */
-export type WireRow = [number, number, string[], StructuredInput | null, string | undefined];
+/** A record as sent: line and cells, or line, first-line text and why it could not be read. */
+export type WireRecord = [number, string[]] | [number, string, string];
 
 /** Caller to worker. */
 export type ToReader = { t: 'chunk'; bytes: Uint8Array } | { t: 'end' } | { t: 'fail'; message: string } | { t: 'pull' };
@@ -20,6 +18,6 @@ export type ToReader = { t: 'chunk'; bytes: Uint8Array } | { t: 'end' } | { t: '
 /** Worker to caller. */
 export type FromReader =
   | { t: 'need' }
-  | { t: 'head'; headers: string[]; columns: CsvColumnMap; delimiter: string; examined: number }
-  | { t: 'rows'; rows: WireRow[]; last: boolean; examined: number }
+  | { t: 'head'; header: string[]; delimiter: string; examined: number }
+  | { t: 'rows'; rows: WireRecord[]; last: boolean; examined: number }
   | { t: 'error'; code?: ErrorCode; message: string; examined: number };

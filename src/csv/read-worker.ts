@@ -1,12 +1,12 @@
 // The CSV reader's worker thread (see read-off-thread.ts): decodes, splits and parses an upload
-// away from the event loop that answers HTTP. A whole file (Buffer or string, already within the
+// into cells (read-cells.ts) away from the event loop that answers HTTP. A whole file (Buffer or string, already within the
 // row limit once the header is sent) is sent back in batches without waiting; a stream is read
 // only as rows are asked for, one batch per request, so a 50 MB file is never held as rows.
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEnrichbotError } from '../errors.js';
-import { readCsv, type CsvReadProbe, type CsvRow } from './read.js';
-import type { FromReader, ToReader, WireRow, WorkerInput } from './read-protocol.js';
+import { readCells, type CellRecord, type CsvReadProbe } from './read-cells.js';
+import type { FromReader, ToReader, WireRecord, WorkerInput } from './read-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerInput;
@@ -46,15 +46,15 @@ async function* chunks(): AsyncGenerator<Buffer> {
 async function main(): Promise<void> {
   const whole = data.whole;
   const source = whole === undefined ? Readable.from(chunks(), { objectMode: false }) : typeof whole === 'string' ? whole : Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
-  const read = await readCsv(source, { ...data.options, probe });
-  send({ t: 'head', headers: read.headers, columns: read.columns, delimiter: read.delimiter, examined: probe.examined });
-  const rows = read.rows[Symbol.asyncIterator]();
+  const read = await readCells(source, { ...data.options, probe });
+  send({ t: 'head', header: read.header, delimiter: read.delimiter, examined: probe.examined });
+  const rows = read.records;
   for (;;) {
     if (whole === undefined) await next('pull');
-    const batch: WireRow[] = [];
+    const batch: WireRecord[] = [];
     let last = false;
     while (batch.length < ROWS_PER_MESSAGE) {
-      let r: IteratorResult<CsvRow>;
+      let r: IteratorResult<CellRecord>;
       try {
         r = await rows.next();
       } catch (err) {
@@ -66,9 +66,8 @@ async function main(): Promise<void> {
         last = true;
         break;
       }
-      // Cells as an array in header order: the caller rebuilds the row with the same keys.
-      const row = r.value;
-      batch.push([row.index, row.line, read.headers.map((h) => row.columns[h] ?? ''), row.input, row.problem]);
+      const rec = r.value;
+      batch.push('cells' in rec ? [rec.line, rec.cells] : [rec.line, rec.text, rec.reason]);
     }
     send({ t: 'rows', rows: batch, last, examined: probe.examined });
     if (last) return;

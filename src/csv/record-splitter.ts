@@ -81,6 +81,8 @@ export class RecordSplitter {
   private head = 0;
   /** Index of the earliest start that may still run over the length limit. */
   private overflowAt = 0;
+  /** No start can run over the limit before this position (checked no earlier). */
+  private nextOverflow = Infinity;
   private primary: Start | null = null;
   private groups: Group[] = [];
   private readonly byState: (Group | undefined)[] = new Array(6);
@@ -98,6 +100,7 @@ export class RecordSplitter {
     if (text.length === 0) return this.out.splice(0);
     this.chunks.push(text);
     this.bases.push(this.total);
+    const d = this.d;
     for (let i = 0; i < text.length; i++) {
       const p = this.total + i;
       const c = text.charCodeAt(i);
@@ -109,8 +112,41 @@ export class RecordSplitter {
         const current = this.starts.length > this.head ? this.starts[this.starts.length - 1] : null;
         if (current && current.line === this.line && current.firstNl < 0) current.firstNl = p;
       }
-      if (this.groups.length === 0) this.examined++; // discarding the rest of an over-long line
-      else this.step(c, p);
+      const groups = this.groups;
+      if (groups.length === 1 && c !== LF) {
+        // One scan alive, as on every line of a well-formed file: run it to the next line break,
+        // the next possible unclosed quote or the next length check, with no other bookkeeping.
+        const g = groups[0];
+        const stop = Math.min(text.length, this.nextOverflow - this.total);
+        let state = g.state;
+        let j = i;
+        for (; j < stop; j++) {
+          const cj = text.charCodeAt(j);
+          if (cj === LF) break;
+          const next = transition(state, cj, d);
+          if (next < 0) break;
+          state = next;
+        }
+        g.state = state;
+        this.examined += j - i;
+        if (j > i) {
+          i = j - 1; // the loop's i++ moves to the character that stopped the run
+          continue;
+        }
+      }
+      this.examined += groups.length || 1; // no group: discarding the rest of an over-long line
+      if (groups.length === 1) {
+        // One scan alive, as on every line of a well-formed file: no merging to do.
+        const g = groups[0];
+        const next = transition(g.state, c, d);
+        if (next >= 0) g.state = next;
+        else {
+          this.end1(g, next, p);
+          groups.length = 0;
+        }
+      } else if (groups.length > 1) this.step(c, p);
+      if (p >= this.nextOverflow) this.checkLength(p);
+      if (this.primary?.outcome) this.advance();
       if (c === LF) {
         this.line++;
         this.atLineStart = true;
@@ -138,22 +174,19 @@ export class RecordSplitter {
     group.head = group.tail = start;
     this.groups.push(group);
     this.starts.push(start);
+    this.nextOverflow = Math.min(this.nextOverflow, pos + this.maxRecordChars);
     if (this.primary === null) this.primary = start;
   }
 
+  /** Several scans alive: step each, then merge those that reached the same state. */
   private step(c: number, p: number): void {
     const d = this.d;
     const byState = this.byState.fill(undefined);
     let kept = 0;
     for (const g of this.groups) {
-      this.examined++;
       const next = transition(g.state, c, d);
-      if (next === COMPLETE) {
-        this.resolveGroup(g, () => ({ kind: 'record', end: p, resume: this.line + 1 }));
-        continue;
-      }
-      if (next === UNCLOSED) {
-        this.resolveGroup(g, (s) => ({ kind: 'broken', end: p, reason: NEVER_CLOSED, resume: s.line + 1 }));
+      if (next < 0) {
+        this.end1(g, next, p);
         continue;
       }
       g.state = next;
@@ -165,19 +198,27 @@ export class RecordSplitter {
       }
     }
     this.groups.length = kept;
-    this.checkLength(p);
-    this.advance();
+  }
+
+  /** A group's scans end at `p`: an unquoted line break ends their record, or a quote cannot close. */
+  private end1(g: Group, how: number, p: number): void {
+    if (how === COMPLETE) this.resolveGroup(g, () => ({ kind: 'record', end: p, resume: this.line + 1 }));
+    else this.resolveGroup(g, (s) => ({ kind: 'broken', end: p, reason: NEVER_CLOSED, resume: s.line + 1 }));
   }
 
   /** The earliest unresolved scan that now holds more than maxRecordChars characters is broken. */
   private checkLength(p: number): void {
+    this.nextOverflow = Infinity;
     while (this.overflowAt < this.starts.length) {
       const s = this.starts[this.overflowAt];
       if (s.outcome || s.dead) {
         this.overflowAt++;
         continue;
       }
-      if (p - s.pos + 1 <= this.maxRecordChars) return;
+      if (p - s.pos + 1 <= this.maxRecordChars) {
+        this.nextOverflow = s.pos + this.maxRecordChars;
+        return;
+      }
       this.overflowAt++;
       const g = root(s.group);
       const quoted = g.state >= Q;
