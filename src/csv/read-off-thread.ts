@@ -2,6 +2,8 @@
 // (review: a 125 kB hostile file kept /healthz unanswered for 24.5 s). The caller gets the same
 // CsvReadResult as readCsv. The worker's heap is capped, and it is stopped when one step (the
 // header, the next batch of rows) takes longer than `stepTimeoutMs` while the caller waits.
+// A worker that finished a file is kept (one, for a minute) for the next: starting one and
+// compiling the reader again costs more CPU than reading a 10,000-row upload.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,8 @@ const STEP_TIMEOUT_MS = 30_000;
 const IDLE_MS = 5 * 60_000;
 /** Heap for the worker: a 50 MB file as text, its row count and one batch of rows fit. */
 const WORKER_HEAP_MB = 256;
+/** How long a finished worker waits for the next file before it is stopped. */
+const SPARE_MS = 60_000;
 
 /** The compiled worker: next to this file in dist/, or dist/'s copy when running from the sources (tests). */
 const here = fileURLToPath(import.meta.url);
@@ -42,10 +46,9 @@ export async function readCsvOffThread(source: Readable | Buffer | string, optio
     if (typeof copy !== 'string') transfer.push(copy.buffer as ArrayBuffer);
     input.whole = copy;
   }
-  const worker = new Worker(WORKER_FILE, { workerData: input, transferList: transfer, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-  // The worker alone does not keep the process up: a caller waiting for it does (the step timer).
-  worker.unref();
+  const worker = takeWorker();
   const link = new ReaderLink(worker, stream, stepTimeoutMs, probe);
+  worker.postMessage({ t: 'start', input } satisfies ToReader, transfer);
   const head = await link.next();
   if (head.t !== 'head') throw link.close(new EnrichbotError(ErrorCodes.CSV_INVALID, 'The file could not be read: the reader sent rows before the header.'));
 
@@ -65,6 +68,38 @@ export async function readCsvOffThread(source: Readable | Buffer | string, optio
   return fromCells(head.header, head.delimiter, records(), () => link.close());
 }
 
+let spare: { worker: Worker; timer: NodeJS.Timeout } | null = null;
+
+function takeWorker(): Worker {
+  if (spare) {
+    const { worker, timer } = spare;
+    clearTimeout(timer);
+    spare = null;
+    return worker;
+  }
+  const worker = new Worker(WORKER_FILE, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  // The worker alone does not keep the process up: a caller waiting for it does (the step timer).
+  worker.unref();
+  worker.on('exit', () => {
+    if (spare?.worker === worker) spare = null;
+  });
+  return worker;
+}
+
+/** Keeps a worker that finished its file for the next one, or stops it when one is kept already. */
+function giveBack(worker: Worker): void {
+  if (spare) {
+    void worker.terminate();
+    return;
+  }
+  const timer = setTimeout(() => {
+    if (spare?.worker === worker) spare = null;
+    void worker.terminate();
+  }, SPARE_MS);
+  timer.unref();
+  spare = { worker, timer };
+}
+
 /** The caller's side of the worker: messages in order, the stream fed on request, the step timer. */
 class ReaderLink {
   private readonly queue: FromReader[] = [];
@@ -72,6 +107,8 @@ class ReaderLink {
   private failure: Error | null = null;
   private closed = false;
   private ended = false;
+  /** The worker finished its file (sent the last rows or a refusal) and is idle. */
+  private reusable = false;
   private stepTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   /** The worker is waiting for the caller's stream, not working. */
@@ -86,12 +123,18 @@ class ReaderLink {
     private readonly probe: CsvReadOptions['probe'],
   ) {
     this.chunks = stream ? stream[Symbol.asyncIterator]() : null;
-    worker.on('message', (m: FromReader) => this.receive(m));
-    worker.on('error', (err: Error) => this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: ${err.message}. Check that it is a CSV file; split a large file into smaller ones.`, { cause: err })));
-    worker.on('exit', (code) => {
-      if (!this.ended) this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: the reader stopped (exit code ${code}). Split it into smaller files.`));
-    });
+    worker.on('message', this.onMessage);
+    worker.on('error', this.onError);
+    worker.on('exit', this.onExit);
   }
+
+  private readonly onMessage = (m: FromReader) => this.receive(m);
+  private readonly onError = (err: Error) =>
+    this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: ${err.message}. Check that it is a CSV file; split a large file into smaller ones.`, { cause: err }));
+  private readonly onExit = (code: number) => {
+    this.reusable = false;
+    this.close(new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: the reader stopped (exit code ${code}). Split it into smaller files.`));
+  };
 
   /** The worker's next header or batch of rows; asks for the next batch when none is waiting. */
   next(): Promise<FromReader> {
@@ -113,7 +156,12 @@ class ReaderLink {
       this.closed = true;
       this.clearStep();
       this.clearIdle();
-      void this.worker.terminate();
+      this.worker.off('message', this.onMessage);
+      this.worker.off('error', this.onError);
+      this.worker.off('exit', this.onExit);
+      // Done with its file (last rows or a refusal sent), it is idle: keep it; otherwise stop it.
+      if (this.reusable) giveBack(this.worker);
+      else void this.worker.terminate();
       if (this.stream && !this.stream.readableEnded) this.stream.destroy();
     }
     const failure = this.failure;
@@ -133,11 +181,12 @@ class ReaderLink {
     if (this.probe) this.probe.examined = m.examined;
     if (m.t === 'error') {
       this.ended = true;
+      this.reusable = true;
       const err = this.sourceError ?? (m.code ? new EnrichbotError(m.code, m.message) : new EnrichbotError(ErrorCodes.CSV_INVALID, `The file could not be read: ${m.message}.`));
       this.close(err);
       return;
     }
-    if (m.t === 'rows' && m.last) this.ended = true;
+    if (m.t === 'rows' && m.last) this.ended = this.reusable = true;
     this.clearStep();
     if (this.waiter) {
       this.waiter.resolve(m);

@@ -12,8 +12,8 @@ export interface WorkerInput {
 /** A record as sent: line and cells, or line, first-line text and why it could not be read. */
 export type WireRecord = [number, string[]] | [number, string, string];
 
-/** Caller to worker. */
-export type ToReader = { t: 'chunk'; bytes: Uint8Array } | { t: 'end' } | { t: 'fail'; message: string } | { t: 'pull' };
+/** Caller to worker. `start` begins a read; a worker reads files one after another. */
+export type ToReader = { t: 'start'; input: WorkerInput } | { t: 'chunk'; bytes: Uint8Array } | { t: 'end' } | { t: 'fail'; message: string } | { t: 'pull' };
 
 /** Worker to caller. */
 export type FromReader =

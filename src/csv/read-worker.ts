@@ -3,13 +3,12 @@
 // row limit once the header is sent) is sent back in batches without waiting; a stream is read
 // only as rows are asked for, one batch per request, so a 50 MB file is never held as rows.
 import { Readable } from 'node:stream';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isEnrichbotError } from '../errors.js';
 import { readCells, type CellRecord, type CsvReadProbe } from './read-cells.js';
 import type { FromReader, ToReader, WireRecord, WorkerInput } from './read-protocol.js';
 
 const port = parentPort!;
-const data = workerData as WorkerInput;
 /** Rows per message: enough that messages cost little next to parsing. */
 const ROWS_PER_MESSAGE = 256;
 const probe: CsvReadProbe = { examined: 0 };
@@ -32,6 +31,16 @@ async function next<T extends ToReader['t']>(...types: T[]): Promise<Extract<ToR
 
 const send = (m: FromReader) => port.postMessage(m);
 
+/** The next file to read; messages before it belong to the previous file (pulls sent as it ended). */
+async function nextFile(): Promise<WorkerInput> {
+  for (;;) {
+    const i = inbox.findIndex((m) => m.t === 'start');
+    if (i >= 0) return (inbox.splice(0, i + 1)[i] as Extract<ToReader, { t: 'start' }>).input;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+  }
+}
+
 /** The caller's stream, one chunk per request. */
 async function* chunks(): AsyncGenerator<Buffer> {
   for (;;) {
@@ -43,7 +52,8 @@ async function* chunks(): AsyncGenerator<Buffer> {
   }
 }
 
-async function main(): Promise<void> {
+/** One file: the header, then its records in batches; a refusal is sent as an error. */
+async function readOne(data: WorkerInput): Promise<void> {
   const whole = data.whole;
   const source = whole === undefined ? Readable.from(chunks(), { objectMode: false }) : typeof whole === 'string' ? whole : Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
   const read = await readCells(source, { ...data.options, probe });
@@ -74,9 +84,14 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
+// Files one after another: a worker started once keeps its compiled code warm for the next upload.
+for (;;) {
+  const input = await nextFile();
+  probe.examined = 0;
+  try {
+    await readOne(input);
+  } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     send(isEnrichbotError(err) ? { t: 'error', code: err.code, message, examined: probe.examined } : { t: 'error', message, examined: probe.examined });
-  })
-  .finally(() => port.close());
+  }
+}

@@ -68,7 +68,7 @@ test('rows read on the worker equal rows read in-thread: broken quotes with thei
 });
 
 test('a worker step that takes longer than stepTimeoutMs is stopped with CSV_TOO_LARGE', async () => {
-  // 1 ms is less than a worker thread takes to start, so the header step always runs over.
+  // 1 ms is less than counting the rows of 1 MB takes (or starting a worker), so the header step runs over.
   const err = await readCsvOffThread(hostile, { maxRows: 1_000_000, stepTimeoutMs: 1 }).catch((e: unknown) => e);
   expect(isEnrichbotError(err, ErrorCodes.CSV_TOO_LARGE)).toBe(true);
   expect((err as Error).message).toContain('took longer than');
@@ -77,4 +77,16 @@ test('a worker step that takes longer than stepTimeoutMs is stopped with CSV_TOO
 test('refusals made on the worker keep their code and message: too many rows, no usable column', async () => {
   await expect(csvModule.read(hostile)).rejects.toMatchObject({ code: ErrorCodes.CSV_TOO_LARGE, message: expect.stringContaining('more than 10,000 rows') });
   await expect(csvModule.read('Foo,Bar\n1,2\n')).rejects.toMatchObject({ code: ErrorCodes.CSV_INVALID, message: expect.stringContaining('"Foo", "Bar"') });
+});
+
+test('files read one after another each get their own rows: after a refusal, after a caller broke off, as a stream', async () => {
+  const file = (tag: string, n: number) => `Email,Note\n${Array.from({ length: n }, (_, i) => `${tag}${i}@acme.com,"x${i}"`).join('\n')}\n`;
+  await expect(csvModule.read(file('a', 20), { maxRows: 10 })).rejects.toMatchObject({ code: ErrorCodes.CSV_TOO_LARGE });
+  const b = await list((await csvModule.read(file('b', 300))).rows);
+  expect(b.map((r) => r.input?.email)).toEqual(Array.from({ length: 300 }, (_, i) => `b${i}@acme.com`));
+  for await (const row of (await csvModule.read(Buffer.from(file('c', 600)))).rows) if (row.index === 3) break;
+  const d = await list((await csvModule.read(Readable.from([file('d', 5)]))).rows);
+  expect(d.map((r) => r.columns)).toEqual(Array.from({ length: 5 }, (_, i) => ({ Email: `d${i}@acme.com`, Note: `x${i}` })));
+  const e = await list((await csvModule.read(file('e', 2))).rows);
+  expect(e.map((r) => r.line)).toEqual([2, 3]);
 });
