@@ -21,17 +21,23 @@ import { fileURLToPath } from 'node:url';
 import type { BatchResultRow } from '../../src/plugin/service.js';
 
 const UPLOAD_ROWS = 10_000;
+const WARM_PASSES = 4;
 const RESULT_ROWS = 100_000;
 const INPUT_COLUMNS = ['Email', 'First Name', 'Last Name', 'Company', 'Notes'];
 const CASES = ['read-ours', 'read-lib', 'write-ours', 'write-lib', 'hostile-ours'] as const;
 type Case = (typeof CASES)[number];
 
+/** Times of the second pass (warm); `cold*` of the first. */
 interface Measured {
   ms: number;
   cpuMs: number;
+  coldMs: number;
+  coldCpuMs: number;
   rows: number;
   /** RSS once the case's modules are loaded and its input built, before the work. */
   startMb: number;
+  /** Peak RSS after the first pass, and after all passes. */
+  coldRssMb: number;
   rssMb: number;
 }
 
@@ -110,34 +116,47 @@ async function runCase(name: Case): Promise<Measured> {
   const { parse } = await import('csv-parse');
   const { stringify } = await import('csv-stringify');
   const startMb = process.memoryUsage().rss / 1024 / 1024;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let rows = 0;
   const csvModule = ours!;
-  if (name === 'read-ours' || name === 'hostile-ours') {
-    const read = await csvModule.read(upload!, { maxRows: UPLOAD_ROWS, maxBytes: 10_000_000 });
-    for await (const _ of read.rows) rows++;
-  } else if (name === 'read-lib') {
-    const parser = Readable.from([upload!]).pipe(parse({ bom: true, columns: true, relax_quotes: true, relax_column_count: true }));
-    for await (const _ of parser) rows++;
-  } else if (name === 'write-ours') {
-    async function* results(): AsyncGenerator<BatchResultRow> {
-      for (let i = 0; i < RESULT_ROWS; i++) yield resultRow(i);
-    }
-    rows = (await csvModule.write(results(), sink(), { inputColumns: INPUT_COLUMNS })).rows;
-  } else {
-    async function* records(): AsyncGenerator<string[]> {
-      yield cells!(-1);
-      for (let i = 0; i < RESULT_ROWS; i++) {
-        rows++;
-        yield cells!(i);
+  const work = async (): Promise<number> => {
+    let rows = 0;
+    if (name === 'read-ours' || name === 'hostile-ours') {
+      const read = await csvModule.read(upload!, { maxRows: UPLOAD_ROWS, maxBytes: 10_000_000 });
+      for await (const _ of read.rows) rows++;
+    } else if (name === 'read-lib') {
+      const parser = Readable.from([upload!]).pipe(parse({ bom: true, columns: true, relax_quotes: true, relax_column_count: true }));
+      for await (const _ of parser) rows++;
+    } else if (name === 'write-ours') {
+      async function* results(): AsyncGenerator<BatchResultRow> {
+        for (let i = 0; i < RESULT_ROWS; i++) yield resultRow(i);
       }
+      rows = (await csvModule.write(results(), sink(), { inputColumns: INPUT_COLUMNS })).rows;
+    } else {
+      async function* records(): AsyncGenerator<string[]> {
+        yield cells!(-1);
+        for (let i = 0; i < RESULT_ROWS; i++) {
+          rows++;
+          yield cells!(i);
+        }
+      }
+      await pipeline(Readable.from(records(), { objectMode: true, highWaterMark: 1 }), stringify({ bom: true }), sink());
     }
-    await pipeline(Readable.from(records(), { objectMode: true, highWaterMark: 1 }), stringify({ bom: true }), sink());
-  }
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, rows, startMb, rssMb: process.resourceUsage().maxRSS / 1024 };
+    return rows;
+  };
+  const timed = async () => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const rows = await work();
+    const cpu = process.cpuUsage(cpu0);
+    return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, rows };
+  };
+  // The first pass is the cold one (a new worker, nothing compiled); then WARM_PASSES more, the
+  // median of which is what a running process sees for its next uploads.
+  const cold = await timed();
+  const coldRssMb = process.resourceUsage().maxRSS / 1024;
+  const warm: Awaited<ReturnType<typeof timed>>[] = [];
+  for (let k = 0; k < WARM_PASSES; k++) warm.push(await timed());
+  const mid = (key: 'ms' | 'cpuMs') => warm.map((w) => w[key]).sort((a, b) => a - b)[Math.floor(WARM_PASSES / 2)];
+  return { ms: mid('ms'), cpuMs: mid('cpuMs'), rows: cold.rows, coldMs: cold.ms, coldCpuMs: cold.cpuMs, startMb, coldRssMb, rssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 /** Runs every case in its own child process; prints the table and the goals. Returns whether all goals were met. */
@@ -157,9 +176,10 @@ export function csvBench(): boolean {
     return v[Math.floor(v.length / 2)];
   };
   const perSecond = (c: Case, time: 'ms' | 'cpuMs' = 'ms') => (median(c, 'rows') / median(c, time)) * 1000;
+  const ms = (x: number) => x.toFixed(0).padStart(5);
   const line = (label: string, c: Case) =>
-    `  ${label.padEnd(50)} ${median(c, 'rows').toLocaleString('en-US').padStart(8)} rows ${median(c, 'ms').toFixed(0).padStart(6)} ms wall ${median(c, 'cpuMs').toFixed(0).padStart(6)} ms CPU ${Math.round(perSecond(c)).toLocaleString('en-US').padStart(8)} rows/s  RSS ${median(c, 'startMb').toFixed(0).padStart(4)} MB before, peak ${median(c, 'rssMb').toFixed(0).padStart(4)} MB`;
-  console.log(`\n(e) CSV, medians of ${repeat} runs, each in its own process:`);
+    `  ${label.padEnd(50)} ${median(c, 'rows').toLocaleString('en-US').padStart(7)} rows  cold ${ms(median(c, 'coldMs'))} ms wall ${ms(median(c, 'coldCpuMs'))} CPU  warm ${ms(median(c, 'ms'))} ms wall ${ms(median(c, 'cpuMs'))} CPU ${Math.round(perSecond(c, 'cpuMs')).toLocaleString('en-US').padStart(8)} rows/CPU-s  RSS ${median(c, 'startMb').toFixed(0).padStart(3)} MB before, peak ${median(c, 'coldRssMb').toFixed(0).padStart(3)} MB after one pass, ${median(c, 'rssMb').toFixed(0).padStart(3)} after all`;
+  console.log(`\n(e) CSV, medians of ${repeat} runs, each in its own process: a cold pass, then ${WARM_PASSES} warm ones (their median):`);
   console.log(line(`read ${UPLOAD_ROWS.toLocaleString('en-US')}-row upload, ctx.csv.read (worker)`, 'read-ours'));
   console.log(line('  the same bytes, csv-parse alone', 'read-lib'));
   console.log(line(`write ${RESULT_ROWS.toLocaleString('en-US')} result rows, ctx.csv.write`, 'write-ours'));
@@ -168,18 +188,20 @@ export function csvBench(): boolean {
   const ratio = (a: Case, b: Case, time: 'ms' | 'cpuMs') => perSecond(a, time) / perSecond(b, time);
   const both = (a: Case, b: Case) => [ratio(a, b, 'ms'), ratio(a, b, 'cpuMs')];
   const [readWall, readCpu] = both('read-ours', 'read-lib');
+  const readColdCpu = median('read-lib', 'coldCpuMs') / median('read-ours', 'coldCpuMs');
   const [writeWall, writeCpu] = both('write-ours', 'write-lib');
   const hostileWall = median('hostile-ours', 'ms') / median('read-ours', 'ms');
   const hostileCpu = median('hostile-ours', 'cpuMs') / median('read-ours', 'cpuMs');
+  const peakOne = Math.max(...(['read-ours', 'write-ours', 'hostile-ours'] as const).map((c) => median(c, 'coldRssMb')));
   const peak = Math.max(...(['read-ours', 'write-ours', 'hostile-ours'] as const).map((c) => median(c, 'rssMb')));
   const f = (x: number) => x.toFixed(2);
   const goals: [string, boolean][] = [
-    [`read: ours / csv-parse alone = ${f(readWall)} wall, ${f(readCpu)} CPU (goal >= 0.5)`, readCpu >= 0.5],
+    [`read: ours / csv-parse alone = ${f(readWall)} wall, ${f(readCpu)} CPU; first read of a process ${f(readColdCpu)} CPU (goal >= 0.5)`, readCpu >= 0.5],
     [`write: ours / csv-stringify alone = ${f(writeWall)} wall, ${f(writeCpu)} CPU (goal >= 0.5)`, writeCpu >= 0.5],
     [`hostile / clean read time = ${f(hostileWall)} wall, ${f(hostileCpu)} CPU (goal <= 2)`, hostileCpu <= 2],
-    [`peak RSS of ours = ${peak.toFixed(0)} MB (goal < 150 MB)`, peak < 150],
+    [`peak RSS of ours = ${peakOne.toFixed(0)} MB for one file, ${peak.toFixed(0)} MB after ${WARM_PASSES + 1} (goal < 150 MB)`, peak < 150],
   ];
-  console.log('  goals (time ratios judged on CPU time):');
+  console.log('  goals (rows per second, ours / the library; judged on the warm pass, CPU time):');
   for (const [text, met] of goals) console.log(`  ${text}: ${met ? 'met' : 'NOT met'}`);
   return goals.every(([, met]) => met);
 }

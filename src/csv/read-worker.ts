@@ -3,12 +3,19 @@
 // row limit once the header is sent) is sent back in batches without waiting; a stream is read
 // only as rows are asked for, one batch per request, so a 50 MB file is never held as rows.
 import { Readable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { isEnrichbotError } from '../errors.js';
 import { readCells, type CellRecord, type CsvReadProbe } from './read-cells.js';
 import type { FromReader, ToReader, WireRecord, WorkerInput } from './read-protocol.js';
 
 const port = parentPort!;
+// A worker kept for the next file would otherwise keep the last file's garbage (V8 grows the
+// heap lazily): measured, 5 MB more RSS per 1 MB file up to about 300 MB. A full collection after
+// each file costs a few milliseconds.
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
 /** Rows per message: enough that messages cost little next to parsing. */
 const ROWS_PER_MESSAGE = 256;
 const probe: CsvReadProbe = { examined: 0 };
@@ -94,4 +101,5 @@ for (;;) {
     const message = err instanceof Error ? err.message : String(err);
     send(isEnrichbotError(err) ? { t: 'error', code: err.code, message, examined: probe.examined } : { t: 'error', message, examined: probe.examined });
   }
+  collect();
 }

@@ -58,10 +58,9 @@ export function fromCells(header: string[], delimiter: string, records: AsyncIte
 }
 
 function cellMap(headers: string[], cells: string[]): Record<string, string> {
-  // Own properties even for a header such as "__proto__" (a plain assignment would set the prototype).
-  const map: Record<string, string> = {};
-  headers.forEach((h, j) => Object.defineProperty(map, h, { value: cells[j] ?? '', enumerable: true, writable: true, configurable: true }));
-  return map;
+  // fromEntries defines own properties, even for a header such as "__proto__" (a plain
+  // assignment would set the prototype).
+  return Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? '']));
 }
 
 /** Empty names become "column N"; a repeated name gets " (2)", so every cell has a key. */

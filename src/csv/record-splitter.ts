@@ -85,7 +85,9 @@ export class RecordSplitter {
   private nextOverflow = Infinity;
   private primary: Start | null = null;
   private groups: Group[] = [];
-  private readonly byState: (Group | undefined)[] = new Array(6);
+  /** Scratch for the fast run over a line: the live scans' states, and their next ones. */
+  private readonly states = new Int8Array(8);
+  private readonly nexts = new Int8Array(8);
   private readonly out: SplitRecord[] = [];
 
   constructor(
@@ -113,22 +115,28 @@ export class RecordSplitter {
         if (current && current.line === this.line && current.firstNl < 0) current.firstNl = p;
       }
       const groups = this.groups;
-      if (groups.length === 1 && c !== LF) {
-        // One scan alive, as on every line of a well-formed file: run it to the next line break,
-        // the next possible unclosed quote or the next length check, with no other bookkeeping.
-        const g = groups[0];
+      if (groups.length > 0 && c !== LF) {
+        // Run the live scans to the next line break, the next record end, the next merge or the
+        // next length check, with no other bookkeeping: on a well-formed file, one scan per line.
+        const n = groups.length;
+        const states = this.states;
+        const nexts = this.nexts;
+        for (let k = 0; k < n; k++) states[k] = groups[k].state;
         const stop = Math.min(text.length, this.nextOverflow - this.total);
-        let state = g.state;
         let j = i;
-        for (; j < stop; j++) {
+        run: for (; j < stop; j++) {
           const cj = text.charCodeAt(j);
           if (cj === LF) break;
-          const next = transition(state, cj, d);
-          if (next < 0) break;
-          state = next;
+          for (let k = 0; k < n; k++) {
+            const next = transition(states[k], cj, d);
+            if (next < 0) break run;
+            nexts[k] = next;
+          }
+          for (let a = 1; a < n; a++) for (let b = 0; b < a; b++) if (nexts[a] === nexts[b]) break run;
+          for (let k = 0; k < n; k++) states[k] = nexts[k];
         }
-        g.state = state;
-        this.examined += j - i;
+        for (let k = 0; k < n; k++) groups[k].state = states[k];
+        this.examined += n * (j - i);
         if (j > i) {
           i = j - 1; // the loop's i++ moves to the character that stopped the run
           continue;
@@ -178,26 +186,25 @@ export class RecordSplitter {
     if (this.primary === null) this.primary = start;
   }
 
-  /** Several scans alive: step each, then merge those that reached the same state. */
+  /** Several scans alive: step each, merging those that reach the same state (six states at most). */
   private step(c: number, p: number): void {
     const d = this.d;
-    const byState = this.byState.fill(undefined);
+    const groups = this.groups;
     let kept = 0;
-    for (const g of this.groups) {
+    for (let k = 0; k < groups.length; k++) {
+      const g = groups[k];
       const next = transition(g.state, c, d);
       if (next < 0) {
         this.end1(g, next, p);
         continue;
       }
       g.state = next;
-      const same = byState[next];
-      if (same) merge(same, g);
-      else {
-        byState[next] = g;
-        this.groups[kept++] = g;
-      }
+      let m = 0;
+      while (m < kept && groups[m].state !== next) m++;
+      if (m < kept) merge(groups[m], g);
+      else groups[kept++] = g;
     }
-    this.groups.length = kept;
+    groups.length = kept;
   }
 
   /** A group's scans end at `p`: an unquoted line break ends their record, or a quote cannot close. */
