@@ -7,7 +7,10 @@ export interface WorkerInput {
   whole?: Uint8Array | string;
 }
 
-/** `examined`: characters the record splitter has examined so far (the read's work, for tests). */
+/**
+ * `examined`: characters the record splitter has examined so far (the read's work, for tests).
+ * `heapMb`: the worker's heap once the file is done (it is reused only while that is small).
+ */
 
 /** A record as sent: line and cells, or line, first-line text and why it could not be read. */
 export type WireRecord = [number, string[]] | [number, string, string];
@@ -19,5 +22,5 @@ export type ToReader = { t: 'start'; input: WorkerInput } | { t: 'chunk'; bytes:
 export type FromReader =
   | { t: 'need' }
   | { t: 'head'; header: string[]; delimiter: string; examined: number }
-  | { t: 'rows'; rows: WireRecord[]; last: boolean; examined: number }
-  | { t: 'error'; code?: ErrorCode; message: string; examined: number };
+  | { t: 'rows'; rows: WireRecord[]; last: boolean; examined: number; heapMb?: number }
+  | { t: 'error'; code?: ErrorCode; message: string; examined: number; heapMb?: number };
