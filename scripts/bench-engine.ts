@@ -41,6 +41,7 @@ import { CommandCounter, monitored, type CommandCount } from './bench/commands.j
 import { cpuPerJob, cpuSnapshot } from './bench/cpu.js';
 import { availableParallelism } from 'node:os';
 import { companyProvider, realProviders, standIn } from './bench/providers.js';
+import { csvBench } from './bench/csv.js';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -54,7 +55,7 @@ const RATES = (process.env.BENCH_RATES ?? '20,50').split(',').map(Number).filter
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 15);
 const WORKERS = num('BENCH_WORKERS', 3);
 const LATENCY_MS = num('BENCH_LATENCY_MS', 200);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()));
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
 
 const MONGODB_URL = process.env.MONGODB_URL || 'mongodb://127.0.0.1:27017/enrichbot';
@@ -497,6 +498,7 @@ async function main(): Promise<void> {
         ]),
       );
     }
+    if (ONLY.has('e')) csvBench();
   } catch (err) {
     failed = true;
     console.error('benchmark failed:', err);

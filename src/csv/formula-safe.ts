@@ -5,5 +5,5 @@
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function formulaSafe(cell: string): string {
-  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return cell !== '' && FORMULA_START.test(cell) ? `'${cell}` : cell;
 }

@@ -29,7 +29,7 @@ export async function writeCsv(rows: AsyncIterable<BatchResultRow>, out: Writabl
     yield exportHeader(options.inputColumns).map(formulaSafe);
     for await (const row of rows) {
       count++;
-      yield exportRow(row, options.inputColumns).map(formulaSafe);
+      yield exportRow(row, options.inputColumns);
     }
   }
   // highWaterMark 1: the generator runs at most one row ahead of what csv-stringify has taken.
@@ -37,18 +37,28 @@ export async function writeCsv(rows: AsyncIterable<BatchResultRow>, out: Writabl
   return { rows: count };
 }
 
+/** Each export field's record (person or company) and its key there, worked out once, not per row. */
+const FIELD_PARTS = EXPORT_FIELDS.map((f) => ({ person: f.startsWith('person.'), key: f.slice(f.indexOf('.') + 1) }));
+
+/** One result row's cells, formula-safe, in exportHeader's order. */
 function exportRow(row: BatchResultRow, inputColumns: string[]): string[] {
-  const values: string[] = [];
-  const sources: string[] = [];
-  for (const field of EXPORT_FIELDS) {
-    const view: RecordView | undefined = field.startsWith('person.') ? row.result?.person : row.result?.company;
-    // A RecordView keys its fields without the subject ("name" under company).
-    const stored = view?.fields[field.slice(field.indexOf('.') + 1)];
-    values.push(stored ? cellText(stored.value) : '');
-    sources.push(stored ? `${stored.provider} ${stored.fetchedAt}` : '');
+  const n = FIELD_PARTS.length;
+  const cells = new Array<string>(inputColumns.length + 2 * n + 2);
+  let k = 0;
+  for (const c of inputColumns) cells[k++] = formulaSafe(row.columns[c] ?? '');
+  // A RecordView keys its fields without the subject ("name" under company).
+  const person: RecordView['fields'] | undefined = row.result?.person?.fields;
+  const company: RecordView['fields'] | undefined = row.result?.company?.fields;
+  for (let j = 0; j < n; j++) {
+    const part = FIELD_PARTS[j];
+    const stored = (part.person ? person : company)?.[part.key];
+    cells[k + j] = stored ? formulaSafe(cellText(stored.value)) : '';
+    cells[k + n + j] = stored ? formulaSafe(`${stored.provider} ${stored.fetchedAt}`) : '';
   }
-  const reason = row.reason ?? row.result?.error ?? '';
-  return [...inputColumns.map((c) => row.columns[c] ?? ''), ...values, ...sources, row.status, reason];
+  k += 2 * n;
+  cells[k++] = formulaSafe(row.status);
+  cells[k] = formulaSafe(row.reason ?? row.result?.error ?? '');
+  return cells;
 }
 
 /** Arrays joined with "; ", objects as "key: value" pairs: readable in a spreadsheet cell. */

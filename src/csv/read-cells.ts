@@ -1,0 +1,209 @@
+// The CPU-heavy half of reading a CSV, run on the worker thread (read-worker.ts): bytes to text,
+// text to records (RecordSplitter), records to cells (csv-parse), and the size and row limits.
+// It imports nothing heavier than csv-parse, so a worker starts quickly. Mapping cells to
+// enrichment inputs (read.ts) is light and runs in the caller.
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
+import { decodeBuffer, decodeStream, tooManyBytes } from './decode-text.js';
+import { detectDelimiter, RecordSplitter, type SplitRecord } from './record-splitter.js';
+
+export interface CellReadOptions {
+  /** Data rows allowed (default 10,000); a file with more is refused. */
+  maxRows?: number;
+  /** Bytes allowed (default 50 MB). */
+  maxBytes?: number;
+  /** Characters allowed in one row (default 64 KiB); a longer row is kept as broken. */
+  maxRecordChars?: number;
+  /** Counts the characters the record splitter examined: the work reading this file took. */
+  probe?: CsvReadProbe;
+}
+
+export interface CsvReadProbe {
+  examined: number;
+}
+
+/** A data row's cells, or why it has none (`text`: its first line, for a rough split). */
+export type CellRecord = { line: number; cells: string[] } | { line: number; text: string; reason: string };
+
+export interface CellRead {
+  /** The header line's cells, as written. */
+  header: string[];
+  delimiter: string;
+  records: AsyncGenerator<CellRecord>;
+  /** Lets go of a stream source without reading its records. */
+  release(): void;
+}
+
+export const DEFAULT_MAX_ROWS = 10_000;
+export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+const DEFAULT_MAX_RECORD_CHARS = 64 * 1024;
+/** Rows parsed per csv-parse call: one call per row costs about five times more. */
+const PARSE_BATCH = 256;
+/** Slices a Buffer or string source is fed in, so split records stay few at a time. */
+const SLICE_CHARS = 256 * 1024;
+/** Slices the row count reads, small so it stops soon after the row limit. */
+const COUNT_SLICE_CHARS = 16 * 1024;
+
+export async function readCells(source: Readable | Buffer | string, options: CellReadOptions = {}): Promise<CellRead> {
+  const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+
+  let chunks: AsyncIterator<string>;
+  if (typeof source === 'string' || Buffer.isBuffer(source)) {
+    const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
+    if (bytes > maxBytes) throw tooManyBytes(maxBytes);
+    const text = stripBom(typeof source === 'string' ? source : decodeBuffer(source));
+    // Counting records is one cheap pass, stopped once the limit is passed; it refuses an
+    // oversized file before any row is used.
+    if (countRecords(text, maxRecordChars, maxRows + 1, options.probe) - 1 > maxRows) throw tooManyRows(maxRows);
+    chunks = slices(text)[Symbol.asyncIterator]();
+  } else {
+    chunks = decodeStream(source, maxBytes, () => source.destroy())[Symbol.asyncIterator]();
+  }
+
+  const split = splitRecords(chunks, maxRecordChars, options.probe);
+  const release = () => {
+    if (typeof source !== 'string' && !Buffer.isBuffer(source) && !source.readableEnded) source.destroy();
+  };
+  const first = await split.next();
+  if (first.done) {
+    release();
+    throw invalid('The file is empty: expected a header line such as "Email,First Name,Last Name,Company".');
+  }
+  const { delimiter, record: head } = first.value;
+  if (head.kind === 'broken') {
+    release();
+    throw invalid(`The header line cannot be read: ${head.reason}.`);
+  }
+  const header = parseFields([head.text], delimiter)[0] ?? [];
+
+  async function* records(): AsyncGenerator<CellRecord> {
+    let count = 0;
+    let batch: SplitRecord[] = [];
+    const emit = function* (pending: SplitRecord[]): Generator<CellRecord> {
+      const good = pending.filter((r) => r.kind === 'record');
+      const fields = parseBatch(good, delimiter);
+      let g = 0;
+      for (const rec of pending) {
+        if (count++ >= maxRows) throw tooManyRows(maxRows);
+        if (rec.kind === 'broken') {
+          yield { line: rec.line, text: rec.text, reason: rec.reason };
+          continue;
+        }
+        const parsed = fields[g++];
+        yield parsed instanceof Error ? { line: rec.line, text: rec.text, reason: parsed.message } : { line: rec.line, cells: parsed };
+      }
+    };
+    try {
+      for (;;) {
+        const next = await split.next();
+        if (next.done) break;
+        batch.push(next.value.record);
+        if (batch.length >= PARSE_BATCH) {
+          yield* emit(batch);
+          batch = [];
+        }
+      }
+      yield* emit(batch);
+    } finally {
+      release(); // stopped early (the consumer broke off, or a limit was hit): let go of the file
+    }
+  }
+
+  return { header, delimiter, records: records(), release };
+}
+
+/** Records in order, each with the delimiter detected from the header line. */
+async function* splitRecords(chunks: AsyncIterator<string>, maxRecordChars: number, probe?: CsvReadProbe): AsyncGenerator<{ delimiter: string; record: SplitRecord }> {
+  // Read until the header line is complete, to pick the delimiter before splitting.
+  let head = '';
+  let done = false;
+  while (!head.includes('\n') && head.length <= maxRecordChars) {
+    const next = await chunks.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head += next.value;
+  }
+  head = stripBom(head);
+  const nl = head.indexOf('\n');
+  const delimiter = detectDelimiter(nl < 0 ? head : head.slice(0, nl));
+  const splitter = new RecordSplitter(delimiter, maxRecordChars);
+  let counted = 0;
+  const split = (records: SplitRecord[]) => {
+    if (probe) probe.examined += splitter.examined - counted;
+    counted = splitter.examined;
+    return records;
+  };
+  for (const record of split(splitter.feed(head))) yield { delimiter, record };
+  while (!done) {
+    const next = await chunks.next();
+    if (next.done) break;
+    for (const record of split(splitter.feed(next.value))) yield { delimiter, record };
+  }
+  for (const record of split(splitter.end())) yield { delimiter, record };
+}
+
+/** Fields of each record; a record csv-parse refuses is returned as its Error. */
+function parseBatch(records: SplitRecord[], delimiter: string): (string[] | Error)[] {
+  if (records.length === 0) return [];
+  try {
+    const all = parseFields(records.map((r) => r.text), delimiter);
+    if (all.length === records.length) return all;
+  } catch {
+    // One bad record fails the whole call: parse them one by one to find it.
+  }
+  return records.map((r) => {
+    try {
+      const one = parseFields([r.text], delimiter);
+      return one.length === 1 ? one[0] : new Error('the row could not be split into cells');
+    } catch (err) {
+      return new Error(errorMessage(err).replace(/^Invalid Record Length: /, ''));
+    }
+  });
+}
+
+function parseFields(texts: string[], delimiter: string): string[][] {
+  return parse(texts.join('\n'), {
+    delimiter,
+    record_delimiter: '\n',
+    bom: true,
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+  }) as string[][];
+}
+
+/** Records in `text` (header included), counted no further than `stopAfter`: a refusal needs no more. */
+function countRecords(text: string, maxRecordChars: number, stopAfter: number, probe?: CsvReadProbe): number {
+  const nl = text.indexOf('\n');
+  const splitter = new RecordSplitter(detectDelimiter(nl < 0 ? text : text.slice(0, nl)), maxRecordChars);
+  let n = 0;
+  // Small slices, so counting stops soon after the limit is passed.
+  for (let i = 0; i < text.length && n <= stopAfter; i += COUNT_SLICE_CHARS) n += splitter.feed(text.slice(i, i + COUNT_SLICE_CHARS)).length;
+  if (n <= stopAfter) n += splitter.end().length;
+  if (probe) probe.examined += splitter.examined;
+  return n;
+}
+
+async function* slices(text: string): AsyncGenerator<string> {
+  for (let i = 0; i < text.length; i += SLICE_CHARS) yield text.slice(i, i + SLICE_CHARS);
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+export function invalid(message: string): EnrichbotError {
+  return new EnrichbotError(ErrorCodes.CSV_INVALID, message);
+}
+
+function tooManyRows(maxRows: number): EnrichbotError {
+  return new EnrichbotError(
+    ErrorCodes.CSV_TOO_LARGE,
+    `The file has more than ${maxRows.toLocaleString('en-US')} rows; the limit is ${maxRows.toLocaleString('en-US')} rows per file. Split it into files of at most ${maxRows.toLocaleString('en-US')} rows.`,
+  );
+}
