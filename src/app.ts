@@ -19,13 +19,13 @@ import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
-import { createHttpServer, type HttpServer } from './http/server.js';
+import { createAdminServer, createHttpServer, type HttpServer, type Listener } from './http/server.js';
 import { mountMetrics } from './http/metrics.js';
 import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
-import { EnrichbotError, ErrorCodes } from './errors.js';
+import { EnrichbotError, ErrorCodes, errorMessage } from './errors.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
 import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
 import { Leases } from './platform/lease.js';
@@ -74,6 +74,9 @@ export class App {
   safeFetch: SafeFetch;
   http?: HttpServer;
   port?: number;
+  /** The admin listener (/metrics, /arena) and its port, on the web role. */
+  admin?: Listener;
+  adminPort?: number;
   sweeper?: Sweeper;
   private runner?: JobRunner;
   ledger!: Ledger;
@@ -93,6 +96,10 @@ export class App {
 
   get isWorker(): boolean {
     return this.role === 'worker' || this.role === 'all';
+  }
+  /** The address the admin listener is bound to (127.0.0.1 by default). */
+  get adminAddress(): string | undefined {
+    return this.admin?.address();
   }
   get isWeb(): boolean {
     return this.role === 'web' || this.role === 'all';
@@ -172,9 +179,10 @@ export class App {
 
     if (this.isWeb) {
       this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
-      const { metrics, arena } = this.config.observability;
-      if (metrics) mountMetrics(this.http.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() });
-      if (arena.enabled) this.closeArena = mountArena(this.http.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
+      const { metrics, arena, admin } = this.config.observability;
+      if (metrics || arena.enabled) this.admin = createAdminServer();
+      if (metrics) mountMetrics(this.admin!.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() }, admin.token);
+      if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
     }
     await this.registry.start(
       (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
@@ -208,6 +216,13 @@ export class App {
     if (this.http) {
       this.port = await this.http.listen(this.config.port);
       this.logger.info({ port: this.port, role: this.role }, 'enrichbot web listening');
+    }
+    if (this.admin) {
+      const { host, port } = this.config.observability.admin;
+      this.adminPort = await this.admin.listen(port, host).catch((err: unknown) => {
+        throw new EnrichbotError(ErrorCodes.CONFIG_INVALID, `The admin listener (/metrics, /arena) cannot listen on ${host}:${port} (${errorMessage(err)}): set ADMIN_PORT or observability.admin.port to a free port.`, { cause: err });
+      });
+      this.logger.info({ port: this.adminPort, host }, 'enrichbot admin listening (/metrics, /arena)');
     }
     this.logger.info({ role: this.role, providers: [...this.providers.values()].filter((p) => p.enabled).map((p) => p.id) }, 'enrichbot started');
     return this;
@@ -346,6 +361,7 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.http?.close();
+      await this.admin?.close();
       await this.closeArena?.();
       await this.scheduler?.stop();
       await this.sweeper?.stop();

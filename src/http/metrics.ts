@@ -7,6 +7,7 @@ import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { LATENCY_BUCKETS_MS, metricKeys } from '../service/usage-counters.js';
 import type { QueueHealth } from '../plugin/service.js';
 import { utcDay, type Clock } from '../clock.js';
+import { bearerAuth } from './server.js';
 
 export interface MetricsDeps {
   redis: Redis;
@@ -119,9 +120,11 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   return registry;
 }
 
-export function mountMetrics(app: Express, deps: MetricsDeps): void {
+/** Mounts GET /metrics, behind a bearer token when one is given. */
+export function mountMetrics(app: Express, deps: MetricsDeps, token?: string): void {
   const registry = createMetricsRegistry(deps);
-  app.get('/metrics', async (_req, res) => {
+  const guard = token ? [bearerAuth(token)] : [];
+  app.get('/metrics', ...guard, async (_req, res) => {
     try {
       const body = await registry.metrics();
       res.type(registry.contentType).send(body);

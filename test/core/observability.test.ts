@@ -1,4 +1,5 @@
-// What operators see on the web role: /metrics (prom-client, figures read at scrape time from
+// What operators see on the web role's admin listener (127.0.0.1 by default, apart from the
+// public one that serves webhooks): /metrics (prom-client, figures read at scrape time from
 // Redis counters the workers keep) after a real job through a fake provider, the daily API usage
 // counters, and the bull-arena dashboard behind basic auth.
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
@@ -31,7 +32,8 @@ afterAll(async () => {
   await fake.close();
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${app.port}${path}`, { headers, redirect: 'manual' });
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${app.adminPort}${path}`, { headers, redirect: 'manual' });
+const getPublic = (path: string) => fetch(`http://127.0.0.1:${app.port}${path}`, { redirect: 'manual' });
 const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 
 test('/metrics exposes jobs, provider calls, latency, spend, queue depth and HubSpot writes after a real job', async () => {
@@ -82,4 +84,39 @@ test('the queue dashboard refuses without credentials or with wrong ones, and op
 
 test('the dashboard cannot be enabled without a username and password', () => {
   expect(() => loadConfig({ useDefaultFile: false, env: {}, overrides: { observability: { arena: { enabled: true } } } })).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }));
+});
+
+test('the public listener does not serve /metrics or /arena; the admin listener does, bound to 127.0.0.1 by default', async () => {
+  expect((await getPublic('/metrics')).status).toBe(404);
+  expect((await getPublic('/arena/')).status).toBe(404);
+  expect((await getPublic('/healthz')).status).toBe(200);
+  expect(app.adminPort).not.toBe(app.port);
+  expect(app.adminAddress).toBe('127.0.0.1');
+  expect((await get('/metrics')).status).toBe(200);
+  expect(loadConfig({ useDefaultFile: false, env: {} }).observability.admin).toEqual({ port: 9464, host: '127.0.0.1' });
+});
+
+test('ADMIN_PORT, ADMIN_HOST and ADMIN_TOKEN set the admin listener', () => {
+  const admin = loadConfig({ useDefaultFile: false, env: { ADMIN_PORT: '9999', ADMIN_HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-scrape-token-1234' } }).observability.admin;
+  expect(admin).toEqual({ port: 9999, host: '0.0.0.0', token: 'a-long-scrape-token-1234' });
+  expect(() => loadConfig({ useDefaultFile: false, env: { ADMIN_TOKEN: 'short' } })).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }));
+});
+
+test('with an admin token, /metrics answers 401 without it or with a wrong one, and 200 with it', async () => {
+  const token = 'scrape-token-0123456789';
+  const guarded = await startTestApp({ file: 'observability-token', role: 'web', overrides: { observability: { admin: { port: 0, token } } } });
+  try {
+    const at = (headers: Record<string, string>) => fetch(`http://127.0.0.1:${guarded.adminPort}/metrics`, { headers });
+    const none = await at({});
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await at({ authorization: 'Bearer wrong-token-0123456789' })).status).toBe(401);
+    expect((await at({ authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` })).status).toBe(401);
+    const ok = await at({ authorization: `Bearer ${token}` });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('enrichbot_jobs_total');
+  } finally {
+    await guarded.stop();
+    await dropTestData(guarded.names);
+  }
 });
