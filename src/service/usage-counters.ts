@@ -44,10 +44,13 @@ export class UsageCounters {
       m.expire(pausedKey(this.prefix, day), PAUSED_TTL_S);
     }
     for (const o of result.outcomes) if (o.outcome === 'cap_reached') m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
-    // Each run's outcomes name only that run's calls (those with a ledger row): nothing is
-    // counted twice, and the figures are the ones written on the rows, so no read is needed.
+    // One count per ledger row, the first outcome that names it: an outcome that reuses an
+    // answer (or an error) from earlier in the same request keeps that call's ledgerId, and
+    // counting it again would show two calls where the ledger and the invoice have one.
+    const counted = new Set<string>();
     for (const o of result.outcomes) {
-      if (!o.ledgerId) continue;
+      if (!o.ledgerId || counted.has(o.ledgerId)) continue;
+      counted.add(o.ledgerId);
       m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
       if (o.costUsd) m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
       if (o.outcome === 'matched' || o.outcome === 'no_match') {

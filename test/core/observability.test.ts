@@ -14,14 +14,24 @@ let app: Awaited<ReturnType<typeof startTestApp>>;
 const ARENA = { enabled: true, username: 'ops', password: 'correct horse battery' };
 
 beforeAll(async () => {
-  fake = await startFakeServer({ 'POST /co': () => ({ json: { found: true, fields: { 'company.name': 'Acme' }, confidence: 0.9 } }) });
+  fake = await startFakeServer({
+    'POST /co': () => ({ json: { found: true, fields: { 'company.name': 'Acme' }, confidence: 0.9 } }),
+    // No phone in the answer: the phone group asks again and reuses this answer.
+    'POST /two': () => ({ json: { found: true, fields: { 'person.personalEmail': 'jane.doe@gmail.com' }, confidence: 0.9 } }),
+    'POST /flaky': () => ({ status: 400, json: { error: 'bad request' } }),
+  });
   app = await startTestApp({
     file: 'observability',
-    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.01 }) },
+    plugins: {
+      co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.01 }),
+      // Serves two groups, so a request asks it once and the second group reuses the answer.
+      two: httpProvider({ id: 'two', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
+      flaky: httpProvider({ id: 'flaky', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
+    },
     overrides: {
-      plugins: { providers: ['co'] },
-      providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' } },
-      waterfalls: { companyProfile: ['co'] },
+      plugins: { providers: ['co', 'two', 'flaky'] },
+      providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' }, two: { baseUrl: fake.url }, flaky: { baseUrl: fake.url } },
+      waterfalls: { companyProfile: ['co'], personalEmail: ['flaky', 'two'], phone: ['flaky', 'two'] },
       observability: { arena: ARENA },
     },
   });
@@ -119,4 +129,22 @@ test('with an admin token, /metrics answers 401 without it or with a wrong one, 
     await guarded.stop();
     await dropTestData(guarded.names);
   }
+});
+
+const metricLines = async () => (await (await get('/metrics')).text()).split('\n');
+
+test('an answer and an error reused by a second group of the same request count once each, as their ledger rows', async () => {
+  // personalEmail: flaky fails (400), two answers; phone: both reuse those outcomes.
+  const result = await app.enrichAndWait({ workspace: 'W', input: 'jane@acme.com', groups: ['personalEmail', 'phone'] });
+  expect(result.outcomes.map((o) => `${o.group}:${o.provider}:${o.outcome}`)).toEqual(['personalEmail:flaky:error', 'personalEmail:two:matched', 'phone:flaky:error', 'phone:two:cached']);
+  const { Ledger } = app.store.models;
+  expect(await Ledger.countDocuments({ provider: 'two' })).toBe(1);
+  expect(await Ledger.countDocuments({ provider: 'flaky' })).toBe(1);
+  const lines = await metricLines();
+  const of = (provider: string) => lines.filter((l) => l.startsWith(`enrichbot_provider_calls_total{provider="${provider}"`));
+  expect(of('two')).toEqual(['enrichbot_provider_calls_total{provider="two",outcome="matched"} 1']);
+  expect(of('flaky')).toEqual(['enrichbot_provider_calls_total{provider="flaky",outcome="error"} 1']);
+  expect(lines).toContain('enrichbot_provider_latency_seconds_count{provider="two"} 1');
+  expect(lines).toContain('enrichbot_provider_latency_seconds_count{provider="flaky"} 1');
+  expect(lines).toContain('enrichbot_spend_usd_total{provider="two"} 0.3');
 });
