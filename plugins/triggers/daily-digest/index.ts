@@ -37,6 +37,8 @@ export default defineTrigger({
   id: 'daily-digest',
   description: 'Posts a daily Slack digest of spend, hits and errors with a 7-day spend chart, and alerts when a provider circuit opens.',
   configSchema: ConfigSchema,
+  // It posts through Slack's notify: without it every digest would fail at 09:00, so start-up refuses.
+  dependencies: ['slack'],
   roles: ['worker'],
   start(ctx) {
     const { config } = ctx;

@@ -8,7 +8,7 @@ import { defineTrigger } from '../../../../src/plugin/contract.js';
 import type { Scheduler } from '../../../../src/platform/scheduler.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeSlack, type FakeSlack } from '../../../../test/support/fake-slack.js';
-import { cliEnv, runCli } from '../../../../test/support/cli-env.js';
+import { cliEnv, runCli, writeConfig } from '../../../../test/support/cli-env.js';
 import digestTrigger from '../index.js';
 import { buildDigest, runDigest, CHART_FILENAME } from '../digest.js';
 import { CHART_HEIGHT, CHART_WIDTH } from '../chart.js';
@@ -247,3 +247,23 @@ test('enrichbot digest --dry-run prints the digest and posts nothing; without --
   expect(noTrigger.code).toBe(1);
   expect(noTrigger.stderr).toContain('ENRICHBOT_ERR_TRIGGER_UNKNOWN');
 }, 150000);
+
+test('the digest without the slack trigger is refused at start-up and by check-config, in one sentence naming both plugins', async () => {
+  const overrides = { plugins: { triggers: ['daily-digest'] }, triggers: { 'daily-digest': { channel: '#ops' } } };
+  // An App that did start is stopped here, so a regression fails the test instead of hanging it.
+  const outcome = await startTestApp({ file: 'daily-digest-nodep', role: 'worker', plugins: { 'daily-digest': digestTrigger } as never, overrides }).then(
+    async (started) => {
+      await started.stop();
+      await dropTestData(started.names);
+      return 'started';
+    },
+    (err: unknown) => err,
+  );
+  expect(outcome).toMatchObject({ issues: [{ code: 'ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING', message: expect.stringMatching(/"daily-digest".*"slack"/) }] });
+  const config = writeConfig({ plugins: { triggers: ['daily-digest'] }, triggers: { 'daily-digest': { channel: '#ops' } } });
+  const checked = await runCli(['check-config'], cliEnv(a.names, { ENRICHBOT_CONFIG: config }));
+  expect(checked.code).toBe(1);
+  const problems = checked.stderr.split('\n').filter((l) => l.startsWith('  - '));
+  expect(problems).toEqual([expect.stringContaining('[ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING]')]);
+  expect(problems[0]).toContain('plugin "daily-digest" depends on "slack"');
+}, 60000);
