@@ -29,7 +29,7 @@ import { EnrichbotError, ErrorCodes, errorMessage } from './errors.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
 import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
 import { Leases } from './platform/lease.js';
-import { Scheduler } from './platform/scheduler.js';
+import { Scheduler, type ScheduleOptions } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
 
@@ -175,6 +175,7 @@ export class App {
         if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
         return t.plugin.notify(message, t.ctx);
       },
+      notifiers: () => [...this.registry.triggers.keys()].filter((id) => !!this.triggerFor(id)?.plugin.notify),
     });
 
     if (this.isWeb) {
@@ -252,7 +253,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -272,7 +273,7 @@ export class App {
       router,
       role: this.role,
       lease: (key, ttlMs) => this.leases.acquire(`${plugin.id}:${key}`, ttlMs),
-      schedule: (name, cron, timeZone, fn) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn),
+      schedule: (name, cron, timeZone, fn, opts) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn, opts),
       csv: csvModule,
       collection: (name) => {
         if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new EnrichbotError(ErrorCodes.PLUGIN_INVALID, `collection name "${name}" of plugin ${plugin.id}: lowercase letters, digits and _ only.`);
@@ -345,7 +346,7 @@ export class App {
     return t.plugin.push(request, t.ctx);
   }
 
-  private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>): void {
+  private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>, opts?: ScheduleOptions): void {
     if (!this.isWorker) {
       this.logger.warn({ schedule: name }, 'schedules run in the worker role only; this process will not run it');
       return;
@@ -354,7 +355,7 @@ export class App {
       this.scheduler = new Scheduler({ redis: this.redis, leases: this.leases, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'scheduler' }), clock: this.clock, graceMs: this.config.service.scheduleGraceMs });
       this.scheduler.start();
     }
-    this.scheduler.schedule(name, cron, timeZone, fn);
+    this.scheduler.schedule(name, cron, timeZone, fn, opts);
   }
 
   /** Graceful: stop taking work, let in-flight jobs finish (or leave them for another worker), close. */

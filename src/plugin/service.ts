@@ -255,6 +255,11 @@ export interface EnrichService {
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
   /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
   notify(destination: string, message: import('./contract.js').NotifyMessage): Promise<import('./contract.js').NotifyResult>;
+  /**
+   * An operator alert: logged at error, then posted through every trigger running here that can
+   * post, each on its own (one being down does not stop the others). Never throws.
+   */
+  alert(message: import('./contract.js').NotifyMessage): Promise<{ posted: string[]; failed: { trigger: string; error: string }[] }>;
   /** The digest's figures for one UTC day (YYYY-MM-DD). */
   dailyReport(day: string): Promise<DailyReport>;
   /** Spend per provider for the `days` days ending with `endDay` (a chart's data). */
@@ -278,8 +283,18 @@ export interface Lease {
 }
 export type AcquireLease = (key: string, ttlMs: number) => Promise<Lease | null>;
 
-/** Runs once per occurrence across all workers; `fn` gets the occurrence's scheduled time. */
-export type Schedule = (name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>) => void;
+/**
+ * Runs once per occurrence across all workers; `fn` gets the occurrence's scheduled time. A run
+ * that throws is tried again (after 1, 2, 4... minutes) within `service.scheduleGraceMs` of its
+ * occurrence; then `onGiveUp` is called once.
+ */
+export type Schedule = (
+  name: string,
+  cron: string,
+  timeZone: string,
+  fn: (occurrence: Date) => Promise<void>,
+  opts?: { onGiveUp?: (failure: { name: string; occurrence: Date; attempts: number; error: Error }) => Promise<void> | void },
+) => void;
 
 /** Header columns recognised in a CSV file. */
 export interface CsvColumnMap {

@@ -42,6 +42,7 @@ import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
+import { raiseAlert, type AlertResult } from './alerts.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -69,6 +70,8 @@ export interface EnrichServiceDeps {
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
   /** The `notify` of the trigger named `destination`, if it has one. */
   notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
+  /** Ids of the triggers running in this process that have `notify` (where alerts go). */
+  notifiers(): string[];
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -388,6 +391,10 @@ export class EnrichServiceImpl implements EnrichService {
 
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {
     return this.deps.notifyVia(destination, message);
+  }
+
+  alert(message: NotifyMessage): Promise<AlertResult> {
+    return raiseAlert({ logger: this.deps.logger, notifiers: this.deps.notifiers, notifyVia: this.deps.notifyVia }, message);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../../src/plugin/contract.js';
 import { dayBefore, runDigest } from './digest.js';
-import { checkOutages } from './outage-alerts.js';
+import { checkOutages, digestFailedAlert } from './outage-alerts.js';
 
 const ConfigSchema = z.object({
   /** Slack channel (id or name) for the digest. */
@@ -43,10 +43,18 @@ export default defineTrigger({
   start(ctx) {
     const { config } = ctx;
     const target = { channel: config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };
-    ctx.schedule('daily', digestCron(config.time), config.timeZone, async (occurrence) => {
-      const run = await runDigest(ctx.service, target, dayBefore(occurrence));
-      ctx.logger.info({ day: run.digest.day, quiet: run.digest.quiet, channel: run.posted?.channel }, 'daily digest posted');
-    });
+    const alertsTarget = { channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };
+    ctx.schedule(
+      'daily',
+      digestCron(config.time),
+      config.timeZone,
+      async (occurrence) => {
+        const run = await runDigest(ctx.service, target, dayBefore(occurrence));
+        ctx.logger.info({ day: run.digest.day, quiet: run.digest.quiet, channel: run.posted?.channel }, 'daily digest posted');
+      },
+      // Retried by the scheduler within the grace period; then the day's digest would be lost unseen.
+      { onGiveUp: async (failure) => void (await ctx.service.alert(digestFailedAlert(alertsTarget, dayBefore(failure.occurrence), failure.attempts, failure.error))) },
+    );
     if (config.outageAlerts) {
       ctx.schedule('outage-check', '* * * * *', 'UTC', async (occurrence) => {
         await checkOutages({ service: ctx.service, redis: ctx.redis, logger: ctx.logger, channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) }, occurrence);

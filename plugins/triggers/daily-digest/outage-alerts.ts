@@ -4,6 +4,7 @@
 // the last minutes and posts one message per provider, at most once per hour: the throttle is
 // a Redis SET NX EX 3600, so it holds across every worker and restart.
 import type { EnrichService } from '../../../src/plugin/service.js';
+import type { NotifyMessage } from '../../../src/plugin/contract.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../src/logger.js';
 import { escapeMrkdwn, oneLine } from './mrkdwn.js';
@@ -39,4 +40,10 @@ export async function checkOutages(deps: OutageDeps, now: Date): Promise<string[
     }
   }
   return alerted;
+}
+
+/** The alert raised when the day's digest failed every attempt within the grace period. */
+export function digestFailedAlert(target: { channel: string; workspace?: string }, day: string, attempts: number, error: Error): NotifyMessage {
+  const text = `:warning: *The daily digest for ${day} was not posted*: ${attempts} attempts failed within the grace period. Last error: "${escapeMrkdwn(oneLine(error.message))}". Once the cause is fixed, post it with \`enrichbot digest --now --date ${day}\`.`;
+  return { ...target, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

@@ -19,12 +19,28 @@ const slackTrigger = defineTrigger({
   description: 'test: posts through the real Slack WebClient to a fake Slack API',
   configSchema: z.object({ apiUrl: z.string(), botToken: z.string() }),
   async notify(message, ctx) {
-    const client = new WebClient(ctx.config.botToken, { slackApiUrl: ctx.config.apiUrl, retryConfig: { retries: 0 } });
+    // Slack "down": the same client against a port where nothing listens.
+    const client = new WebClient(ctx.config.botToken, { slackApiUrl: slackDown ? 'http://127.0.0.1:9/api/' : ctx.config.apiUrl, retryConfig: { retries: 0 } });
     const posted = await client.chat.postMessage({ channel: message.channel, text: message.text, blocks: message.blocks as never });
     for (const f of message.files ?? []) {
       await client.filesUploadV2({ channel_id: posted.channel!, thread_ts: posted.ts!, file: f.content, filename: f.filename, title: f.title ?? f.filename });
     }
     return { channel: posted.channel!, ts: posted.ts };
+  },
+});
+
+let slackDown = false;
+
+/** Another trigger that can post (a pager): what reaches it is recorded. */
+const paged: { channel: string; text: string }[] = [];
+const pagerTrigger = defineTrigger({
+  kind: 'trigger',
+  id: 'pager',
+  description: 'test: a second trigger that can post',
+  configSchema: z.object({}).loose(),
+  async notify(message) {
+    paged.push({ channel: message.channel, text: message.text });
+    return { channel: message.channel };
   },
 });
 
@@ -67,11 +83,11 @@ async function seed(app: typeof a): Promise<void> {
 beforeAll(async () => {
   slack = await startFakeSlack();
   const overrides = {
-    plugins: { triggers: ['slack', 'daily-digest'] },
+    plugins: { triggers: ['slack', 'pager', 'daily-digest'] },
     triggers: { slack: { apiUrl: slack.apiUrl, botToken: 'xoxb-test-token' }, 'daily-digest': { channel: '#ops', alertsChannel: '#alerts', time: '09:00', timeZone: 'UTC' } },
     spendCaps: { dailyUsd: 10, perWorkspaceDailyUsd: 1, workspaces: { T2: 0.5 } },
   };
-  const plugins = { slack: slackTrigger, 'daily-digest': digestTrigger } as never;
+  const plugins = { slack: slackTrigger, pager: pagerTrigger, 'daily-digest': digestTrigger } as never;
   a = await startTestApp({ file: 'daily-digest', role: 'worker', clock, plugins, overrides });
   b = await startTestApp({ file: 'daily-digest', names: a.names, role: 'worker', clock, plugins, overrides });
   await seed(a);
@@ -267,3 +283,41 @@ test('the digest without the slack trigger is refused at start-up and by check-c
   expect(problems).toEqual([expect.stringContaining('[ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING]')]);
   expect(problems[0]).toContain('plugin "daily-digest" depends on "slack"');
 }, 60000);
+
+test('a digest that fails while Slack is down is retried within the grace period and posted once when Slack is back', async () => {
+  const digestsFor = (day: string) => slack.messages().filter((m) => String(m.args.text).includes(`Enrichbot digest for ${day}`));
+  const at = async (iso: string) => {
+    clock.set(new Date(iso));
+    await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+    await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+  };
+  paged.length = 0;
+  slackDown = true;
+  await at('2026-03-03T09:00:00.010Z'); // fails
+  await at('2026-03-03T09:01:00.010Z'); // the first retry fails too
+  slackDown = false;
+  await at('2026-03-03T09:03:00.010Z'); // the second retry posts it
+  await at('2026-03-03T09:40:00.010Z');
+  expect(digestsFor('2026-03-02')).toHaveLength(1);
+  expect(paged).toEqual([]);
+});
+
+test('a digest still failing when the grace period ends raises one alert through every trigger that can still post', async () => {
+  const at = async (iso: string) => {
+    clock.set(new Date(iso));
+    await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+    await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+  };
+  paged.length = 0;
+  slackDown = true;
+  const before = slack.messages().length;
+  // Attempts at 09:00, 09:01, 09:03, 09:07, 09:15, 09:31; the next (10:03) is past the hour of grace.
+  for (const t of ['09:00', '09:01', '09:03', '09:07', '09:15', '09:31', '09:45', '10:05', '11:00']) await at(`2026-03-04T${t}:00.010Z`);
+  slackDown = false;
+  expect(slack.messages().length).toBe(before);
+  expect(paged).toHaveLength(1);
+  expect(paged[0]!.channel).toBe('#alerts');
+  expect(paged[0]!.text).toContain('The daily digest for 2026-03-03 was not posted');
+  expect(paged[0]!.text).toContain('6 attempts');
+  expect(paged[0]!.text).toContain('enrichbot digest --now --date 2026-03-03');
+});
