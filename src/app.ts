@@ -11,7 +11,7 @@ import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters, claimKey } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
-import type { BatchStatus, EnrichService, SubmitResult } from './plugin/service.js';
+import type { BatchStatus, BreakerState, EnrichService, SubmitResult } from './plugin/service.js';
 import { Engine } from './engine/engine.js';
 import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
@@ -176,13 +176,17 @@ export class App {
         return t.plugin.notify(message, t.ctx);
       },
       notifiers: () => [...this.registry.triggers.keys()].filter((id) => !!this.triggerFor(id)?.plugin.notify),
+      breakerStates: () => this.breakerStates(),
     });
 
     if (this.isWeb) {
       this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
       const { metrics, arena, admin } = this.config.observability;
       if (metrics || arena.enabled) this.admin = createAdminServer();
-      if (metrics) mountMetrics(this.admin!.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() }, admin.token);
+      if (metrics) {
+        const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates() };
+        mountMetrics(this.admin!.app, deps, admin.token);
+      }
       if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
     }
     await this.registry.start(
@@ -253,7 +257,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -281,6 +285,13 @@ export class App {
       },
       redis: this.pluginRedis(plugin.id),
     } satisfies TriggerContext;
+  }
+
+  /** Each enabled provider's breaker, read from the state every worker shares in Redis. */
+  private async breakerStates(): Promise<Record<string, BreakerState>> {
+    const out: Record<string, BreakerState> = {};
+    for (const p of [...this.providers.values()].filter((r) => r.enabled).sort((a, b) => a.id.localeCompare(b.id))) out[p.id] = await p.policy.breaker.state();
+    return out;
   }
 
   private async readiness(): Promise<Record<string, boolean>> {

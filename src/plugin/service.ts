@@ -179,6 +179,13 @@ export interface DailyReport {
   pausedJobs: { count: number; jobs: { jobId: string; workspace: string; reason?: string }[] };
   /** Records the HubSpot trigger could not write (the first 20 listed). */
   hubspotFailures: { count: number; records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[] };
+  /** The same weekday a week before, for the change against it. */
+  sameDayLastWeek: { day: string; totalUsd: number };
+  /**
+   * From the 1st of `day`'s month through `day`: spend per workspace and in all, with a linear
+   * forecast to the month's end (spend so far / days so far x days in the month).
+   */
+  monthToDate: { from: string; through: string; daysInMonth: number; totalUsd: number; forecastUsd: number; workspaces: { workspace: string; costUsd: number; forecastUsd: number }[] };
 }
 
 /** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
@@ -186,7 +193,20 @@ export interface SpendSeries {
   days: string[];
   providers: string[];
   usd: Record<string, number[]>;
+  /** The global daily cap (the chart's cap line), null when there is none. */
+  capUsd: number | null;
 }
+
+/** Today's (UTC) spend against each daily cap, from the counters the caps are enforced with. */
+export interface CapUsage {
+  day: string;
+  global: { spentUsd: number; capUsd: number | null };
+  /** Workspaces that spent today or have a cap of their own. */
+  workspaces: { workspace: string; spentUsd: number; capUsd: number | null }[];
+}
+
+/** A provider's circuit breaker, as every worker shares it. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface QueueHealth {
   waiting: number;
@@ -268,6 +288,10 @@ export interface EnrichService {
   queueHealth(): Promise<QueueHealth>;
   /** Providers whose circuit breaker refused calls since `since` (outage alerts). */
   providerOutages(since: Date): Promise<ProviderOutage[]>;
+  /** Each enabled provider's breaker state now (recovery messages). */
+  breakerStates(): Promise<Record<string, BreakerState>>;
+  /** Today's spend against each daily cap (cap alerts). */
+  capUsage(): Promise<CapUsage>;
   /** Structured `{ status, error, at }` per provider for one job (why an enrichment failed). */
   providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>>;
   /** For actions the service does not see itself (export). */

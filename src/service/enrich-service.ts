@@ -30,6 +30,7 @@ import type {
   ForgetReport,
   JobStatusView,
   SpendReport,
+  BreakerState,
   SubmitRequest,
   SubmitResult,
 } from '../plugin/service.js';
@@ -72,6 +73,8 @@ export interface EnrichServiceDeps {
   notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
   /** Ids of the triggers running in this process that have `notify` (where alerts go). */
   notifiers(): string[];
+  /** Each enabled provider's circuit breaker state (shared in Redis by every worker). */
+  breakerStates(): Promise<Record<string, BreakerState>>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -360,6 +363,14 @@ export class EnrichServiceImpl implements EnrichService {
 
   queueHealth() {
     return this.reports.queueHealth();
+  }
+
+  capUsage() {
+    return this.reports.capUsage(this.deps.clock.now());
+  }
+
+  breakerStates() {
+    return this.deps.breakerStates();
   }
 
   providerOutages(since: Date) {

@@ -17,6 +17,10 @@ export const metricKeys = (prefix: string) => ({
   jobs: `${prefix}:metrics:jobs`,
   calls: `${prefix}:metrics:calls`,
   spendMicros: `${prefix}:metrics:spend`,
+  /** Spend by workspace, all time (micro-USD). */
+  workspaceSpendMicros: `${prefix}:metrics:spend-workspace`,
+  /** Workspaces that spent on a UTC day (the per-workspace cap gauges and alerts), kept 3 days. */
+  spendWorkspaces: (day: string) => `${prefix}:metrics:spend-workspaces:${day}`,
   latency: (provider: string) => `${prefix}:metrics:latency:${provider}`,
   latencyProviders: `${prefix}:metrics:latency-providers`,
   hubspot: `${prefix}:metrics:hubspot`,
@@ -52,7 +56,12 @@ export class UsageCounters {
       if (!o.ledgerId || counted.has(o.ledgerId)) continue;
       counted.add(o.ledgerId);
       m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
-      if (o.costUsd) m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
+      if (o.costUsd) {
+        m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
+        m.hincrby(this.keys.workspaceSpendMicros, result.workspace, Math.round(o.costUsd * 1e6));
+        m.sadd(this.keys.spendWorkspaces(day), result.workspace);
+        m.expire(this.keys.spendWorkspaces(day), 3 * 86400);
+      }
       if (o.outcome === 'matched' || o.outcome === 'no_match') {
         m.incr(this.keys.apiUsage(o.provider, day));
         m.expire(this.keys.apiUsage(o.provider, day), USAGE_TTL_S);

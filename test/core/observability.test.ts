@@ -19,6 +19,7 @@ beforeAll(async () => {
     // No phone in the answer: the phone group asks again and reuses this answer.
     'POST /two': () => ({ json: { found: true, fields: { 'person.personalEmail': 'jane.doe@gmail.com' }, confidence: 0.9 } }),
     'POST /flaky': () => ({ status: 400, json: { error: 'bad request' } }),
+    'POST /down': () => ({ status: 503, json: { error: 'unavailable' } }),
   });
   app = await startTestApp({
     file: 'observability',
@@ -27,11 +28,14 @@ beforeAll(async () => {
       // Serves two groups, so a request asks it once and the second group reuses the answer.
       two: httpProvider({ id: 'two', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
       flaky: httpProvider({ id: 'flaky', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
+      down: httpProvider({ id: 'down', returns: ['company.acceptsMail'], needs: [['domain']], usd: 0 }),
     },
     overrides: {
-      plugins: { providers: ['co', 'two', 'flaky'] },
-      providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' }, two: { baseUrl: fake.url }, flaky: { baseUrl: fake.url } },
-      waterfalls: { companyProfile: ['co'], personalEmail: ['flaky', 'two'], phone: ['flaky', 'two'] },
+      plugins: { providers: ['co', 'two', 'flaky', 'down'] },
+      providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' }, two: { baseUrl: fake.url }, flaky: { baseUrl: fake.url }, down: { baseUrl: fake.url } },
+      waterfalls: { companyProfile: ['co'], personalEmail: ['flaky', 'two'], phone: ['flaky', 'two'], mailServer: ['down'] },
+      resilience: { breakerThreshold: 2, maxRetries: 1 },
+      spendCaps: { dailyUsd: 5, perWorkspaceDailyUsd: 2, workspaces: { VIP: 3 } },
       observability: { arena: ARENA },
     },
   });
@@ -147,4 +151,32 @@ test('an answer and an error reused by a second group of the same request count 
   expect(lines).toContain('enrichbot_provider_latency_seconds_count{provider="two"} 1');
   expect(lines).toContain('enrichbot_provider_latency_seconds_count{provider="flaky"} 1');
   expect(lines).toContain('enrichbot_spend_usd_total{provider="two"} 0.3');
+});
+
+test('spend by workspace, each cap beside its use today, and the web process\'s own Node.js metrics', async () => {
+  const lines = await metricLines();
+  // W spent 0.01 (co) + 0.3 (two) in the jobs above; VIP has a cap of its own and spent nothing.
+  for (const line of [
+    'enrichbot_workspace_spend_usd_total{workspace="W"} 0.31',
+    'enrichbot_spend_cap_usd 5',
+    'enrichbot_workspace_spend_today_usd{workspace="W"} 0.31',
+    'enrichbot_workspace_spend_cap_usd{workspace="W"} 2',
+    'enrichbot_workspace_spend_today_usd{workspace="VIP"} 0',
+    'enrichbot_workspace_spend_cap_usd{workspace="VIP"} 3',
+  ]) {
+    expect(lines).toContain(line);
+  }
+  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    expect(lines.some((l) => l.startsWith(`${name} `))).toBe(true);
+  }
+  // No label carries a secret: the provider's API key appears nowhere.
+  expect(lines.join('\n')).not.toContain('co-secret-key-123');
+});
+
+test('each provider\'s breaker state is a gauge: 0 closed, 2 once its failures opened it', async () => {
+  const states = (lines: string[]) => lines.filter((l) => l.startsWith('enrichbot_provider_breaker_state{')).sort();
+  expect(states(await metricLines())).toEqual(['co', 'down', 'flaky', 'two'].map((p) => `enrichbot_provider_breaker_state{provider="${p}"} 0`));
+  const result = await app.enrichAndWait({ workspace: 'W', input: 'broken-mail.com', groups: ['mailServer'] });
+  expect(result.outcomes.map((o) => o.outcome)).toEqual(['error']);
+  expect(await metricLines()).toContain('enrichbot_provider_breaker_state{provider="down"} 2');
 });
