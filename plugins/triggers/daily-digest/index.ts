@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../../src/plugin/contract.js';
 import { dayBefore, runDigest } from './digest.js';
-import { checkOutages, digestFailedAlert } from './outage-alerts.js';
+import { checkOutages, checkRecoveries, digestFailedAlert } from './outage-alerts.js';
+import { checkCaps } from './cap-alerts.js';
 
 const ConfigSchema = z.object({
   /** Slack channel (id or name) for the digest. */
@@ -20,6 +21,10 @@ const ConfigSchema = z.object({
     .default('09:00'),
   /** IANA time zone of `time`, e.g. Europe/Paris. */
   timeZone: z.string().min(1).default('UTC'),
+  /** Spend cap alerts at 80 % and 100 % of each daily cap (a check every minute). */
+  capAlerts: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(true),
   /** Outage alerts on (a check every minute). */
   outageAlerts: z
     .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
@@ -55,10 +60,13 @@ export default defineTrigger({
       // Retried by the scheduler within the grace period; then the day's digest would be lost unseen.
       { onGiveUp: async (failure) => void (await ctx.service.alert(digestFailedAlert(alertsTarget, dayBefore(failure.occurrence), failure.attempts, failure.error))) },
     );
+    const alertDeps = { service: ctx.service, redis: ctx.redis, logger: ctx.logger, ...alertsTarget };
     if (config.outageAlerts) {
       ctx.schedule('outage-check', '* * * * *', 'UTC', async (occurrence) => {
-        await checkOutages({ service: ctx.service, redis: ctx.redis, logger: ctx.logger, channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) }, occurrence);
+        await checkOutages(alertDeps, occurrence);
+        await checkRecoveries(alertDeps);
       });
     }
+    if (config.capAlerts) ctx.schedule('cap-check', '* * * * *', 'UTC', async () => void (await checkCaps(alertDeps)));
   },
 });

@@ -9,6 +9,8 @@ import type { Scheduler } from '../../../../src/platform/scheduler.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeSlack, type FakeSlack } from '../../../../test/support/fake-slack.js';
 import { cliEnv, runCli, writeConfig } from '../../../../test/support/cli-env.js';
+import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
+import { httpProvider } from '../../../../test/support/http-provider.js';
 import digestTrigger from '../index.js';
 import { buildDigest, runDigest, CHART_FILENAME } from '../digest.js';
 import { CHART_HEIGHT, CHART_WIDTH } from '../chart.js';
@@ -47,6 +49,9 @@ const pagerTrigger = defineTrigger({
 const DAY = '2026-03-01';
 const clock = new ManualClock(new Date('2026-03-01T15:00:00Z'));
 let slack: FakeSlack;
+/** A provider the recovery test breaks and mends: 503 while `probeDown`. */
+let probe: FakeServer;
+let probeDown = false;
 let a: Awaited<ReturnType<typeof startTestApp>>;
 let b: Awaited<ReturnType<typeof startTestApp>>;
 const schedulerOf = (app: object) => (app as { scheduler: Scheduler }).scheduler;
@@ -82,12 +87,16 @@ async function seed(app: typeof a): Promise<void> {
 
 beforeAll(async () => {
   slack = await startFakeSlack();
+  probe = await startFakeServer({ 'POST /probe': () => (probeDown ? { status: 503, json: { error: 'down' } } : { json: { found: true, fields: { 'company.acceptsMail': true } } }) });
   const overrides = {
-    plugins: { triggers: ['slack', 'pager', 'daily-digest'] },
+    plugins: { triggers: ['slack', 'pager', 'daily-digest'], providers: ['probe'] },
+    providers: { probe: { baseUrl: probe.url } },
+    waterfalls: { mailServer: ['probe'] },
+    resilience: { breakerThreshold: 2, maxRetries: 1 },
     triggers: { slack: { apiUrl: slack.apiUrl, botToken: 'xoxb-test-token' }, 'daily-digest': { channel: '#ops', alertsChannel: '#alerts', time: '09:00', timeZone: 'UTC' } },
     spendCaps: { dailyUsd: 10, perWorkspaceDailyUsd: 1, workspaces: { T2: 0.5 } },
   };
-  const plugins = { slack: slackTrigger, pager: pagerTrigger, 'daily-digest': digestTrigger } as never;
+  const plugins = { slack: slackTrigger, pager: pagerTrigger, 'daily-digest': digestTrigger, probe: httpProvider({ id: 'probe', returns: ['company.acceptsMail'], needs: [['domain']], usd: 0 }) } as never;
   a = await startTestApp({ file: 'daily-digest', role: 'worker', clock, plugins, overrides });
   b = await startTestApp({ file: 'daily-digest', names: a.names, role: 'worker', clock, plugins, overrides });
   await seed(a);
@@ -97,7 +106,15 @@ afterAll(async () => {
   await b?.stop();
   if (a) await dropTestData(a.names);
   await slack?.close();
+  await probe?.close();
 });
+
+/** Moves the shared clock and lets both workers run what is due. */
+async function bothAt(iso: string): Promise<void> {
+  clock.set(new Date(iso));
+  await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+  await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+}
 
 test('the daily report states the exact figures of the seeded ledger', async () => {
   const r = await a.service.dailyReport(DAY);
@@ -320,4 +337,48 @@ test('a digest still failing when the grace period ends raises one alert through
   expect(paged[0]!.text).toContain('The daily digest for 2026-03-03 was not posted');
   expect(paged[0]!.text).toContain('6 attempts');
   expect(paged[0]!.text).toContain('enrichbot digest --now --date 2026-03-03');
+});
+
+test('spend cap alerts go out at 80 % and at 100 % of a cap, once each per day across both workers', async () => {
+  await bothAt('2026-03-05T12:00:00.010Z');
+  const before = slack.messages().length;
+  const capMessages = () => slack.messages().slice(before).map((m) => String(m.args.text)).filter((t) => t.includes('spend cap'));
+  // T2's cap is $0.50: reserve as the engine does before paid calls.
+  expect((await a.spendCap.reserve('T2', 0.35)).ok).toBe(true);
+  await bothAt('2026-03-05T12:01:00.010Z');
+  expect(capMessages()).toEqual([]);
+  expect((await b.spendCap.reserve('T2', 0.05)).ok).toBe(true); // $0.40: 80 %
+  await bothAt('2026-03-05T12:02:00.010Z');
+  await bothAt('2026-03-05T12:03:00.010Z');
+  expect(capMessages()).toEqual([expect.stringContaining("*Workspace T2's daily spend cap is 80% used*: $0.40 of $0.50 spent on 2026-03-05 (UTC)")]);
+  expect((await a.spendCap.reserve('T2', 0.1)).ok).toBe(true); // $0.50: reached
+  await bothAt('2026-03-05T12:04:00.010Z');
+  await bothAt('2026-03-05T12:05:00.010Z');
+  expect(capMessages()).toHaveLength(2);
+  expect(capMessages()[1]).toContain("*Workspace T2's daily spend cap is reached*: $0.50 of $0.50");
+  expect(slack.messages().slice(before).every((m) => m.args.channel === '#alerts')).toBe(true);
+  // The next day starts again from nothing.
+  await bothAt('2026-03-06T00:01:00.010Z');
+  expect(capMessages()).toHaveLength(2);
+});
+
+test('a provider whose breaker opened is alerted once, and "recovered" is posted once when its breaker closes', async () => {
+  await bothAt('2026-03-06T10:00:00.010Z');
+  const before = slack.messages().length;
+  const texts = () => slack.messages().slice(before).map((m) => String(m.args.text));
+  probeDown = true;
+  for (const d of ['one.com', 'two.com', 'three.com']) await a.enrichAndWait({ workspace: 'T1', input: d, groups: ['mailServer'] });
+  expect((await a.service.breakerStates()).probe).toBe('open');
+  await bothAt('2026-03-06T10:00:30.010Z');
+  await bothAt('2026-03-06T10:01:30.010Z');
+  expect(texts().filter((t) => t.includes('*probe is failing*'))).toHaveLength(1);
+  expect(texts().filter((t) => t.includes('recovered'))).toEqual([]);
+  // After the cool-down (60 s) a trial call goes through and closes the breaker.
+  probeDown = false;
+  await bothAt('2026-03-06T10:03:00.010Z');
+  const mended = await a.enrichAndWait({ workspace: 'T1', input: 'four.com', groups: ['mailServer'] });
+  expect(mended.outcomes.map((o) => o.outcome)).toEqual(['matched']);
+  await bothAt('2026-03-06T10:04:00.010Z');
+  await bothAt('2026-03-06T10:05:00.010Z');
+  expect(texts().filter((t) => t.includes('recovered'))).toEqual([expect.stringContaining('*probe recovered*: its circuit breaker is closed again')]);
 });
