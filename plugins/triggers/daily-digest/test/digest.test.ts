@@ -13,7 +13,7 @@ import { startFakeServer, type FakeServer } from '../../../../test/support/fake-
 import { httpProvider } from '../../../../test/support/http-provider.js';
 import digestTrigger from '../index.js';
 import { buildDigest, runDigest, CHART_FILENAME } from '../digest.js';
-import { CHART_HEIGHT, CHART_WIDTH } from '../chart.js';
+import { CHART_HEIGHT, CHART_WIDTH, spendChartSvg } from '../chart.js';
 
 const slackTrigger = defineTrigger({
   kind: 'trigger',
@@ -381,4 +381,24 @@ test('a provider whose breaker opened is alerted once, and "recovered" is posted
   await bothAt('2026-03-06T10:04:00.010Z');
   await bothAt('2026-03-06T10:05:00.010Z');
   expect(texts().filter((t) => t.includes('recovered'))).toEqual([expect.stringContaining('*probe recovered*: its circuit breaker is closed again')]);
+});
+
+test('the digest shows month-to-date spend per workspace with a forecast to month end, and the change against the same weekday last week', async () => {
+  // 2026-02-27 (a Friday): $0.20 that day; February so far $5.20 (T1), $5.00 of it on Friday 02-20.
+  const r = await a.service.dailyReport('2026-02-27');
+  expect(r.sameDayLastWeek).toEqual({ day: '2026-02-20', totalUsd: 5 });
+  expect(r.monthToDate).toEqual({ from: '2026-02-01', through: '2026-02-27', daysInMonth: 28, totalUsd: 5.2, forecastUsd: 5.392593, workspaces: [{ workspace: 'T1', costUsd: 5.2, forecastUsd: 5.392593 }] });
+  const lines = buildDigest(r, await a.service.queueHealth()).plain.split('\n');
+  expect(lines).toContain('Spend $0.2000 of $10.00 daily cap (2.0%) · -96.0% vs Fri 2026-02-20 ($5.00)');
+  expect(lines).toContain('Month to date (2026-02-01 to 2026-02-27)');
+  expect(lines).toContain('  - all workspaces: $5.20, forecast $5.39 by 2026-02-28');
+  expect(lines).toContain('  - T1: $5.20, forecast $5.39 by 2026-02-28');
+});
+
+test('the spend chart draws the daily cap as a line, and none without a cap', async () => {
+  const series = await a.service.spendSeries(DAY, 7);
+  expect(series.capUsd).toBe(10);
+  const svg = spendChartSvg(series);
+  expect(svg).toContain('daily cap $10.00');
+  expect(spendChartSvg({ ...series, capUsd: null })).not.toContain('daily cap');
 });
