@@ -151,7 +151,9 @@ test('the digest text carries every section and escapes provider and user text f
   const lines = d.plain.split('\n');
   for (const line of [
     'Enrichbot digest for 2026-03-01 (UTC)',
-    'Spend $0.4000 of $10.00 daily cap (4.0%)',
+    'Spend $0.4000 of $10.00 daily cap (4.0%) · new spend vs Sun 2026-02-22 ($0.00)',
+    'Month to date (2026-03-01 to 2026-03-01)',
+    '  - T1: $0.30, forecast $9.30 by 2026-03-31',
     '  - apollo: $0.3000 · 6 calls · 3 hits (50.0%) · 1 cached',
     '  - prospeo: $0.1000 · 3 calls · 2 hits (66.7%)',
     '  - exa: $0.00 · 0 calls · 0 hits',
