@@ -91,6 +91,7 @@ async function startApp(opts: AppOpts): Promise<App> {
     overrides: {
       role: opts.role === 'client' ? 'all' : opts.role,
       port: 0,
+      observability: { admin: { port: 0 } },
       mongodbUrl: opts.mongodbUrl,
       redisUrl: REDIS_URL,
       logLevel: LOG_LEVEL,

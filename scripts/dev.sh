@@ -37,6 +37,7 @@ cat >&2 <<EOF
 
 [dev] enrichbot, role all (web + worker), from this checkout
 [dev]   HTTP       http://127.0.0.1:$PORT  (GET /healthz, GET /readyz)
+[dev]   admin      http://127.0.0.1:${ADMIN_PORT:-9464}/metrics  (loopback only)
 [dev]   MongoDB    $(echo "$MONGODB_URL" | redact)
 [dev]   Redis      $(echo "$REDIS_URL" | redact)
 [dev]   started    ${started:-nothing (both were running already)}; stopped again on Ctrl-C

@@ -11,7 +11,7 @@ import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters, claimKey } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
-import type { BatchStatus, EnrichService, SubmitResult } from './plugin/service.js';
+import type { BatchStatus, BreakerState, EnrichService, SubmitResult } from './plugin/service.js';
 import { Engine } from './engine/engine.js';
 import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
@@ -19,17 +19,17 @@ import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
-import { createHttpServer, type HttpServer } from './http/server.js';
+import { createAdminServer, createHttpServer, type HttpServer, type Listener } from './http/server.js';
 import { mountMetrics } from './http/metrics.js';
 import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
-import { EnrichbotError, ErrorCodes } from './errors.js';
+import { EnrichbotError, ErrorCodes, errorMessage } from './errors.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
 import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
 import { Leases } from './platform/lease.js';
-import { Scheduler } from './platform/scheduler.js';
+import { Scheduler, type ScheduleOptions } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
 
@@ -74,6 +74,9 @@ export class App {
   safeFetch: SafeFetch;
   http?: HttpServer;
   port?: number;
+  /** The admin listener (/metrics, /arena) and its port, on the web role. */
+  admin?: Listener;
+  adminPort?: number;
   sweeper?: Sweeper;
   private runner?: JobRunner;
   ledger!: Ledger;
@@ -93,6 +96,10 @@ export class App {
 
   get isWorker(): boolean {
     return this.role === 'worker' || this.role === 'all';
+  }
+  /** The address the admin listener is bound to (127.0.0.1 by default). */
+  get adminAddress(): string | undefined {
+    return this.admin?.address();
   }
   get isWeb(): boolean {
     return this.role === 'web' || this.role === 'all';
@@ -169,13 +176,19 @@ export class App {
         if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
         return t.plugin.notify(message, t.ctx);
       },
+      notifiers: () => [...this.registry.triggers.keys()].filter((id) => !!this.triggerFor(id)?.plugin.notify),
+      breakerStates: () => this.breakerStates(),
     });
 
     if (this.isWeb) {
       this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
-      const { metrics, arena } = this.config.observability;
-      if (metrics) mountMetrics(this.http.app, { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth() });
-      if (arena.enabled) this.closeArena = mountArena(this.http.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
+      const { metrics, arena, admin } = this.config.observability;
+      if (metrics || arena.enabled) this.admin = createAdminServer();
+      if (metrics) {
+        const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates() };
+        mountMetrics(this.admin!.app, deps, admin.token);
+      }
+      if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
     }
     await this.registry.start(
       (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
@@ -210,6 +223,13 @@ export class App {
       this.port = await this.http.listen(this.config.port);
       this.logger.info({ port: this.port, role: this.role }, 'enrichbot web listening');
     }
+    if (this.admin) {
+      const { host, port } = this.config.observability.admin;
+      this.adminPort = await this.admin.listen(port, host).catch((err: unknown) => {
+        throw new EnrichbotError(ErrorCodes.CONFIG_INVALID, `The admin listener (/metrics, /arena) cannot listen on ${host}:${port} (${errorMessage(err)}): set ADMIN_PORT or observability.admin.port to a free port.`, { cause: err });
+      });
+      this.logger.info({ port: this.adminPort, host }, 'enrichbot admin listening (/metrics, /arena)');
+    }
     this.logger.info({ role: this.role, providers: [...this.providers.values()].filter((p) => p.enabled).map((p) => p.id) }, 'enrichbot started');
     return this;
   }
@@ -238,7 +258,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -258,7 +278,7 @@ export class App {
       router,
       role: this.role,
       lease: (key, ttlMs) => this.leases.acquire(`${plugin.id}:${key}`, ttlMs),
-      schedule: (name, cron, timeZone, fn) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn),
+      schedule: (name, cron, timeZone, fn, opts) => this.schedule(`${plugin.id}:${name}`, cron, timeZone, fn, opts),
       csv: csvModule,
       collection: (name) => {
         if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new EnrichbotError(ErrorCodes.PLUGIN_INVALID, `collection name "${name}" of plugin ${plugin.id}: lowercase letters, digits and _ only.`);
@@ -266,6 +286,13 @@ export class App {
       },
       redis: this.pluginRedis(plugin.id),
     } satisfies TriggerContext;
+  }
+
+  /** Each enabled provider's breaker, read from the state every worker shares in Redis. */
+  private async breakerStates(): Promise<Record<string, BreakerState>> {
+    const out: Record<string, BreakerState> = {};
+    for (const p of [...this.providers.values()].filter((r) => r.enabled).sort((a, b) => a.id.localeCompare(b.id))) out[p.id] = await p.policy.breaker.state();
+    return out;
   }
 
   private async readiness(): Promise<Record<string, boolean>> {
@@ -331,7 +358,7 @@ export class App {
     return t.plugin.push(request, t.ctx);
   }
 
-  private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>): void {
+  private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>, opts?: ScheduleOptions): void {
     if (!this.isWorker) {
       this.logger.warn({ schedule: name }, 'schedules run in the worker role only; this process will not run it');
       return;
@@ -340,13 +367,14 @@ export class App {
       this.scheduler = new Scheduler({ redis: this.redis, leases: this.leases, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'scheduler' }), clock: this.clock, graceMs: this.config.service.scheduleGraceMs });
       this.scheduler.start();
     }
-    this.scheduler.schedule(name, cron, timeZone, fn);
+    this.scheduler.schedule(name, cron, timeZone, fn, opts);
   }
 
   /** Graceful: stop taking work, let in-flight jobs finish (or leave them for another worker), close. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.http?.close();
+      await this.admin?.close();
       await this.closeArena?.();
       await this.scheduler?.stop();
       await this.sweeper?.stop();

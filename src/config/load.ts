@@ -107,7 +107,11 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], trig
   if (env.ENRICHBOT_ARENA_ENABLED) arena.enabled = env.ENRICHBOT_ARENA_ENABLED === 'true';
   if (env.ENRICHBOT_ARENA_USERNAME) arena.username = env.ENRICHBOT_ARENA_USERNAME;
   if (env.ENRICHBOT_ARENA_PASSWORD) arena.password = env.ENRICHBOT_ARENA_PASSWORD;
-  if (Object.keys(arena).length) out.observability = { arena };
+  const admin: Plain = {};
+  if (env.ADMIN_PORT) admin.port = env.ADMIN_PORT;
+  if (env.ADMIN_HOST) admin.host = env.ADMIN_HOST;
+  if (env.ADMIN_TOKEN) admin.token = env.ADMIN_TOKEN;
+  if (Object.keys(arena).length || Object.keys(admin).length) out.observability = { ...(Object.keys(arena).length ? { arena } : {}), ...(Object.keys(admin).length ? { admin } : {}) };
   if (env.ENRICHBOT_PRIVACY_SALT) out.service = { privacySalt: env.ENRICHBOT_PRIVACY_SALT };
   const triggers: Plain = {};
   for (const id of triggerIds) {

@@ -132,11 +132,23 @@ export const ConfigSchema = z.object({
       privacySalt: z.string().min(16).optional(),
     })
     .prefault({}),
-  /** Operators' views on the web role: /metrics (Prometheus) and the bull-arena queue dashboard. */
+  /**
+   * Operators' views on the web role: /metrics (Prometheus) and the bull-arena queue dashboard,
+   * served on their own admin listener (loopback by default), never on the public one.
+   */
   observability: z
     .object({
       /** GET /metrics in Prometheus format. */
       metrics: z.boolean().default(true),
+      admin: z
+        .object({
+          port: z.coerce.number().int().min(0).max(65535).default(9464),
+          /** Where the admin listener binds; 0.0.0.0 only behind a firewall or with a token. */
+          host: z.string().min(1).default('127.0.0.1'),
+          /** Bearer token /metrics asks for when set. */
+          token: z.string().min(16, 'at least 16 characters').optional(),
+        })
+        .prefault({}),
       arena: z
         .object({
           /** Off by default; on, it needs a username and password (basic auth). */

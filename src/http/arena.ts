@@ -18,7 +18,7 @@ export interface ArenaSettings {
 }
 
 // Hash both sides first: equal lengths for timingSafeEqual, and no early exit on length.
-const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+export const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 export function basicAuth(username: string, password: string) {
   return (req: Request, res: Response, next: NextFunction) => {

@@ -3,17 +3,23 @@
 // so one web process reports the work of every worker, and nothing is lost when one restarts.
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { LATENCY_BUCKETS_MS, metricKeys } from '../service/usage-counters.js';
-import type { QueueHealth } from '../plugin/service.js';
+import type { BreakerState, CapUsage, QueueHealth } from '../plugin/service.js';
 import { utcDay, type Clock } from '../clock.js';
+import { bearerAuth } from './server.js';
 
 export interface MetricsDeps {
   redis: Redis;
   prefix: string;
   clock: Clock;
   queueHealth(): Promise<QueueHealth>;
+  capUsage(): Promise<CapUsage>;
+  breakerStates(): Promise<Record<string, BreakerState>>;
 }
+
+/** Breaker states as numbers, so an alert rule is `> 0` (not closed) or `== 2` (open). */
+export const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /** A histogram whose buckets are kept in Redis: prom-client's own Histogram can only observe. */
 function redisLatencyHistogram(deps: MetricsDeps, keys: ReturnType<typeof metricKeys>) {
@@ -116,12 +122,78 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
     },
   });
   registry.registerMetric(redisLatencyHistogram(deps, keys) as unknown as Metric);
+
+  // Spend by workspace, and today's use of each cap beside the cap itself, so an alert rule is
+  // `use / cap > 0.8` with no number written into it. One series per workspace that spent (or
+  // has a cap of its own): workspace ids, never names or tokens.
+  new Counter({
+    name: 'enrichbot_workspace_spend_usd_total',
+    help: 'Money spent on provider calls, in USD, by workspace.',
+    labelNames: ['workspace'],
+    registers: [registry],
+    async collect() {
+      const h = await deps.redis.hgetall(keys.workspaceSpendMicros);
+      this.reset();
+      for (const [workspace, micros] of Object.entries(h)) this.inc({ workspace }, Number(micros) / 1e6);
+    },
+  });
+  // One read of the cap counters per scrape, shared by the four gauges below.
+  let usage: Promise<CapUsage> | undefined;
+  const capUsage = () => (usage ??= deps.capUsage().finally(() => setImmediate(() => (usage = undefined))));
+  new Gauge({
+    name: 'enrichbot_spend_cap_usd',
+    help: 'The global daily spend cap, in USD (absent when there is none).',
+    registers: [registry],
+    async collect() {
+      const u = await capUsage();
+      this.reset();
+      if (u.global.capUsd !== null) this.set(u.global.capUsd);
+    },
+  });
+  new Gauge({
+    name: 'enrichbot_workspace_spend_today_usd',
+    help: "Spent so far today (UTC) by a workspace, as counted against its daily cap.",
+    labelNames: ['workspace'],
+    registers: [registry],
+    async collect() {
+      const u = await capUsage();
+      this.reset();
+      for (const w of u.workspaces) this.set({ workspace: w.workspace }, w.spentUsd);
+    },
+  });
+  new Gauge({
+    name: 'enrichbot_workspace_spend_cap_usd',
+    help: "A workspace's daily spend cap, in USD (absent for a workspace without one).",
+    labelNames: ['workspace'],
+    registers: [registry],
+    async collect() {
+      const u = await capUsage();
+      this.reset();
+      for (const w of u.workspaces) if (w.capUsd !== null) this.set({ workspace: w.workspace }, w.capUsd);
+    },
+  });
+  new Gauge({
+    name: 'enrichbot_provider_breaker_state',
+    help: "Each enabled provider's circuit breaker, shared by every worker: 0 closed, 1 half-open, 2 open.",
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      const states = await deps.breakerStates();
+      this.reset();
+      for (const [provider, state] of Object.entries(states)) this.set({ provider }, BREAKER_VALUES[state]);
+    },
+  });
+  // The web process's own CPU, memory, event-loop lag, handles and GC (standard names, so stock
+  // Node.js dashboards work); the workers' figures above come from Redis.
+  collectDefaultMetrics({ register: registry });
   return registry;
 }
 
-export function mountMetrics(app: Express, deps: MetricsDeps): void {
+/** Mounts GET /metrics, behind a bearer token when one is given. */
+export function mountMetrics(app: Express, deps: MetricsDeps, token?: string): void {
   const registry = createMetricsRegistry(deps);
-  app.get('/metrics', async (_req, res) => {
+  const guard = token ? [bearerAuth(token)] : [];
+  app.get('/metrics', ...guard, async (_req, res) => {
     try {
       const body = await registry.metrics();
       res.type(registry.contentType).send(body);

@@ -4,6 +4,9 @@
 // first process whose `SET NX` on that id succeeds runs it (the marker lives a few days, so a
 // late or restarted worker does not run it again) and holds a lease while it runs. A process
 // that dies mid-run does not get its occurrence rerun: at most once, never twice.
+// A run that fails is retried by the process that claimed it, after 1, 2, 4... x retryBaseMs,
+// as long as the attempt still falls within the grace period after the occurrence; then it is
+// given up: logged at error and handed to the schedule's onGiveUp (the digest raises an alert).
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { Redis } from 'ioredis';
@@ -24,6 +27,27 @@ export interface SchedulerOptions {
   markerTtlMs?: number;
   /** Lease ttl while a run is going; renewed while it runs (default 60 s). */
   runLeaseMs?: number;
+  /** First delay before a failed run is tried again, doubling each time (default 60 s). */
+  retryBaseMs?: number;
+}
+
+/** What a schedule's owner learns when an occurrence failed every attempt within the grace period. */
+export interface ScheduleFailure {
+  name: string;
+  occurrence: Date;
+  attempts: number;
+  error: Error;
+}
+
+export interface ScheduleOptions {
+  onGiveUp?: (failure: ScheduleFailure) => Promise<void> | void;
+}
+
+interface Retry {
+  occurrence: Date;
+  /** Attempts made so far. */
+  attempts: number;
+  at: number;
 }
 
 interface Job {
@@ -31,9 +55,12 @@ interface Job {
   cron: Cron;
   timeZone: string;
   fn: (occurrence: Date) => Promise<void>;
+  opts: ScheduleOptions;
   /** Occurrences at or before this instant have been handled by this process. */
   checkedUntil: number;
   timer?: NodeJS.Timeout;
+  /** Failed runs this process claimed and will try again, by occurrence. */
+  retries: Map<string, Retry>;
 }
 
 /** Longest single timer: occurrences far away are reached in steps, so a clock change is noticed. */
@@ -55,6 +82,7 @@ export class Scheduler {
   private readonly graceMs: number;
   private readonly markerTtlMs: number;
   private readonly runLeaseMs: number;
+  private readonly retryBaseMs: number;
   private started = false;
   private stopped = false;
 
@@ -63,10 +91,11 @@ export class Scheduler {
     this.graceMs = opts.graceMs ?? 3_600_000;
     this.markerTtlMs = opts.markerTtlMs ?? 3 * 86_400_000;
     this.runLeaseMs = opts.runLeaseMs ?? 60_000;
+    this.retryBaseMs = opts.retryBaseMs ?? 60_000;
   }
 
   /** Registers a schedule; refuses a bad cron pattern or time zone at once, naming it. */
-  schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>): void {
+  schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>, opts: ScheduleOptions = {}): void {
     if (!/^[\w.:-]{1,100}$/.test(name)) throw invalid(`Schedule name "${name}" is not valid: use letters, digits, _ . : - (at most 100).`);
     if (this.jobs.has(name)) throw invalid(`Schedule "${name}" is already registered: give each schedule its own name.`);
     try {
@@ -80,7 +109,7 @@ export class Scheduler {
     } catch (err) {
       throw invalid(`Schedule "${name}": cron pattern "${cron}" is not valid (${errorMessage(err)}). Example: "0 9 * * 1-5" for 09:00 on weekdays.`);
     }
-    const job: Job = { name, cron: parsed, timeZone, fn, checkedUntil: this.clock.now().getTime() };
+    const job: Job = { name, cron: parsed, timeZone, fn, opts, checkedUntil: this.clock.now().getTime(), retries: new Map() };
     this.jobs.set(name, job);
     if (this.started) this.startJob(job);
   }
@@ -109,7 +138,7 @@ export class Scheduler {
    * tests that move an injected clock call it directly.
    */
   async tick(): Promise<void> {
-    const runs = [...this.jobs.values()].flatMap((job) => this.dueRuns(job));
+    const runs = [...this.jobs.values()].flatMap((job) => [...this.dueRuns(job), ...this.dueRetries(job)]);
     await Promise.allSettled(runs);
   }
 
@@ -147,11 +176,14 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.clock.now().getTime();
     const next = job.cron.nextRun(new Date(Math.max(now, job.checkedUntil)));
-    if (!next) return; // a pattern with no future occurrence
+    const retryAt = Math.min(...[...job.retries.values()].map((r) => r.at));
+    const due = Math.min(next?.getTime() ?? Infinity, retryAt);
+    if (due === Infinity) return; // a pattern with no future occurrence, nothing to retry
     // A few ms late rather than early: a timer that fires before the occurrence finds nothing due.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next.getTime() - now) + 5);
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, due - now) + 5);
+    if (job.timer) clearTimeout(job.timer);
     job.timer = setTimeout(() => {
-      this.track(Promise.allSettled(this.dueRuns(job)).then(() => undefined));
+      this.track(Promise.allSettled([...this.dueRuns(job), ...this.dueRetries(job)]).then(() => undefined));
       this.arm(job);
     }, delay);
     job.timer.unref();
@@ -174,28 +206,57 @@ export class Scheduler {
     return due.map((occurrence) => this.track(this.runOnce(job, occurrence)));
   }
 
-  /** Claims the occurrence (marker SET NX), runs it under a lease, records completion. */
-  private async runOnce(job: Job, occurrence: Date): Promise<void> {
+  /** Starts the retries whose time has come. */
+  private dueRetries(job: Job): Promise<void>[] {
+    if (this.stopped) return [];
+    const now = this.clock.now().getTime();
+    const due = [...job.retries.entries()].filter(([, r]) => r.at <= now);
+    for (const [key] of due) job.retries.delete(key);
+    return due.map(([, r]) => this.track(this.runOnce(job, r.occurrence, r.attempts)));
+  }
+
+  /**
+   * Claims the occurrence (marker SET NX) on its first attempt, runs it under a lease, records
+   * the outcome. A retry (attempts > 0) is made only by the process that claimed it.
+   */
+  private async runOnce(job: Job, occurrence: Date, attempts = 0): Promise<void> {
     const runId = `${job.name}:${occurrence.toISOString()}`;
     const log = this.opts.logger.child({ schedule: job.name, runId });
+    const by = `${hostname()}:${process.pid}`;
     try {
       const lease = await this.opts.leases.acquire(`schedule:${runId}`, this.runLeaseMs);
       if (!lease) return; // another process is running it right now
       try {
-        const claim = JSON.stringify({ by: `${hostname()}:${process.pid}`, at: this.clock.now().toISOString(), state: 'running' });
-        const claimed = await this.opts.redis.set(this.markerKey(runId), claim, 'PX', this.markerTtlMs, 'NX');
-        if (claimed !== 'OK') return; // already run (or being run) elsewhere
+        if (attempts === 0) {
+          const claim = JSON.stringify({ by, at: this.clock.now().toISOString(), state: 'running' });
+          const claimed = await this.opts.redis.set(this.markerKey(runId), claim, 'PX', this.markerTtlMs, 'NX');
+          if (claimed !== 'OK') return; // already run (or being run) elsewhere
+        }
+        attempts++;
         let state = 'done';
+        let failure: Error | undefined;
         try {
           await job.fn(occurrence);
         } catch (err) {
-          state = 'failed';
-          log.error({ err }, `scheduled run failed: ${errorMessage(err)}; the next occurrence runs as usual`);
+          failure = err instanceof Error ? err : new Error(errorMessage(err));
+          const retryAt = this.clock.now().getTime() + this.retryBaseMs * 2 ** (attempts - 1);
+          if (!this.stopped && retryAt <= occurrence.getTime() + this.graceMs) {
+            state = 'retrying';
+            job.retries.set(occurrence.toISOString(), { occurrence, attempts, at: retryAt });
+            log.warn({ err, attempts, retryAt: new Date(retryAt).toISOString() }, `scheduled run failed: ${errorMessage(err)}; trying again at ${new Date(retryAt).toISOString()}`);
+          } else {
+            state = 'failed';
+            log.error({ err, attempts }, `scheduled run failed ${attempts} time(s) within the grace period, giving up: ${errorMessage(err)}; the next occurrence runs as usual`);
+          }
         }
         if (lease.lost) log.warn('the run outlived its lease; it was still claimed once, so no other process ran it');
-        const finished = JSON.stringify({ by: `${hostname()}:${process.pid}`, at: this.clock.now().toISOString(), state });
-        await this.opts.redis.set(this.markerKey(runId), finished, 'PX', this.markerTtlMs, 'XX');
-        await this.opts.redis.eval(SET_LAST, 1, this.lastKey(job.name), occurrence.toISOString());
+        const marker = JSON.stringify({ by, at: this.clock.now().toISOString(), state, attempts });
+        await this.opts.redis.set(this.markerKey(runId), marker, 'PX', this.markerTtlMs, 'XX');
+        if (state !== 'retrying') await this.opts.redis.eval(SET_LAST, 1, this.lastKey(job.name), occurrence.toISOString());
+        if (state === 'retrying') this.arm(job);
+        if (state === 'failed' && job.opts.onGiveUp) {
+          await Promise.resolve(job.opts.onGiveUp({ name: job.name, occurrence, attempts, error: failure! })).catch((err: unknown) => log.error({ err }, `the failure hook of a given-up run failed too: ${errorMessage(err)}`));
+        }
       } finally {
         await lease.release();
       }

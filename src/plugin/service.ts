@@ -179,6 +179,13 @@ export interface DailyReport {
   pausedJobs: { count: number; jobs: { jobId: string; workspace: string; reason?: string }[] };
   /** Records the HubSpot trigger could not write (the first 20 listed). */
   hubspotFailures: { count: number; records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[] };
+  /** The same weekday a week before, for the change against it. */
+  sameDayLastWeek: { day: string; totalUsd: number };
+  /**
+   * From the 1st of `day`'s month through `day`: spend per workspace and in all, with a linear
+   * forecast to the month's end (spend so far / days so far x days in the month).
+   */
+  monthToDate: { from: string; through: string; daysInMonth: number; totalUsd: number; forecastUsd: number; workspaces: { workspace: string; costUsd: number; forecastUsd: number }[] };
 }
 
 /** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
@@ -186,7 +193,20 @@ export interface SpendSeries {
   days: string[];
   providers: string[];
   usd: Record<string, number[]>;
+  /** The global daily cap (the chart's cap line), null when there is none. */
+  capUsd: number | null;
 }
+
+/** Today's (UTC) spend against each daily cap, from the counters the caps are enforced with. */
+export interface CapUsage {
+  day: string;
+  global: { spentUsd: number; capUsd: number | null };
+  /** Workspaces that spent today or have a cap of their own. */
+  workspaces: { workspace: string; spentUsd: number; capUsd: number | null }[];
+}
+
+/** A provider's circuit breaker, as every worker shares it. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface QueueHealth {
   waiting: number;
@@ -255,6 +275,11 @@ export interface EnrichService {
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
   /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult>;
+  /**
+   * An operator alert: logged at error, then posted through every trigger running here that can
+   * post, each on its own (one being down does not stop the others). Never throws.
+   */
+  alert(message: NotifyMessage): Promise<{ posted: string[]; failed: { trigger: string; error: string }[] }>;
   /** The digest's figures for one UTC day (YYYY-MM-DD). */
   dailyReport(day: string): Promise<DailyReport>;
   /** Spend per provider for the `days` days ending with `endDay` (a chart's data). */
@@ -263,6 +288,10 @@ export interface EnrichService {
   queueHealth(): Promise<QueueHealth>;
   /** Providers whose circuit breaker refused calls since `since` (outage alerts). */
   providerOutages(since: Date): Promise<ProviderOutage[]>;
+  /** Each enabled provider's breaker state now (recovery messages). */
+  breakerStates(): Promise<Record<string, BreakerState>>;
+  /** Today's spend against each daily cap (cap alerts). */
+  capUsage(): Promise<CapUsage>;
   /** Structured `{ status, error, at }` per provider for one job (why an enrichment failed). */
   providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>>;
   /** For actions the service does not see itself (export). */
@@ -278,8 +307,18 @@ export interface Lease {
 }
 export type AcquireLease = (key: string, ttlMs: number) => Promise<Lease | null>;
 
-/** Runs once per occurrence across all workers; `fn` gets the occurrence's scheduled time. */
-export type Schedule = (name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>) => void;
+/**
+ * Runs once per occurrence across all workers; `fn` gets the occurrence's scheduled time. A run
+ * that throws is tried again (after 1, 2, 4... minutes) within `service.scheduleGraceMs` of its
+ * occurrence; then `onGiveUp` is called once.
+ */
+export type Schedule = (
+  name: string,
+  cron: string,
+  timeZone: string,
+  fn: (occurrence: Date) => Promise<void>,
+  opts?: { onGiveUp?: (failure: { name: string; occurrence: Date; attempts: number; error: Error }) => Promise<void> | void },
+) => void;
 
 /** Header columns recognised in a CSV file. */
 export interface CsvColumnMap {

@@ -30,6 +30,7 @@ import type {
   ForgetReport,
   JobStatusView,
   SpendReport,
+  BreakerState,
   SubmitRequest,
   SubmitResult,
 } from '../plugin/service.js';
@@ -42,6 +43,7 @@ import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
+import { raiseAlert, type AlertResult } from './alerts.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -69,6 +71,10 @@ export interface EnrichServiceDeps {
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
   /** The `notify` of the trigger named `destination`, if it has one. */
   notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
+  /** Ids of the triggers running in this process that have `notify` (where alerts go). */
+  notifiers(): string[];
+  /** Each enabled provider's circuit breaker state (shared in Redis by every worker). */
+  breakerStates(): Promise<Record<string, BreakerState>>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -359,6 +365,14 @@ export class EnrichServiceImpl implements EnrichService {
     return this.reports.queueHealth();
   }
 
+  capUsage() {
+    return this.reports.capUsage(this.deps.clock.now());
+  }
+
+  breakerStates() {
+    return this.deps.breakerStates();
+  }
+
   providerOutages(since: Date) {
     return this.reports.providerOutages(since);
   }
@@ -388,6 +402,10 @@ export class EnrichServiceImpl implements EnrichService {
 
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {
     return this.deps.notifyVia(destination, message);
+  }
+
+  alert(message: NotifyMessage): Promise<AlertResult> {
+    return raiseAlert({ logger: this.deps.logger, notifiers: this.deps.notifiers, notifyVia: this.deps.notifyVia }, message);
   }
 
   async close(): Promise<void> {

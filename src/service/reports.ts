@@ -7,7 +7,9 @@ import type { Store } from '../store/store.js';
 import type { Config } from '../config/schema.js';
 import type { EnrichQueue } from '../queue/enrich-queue.js';
 import { groupSums } from '../store/group-sums.js';
-import type { DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
+import type { CapUsage, DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
+import { metricKeys, pausedKey } from './usage-counters.js';
+import { utcDay } from '../clock.js';
 
 /** Outcomes that are an actual request to the provider (cached, skipped, refused are not). */
 const CALLED = new Set(['matched', 'no_match', 'error', 'timeout']);
@@ -24,11 +26,15 @@ export interface ReportsDeps {
 }
 
 /** Redis set of the jobs a spend cap paused on a day (written by the service when a job pauses). */
-export const pausedKey = (prefix: string, day: string) => `${prefix}:report:paused:${day}`;
 
 export function dayRange(day: string): { from: Date; to: Date } {
   const from = new Date(`${day}T00:00:00.000Z`);
   return { from, to: new Date(from.getTime() + 86400_000) };
+}
+
+/** The UTC day `n` days after (or before, when negative) `day`. */
+export function shiftDay(day: string, n: number): string {
+  return new Date(dayRange(day).from.getTime() + n * 86400_000).toISOString().slice(0, 10);
 }
 
 export function previousDays(endDay: string, days: number): string[] {
@@ -74,6 +80,8 @@ export class Reports {
 
     const emailsFound = await this.emailsFound(day);
     const totalUsd = round6([...providers.values()].reduce((s, p) => s + p.costUsd, 0));
+    const weekBefore = shiftDay(day, -7);
+    const [lastWeek] = await Ledger.aggregate<{ costUsd: number }>([{ $match: { day: weekBefore } }, { $group: { _id: null, costUsd: { $sum: '$costUsd' } } }]);
     const pausedJobs = await this.pausedJobs(day);
     const hubspot = await this.hubspotFailures(day);
     return {
@@ -88,7 +96,44 @@ export class Reports {
       breakers,
       pausedJobs,
       hubspotFailures: hubspot,
+      sameDayLastWeek: { day: weekBefore, totalUsd: round6(lastWeek?.costUsd ?? 0) },
+      monthToDate: await this.monthToDate(day),
     };
+  }
+
+  /** Spend from the 1st of the month through `day`, per workspace, with a linear forecast. */
+  private async monthToDate(day: string): Promise<DailyReport['monthToDate']> {
+    const from = `${day.slice(0, 8)}01`;
+    const elapsed = Number(day.slice(8, 10));
+    const d = new Date(`${from}T00:00:00Z`);
+    const daysInMonth = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+    const forecast = (usd: number) => round6((usd / elapsed) * daysInMonth);
+    const rows = await groupSums(this.deps.store.models.Ledger, { day: { $gte: from, $lte: day } }, { workspace: 'workspace' }, { costUsd: 'costUsd' });
+    const workspaces = rows
+      .filter((r) => r.costUsd > 0)
+      .map((r) => ({ workspace: r.workspace, costUsd: round6(r.costUsd), forecastUsd: forecast(r.costUsd) }))
+      .sort((a, b) => b.costUsd - a.costUsd || a.workspace.localeCompare(b.workspace));
+    const totalUsd = round6(workspaces.reduce((s, w) => s + w.costUsd, 0));
+    return { from, through: day, daysInMonth, totalUsd, forecastUsd: forecast(totalUsd), workspaces };
+  }
+
+  /**
+   * Today's spend against each daily cap, read from the counters the caps are enforced with
+   * (reservations in flight included), for the workspaces that spent today or have a cap.
+   */
+  async capUsage(now: Date): Promise<CapUsage> {
+    const day = utcDay(now);
+    const { prefix } = this.deps.config.queue;
+    const caps = this.deps.config.spendCaps;
+    const micros = async (key: string) => Number((await this.deps.redis.get(key)) ?? 0) / 1e6;
+    const spent = await this.deps.redis.smembers(metricKeys(prefix).spendWorkspaces(day));
+    const names = [...new Set([...spent, ...Object.keys(caps.workspaces)])].sort();
+    const workspaces: CapUsage['workspaces'] = [];
+    for (const workspace of names) {
+      const capUsd = Object.hasOwn(caps.workspaces, workspace) ? caps.workspaces[workspace]! : caps.perWorkspaceDailyUsd;
+      workspaces.push({ workspace, spentUsd: await micros(`${prefix}:spend:${day}:ws:${workspace}`), capUsd });
+    }
+    return { day, global: { spentUsd: await micros(`${prefix}:spend:${day}:global`), capUsd: caps.dailyUsd }, workspaces };
   }
 
   /** Jobs that finished that day with a work email from some provider (the digest's "found email"). */
@@ -145,7 +190,7 @@ export class Reports {
     const providers = [...new Set(rows.filter((r) => r.costUsd > 0).map((r) => r.provider))].sort();
     const usd: Record<string, number[]> = Object.fromEntries(providers.map((p) => [p, list.map(() => 0)]));
     for (const r of rows) if (usd[r.provider]) usd[r.provider]![list.indexOf(r.day)] = round6(r.costUsd);
-    return { days: list, providers, usd };
+    return { days: list, providers, usd, capUsd: this.deps.config.spendCaps.dailyUsd };
   }
 
   async queueHealth(): Promise<QueueHealth> {

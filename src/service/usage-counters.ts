@@ -6,17 +6,23 @@ import type { Redis } from 'ioredis';
 import type { ActivityEntry } from '../plugin/service.js';
 import type { JobResult } from '../engine/types.js';
 import { utcDay, type Clock } from '../clock.js';
-import { pausedKey } from './reports.js';
 
 /** Upper bounds (ms) of the latency histogram's buckets. */
 export const LATENCY_BUCKETS_MS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 const USAGE_TTL_S = 90 * 86400;
 const PAUSED_TTL_S = 8 * 86400;
 
+/** The day's set of jobs paused by a cap, read by the digest (reports.ts). */
+export const pausedKey = (prefix: string, day: string) => `${prefix}:report:paused:${day}`;
+
 export const metricKeys = (prefix: string) => ({
   jobs: `${prefix}:metrics:jobs`,
   calls: `${prefix}:metrics:calls`,
   spendMicros: `${prefix}:metrics:spend`,
+  /** Spend by workspace, all time (micro-USD). */
+  workspaceSpendMicros: `${prefix}:metrics:spend-workspace`,
+  /** Workspaces that spent on a UTC day (the per-workspace cap gauges and alerts), kept 3 days. */
+  spendWorkspaces: (day: string) => `${prefix}:metrics:spend-workspaces:${day}`,
   latency: (provider: string) => `${prefix}:metrics:latency:${provider}`,
   latencyProviders: `${prefix}:metrics:latency-providers`,
   hubspot: `${prefix}:metrics:hubspot`,
@@ -44,12 +50,20 @@ export class UsageCounters {
       m.expire(pausedKey(this.prefix, day), PAUSED_TTL_S);
     }
     for (const o of result.outcomes) if (o.outcome === 'cap_reached') m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
-    // Each run's outcomes name only that run's calls (those with a ledger row): nothing is
-    // counted twice, and the figures are the ones written on the rows, so no read is needed.
+    // One count per ledger row, the first outcome that names it: an outcome that reuses an
+    // answer (or an error) from earlier in the same request keeps that call's ledgerId, and
+    // counting it again would show two calls where the ledger and the invoice have one.
+    const counted = new Set<string>();
     for (const o of result.outcomes) {
-      if (!o.ledgerId) continue;
+      if (!o.ledgerId || counted.has(o.ledgerId)) continue;
+      counted.add(o.ledgerId);
       m.hincrby(this.keys.calls, `${o.provider}|${o.outcome}`, 1);
-      if (o.costUsd) m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
+      if (o.costUsd) {
+        m.hincrby(this.keys.spendMicros, o.provider, Math.round(o.costUsd * 1e6));
+        m.hincrby(this.keys.workspaceSpendMicros, result.workspace, Math.round(o.costUsd * 1e6));
+        m.sadd(this.keys.spendWorkspaces(day), result.workspace);
+        m.expire(this.keys.spendWorkspaces(day), 3 * 86400);
+      }
       if (o.outcome === 'matched' || o.outcome === 'no_match') {
         m.incr(this.keys.apiUsage(o.provider, day));
         m.expire(this.keys.apiUsage(o.provider, day), USAGE_TTL_S);

@@ -27,10 +27,10 @@ let prefix = '';
 
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
 
-function worker(clock: ManualClock | undefined, graceMs?: number): Scheduler {
+function worker(clock: ManualClock | undefined, graceMs?: number, retryBaseMs?: number): Scheduler {
   const redis = connect(names.redisUrl);
   conns.push(redis);
-  const s = new Scheduler({ redis, leases: new Leases(redis, prefix, logger), prefix, logger, clock, graceMs });
+  const s = new Scheduler({ redis, leases: new Leases(redis, prefix, logger), prefix, logger, clock, graceMs, retryBaseMs });
   schedulers.push(s);
   return s;
 }
@@ -167,7 +167,7 @@ test('the schedule\'s time zone decides the instant: 09:00 Europe/Paris is 08:00
 
 test('a failing run is logged and later occurrences still run', async () => {
   const clock = new ManualClock(new Date('2026-03-01T12:00:00.500Z'));
-  const w = worker(clock);
+  const w = worker(clock, 1000); // a grace shorter than the first retry: given up at once
   const got: string[] = [];
   w.schedule('flaky', '* * * * * *', 'UTC', async (o) => {
     got.push(o.toISOString());
@@ -191,4 +191,61 @@ test('a bad cron pattern or time zone is refused at registration with its own co
   expect(() => w.schedule('y', '0 9 * * *', 'Mars/Olympus', async () => {})).toThrow(expect.objectContaining({ code: ErrorCodes.SCHEDULE_INVALID }));
   w.schedule('z', '0 9 * * *', 'UTC', async () => {});
   expect(() => w.schedule('z', '0 9 * * *', 'UTC', async () => {})).toThrow(expect.objectContaining({ code: ErrorCodes.SCHEDULE_INVALID }));
+});
+
+test('a failed run is retried with doubling delays within the grace period, on one worker only, until it succeeds', async () => {
+  const clock = new ManualClock(new Date('2026-03-01T08:59:00Z'));
+  const workers = [worker(clock, 3_600_000, 60_000), worker(clock, 3_600_000, 60_000)];
+  const attempts: string[] = [];
+  for (const w of workers) {
+    w.schedule('digest', '0 9 * * *', 'UTC', async (o) => {
+      attempts.push(`${o.toISOString()}@${clock.now().toISOString()}`);
+      if (attempts.length < 3) throw new Error('slack is down');
+    });
+    w.start();
+  }
+  const at = async (iso: string) => {
+    clock.set(new Date(iso));
+    await Promise.all(workers.map((w) => w.tick()));
+  };
+  await at('2026-03-01T09:00:00Z'); // fails
+  await at('2026-03-01T09:00:59Z'); // not yet: the first retry is a minute later
+  await at('2026-03-01T09:01:00Z'); // fails again; the next is two minutes later
+  await at('2026-03-01T09:02:59Z');
+  await at('2026-03-01T09:03:00Z'); // succeeds
+  await at('2026-03-01T09:30:00Z');
+  const o = '2026-03-01T09:00:00.000Z';
+  expect(attempts).toEqual([`${o}@2026-03-01T09:00:00.000Z`, `${o}@2026-03-01T09:01:00.000Z`, `${o}@2026-03-01T09:03:00.000Z`]);
+  const marker = JSON.parse((await admin.get(`${prefix}:schedule-run:digest:${o}`))!);
+  expect(marker).toMatchObject({ state: 'done', attempts: 3 });
+  expect(await workers[1].lastCompleted('digest')).toEqual(new Date(o));
+});
+
+test('a run still failing when the grace period ends is given up once: logged at error and handed to its failure hook', async () => {
+  const clock = new ManualClock(new Date('2026-03-01T08:59:00Z'));
+  const w = worker(clock, 10 * 60_000, 60_000);
+  const gaveUp: { occurrence: string; attempts: number; error: string }[] = [];
+  let runs = 0;
+  w.schedule(
+    'digest',
+    '0 9 * * *',
+    'UTC',
+    async () => {
+      runs++;
+      throw new Error('slack is down');
+    },
+    { onGiveUp: async (f) => void gaveUp.push({ occurrence: f.occurrence.toISOString(), attempts: f.attempts, error: f.error.message }) },
+  );
+  w.start();
+  // Attempts at 09:00, 09:01, 09:03, 09:07; the next (09:15) would be past the 10-minute grace.
+  for (let m = 0; m <= 30; m++) {
+    clock.set(new Date(Date.parse('2026-03-01T09:00:00Z') + m * 60_000));
+    await w.tick();
+  }
+  expect(runs).toBe(4);
+  expect(gaveUp).toEqual([{ occurrence: '2026-03-01T09:00:00.000Z', attempts: 4, error: 'slack is down' }]);
+  const errors = logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
+  expect(errors.filter((l) => l.msg.includes('giving up'))).toHaveLength(1);
+  const marker = JSON.parse((await admin.get(`${prefix}:schedule-run:digest:2026-03-01T09:00:00.000Z`))!);
+  expect(marker).toMatchObject({ state: 'failed', attempts: 4 });
 });

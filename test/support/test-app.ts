@@ -23,6 +23,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<App & { names:
     env: { MONGODB_URL: names.mongodbUrl, REDIS_URL: names.redisUrl, ...(opts.env ?? {}) },
     overrides: deepDefaults(opts.overrides ?? {}, {
       port: 0,
+      observability: { admin: { port: 0 } },
       queue: { prefix: names.prefix, stallIntervalMs: 1000, retryBackoffMs: 100, waitTimeoutMs: 20000, shutdownTimeoutMs: 3000 },
       resilience: { backoffBaseMs: 20, breakerCooldownMs: 60000 },
       sweeper: { intervalMs: 3600_000 },

@@ -25,6 +25,7 @@ interface Section {
 
 const usd = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+const usd2 = (n: number) => `$${n.toFixed(2)}`;
 const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of $${cap.toFixed(2)} cap (${cap > 0 ? pct(spent / cap) : 'cap 0'})`);
 
 /** Nothing spent, called, failed or paused, and the queue is empty of trouble. */
@@ -41,6 +42,12 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): S
     ),
   });
   if (r.workspaces.length) out.push({ title: 'Spend by workspace', lines: r.workspaces.map((w) => `${esc(w.workspace)}: ${usd(w.costUsd)}${ofCap(w.costUsd, w.capUsd)}`) });
+  const m = r.monthToDate;
+  if (m.totalUsd > 0) {
+    const monthEnd = `${m.from.slice(0, 8)}${String(m.daysInMonth).padStart(2, '0')}`;
+    const line = (name: string, spent: number, forecast: number) => `${name}: ${usd2(spent)}, forecast ${usd2(forecast)} by ${monthEnd}`;
+    out.push({ title: `Month to date (${m.from} to ${m.through})`, lines: [line('all workspaces', m.totalUsd, m.forecastUsd), ...m.workspaces.map((w) => line(esc(w.workspace), w.costUsd, w.forecastUsd))] });
+  }
   out.push({ title: 'Cost per found email', lines: [r.costPerEmailUsd === null ? `no email found (${usd(r.totalUsd)} spent)` : `${usd(r.costPerEmailUsd)} (${r.emailsFound} emails found)`] });
   out.push({
     title: 'Errors',
@@ -67,7 +74,16 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): S
 }
 
 function headline(r: DailyReport): string {
-  return `Spend ${usd(r.totalUsd)}${ofCap(r.totalUsd, r.caps.dailyUsd).replace(' cap', ' daily cap')}`;
+  return `Spend ${usd(r.totalUsd)}${ofCap(r.totalUsd, r.caps.dailyUsd).replace(' cap', ' daily cap')}${weekOnWeek(r)}`;
+}
+
+/** The change against the same weekday a week before (" · -96.0% vs Fri 2026-02-20 ($5.00)"). */
+function weekOnWeek(r: DailyReport): string {
+  const { day, totalUsd: before } = r.sameDayLastWeek;
+  if (before === 0 && r.totalUsd === 0) return '';
+  const weekday = new Date(`${day}T00:00:00Z`).toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
+  const change = before === 0 ? 'new spend' : `${r.totalUsd >= before ? '+' : ''}${pct((r.totalUsd - before) / before)}`;
+  return ` · ${change} vs ${weekday} ${day} (${usd2(before)})`;
 }
 
 export function buildDigest(r: DailyReport, q: QueueHealth): Digest {

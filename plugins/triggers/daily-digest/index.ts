@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../../src/sdk/index.js';
 import { dayBefore, runDigest } from './digest.js';
-import { checkOutages } from './outage-alerts.js';
+import { checkOutages, checkRecoveries, digestFailedAlert } from './outage-alerts.js';
+import { checkCaps } from './cap-alerts.js';
 
 const ConfigSchema = z.object({
   /** Slack channel (id or name) for the digest. */
@@ -20,6 +21,10 @@ const ConfigSchema = z.object({
     .default('09:00'),
   /** IANA time zone of `time`, e.g. Europe/Paris. */
   timeZone: z.string().min(1).default('UTC'),
+  /** Spend cap alerts at 80 % and 100 % of each daily cap (a check every minute). */
+  capAlerts: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(true),
   /** Outage alerts on (a check every minute). */
   outageAlerts: z
     .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
@@ -37,18 +42,31 @@ export default defineTrigger({
   id: 'daily-digest',
   description: 'Posts a daily Slack digest of spend, hits and errors with a 7-day spend chart, and alerts when a provider circuit opens.',
   configSchema: ConfigSchema,
+  // It posts through Slack's notify: without it every digest would fail at 09:00, so start-up refuses.
+  dependencies: ['slack'],
   roles: ['worker'],
   start(ctx) {
     const { config } = ctx;
     const target = { channel: config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };
-    ctx.schedule('daily', digestCron(config.time), config.timeZone, async (occurrence) => {
-      const run = await runDigest(ctx.service, target, dayBefore(occurrence));
-      ctx.logger.info({ day: run.digest.day, quiet: run.digest.quiet, channel: run.posted?.channel }, 'daily digest posted');
-    });
+    const alertsTarget = { channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };
+    ctx.schedule(
+      'daily',
+      digestCron(config.time),
+      config.timeZone,
+      async (occurrence) => {
+        const run = await runDigest(ctx.service, target, dayBefore(occurrence));
+        ctx.logger.info({ day: run.digest.day, quiet: run.digest.quiet, channel: run.posted?.channel }, 'daily digest posted');
+      },
+      // Retried by the scheduler within the grace period; then the day's digest would be lost unseen.
+      { onGiveUp: async (failure) => void (await ctx.service.alert(digestFailedAlert(alertsTarget, dayBefore(failure.occurrence), failure.attempts, failure.error))) },
+    );
+    const alertDeps = { service: ctx.service, redis: ctx.redis, logger: ctx.logger, ...alertsTarget };
     if (config.outageAlerts) {
       ctx.schedule('outage-check', '* * * * *', 'UTC', async (occurrence) => {
-        await checkOutages({ service: ctx.service, redis: ctx.redis, logger: ctx.logger, channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) }, occurrence);
+        await checkOutages(alertDeps, occurrence);
+        await checkRecoveries(alertDeps);
       });
     }
+    if (config.capAlerts) ctx.schedule('cap-check', '* * * * *', 'UTC', async () => void (await checkCaps(alertDeps)));
   },
 });

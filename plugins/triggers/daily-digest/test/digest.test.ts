@@ -8,10 +8,12 @@ import { defineTrigger } from '../../../../src/plugin/contract.js';
 import type { Scheduler } from '../../../../src/platform/scheduler.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { startFakeSlack, type FakeSlack } from '../../../../test/support/fake-slack.js';
-import { cliEnv, runCli } from '../../../../test/support/cli-env.js';
+import { cliEnv, runCli, writeConfig } from '../../../../test/support/cli-env.js';
+import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
+import { httpProvider } from '../../../../test/support/http-provider.js';
 import digestTrigger from '../index.js';
 import { buildDigest, runDigest, CHART_FILENAME } from '../digest.js';
-import { CHART_HEIGHT, CHART_WIDTH } from '../chart.js';
+import { CHART_HEIGHT, CHART_WIDTH, spendChartSvg } from '../chart.js';
 
 const slackTrigger = defineTrigger({
   kind: 'trigger',
@@ -19,7 +21,8 @@ const slackTrigger = defineTrigger({
   description: 'test: posts through the real Slack WebClient to a fake Slack API',
   configSchema: z.object({ apiUrl: z.string(), botToken: z.string() }),
   async notify(message, ctx) {
-    const client = new WebClient(ctx.config.botToken, { slackApiUrl: ctx.config.apiUrl, retryConfig: { retries: 0 } });
+    // Slack "down": the same client against a port where nothing listens.
+    const client = new WebClient(ctx.config.botToken, { slackApiUrl: slackDown ? 'http://127.0.0.1:9/api/' : ctx.config.apiUrl, retryConfig: { retries: 0 } });
     const posted = await client.chat.postMessage({ channel: message.channel, text: message.text, blocks: message.blocks as never });
     for (const f of message.files ?? []) {
       await client.filesUploadV2({ channel_id: posted.channel!, thread_ts: posted.ts!, file: f.content, filename: f.filename, title: f.title ?? f.filename });
@@ -28,9 +31,27 @@ const slackTrigger = defineTrigger({
   },
 });
 
+let slackDown = false;
+
+/** Another trigger that can post (a pager): what reaches it is recorded. */
+const paged: { channel: string; text: string }[] = [];
+const pagerTrigger = defineTrigger({
+  kind: 'trigger',
+  id: 'pager',
+  description: 'test: a second trigger that can post',
+  configSchema: z.object({}).loose(),
+  async notify(message) {
+    paged.push({ channel: message.channel, text: message.text });
+    return { channel: message.channel };
+  },
+});
+
 const DAY = '2026-03-01';
 const clock = new ManualClock(new Date('2026-03-01T15:00:00Z'));
 let slack: FakeSlack;
+/** A provider the recovery test breaks and mends: 503 while `probeDown`. */
+let probe: FakeServer;
+let probeDown = false;
 let a: Awaited<ReturnType<typeof startTestApp>>;
 let b: Awaited<ReturnType<typeof startTestApp>>;
 const schedulerOf = (app: object) => (app as { scheduler: Scheduler }).scheduler;
@@ -66,12 +87,16 @@ async function seed(app: typeof a): Promise<void> {
 
 beforeAll(async () => {
   slack = await startFakeSlack();
+  probe = await startFakeServer({ 'POST /probe': () => (probeDown ? { status: 503, json: { error: 'down' } } : { json: { found: true, fields: { 'company.acceptsMail': true } } }) });
   const overrides = {
-    plugins: { triggers: ['slack', 'daily-digest'] },
+    plugins: { triggers: ['slack', 'pager', 'daily-digest'], providers: ['probe'] },
+    providers: { probe: { baseUrl: probe.url } },
+    waterfalls: { mailServer: ['probe'] },
+    resilience: { breakerThreshold: 2, maxRetries: 1 },
     triggers: { slack: { apiUrl: slack.apiUrl, botToken: 'xoxb-test-token' }, 'daily-digest': { channel: '#ops', alertsChannel: '#alerts', time: '09:00', timeZone: 'UTC' } },
     spendCaps: { dailyUsd: 10, perWorkspaceDailyUsd: 1, workspaces: { T2: 0.5 } },
   };
-  const plugins = { slack: slackTrigger, 'daily-digest': digestTrigger } as never;
+  const plugins = { slack: slackTrigger, pager: pagerTrigger, 'daily-digest': digestTrigger, probe: httpProvider({ id: 'probe', returns: ['company.acceptsMail'], needs: [['domain']], usd: 0 }) } as never;
   a = await startTestApp({ file: 'daily-digest', role: 'worker', clock, plugins, overrides });
   b = await startTestApp({ file: 'daily-digest', names: a.names, role: 'worker', clock, plugins, overrides });
   await seed(a);
@@ -81,7 +106,15 @@ afterAll(async () => {
   await b?.stop();
   if (a) await dropTestData(a.names);
   await slack?.close();
+  await probe?.close();
 });
+
+/** Moves the shared clock and lets both workers run what is due. */
+async function bothAt(iso: string): Promise<void> {
+  clock.set(new Date(iso));
+  await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+  await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+}
 
 test('the daily report states the exact figures of the seeded ledger', async () => {
   const r = await a.service.dailyReport(DAY);
@@ -118,7 +151,9 @@ test('the digest text carries every section and escapes provider and user text f
   const lines = d.plain.split('\n');
   for (const line of [
     'Enrichbot digest for 2026-03-01 (UTC)',
-    'Spend $0.4000 of $10.00 daily cap (4.0%)',
+    'Spend $0.4000 of $10.00 daily cap (4.0%) · new spend vs Sun 2026-02-22 ($0.00)',
+    'Month to date (2026-03-01 to 2026-03-01)',
+    '  - T1: $0.30, forecast $9.30 by 2026-03-31',
     '  - apollo: $0.3000 · 6 calls · 3 hits (50.0%) · 1 cached',
     '  - prospeo: $0.1000 · 3 calls · 2 hits (66.7%)',
     '  - exa: $0.00 · 0 calls · 0 hits',
@@ -247,3 +282,125 @@ test('enrichbot digest --dry-run prints the digest and posts nothing; without --
   expect(noTrigger.code).toBe(1);
   expect(noTrigger.stderr).toContain('ENRICHBOT_ERR_TRIGGER_UNKNOWN');
 }, 150000);
+
+test('the digest without the slack trigger is refused at start-up and by check-config, in one sentence naming both plugins', async () => {
+  const overrides = { plugins: { triggers: ['daily-digest'] }, triggers: { 'daily-digest': { channel: '#ops' } } };
+  // An App that did start is stopped here, so a regression fails the test instead of hanging it.
+  const outcome = await startTestApp({ file: 'daily-digest-nodep', role: 'worker', plugins: { 'daily-digest': digestTrigger } as never, overrides }).then(
+    async (started) => {
+      await started.stop();
+      await dropTestData(started.names);
+      return 'started';
+    },
+    (err: unknown) => err,
+  );
+  expect(outcome).toMatchObject({ issues: [{ code: 'ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING', message: expect.stringMatching(/"daily-digest".*"slack"/) }] });
+  const config = writeConfig({ plugins: { triggers: ['daily-digest'] }, triggers: { 'daily-digest': { channel: '#ops' } } });
+  const checked = await runCli(['check-config'], cliEnv(a.names, { ENRICHBOT_CONFIG: config }));
+  expect(checked.code).toBe(1);
+  const problems = checked.stderr.split('\n').filter((l) => l.startsWith('  - '));
+  expect(problems).toEqual([expect.stringContaining('[ENRICHBOT_ERR_PLUGIN_DEPENDENCY_MISSING]')]);
+  expect(problems[0]).toContain('plugin "daily-digest" depends on "slack"');
+}, 60000);
+
+test('a digest that fails while Slack is down is retried within the grace period and posted once when Slack is back', async () => {
+  const digestsFor = (day: string) => slack.messages().filter((m) => String(m.args.text).includes(`Enrichbot digest for ${day}`));
+  const at = async (iso: string) => {
+    clock.set(new Date(iso));
+    await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+    await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+  };
+  paged.length = 0;
+  slackDown = true;
+  await at('2026-03-03T09:00:00.010Z'); // fails
+  await at('2026-03-03T09:01:00.010Z'); // the first retry fails too
+  slackDown = false;
+  await at('2026-03-03T09:03:00.010Z'); // the second retry posts it
+  await at('2026-03-03T09:40:00.010Z');
+  expect(digestsFor('2026-03-02')).toHaveLength(1);
+  expect(paged).toEqual([]);
+});
+
+test('a digest still failing when the grace period ends raises one alert through every trigger that can still post', async () => {
+  const at = async (iso: string) => {
+    clock.set(new Date(iso));
+    await Promise.all([schedulerOf(a).tick(), schedulerOf(b).tick()]);
+    await Promise.all([schedulerOf(a).whenIdle(), schedulerOf(b).whenIdle()]);
+  };
+  paged.length = 0;
+  slackDown = true;
+  const before = slack.messages().length;
+  // Attempts at 09:00, 09:01, 09:03, 09:07, 09:15, 09:31; the next (10:03) is past the hour of grace.
+  for (const t of ['09:00', '09:01', '09:03', '09:07', '09:15', '09:31', '09:45', '10:05', '11:00']) await at(`2026-03-04T${t}:00.010Z`);
+  slackDown = false;
+  expect(slack.messages().length).toBe(before);
+  expect(paged).toHaveLength(1);
+  expect(paged[0]!.channel).toBe('#alerts');
+  expect(paged[0]!.text).toContain('The daily digest for 2026-03-03 was not posted');
+  expect(paged[0]!.text).toContain('6 attempts');
+  expect(paged[0]!.text).toContain('enrichbot digest --now --date 2026-03-03');
+});
+
+test('spend cap alerts go out at 80 % and at 100 % of a cap, once each per day across both workers', async () => {
+  await bothAt('2026-03-05T12:00:00.010Z');
+  const before = slack.messages().length;
+  const capMessages = () => slack.messages().slice(before).map((m) => String(m.args.text)).filter((t) => t.includes('spend cap'));
+  // T2's cap is $0.50: reserve as the engine does before paid calls.
+  expect((await a.spendCap.reserve('T2', 0.35)).ok).toBe(true);
+  await bothAt('2026-03-05T12:01:00.010Z');
+  expect(capMessages()).toEqual([]);
+  expect((await b.spendCap.reserve('T2', 0.05)).ok).toBe(true); // $0.40: 80 %
+  await bothAt('2026-03-05T12:02:00.010Z');
+  await bothAt('2026-03-05T12:03:00.010Z');
+  expect(capMessages()).toEqual([expect.stringContaining("*Workspace T2's daily spend cap is 80% used*: $0.40 of $0.50 spent on 2026-03-05 (UTC)")]);
+  expect((await a.spendCap.reserve('T2', 0.1)).ok).toBe(true); // $0.50: reached
+  await bothAt('2026-03-05T12:04:00.010Z');
+  await bothAt('2026-03-05T12:05:00.010Z');
+  expect(capMessages()).toHaveLength(2);
+  expect(capMessages()[1]).toContain("*Workspace T2's daily spend cap is reached*: $0.50 of $0.50");
+  expect(slack.messages().slice(before).every((m) => m.args.channel === '#alerts')).toBe(true);
+  // The next day starts again from nothing.
+  await bothAt('2026-03-06T00:01:00.010Z');
+  expect(capMessages()).toHaveLength(2);
+});
+
+test('a provider whose breaker opened is alerted once, and "recovered" is posted once when its breaker closes', async () => {
+  await bothAt('2026-03-06T10:00:00.010Z');
+  const before = slack.messages().length;
+  const texts = () => slack.messages().slice(before).map((m) => String(m.args.text));
+  probeDown = true;
+  for (const d of ['one.com', 'two.com', 'three.com']) await a.enrichAndWait({ workspace: 'T1', input: d, groups: ['mailServer'] });
+  expect((await a.service.breakerStates()).probe).toBe('open');
+  await bothAt('2026-03-06T10:00:30.010Z');
+  await bothAt('2026-03-06T10:01:30.010Z');
+  expect(texts().filter((t) => t.includes('*probe is failing*'))).toHaveLength(1);
+  expect(texts().filter((t) => t.includes('recovered'))).toEqual([]);
+  // After the cool-down (60 s) a trial call goes through and closes the breaker.
+  probeDown = false;
+  await bothAt('2026-03-06T10:03:00.010Z');
+  const mended = await a.enrichAndWait({ workspace: 'T1', input: 'four.com', groups: ['mailServer'] });
+  expect(mended.outcomes.map((o) => o.outcome)).toEqual(['matched']);
+  await bothAt('2026-03-06T10:04:00.010Z');
+  await bothAt('2026-03-06T10:05:00.010Z');
+  expect(texts().filter((t) => t.includes('recovered'))).toEqual([expect.stringContaining('*probe recovered*: its circuit breaker is closed again')]);
+});
+
+test('the digest shows month-to-date spend per workspace with a forecast to month end, and the change against the same weekday last week', async () => {
+  // 2026-02-27 (a Friday): $0.20 that day; February so far $5.20 (T1), $5.00 of it on Friday 02-20.
+  const r = await a.service.dailyReport('2026-02-27');
+  expect(r.sameDayLastWeek).toEqual({ day: '2026-02-20', totalUsd: 5 });
+  expect(r.monthToDate).toEqual({ from: '2026-02-01', through: '2026-02-27', daysInMonth: 28, totalUsd: 5.2, forecastUsd: 5.392593, workspaces: [{ workspace: 'T1', costUsd: 5.2, forecastUsd: 5.392593 }] });
+  const lines = buildDigest(r, await a.service.queueHealth()).plain.split('\n');
+  expect(lines).toContain('Spend $0.2000 of $10.00 daily cap (2.0%) · -96.0% vs Fri 2026-02-20 ($5.00)');
+  expect(lines).toContain('Month to date (2026-02-01 to 2026-02-27)');
+  expect(lines).toContain('  - all workspaces: $5.20, forecast $5.39 by 2026-02-28');
+  expect(lines).toContain('  - T1: $5.20, forecast $5.39 by 2026-02-28');
+});
+
+test('the spend chart draws the daily cap as a line, and none without a cap', async () => {
+  const series = await a.service.spendSeries(DAY, 7);
+  expect(series.capUsd).toBe(10);
+  const svg = spendChartSvg(series);
+  expect(svg).toContain('daily cap $10.00');
+  expect(spendChartSvg({ ...series, capUsd: null })).not.toContain('daily cap');
+});
