@@ -1,7 +1,7 @@
 // Web API clients per Slack team. Single-workspace mode uses SLACK_BOT_TOKEN; multi-workspace
 // mode looks up the team's installation (OAuth). Every client goes to `apiUrl` (SLACK_API_URL)
 // and lets @slack/web-api honour 429 Retry-After (it pauses its queue for the time Slack asks).
-import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import { WebClient, LogLevel, type FetchFunction, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../../../src/logger.js';
 import type { SlackConfig } from './config.js';
 import type { MongoInstallationStore } from './installation-store.js';
@@ -13,6 +13,8 @@ export class SlackClients {
     private readonly config: SlackConfig,
     private readonly logger: Logger,
     private readonly installations?: MongoInstallationStore,
+    /** The channel pacer's fetch (channel-pacer.ts): chat.postMessage waits its turn at the wire. */
+    private readonly fetch?: FetchFunction,
   ) {}
 
   /** The bot token for a team: its installation (multi-workspace), or the single bot token. */
@@ -65,6 +67,7 @@ export class SlackClients {
       slackApiUrl: this.config.apiUrl,
       logger: slackLogger(this.logger),
       retryConfig: { retries: this.config.apiRetries, factor: 2, minTimeout: this.config.apiRetryMinMs, randomize: false },
+      ...(this.fetch ? { fetch: this.fetch } : {}),
     };
   }
 }
