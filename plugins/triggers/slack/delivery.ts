@@ -12,6 +12,7 @@ import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
 import { uploadFile, uploadStreamedFile } from './slack-files.js';
+import { isOutsideChannel, postToResponseUrl } from './private-answers.js';
 
 const teamOfWorkspace = (ws?: string) => (ws?.startsWith('slack:') ? ws.slice('slack:'.length) : ws);
 
@@ -28,19 +29,12 @@ export async function deliverResult(rt: SlackRuntime, result: JobResult, replyTo
       } catch (err) {
         // The bot is not in that channel (a private channel, another's DM): the command's
         // response_url still reaches it, for this message and the rest of the card.
-        const code = (err as { data?: { error?: string } }).data?.error;
-        if (!to.responseUrl || (code !== 'not_in_channel' && code !== 'channel_not_found')) throw err;
+        if (!to.responseUrl || !isOutsideChannel(err)) throw err;
         viaResponseUrl = true;
       }
     }
-    await postToResponseUrl(to.responseUrl!, { response_type: 'in_channel', replace_original: false, text, blocks });
+    await postToResponseUrl(rt, to.responseUrl!, { response_type: 'in_channel', replace_original: false, text, blocks });
   }
-}
-
-/** Slack's response_url takes up to five messages within 30 minutes of the command. */
-async function postToResponseUrl(url: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'error', signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`Slack answered ${res.status} on the command's response_url`);
 }
 
 export async function updateProgress(rt: SlackRuntime, status: BatchStatus, replyTo: ReplyTo): Promise<void> {
