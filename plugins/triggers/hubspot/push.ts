@@ -1,7 +1,10 @@
 // "Push to HubSpot" (from Slack, through service.push): create or update the contact (found by
 // email) and the company (found by domain) under the same policy as the write-back, then
-// associate them. What HubSpot already had stays; `kept` lists it.
+// associate them. What HubSpot already had stays; `kept` lists it. Only a workspace bound to this
+// HubSpot account may push (pushWorkspaces; by default HubSpot's own workspace and the team of a
+// single-workspace Slack): one Slack team must never write into another's CRM.
 import type { PushRequest, PushResult } from '../../../src/plugin/contract.js';
+import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
 import type { ObjectType } from './hubspot-api.js';
 import { planUpdate, propertyValue, readProperties, type Views } from './write-policy.js';
 import { rememberWritten, updateBatch, type WriteReport } from './write-back.js';
@@ -35,7 +38,20 @@ async function upsert(h: Hubspot, objectType: ObjectType, idProperty: string, id
   return { id: existing.id, created: false, count: Object.keys(plan.properties).length, kept: plan.kept };
 }
 
+/** Refuses (and logs) a push from a workspace that is not bound to this HubSpot account. */
+function checkBound(h: Hubspot, request: PushRequest): void {
+  const bound = h.config.pushWorkspaces ?? [h.config.workspace];
+  if (bound.includes(request.workspace) || (!h.config.pushWorkspaces && request.fromSoleWorkspace)) return;
+  h.ctx.logger.warn({ workspace: request.workspace, by: request.by, bound: h.config.pushWorkspaces ?? [h.config.workspace, 'a single-workspace Slack team'] }, 'push to HubSpot refused: that workspace is not bound to this HubSpot account');
+  // The person sees their own workspace only: never which others are bound.
+  throw new EnrichbotError(
+    ErrorCodes.PUSH_REFUSED,
+    `Workspace ${request.workspace} is not allowed to push to the HubSpot account enrichbot is connected to, so nothing was written. If it should be, ask the enrichbot operator to add ${request.workspace} to HUBSPOT_PUSH_WORKSPACES (triggers.hubspot.pushWorkspaces).`,
+  );
+}
+
 export async function pushToHubspot(h: Hubspot, request: PushRequest): Promise<PushResult> {
+  checkBound(h, request);
   const views: Views = { person: request.person, company: request.company };
   const email = propertyValue(request.person?.fields.workEmail?.value) ?? propertyValue(request.person?.fields.personalEmail?.value);
   const domain = propertyValue(request.company?.fields.domain?.value) ?? propertyValue(request.person?.fields.companyDomain?.value);

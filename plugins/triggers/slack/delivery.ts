@@ -13,6 +13,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
 import { uploadFile, uploadStreamedFile } from './slack-files.js';
 import { isOutsideChannel, postToResponseUrl } from './private-answers.js';
+import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
 
 const teamOfWorkspace = (ws?: string) => (ws?.startsWith('slack:') ? ws.slice('slack:'.length) : ws);
 
@@ -71,8 +72,14 @@ export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { 
 }
 
 export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
-  const token = await rt.clients.token(teamOfWorkspace(message.workspace));
-  const team = teamOfWorkspace(message.workspace) ?? (await rt.clients.teamOf(token));
+  const wanted = teamOfWorkspace(message.workspace);
+  const token = await rt.clients.token(wanted);
+  const team = await rt.clients.teamOf(token);
+  // The single bot token (or a fallback to it) belongs to one team: a message meant for another never lands there.
+  if (wanted && team !== wanted) {
+    rt.ctx.logger.warn({ workspace: message.workspace, tokenTeam: team }, 'notify refused: the Slack workspace it names is not one the bot is installed in');
+    throw new EnrichbotError(ErrorCodes.PUSH_REFUSED, `enrichbot's Slack app is not installed in workspace ${message.workspace}, so nothing was posted there. Install it in that workspace (/slack/install) or name the workspace it is installed in.`);
+  }
   const client = rt.clients.forToken(token);
   const posted = await postMessage(rt, client, team, { channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false });
   const channel = posted.channel ?? message.channel;
