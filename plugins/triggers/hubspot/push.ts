@@ -61,8 +61,8 @@ export async function pushToHubspot(h: Hubspot, request: PushRequest): Promise<P
   let company: Awaited<ReturnType<typeof upsert>> | undefined;
   if (email) {
     contact = await upsert(h, 'contacts', 'email', email, views);
-    // So a later privacy deletion of this contact knows whom to forget.
-    await h.objects.replaceOne({ _id: objectKey('contacts', contact.id) as never }, { input: email }, { upsert: true });
+    // So a later privacy deletion of this contact knows whom to forget, and in which workspaces.
+    await h.objects.updateOne({ _id: objectKey('contacts', contact.id) as never }, { $set: { input: email }, $addToSet: { workspaces: request.workspace } }, { upsert: true });
     parts.push(`contact ${contact.id} ${contact.created ? 'created' : 'updated'} (${contact.count} properties)`);
     kept.push(...contact.kept.map((p) => `contact.${p}`));
   }

@@ -12,11 +12,14 @@ import { httpProvider } from '../../../../test/support/http-provider.js';
 import { createLogger } from '../../../../src/logger.js';
 import hubspot from '../../hubspot/index.js';
 import { startFakeHubspot, type FakeHubspot } from '../../hubspot/test/support/fake-hubspot.js';
+import { signV3 } from '../../hubspot/signature.js';
 import slack, { MongoInstallationStore } from '../index.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './support/fake-slack.js';
 import { sendSigned, commandBody, actionBody, viewSubmissionBody, FORM } from './support/slack-requests.js';
 
 const SECRET = 'push-signing-secret';
+const HS_SECRET = 'hs-secret';
+const PUBLIC = 'https://bot.example.com';
 let fake: FakeSlack;
 let hs: FakeHubspot;
 let provider: FakeServer;
@@ -49,7 +52,7 @@ function startApp(file: string, slackSettings: Record<string, unknown>, hubspotS
       waterfalls: { companyProfile: ['co'] },
       triggers: {
         slack: { signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0, ...slackSettings },
-        hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'hs-secret', apiUrl: hs.url, drainIntervalMs: 60_000, ...hubspotSettings },
+        hubspot: { accessToken: 'test-hubspot-token', clientSecret: HS_SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 60_000, drainDelayMs: 50, ...hubspotSettings },
       },
     },
   });
@@ -132,4 +135,22 @@ test('notify for a Slack workspace the bot is not installed in posts nothing, an
   expect(fake.of('chat.postMessage').some((c) => c.args.channel === 'CELSEWHERE')).toBe(false);
   const posted = await single.service.notify('slack', { workspace: 'slack:TSOLE', channel: 'CSOLE', text: 'for this team' });
   expect(posted.channel).toBe('CSOLE');
+});
+
+test('a HubSpot privacy deletion of a contact pushed from a Slack workspace makes enrichbot forget the person in that workspace too', async () => {
+  const email = 'jane@sole-person.com';
+  expect((await single.enrichAndWait({ workspace: 'slack:TSOLE', input: email })).status).toBe('done');
+  await single.service.push('slack:TSOLE', email, 'hubspot', 'UTSOLE');
+  const contact = [...hs.objects.contacts.values()].find((o) => o.properties.email === email)!;
+  expect(contact).toBeDefined();
+  expect((await single.service.record('slack:TSOLE', email)).person).toBeDefined();
+
+  const body = JSON.stringify([{ eventId: 1, subscriptionId: 7, portalId: 62515, appId: 1, occurredAt: Date.now(), subscriptionType: 'contact.privacyDeletion', attemptNumber: 0, objectId: Number(contact.id), changeFlag: 'DELETED' }]);
+  const ts = String(Date.now());
+  const res = await fetch(`${base(single)}/webhooks/hubspot`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hubspot-request-timestamp': ts, 'x-hubspot-signature-v3': signV3(HS_SECRET, 'POST', `${PUBLIC}/webhooks/hubspot`, body, ts) }, body });
+  expect(res.status).toBe(200);
+  const end = Date.now() + 20_000;
+  while ((await single.service.record('slack:TSOLE', email)).person && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  expect((await single.service.record('slack:TSOLE', email)).person).toBeUndefined();
+  await expect(single.service.submit({ workspace: 'slack:TSOLE', input: email }, { trigger: 'slack', address: {} })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_IDENTITY_FORGOTTEN' });
 });
