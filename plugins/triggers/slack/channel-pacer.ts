@@ -60,8 +60,6 @@ export class ChannelPacer {
     private readonly redis: Redis,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-    /** 429s on one post answered by sending it again here (apiRetries). */
-    private readonly retries = 3,
   ) {}
 
   private keys(team: string | undefined, channel: string) {
@@ -94,9 +92,9 @@ export class ChannelPacer {
    * The Web API client's fetch: a chat.postMessage request waits at its channel's gate and is
    * marked done when answered. A 429 holds the channel for every process for Retry-After plus one
    * interval, and the request itself goes again after Retry-After, first in line; the SDK sees the
-   * 429 only when `retries` are spent (and would otherwise pause its whole queue, then release it at once).
+   * 429 only when `retries` (apiRetries) are spent (it would pause its whole queue, then release it at once).
    */
-  fetch(base: FetchFunction = globalThis.fetch as unknown as FetchFunction): FetchFunction {
+  fetch(retries: number, base: FetchFunction = globalThis.fetch as unknown as FetchFunction): FetchFunction {
     return async (url, init) => {
       const target = this.postTarget(url, init);
       if (!target) return base(url, init);
@@ -115,7 +113,7 @@ export class ChannelPacer {
           await this.redis.eval(DONE, 1, last, interval).catch((err: unknown) => this.logger.warn({ err, channel: target.channel }, 'could not mark a Slack post as done in Redis'));
         }
         const retrySec = res.status === 429 ? Number.parseInt(res.headers.get('retry-after') ?? '', 10) : Number.NaN;
-        if (!Number.isFinite(retrySec) || retrySec < 0 || attempt >= this.retries) return res;
+        if (!Number.isFinite(retrySec) || retrySec < 0 || attempt >= retries) return res;
         await res.text().catch(() => undefined);
         this.logger.info({ channel: target.channel, retrySec }, 'Slack rate-limited a post: holding the channel, then sending it again');
         await this.holdOff(target.team, target.channel, retrySec * 1000 + this.intervalMs).catch((err: unknown) => this.logger.warn({ err, channel: target.channel }, 'could not share a Slack 429 hold through Redis'));

@@ -99,8 +99,8 @@ export default defineTrigger({
   async start(ctx) {
     const config = ctx.config;
     const installations = isMultiWorkspace(config) ? new MongoInstallationStore(ctx.collection('installations')) : undefined;
-    const pacer = new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger, config.apiRetries);
-    const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations, pacer.fetch()), pacer };
+    const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations), pacer: new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger) };
+    rt.clients.fetch = rt.pacer.fetch(config.apiRetries);
     runtimes.set(ctx, rt);
     // Socket Mode runs where the web role runs (one connection is enough; workers only deliver).
     const wantsBolt = ctx.role === 'web' || ctx.role === 'all';

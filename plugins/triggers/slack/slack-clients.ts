@@ -13,8 +13,6 @@ export class SlackClients {
     private readonly config: SlackConfig,
     private readonly logger: Logger,
     private readonly installations?: MongoInstallationStore,
-    /** The channel pacer's fetch (channel-pacer.ts): chat.postMessage waits its turn at the wire. */
-    private readonly fetch?: FetchFunction,
   ) {}
 
   /** The bot token for a team: its installation (multi-workspace), or the single bot token. */
@@ -60,6 +58,9 @@ export class SlackClients {
     }
     return c;
   }
+
+  /** The channel pacer's fetch (channel-pacer.ts), set at start: chat.postMessage waits its turn at the wire. */
+  fetch?: FetchFunction;
 
   /** Options for every WebClient, Bolt's included (clientOptions). */
   options() {
