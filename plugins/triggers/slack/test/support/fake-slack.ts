@@ -41,7 +41,7 @@ export interface FakeSlack {
   rateLimit(method: string, retryAfterSeconds: number, count?: number): void;
   /** A file Slack would hold, served at url_private for the given token only, and by files.info. */
   addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string; user?: string; ims?: string[]; shares?: FakeFile['shares']; size?: number; downloadUrl?: string }): FakeFile;
-  /** chat.postMessage, chat.postEphemeral and chat.update in this channel answer `{ ok: false, error }` (e.g. not_in_channel). */
+  /** chat.postMessage to this channel answers `{ ok: false, error }` (e.g. not_in_channel). */
   failPosts(channel: string, error: string): void;
   /** oauth.v2.access with this code (and the app's client id and secret) installs the app in `team`. */
   grantInstall(code: string, grant: { team: string; token: string; clientId: string; clientSecret: string }): void;
@@ -148,6 +148,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
           const f = fileInfo.get(String(args.file));
           return void json(200, f ? { ok: true, file: f } : { ok: false, error: 'file_not_found' });
         }
+        // A channel whose posts fail (failPosts) refuses ephemerals and updates too, as Slack does for a bot that is not a member.
         case 'chat.postEphemeral':
         case 'chat.update': {
           const error = failing.get(String(args.channel));
