@@ -7,7 +7,7 @@ import type { PushRequest, PushResult } from '../../../src/plugin/contract.js';
 import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
 import type { ObjectType } from './hubspot-api.js';
 import { planUpdate, propertyValue, readProperties, type Views } from './write-policy.js';
-import { rememberWritten, updateBatch, type WriteReport } from './write-back.js';
+import { recordConflicts, rememberWritten, updateBatch, type WriteReport } from './write-back.js';
 import { objectKey, type Hubspot } from './state.js';
 
 async function findBy(h: Hubspot, objectType: ObjectType, property: string, value: string): Promise<{ id: string; properties: Record<string, string | null> } | undefined> {
@@ -18,7 +18,7 @@ async function findBy(h: Hubspot, objectType: ObjectType, property: string, valu
   return r ? { id: String(r.id), properties: r.properties as Record<string, string | null> } : undefined;
 }
 
-async function upsert(h: Hubspot, objectType: ObjectType, idProperty: string, idValue: string, views: Views): Promise<{ id: string; created: boolean; count: number; kept: string[] }> {
+async function upsert(h: Hubspot, objectType: ObjectType, idProperty: string, idValue: string, views: Views, workspace: string): Promise<{ id: string; created: boolean; count: number; kept: string[] }> {
   const now = h.ctx.clock.now();
   const existing = await findBy(h, objectType, idProperty, idValue);
   if (!existing) {
@@ -32,6 +32,7 @@ async function upsert(h: Hubspot, objectType: ObjectType, idProperty: string, id
     return { id, created: true, count: Object.keys(properties).length, kept: [] };
   }
   const plan = planUpdate(h.config, objectType, views, existing.properties, now);
+  await recordConflicts(h, objectType, existing.id, idValue, plan.conflicts, workspace);
   const report: WriteReport = { written: 0, failed: [], updateCalls: 0, kept: {} };
   await updateBatch(h, objectType, [{ id: existing.id, properties: plan.properties }], report);
   if (report.failed.length) throw new Error(report.failed[0].error);
@@ -60,14 +61,14 @@ export async function pushToHubspot(h: Hubspot, request: PushRequest): Promise<P
   let contact: Awaited<ReturnType<typeof upsert>> | undefined;
   let company: Awaited<ReturnType<typeof upsert>> | undefined;
   if (email) {
-    contact = await upsert(h, 'contacts', 'email', email, views);
+    contact = await upsert(h, 'contacts', 'email', email, views, request.workspace);
     // So a later privacy deletion of this contact knows whom to forget, and in which workspaces.
     await h.objects.updateOne({ _id: objectKey('contacts', contact.id) as never }, { $set: { input: email }, $addToSet: { workspaces: request.workspace } }, { upsert: true });
     parts.push(`contact ${contact.id} ${contact.created ? 'created' : 'updated'} (${contact.count} properties)`);
     kept.push(...contact.kept.map((p) => `contact.${p}`));
   }
   if (domain) {
-    company = await upsert(h, 'companies', 'domain', domain, views);
+    company = await upsert(h, 'companies', 'domain', domain, views, request.workspace);
     parts.push(`company ${company.id} ${company.created ? 'created' : 'updated'} (${company.count} properties)`);
     kept.push(...company.kept.map((p) => `company.${p}`));
   }

@@ -10,7 +10,8 @@ import { startTestApp, dropTestData } from '../../../../test/support/test-app.js
 import { startFakeServer, type FakeServer } from '../../../../test/support/fake-http.js';
 import { httpProvider } from '../../../../test/support/http-provider.js';
 import { createLogger } from '../../../../src/logger.js';
-import hubspot from '../../hubspot/index.js';
+import type { TriggerContext } from '../../../../src/plugin/contract.js';
+import hubspot, { hubspotConflicts } from '../../hubspot/index.js';
 import { startFakeHubspot, type FakeHubspot } from '../../hubspot/test/support/fake-hubspot.js';
 import { signV3 } from '../../hubspot/signature.js';
 import slack, { MongoInstallationStore } from '../index.js';
@@ -119,6 +120,17 @@ test('the team bound to the portal (HUBSPOT_PUSH_WORKSPACES) pushes its own reco
   expect([...hs.objects.companies.values()].some((o) => o.properties.domain === 'bound-hs.com' && o.properties.name === 'Name of bound-hs.com')).toBe(true);
 });
 
+test("what HubSpot kept on a push is listed as a conflict of the workspace that pushed", async () => {
+  const company = hs.add('companies', { domain: 'kept-hs.com', name: 'Kept Official' });
+  await command(multi, 'TOP', 'kept-hs.com');
+  const card = await cardFor('TOP', 'Name of kept-hs.com');
+  await click(multi, 'TOP', 'enrich_push', buttonValue(card, 'enrich_push'));
+  const done = await ephemeralTo('TOP', 'Pushed kept-hs.com');
+  expect(done.args.text).toContain("kept HubSpot's company.name");
+  const conflicts = await hubspotConflicts(multi.registry.context('hubspot') as TriggerContext);
+  expect(conflicts).toEqual(expect.arrayContaining([expect.objectContaining({ objectType: 'companies', objectId: company, property: 'name', hubspotValue: 'Kept Official', providerValue: 'Name of kept-hs.com', workspace: 'slack:TOP' })]));
+});
+
 test('with one Slack workspace and no binding configured, that team pushes; another workspace is refused', async () => {
   await command(single, 'TSOLE', 'sole-hs.com');
   const card = await cardFor('TSOLE', 'Name of sole-hs.com');
@@ -149,8 +161,10 @@ test('a HubSpot privacy deletion of a contact pushed from a Slack workspace make
   const ts = String(Date.now());
   const res = await fetch(`${base(single)}/webhooks/hubspot`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hubspot-request-timestamp': ts, 'x-hubspot-signature-v3': signV3(HS_SECRET, 'POST', `${PUBLIC}/webhooks/hubspot`, body, ts) }, body });
   expect(res.status).toBe(200);
+  // The trigger drops its object note last, after every forget.
+  const objects = single.store.connection.db!.collection('plugin_hubspot_objects');
   const end = Date.now() + 20_000;
-  while ((await single.service.record('slack:TSOLE', email)).person && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  while ((await objects.countDocuments({ _id: `contacts:${contact.id}` as never })) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   expect((await single.service.record('slack:TSOLE', email)).person).toBeUndefined();
   await expect(single.service.submit({ workspace: 'slack:TSOLE', input: email }, { trigger: 'slack', address: {} })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_IDENTITY_FORGOTTEN' });
 });
