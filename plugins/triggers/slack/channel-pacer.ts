@@ -25,12 +25,12 @@ return at - now
 
 /**
  * KEYS: last, hold. ARGV: interval, retry. The gate right before a post leaves: it passes (0) only
- * an interval after the previous post finished and, unless it is a limited post's retry (which the
- * hold keeps the way clear for), after any hold; it marks this post. Else ms to wait.
+ * an interval after the previous post finished and after any hold; it marks this post. Else ms to
+ * wait. A limited post's retry may go one interval before the hold ends: a 429 holds the channel
+ * for Retry-After plus one interval, so the retry goes first and the posts behind it keep the interval.
  */
 const GATE = `${NOW}
-local at = ${num('KEYS[1]')} + tonumber(ARGV[1])
-if ARGV[2] ~= '1' then at = math.max(at, ${num('KEYS[2]')}) end
+local at = math.max(${num('KEYS[1]')} + tonumber(ARGV[1]), ${num('KEYS[2]')} - (ARGV[2] == '1' and tonumber(ARGV[1]) or 0))
 if now < at then return at - now end
 redis.call('SET', KEYS[1], now, 'PX', tonumber(ARGV[1]) + 60000)
 return 0
