@@ -74,8 +74,9 @@ export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { 
 export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
   const wanted = teamOfWorkspace(message.workspace);
   const token = await rt.clients.token(wanted);
-  const team = await rt.clients.teamOf(token);
-  // The single bot token (or a fallback to it) belongs to one team: a message meant for another never lands there.
+  const team = wanted && token !== rt.config.botToken ? wanted : await rt.clients.teamOf(token);
+  // SLACK_BOT_TOKEN belongs to one team: a message meant for another never lands there. (A team's
+  // installation token is that team's by its lookup; an org-wide one names no single team.)
   if (wanted && team !== wanted) {
     rt.ctx.logger.warn({ workspace: message.workspace, tokenTeam: team }, 'notify refused: the Slack workspace it names is not one the bot is installed in');
     throw new EnrichbotError(ErrorCodes.PUSH_REFUSED, `enrichbot's Slack app is not installed in workspace ${message.workspace}, so nothing was posted there. Install it in that workspace (/slack/install) or name the workspace it is installed in.`);
