@@ -355,7 +355,18 @@ export class App {
     if (!t?.plugin.push) {
       throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can take a push: enable it (plugins.triggers) and configure its credentials.`);
     }
-    return t.plugin.push(request, t.ctx);
+    return t.plugin.push({ ...request, fromSoleWorkspace: (await this.soleWorkspaces()).includes(request.workspace) }, t.ctx);
+  }
+
+  /** Workspaces that an enabled trigger serves alone (a destination's default binding). */
+  private async soleWorkspaces(): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of this.registry.triggers.keys()) {
+      const t = this.triggerFor(id);
+      const sole = t?.plugin.soleWorkspace ? await t.plugin.soleWorkspace(t.ctx).catch(() => undefined) : undefined;
+      if (sole) out.push(sole);
+    }
+    return out;
   }
 
   private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>, opts?: ScheduleOptions): void {

@@ -45,7 +45,7 @@ export function registerHubspotCommands(program: Command): void {
         else if (!rows.length) process.stdout.write('No conflicts.\n');
         else
           for (const r of rows) {
-            process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record})  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
+            process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record}${r.workspace ? `, workspace ${r.workspace}` : ''})  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
           }
         return 0;
       });

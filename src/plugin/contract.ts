@@ -128,13 +128,21 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
    * to Slack this way, never holding Slack's token).
    */
   notify?(message: NotifyMessage, ctx: TriggerContext<z.infer<S>>): Promise<NotifyResult>;
+  /**
+   * The one workspace this trigger serves, when it serves exactly one (Slack with a single bot
+   * token): the operator's own, which a destination binds to itself by default (`PushRequest.fromSoleWorkspace`).
+   */
+  soleWorkspace?(ctx: TriggerContext<z.infer<S>>): Promise<string | undefined>;
 }
 
 // Defined beside the service that carries them (service.ts must not import this file: no cycle).
 export type { NotifyMessage, NotifyResult } from './service.js';
 
 export interface PushRequest {
+  /** The workspace the push came from: its records are sent, and the destination checks it is bound to it. */
   workspace: string;
+  /** True when `workspace` is the sole workspace of an enabled trigger (single-workspace Slack). */
+  fromSoleWorkspace?: boolean;
   person?: import('./service.js').RecordView;
   company?: import('./service.js').RecordView;
   by: string;

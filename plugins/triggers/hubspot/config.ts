@@ -50,6 +50,14 @@ export const HubspotConfigSchema = z
     publicUrl: z.string().url().optional(),
     /** Records and caches of HubSpot's enrichments live in this enrichbot workspace. */
     workspace: z.string().regex(/^[\w.:-]{1,100}$/).default('hubspot'),
+    /**
+     * The enrichbot workspaces that may push into this HubSpot account ("slack:T0123", comma-separated
+     * in HUBSPOT_PUSH_WORKSPACES). Unset: `workspace` above and the team of a single-workspace Slack.
+     */
+    pushWorkspaces: z
+      .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
+      .pipe(z.array(z.string().regex(/^[\w.:-]{1,100}$/, 'a workspace id such as slack:T0123 or hubspot')))
+      .optional(),
     /** propertyChange events from this app (sourceId) are ours and ignored. */
     appId: z.coerce.string().optional(),
     contactProperties: z.record(z.string(), Mapping).default({}),

@@ -141,15 +141,21 @@ async function rememberObjects(h: Hubspot, all: { _id: string; input: string }[]
       oneByOne.push(...fresh);
     }
   }
-  for (const d of oneByOne) await h.objects.replaceOne({ _id: d._id as never }, { input: d.input }, { upsert: true });
+  // $set keeps the workspaces a push recorded on the object.
+  for (const d of oneByOne) await h.objects.updateOne({ _id: d._id as never }, { $set: { input: d.input } }, { upsert: true });
 }
 
-/** contact.privacyDeletion: enrichbot forgets the person, and the trigger drops all it kept about them. */
+/**
+ * contact.privacyDeletion: enrichbot forgets the person, in HubSpot's workspace and in every
+ * workspace that pushed them here, and the trigger drops all it kept about them.
+ */
 export async function forgetContact(h: Hubspot, objectId: string): Promise<void> {
   const key = objectKey('contacts', objectId);
   const known = await h.objects.findOne({ _id: key as never });
-  if (known?.input) await h.ctx.service.forget(h.config.workspace, String(known.input), 'hubspot:privacy-deletion');
-  else h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
+  if (known?.input) {
+    const pushedFrom = Array.isArray(known.workspaces) ? (known.workspaces as unknown[]).map(String) : [];
+    for (const workspace of new Set([h.config.workspace, ...pushedFrom])) await h.ctx.service.forget(workspace, String(known.input), 'hubspot:privacy-deletion');
+  } else h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
   await h.objects.deleteOne({ _id: key as never });
   await h.conflicts.deleteMany({ objectType: 'contacts', objectId });
   await h.ctx.redis.del(`wrote:${key}`, `created:${key}`);

@@ -116,12 +116,13 @@ async function fail(h: Hubspot, report: WriteReport, objectType: ObjectType, obj
   });
 }
 
-async function recordConflicts(h: Hubspot, objectType: ObjectType, objectId: string, display: string, conflicts: Conflict[]): Promise<void> {
+/** Disagreements kept for review, with the workspace whose record disagreed (HubSpot's own, or the one that pushed). */
+export async function recordConflicts(h: Hubspot, objectType: ObjectType, objectId: string, display: string, conflicts: Conflict[], workspace = h.config.workspace): Promise<void> {
   const at = h.ctx.clock.now().toISOString();
   for (const c of conflicts) {
     await h.conflicts.replaceOne(
       { _id: `${objectType}:${objectId}:${c.property}` as never },
-      { objectType, objectId, record: display, property: c.property, field: c.field, hubspotValue: c.hubspotValue, providerValue: c.providerValue, source: c.source, confidence: c.confidence, at },
+      { objectType, objectId, record: display, workspace, property: c.property, field: c.field, hubspotValue: c.hubspotValue, providerValue: c.providerValue, source: c.source, confidence: c.confidence, at },
       { upsert: true },
     );
   }
@@ -131,6 +132,8 @@ export interface ConflictRow {
   objectType: ObjectType;
   objectId: string;
   record: string;
+  /** The enrichbot workspace whose value disagreed (absent on rows from before it was kept). */
+  workspace?: string;
   property: string;
   field: string;
   hubspotValue: string;

@@ -10,7 +10,7 @@ const botMessageKey = (team: string, channel: string, ts: string) => `botmsg:${t
 const botChannelKey = (team: string, channel: string) => `botchan:${team}:${channel}`;
 
 export async function postMessage(rt: SlackRuntime, client: WebClient, team: string | undefined, args: ChatPostMessageArguments & { channel: string }): Promise<ChatPostMessageResponse> {
-  rt.pacer.watch(client, team);
+  rt.pacer.bind(client, team);
   const res = await rt.pacer.run(team, args.channel, () => client.chat.postMessage(args));
   if (team && res.ts) {
     const channel = res.channel ?? args.channel;

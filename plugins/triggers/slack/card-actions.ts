@@ -1,7 +1,8 @@
 // The card's buttons: Push to HubSpot (through the service, never HubSpot's token), Find
 // lookalikes, Refresh, Download CSV, and Edit (a modal; the correction goes to the service with
 // the Slack user as `by`, then the card is redrawn in place with chat.update). The workspace
-// always comes from the click's team, so a button can only reach its own team's records.
+// always comes from the click's team, so a button can only reach its own team's records. Replies
+// and new cards fall back to the click's response_url where the bot cannot post (not a member).
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
@@ -11,11 +12,13 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { submitAll } from './enrich-command.js';
 import { uploadJobCsv } from './delivery.js';
 import { labelOf } from './card-values.js';
+import { answerPrivately, isOutsideChannel, postToResponseUrl } from './private-answers.js';
 import type { SlackRuntime } from './runtime.js';
 import type { JobResult } from '../../../src/sdk/index.js';
 
 const Ref = z.object({ s: z.string().min(1), j: z.string().min(1) });
-const EditMeta = Ref.extend({ c: z.string(), t: z.string(), team: z.string() });
+/** The modal's memory of its card: channel, message ts, team, and the click's response_url (`r`). */
+const EditMeta = Ref.extend({ c: z.string(), t: z.string(), team: z.string(), r: z.string().optional() });
 
 /** Fields a person can fix from Slack (canonical names; the service checks the value). */
 const EDITABLE = ['person.fullName', 'person.title', 'person.workEmail', 'person.phone', 'person.linkedinUrl', 'person.city', 'person.country', 'company.name', 'company.domain', 'company.industry', 'company.employeeCount', 'company.city', 'company.country', 'company.description'];
@@ -27,6 +30,8 @@ interface Click {
   user: string;
   channel?: string;
   ts?: string;
+  /** Where an answer goes when the bot cannot post in the channel. */
+  responseUrl?: string;
   ref: z.infer<typeof Ref>;
 }
 
@@ -34,7 +39,7 @@ function clickOf(body: BlockAction, action: ButtonAction): Click | undefined {
   const ref = Ref.safeParse(safeJson(action.value));
   const team = body.team?.id ?? body.user.team_id;
   if (!ref.success || !team) return undefined;
-  return { team, user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id, ts: body.message?.ts ?? body.container?.message_ts, ref: ref.data };
+  return { team, user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id, ts: body.message?.ts ?? body.container?.message_ts, responseUrl: body.response_url || undefined, ref: ref.data };
 }
 
 function safeJson(s: string | undefined): unknown {
@@ -45,11 +50,10 @@ function safeJson(s: string | undefined): unknown {
   }
 }
 
-async function tell(client: WebClient, click: Click, text: string) {
-  if (click.channel) await client.chat.postEphemeral({ channel: click.channel, user: click.user, text });
-}
-
 export function registerCardActions(app: App, rt: SlackRuntime): void {
+  const tell = (client: WebClient, click: Click, text: string) => answerPrivately(rt, client, click, text);
+  /** Where a new card goes: the click's channel, or its response_url if the bot cannot post there. */
+  const addressOf = (click: Click & { channel: string }) => ({ team: click.team, channel: click.channel, user: click.user, responseUrl: click.responseUrl });
   const on = (id: string, fn: (click: Click, client: WebClient, body: BlockAction) => Promise<void>) =>
     app.action<BlockAction<ButtonAction>>({ action_id: id, type: 'block_actions' }, async ({ ack, body, action, client }) => {
       await ack();
@@ -58,7 +62,7 @@ export function registerCardActions(app: App, rt: SlackRuntime): void {
       try {
         await fn(click, client, body);
       } catch (err) {
-        await tell(client, click, `That did not work: ${escapeMrkdwn(message(err))}`);
+        await tell(client, click, `That did not work: ${escapeMrkdwn(message(err))}`).catch((e: unknown) => rt.ctx.logger.error({ err: e, action: id }, 'could not tell the person a button failed'));
       }
     });
 
@@ -68,13 +72,13 @@ export function registerCardActions(app: App, rt: SlackRuntime): void {
   });
   on('enrich_refresh', async (click, client) => {
     if (!click.channel) return;
-    await submitAll(rt, client, { team: click.team, channel: click.channel, user: click.user }, [click.ref.s], { refresh: true });
+    await submitAll(rt, client, addressOf({ ...click, channel: click.channel }), [click.ref.s], { refresh: true });
   });
   on('enrich_lookalikes', async (click, client) => {
     if (!click.channel) return;
     const result = await jobResult(rt, click.team, click.ref.j);
     const domain = result?.company?.fields.domain?.value;
-    await submitAll(rt, client, { team: click.team, channel: click.channel, user: click.user }, [typeof domain === 'string' ? domain : click.ref.s], { groups: ['companyProfile', 'lookalikes'] });
+    await submitAll(rt, client, addressOf({ ...click, channel: click.channel }), [typeof domain === 'string' ? domain : click.ref.s], { groups: ['companyProfile', 'lookalikes'] });
   });
   on('enrich_csv', async (click, client) => {
     const result = await jobResult(rt, click.team, click.ref.j);
@@ -83,7 +87,7 @@ export function registerCardActions(app: App, rt: SlackRuntime): void {
   });
   on('enrich_edit', async (click, client, body) => {
     if (!click.channel || !click.ts) return;
-    const meta = JSON.stringify({ ...click.ref, c: click.channel, t: click.ts, team: click.team });
+    const meta = JSON.stringify({ ...click.ref, c: click.channel, t: click.ts, team: click.team, ...(click.responseUrl ? { r: click.responseUrl } : {}) });
     await client.views.open({ trigger_id: body.trigger_id, view: editView(meta, click.ref.s) as never });
   });
 
@@ -106,7 +110,15 @@ export function registerCardActions(app: App, rt: SlackRuntime): void {
     if (!result) return;
     const stored = await rt.ctx.service.record(workspace, meta.data.s);
     const updated: JobResult = { ...result, person: stored.person ?? result.person, company: stored.company ?? result.company };
-    await client.chat.update({ channel: meta.data.c, ts: meta.data.t, text: `${result.display}: corrected`, blocks: resultCard(updated, rt.ctx.clock.now()).slice(0, 50) as never });
+    const text = `${result.display}: corrected`;
+    const blocks = resultCard(updated, rt.ctx.clock.now()).slice(0, 50);
+    try {
+      await client.chat.update({ channel: meta.data.c, ts: meta.data.t, text, blocks: blocks as never });
+    } catch (err) {
+      // A card that reached the channel through a response_url is replaced through the same door.
+      if (!meta.data.r || !isOutsideChannel(err)) throw err;
+      await postToResponseUrl(rt, meta.data.r, { replace_original: true, text, blocks });
+    }
   });
 }
 

@@ -3,7 +3,7 @@
 // on another trigger's behalf (notify: the digest's text and chart). A card longer than one
 // message (50 blocks) goes out as several, in order.
 import type { WebClient } from '@slack/web-api';
-import type { BatchResultRow, BatchStatus, JobResult, NotifyMessage, NotifyResult, ReplyTo } from '../../../src/sdk/index.js';
+import { EnrichbotError, ErrorCodes, type BatchResultRow, type BatchStatus, type JobResult, type NotifyMessage, type NotifyResult, type ReplyTo } from '../../../src/sdk/index.js';
 import { section, splitMessages } from './block-limits.js';
 import { postMessage } from './bot-posts.js';
 import { batchProgressText, resultCard } from './cards.js';
@@ -11,6 +11,7 @@ import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
 import { uploadFile, uploadStreamedFile } from './slack-files.js';
+import { isOutsideChannel, postToResponseUrl } from './private-answers.js';
 
 const teamOfWorkspace = (ws?: string) => (ws?.startsWith('slack:') ? ws.slice('slack:'.length) : ws);
 
@@ -27,19 +28,12 @@ export async function deliverResult(rt: SlackRuntime, result: JobResult, replyTo
       } catch (err) {
         // The bot is not in that channel (a private channel, another's DM): the command's
         // response_url still reaches it, for this message and the rest of the card.
-        const code = (err as { data?: { error?: string } }).data?.error;
-        if (!to.responseUrl || (code !== 'not_in_channel' && code !== 'channel_not_found')) throw err;
+        if (!to.responseUrl || !isOutsideChannel(err)) throw err;
         viaResponseUrl = true;
       }
     }
-    await postToResponseUrl(to.responseUrl!, { response_type: 'in_channel', replace_original: false, text, blocks });
+    await postToResponseUrl(rt, to.responseUrl!, { response_type: 'in_channel', replace_original: false, text, blocks });
   }
-}
-
-/** Slack's response_url takes up to five messages within 30 minutes of the command. */
-async function postToResponseUrl(url: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'error', signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`Slack answered ${res.status} on the command's response_url`);
 }
 
 export async function updateProgress(rt: SlackRuntime, status: BatchStatus, replyTo: ReplyTo): Promise<void> {
@@ -76,8 +70,15 @@ export async function uploadJobCsv(rt: SlackRuntime, client: WebClient, opts: { 
 }
 
 export async function notify(rt: SlackRuntime, message: NotifyMessage): Promise<NotifyResult> {
-  const token = await rt.clients.token(teamOfWorkspace(message.workspace));
-  const team = teamOfWorkspace(message.workspace) ?? (await rt.clients.teamOf(token));
+  const wanted = teamOfWorkspace(message.workspace);
+  const token = await rt.clients.token(wanted);
+  const team = wanted && token !== rt.config.botToken ? wanted : await rt.clients.teamOf(token);
+  // SLACK_BOT_TOKEN belongs to one team: a message meant for another never lands there. (A team's
+  // installation token is that team's by its lookup; an org-wide one names no single team.)
+  if (wanted && team !== wanted) {
+    rt.ctx.logger.warn({ workspace: message.workspace, tokenTeam: team }, 'notify refused: the Slack workspace it names is not one the bot is installed in');
+    throw new EnrichbotError(ErrorCodes.PUSH_REFUSED, `enrichbot's Slack app is not installed in workspace ${message.workspace}, so nothing was posted there. Install it in that workspace (/slack/install) or name the workspace it is installed in.`);
+  }
   const client = rt.clients.forToken(token);
   const posted = await postMessage(rt, client, team, { channel: message.channel, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}), unfurl_links: false });
   const channel = posted.channel ?? message.channel;

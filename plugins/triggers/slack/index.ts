@@ -8,7 +8,7 @@
 import boltPkg, { type App as BoltApp, type Authorize, type Receiver } from '@slack/bolt';
 import { InstallProvider } from '@slack/oauth';
 import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
-import { SlackConfigSchema, isMultiWorkspace, type SlackConfig } from './config.js';
+import { SlackConfigSchema, isMultiWorkspace, workspaceOf, type SlackConfig } from './config.js';
 import { MongoInstallationStore } from './installation-store.js';
 import { SlackClients, slackLogger } from './slack-clients.js';
 import { ChannelPacer } from './channel-pacer.js';
@@ -100,6 +100,7 @@ export default defineTrigger({
     const config = ctx.config;
     const installations = isMultiWorkspace(config) ? new MongoInstallationStore(ctx.collection('installations')) : undefined;
     const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations), pacer: new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger) };
+    rt.clients.fetch = rt.pacer.fetch(config.apiRetries);
     runtimes.set(ctx, rt);
     // Socket Mode runs where the web role runs (one connection is enough; workers only deliver).
     const wantsBolt = ctx.role === 'web' || ctx.role === 'all';
@@ -122,6 +123,13 @@ export default defineTrigger({
   batchProgress: (status, replyTo, ctx) => updateProgress(runtimeOf(ctx), status, replyTo),
   deliverBatch: (status, replyTo, ctx) => deliverCsv(runtimeOf(ctx), status, replyTo),
   notify: (message, ctx) => notify(runtimeOf(ctx), message),
+  // One bot token and no OAuth install: its team is the operator's own (push binds it by default).
+  async soleWorkspace(ctx) {
+    const rt = runtimes.get(ctx);
+    if (!rt || isMultiWorkspace(rt.config) || !rt.config.botToken) return undefined;
+    const team = await rt.clients.teamOf(rt.config.botToken);
+    return team ? workspaceOf(team) : undefined;
+  },
 });
 
 export { MongoInstallationStore };

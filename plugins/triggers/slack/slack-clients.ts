@@ -1,7 +1,7 @@
 // Web API clients per Slack team. Single-workspace mode uses SLACK_BOT_TOKEN; multi-workspace
 // mode looks up the team's installation (OAuth). Every client goes to `apiUrl` (SLACK_API_URL)
 // and lets @slack/web-api honour 429 Retry-After (it pauses its queue for the time Slack asks).
-import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import { WebClient, LogLevel, type FetchFunction, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../../../src/sdk/index.js';
 import type { SlackConfig } from './config.js';
 import type { MongoInstallationStore } from './installation-store.js';
@@ -59,12 +59,16 @@ export class SlackClients {
     return c;
   }
 
+  /** The channel pacer's fetch (channel-pacer.ts), set at start: chat.postMessage waits its turn at the wire. */
+  fetch?: FetchFunction;
+
   /** Options for every WebClient, Bolt's included (clientOptions). */
   options() {
     return {
       slackApiUrl: this.config.apiUrl,
       logger: slackLogger(this.logger),
       retryConfig: { retries: this.config.apiRetries, factor: 2, minTimeout: this.config.apiRetryMinMs, randomize: false },
+      ...(this.fetch ? { fetch: this.fetch } : {}),
     };
   }
 }

@@ -143,11 +143,12 @@ test('Push to HubSpot goes through the service: with no HubSpot trigger enabled,
   expect(msg.args.text).toContain('hubspot');
 });
 
-test("/enrich usage shows today's spend by provider against the caps", async () => {
-  await command('TA', 'UA', 'usage');
-  const msg = await fake.waitFor((c) => c.method === 'chat.postEphemeral' && String(c.args.text).includes('Spend today'));
-  expect(msg.args.text).toMatch(/co: \$0\.0\d · \d+ calls/);
-  expect(msg.args.text).toContain('daily cap');
+test("/enrich usage shows today's spend by provider against the caps (in the ack, or ephemeral when the figures take longer)", async () => {
+  const res = await command('TA', 'UA', 'usage');
+  const acked = res.text ? String((JSON.parse(res.text) as { text?: string }).text ?? '') : '';
+  const text = acked.includes('Spend today') ? acked : String((await fake.waitFor((c) => c.method === 'chat.postEphemeral' && String(c.args.text).includes('Spend today'))).args.text);
+  expect(text).toMatch(/co: \$0\.0\d · \d+ calls/);
+  expect(text).toContain('daily cap');
 });
 
 test('two workspaces are kept apart: records, spend, results and the home tab of team B are invisible to team A', async () => {

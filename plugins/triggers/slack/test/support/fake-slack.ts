@@ -148,10 +148,13 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
           const f = fileInfo.get(String(args.file));
           return void json(200, f ? { ok: true, file: f } : { ok: false, error: 'file_not_found' });
         }
+        // A channel whose posts fail (failPosts) refuses ephemerals and updates too, as Slack does for a bot that is not a member.
         case 'chat.postEphemeral':
-          return void json(200, { ok: true, message_ts: ts() });
-        case 'chat.update':
-          return void json(200, { ok: true, channel: args.channel, ts: args.ts });
+        case 'chat.update': {
+          const error = failing.get(String(args.channel));
+          if (error) return void json(200, { ok: false, error });
+          return void json(200, method === 'chat.update' ? { ok: true, channel: args.channel, ts: args.ts } : { ok: true, message_ts: ts() });
+        }
         case 'views.open':
         case 'views.publish':
           return void json(200, { ok: true, view: { id: `V${seq++}` } });

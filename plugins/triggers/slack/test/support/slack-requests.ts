@@ -31,7 +31,7 @@ export function commandBody(f: { team: string; channel: string; user: string; te
   }).toString();
 }
 
-export function actionBody(f: { team: string; channel: string; user: string; actionId: string; value: string; messageTs?: string }): string {
+export function actionBody(f: { team: string; channel: string; user: string; actionId: string; value: string; messageTs?: string; responseUrl?: string }): string {
   const payload = {
     type: 'block_actions',
     team: { id: f.team, domain: 'test' },
@@ -43,6 +43,7 @@ export function actionBody(f: { team: string; channel: string; user: string; act
     channel: { id: f.channel, name: 'general' },
     message: { ts: f.messageTs ?? '1.000001', text: '' },
     actions: [{ type: 'button', action_id: f.actionId, block_id: 'enrich_actions', value: f.value, action_ts: '1.2' }],
+    ...(f.responseUrl ? { response_url: f.responseUrl } : {}),
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
