@@ -16,6 +16,10 @@ export const HttpApiConfigSchema = z
     ratePerMinute: int(1, 1_000_000).default(60),
     /** Requests per API key per UTC day (HTTP_API_RATE_PER_DAY). */
     ratePerDay: int(1, 100_000_000).default(10_000),
+    /** Items a key may queue per minute, a batch counting its items (HTTP_API_ITEMS_PER_MINUTE). */
+    itemsPerMinute: int(1, 10_000_000).default(2000),
+    /** Items a key may queue per UTC day (HTTP_API_ITEMS_PER_DAY). */
+    itemsPerDay: int(1, 1_000_000_000).default(50_000),
     /** Largest page of batch items in GET /v1/jobs/:id (HTTP_API_MAX_PAGE). */
     maxPage: int(1, 10_000).default(500),
   })

@@ -11,6 +11,8 @@ import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, item
 import { canonicalField, groupsFor } from './requested-fields.js';
 import { renderResult, type RequestedField } from './record-response.js';
 import { newRequestId, rememberRequested } from './requested-store.js';
+import { takeItems } from './item-budget.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 
 export const REPLY = (keyId: string) => ({ trigger: 'http-api', address: { keyId } });
 const actor = (res: Response) => `api:${callerKey(res).id}`;
@@ -20,11 +22,12 @@ function requested(enrich: string[] | undefined): RequestedField[] | undefined {
 }
 
 export function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json".', { code: ErrorCodes.INPUT_INVALID });
+  if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json" (UTF-8).', { code: ErrorCodes.INPUT_INVALID });
 }
 
-export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, json: ReturnType<typeof import('express').json>): void {
+export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, json: ReturnType<typeof import('express').json>, itemBudget: KeyRateLimiter): void {
   const { service } = ctx;
+  const itemLimits = { perMinute: ctx.config.itemsPerMinute, perDay: ctx.config.itemsPerDay };
 
   router.post('/enrich', json, async (req, res) => {
     requireJson(req);
@@ -33,6 +36,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     const body = parsed.data;
     const key = callerKey(res);
     const fields = requested(body.enrich);
+    await takeItems(itemBudget, key.id, 1, itemLimits);
     const submitted = await service.submit(
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
       REPLY(key.id),
@@ -94,6 +98,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
+    await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits);
     const submitted = await service.submitBatch(items, REPLY(key.id), {
       workspace: key.workspace,
       refresh: body.refresh ?? false,

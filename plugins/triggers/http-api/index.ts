@@ -38,6 +38,7 @@ export default defineTrigger({
     const { router, config, logger } = ctx;
     const keys = ctx.collection(API_KEYS_COLLECTION);
     const limiter = new KeyRateLimiter(ctx.redis, ctx.clock, { perMinute: config.ratePerMinute, perDay: config.ratePerDay });
+    const itemBudget = new KeyRateLimiter(ctx.redis, ctx.clock, { perMinute: config.itemsPerMinute, perDay: config.itemsPerDay }, 'items');
     const json = express.json({ limit: config.bodyLimit, type: 'application/json' });
 
     const openapi = JSON.stringify(openApiDocument(config), null, 2);
@@ -45,7 +46,7 @@ export default defineTrigger({
       res.type('application/json').send(openapi);
     });
     router.use(authenticate(keys), rateLimit(limiter));
-    mountEnrichRoutes(router, ctx, json);
+    mountEnrichRoutes(router, ctx, json, itemBudget);
     mountJobRoutes(router, ctx);
     mountCancelRoute(router, ctx);
     router.use((req: Request) => {
@@ -68,6 +69,8 @@ function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) 
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') return new ApiProblem(413, 'body-too-large', 'Request body too large', `The body is larger than ${bodyLimit}: send fewer items per request (split a batch).`, { code: ErrorCodes.BODY_TOO_LARGE });
   if (type === 'entity.parse.failed') return new ApiProblem(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON (${(err as Error).message}): check quotes, commas and brackets.`, { code: ErrorCodes.INPUT_INVALID, errors: [{ path: '', message: 'not valid JSON' }] });
+  const client = bodyParserProblem(err);
+  if (client) return client;
   if (isEnrichbotError(err)) {
     const mapped = STATUS_OF[err.code];
     if (mapped) {
@@ -81,4 +84,19 @@ function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) 
   logUnexpected(err);
   const code = err instanceof EnrichbotError ? err.code : ErrorCodes.SERVICE_UNREACHABLE;
   return new ApiProblem(500, 'internal-error', 'Internal error', 'enrichbot could not answer this request; it was logged. Try again shortly, and tell the operator if it persists.', { code });
+}
+
+/**
+ * The body parser's other client errors (http-errors with a 4xx status: an unsupported charset
+ * or Content-Encoding, an aborted upload...) are the caller's to fix, never logged as failures.
+ */
+function bodyParserProblem(err: unknown): ApiProblem | undefined {
+  const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: string };
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) return undefined;
+  if (e.status === 415) {
+    const what = e.type === 'encoding.unsupported' ? 'Content-Encoding' : 'charset';
+    return new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', `This ${what} is not supported (${e.message}): send JSON as UTF-8, "Content-Type: application/json; charset=utf-8", with no Content-Encoding or gzip, deflate or br.`, { code: ErrorCodes.INPUT_INVALID });
+  }
+  if (e.status === 413) return new ApiProblem(413, 'body-too-large', 'Request body too large', `${e.message}: send a smaller body.`, { code: ErrorCodes.BODY_TOO_LARGE });
+  return new ApiProblem(400, 'bad-request', 'Bad request', `The request could not be read (${e.message}): send the whole body as UTF-8 JSON and try again.`, { code: ErrorCodes.INPUT_INVALID });
 }

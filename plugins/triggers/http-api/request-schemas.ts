@@ -3,15 +3,29 @@
 // misspelt "emial" silently ignored would enrich the wrong thing.
 import { z } from 'zod';
 import type { StructuredInput } from '../../../src/plugin/service.js';
+import { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../../../src/engine/identity.js';
 import { ACCEPTED_FIELD_NAMES, canonicalField } from './requested-fields.js';
 
 const IDENTIFIERS = ['email', 'domain', 'company_name', 'linkedin_url'] as const;
 
+/**
+ * A typed field must parse as its type: an email that is not one would otherwise reach the
+ * service's free-text parser and be enriched as a company of that name. The message is the
+ * parser's own (what was wrong, what to give).
+ */
+const fits = (parse: (raw: string) => unknown) => (value: string, ctx: z.RefinementCtx) => {
+  try {
+    parse(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+};
+
 const identifierShape = {
-  email: z.string().trim().min(3).max(320).meta({ description: 'Work or personal email.', example: 'jane@acme.com' }).optional(),
-  domain: z.string().trim().min(1).max(253).meta({ description: 'Company domain or website.', example: 'acme.com' }).optional(),
+  email: z.string().trim().min(3).max(320).superRefine(fits(normalizeEmail)).meta({ description: 'Work or personal email.', example: 'jane@acme.com' }).optional(),
+  domain: z.string().trim().min(1).max(253).superRefine(fits(normalizeDomain)).meta({ description: 'Company domain or website.', example: 'acme.com' }).optional(),
   company_name: z.string().trim().min(1).max(200).meta({ description: 'Company name.', example: 'Acme Corp' }).optional(),
-  linkedin_url: z.string().trim().min(1).max(500).meta({ description: 'LinkedIn profile or company page URL.' }).optional(),
+  linkedin_url: z.string().trim().min(1).max(500).superRefine(fits(normalizeLinkedinUrl)).meta({ description: 'LinkedIn profile or company page URL.' }).optional(),
   name: z
     .string()
     .trim()
