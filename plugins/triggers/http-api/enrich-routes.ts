@@ -1,6 +1,6 @@
 // POST /v1/enrich (wait up to waitMs for the record, else 202 with the job) and
 // POST /v1/enrich/batch (a batch id at once; bad items reported by index, the rest run).
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { TriggerContext } from '../../../src/plugin/contract.js';
 import type { BatchItem } from '../../../src/plugin/service.js';
 import { ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
@@ -25,11 +25,18 @@ export function requireJson(req: Request): void {
   if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json" (UTF-8).', { code: ErrorCodes.INPUT_INVALID });
 }
 
-export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, json: ReturnType<typeof import('express').json>, itemBudget: KeyRateLimiter): void {
+export interface EnrichRouteParts {
+  json: RequestHandler;
+  /** Replays or refuses a request with an Idempotency-Key (idempotency.ts). */
+  idempotent: RequestHandler;
+  itemBudget: KeyRateLimiter;
+}
+
+export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, { json, idempotent, itemBudget }: EnrichRouteParts): void {
   const { service } = ctx;
   const itemLimits = { perMinute: ctx.config.itemsPerMinute, perDay: ctx.config.itemsPerDay };
 
-  router.post('/enrich', json, async (req, res) => {
+  router.post('/enrich', json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = EnrichBodySchema.safeParse(req.body);
     if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
@@ -76,7 +83,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     });
   });
 
-  router.post('/enrich/batch', json, async (req, res) => {
+  router.post('/enrich/batch', json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = batchBodySchema(ctx.config.maxBatchItems).safeParse(req.body);
     if (!parsed.success) {

@@ -9,6 +9,7 @@ import { HttpApiConfigSchema } from './config.js';
 import { authenticate, rateLimit } from './auth.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { mountEnrichRoutes } from './enrich-routes.js';
+import { idempotent } from './idempotency.js';
 import { mountCancelRoute, mountJobRoutes } from './job-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem.js';
@@ -46,7 +47,7 @@ export default defineTrigger({
       res.type('application/json').send(openapi);
     });
     router.use(authenticate(keys), rateLimit(limiter));
-    mountEnrichRoutes(router, ctx, json, itemBudget);
+    mountEnrichRoutes(router, ctx, { json, itemBudget, idempotent: idempotent(ctx.redis, config.waitMs + 60_000) });
     mountJobRoutes(router, ctx);
     mountCancelRoute(router, ctx);
     router.use((req: Request) => {
