@@ -223,6 +223,34 @@ export interface ActivityEntry {
   detail?: Record<string, unknown>;
 }
 
+/** A listing's filter and page (GET /v1/jobs, /v1/batches): newest first. */
+export interface ListQuery {
+  /** A job status or a batch state. */
+  state?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** `next` of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  /** The cursor of the next page, null on the last. */
+  next: string | null;
+}
+
+export interface JobSummary {
+  jobId: string;
+  status: JobStatus;
+  display: string;
+  costUsd: number;
+  createdAt: string;
+  finishedAt?: string;
+}
+
 export interface EnrichService {
   /** Validates, normalizes, refuses forgotten identities, then queues (or joins) one job. */
   submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult>;
@@ -265,6 +293,10 @@ export interface EnrichService {
   providerOutages(since: Date): Promise<ProviderOutage[]>;
   /** Structured `{ status, error, at }` per provider for one job (why an enrichment failed). */
   providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>>;
+  /** The workspace's jobs, newest first, keyset-paged. */
+  listJobs(workspace: string, query: ListQuery): Promise<ListPage<JobSummary>>;
+  /** The workspace's batches with live counts and state, newest first, keyset-paged. */
+  listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

@@ -29,6 +29,9 @@ import type {
   FieldCorrection,
   ForgetReport,
   JobStatusView,
+  JobSummary,
+  ListPage,
+  ListQuery,
   SpendReport,
   SubmitRequest,
   SubmitResult,
@@ -42,6 +45,7 @@ import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
+import { Listing } from './listing.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -89,9 +93,11 @@ export class EnrichServiceImpl implements EnrichService {
   private readonly ledger: Ledger;
   readonly reports: Reports;
   readonly counters: UsageCounters;
+  private readonly listing: Listing;
 
   constructor(private readonly deps: EnrichServiceDeps) {
     const { config, store, redis, clock } = deps;
+    this.listing = new Listing(store);
     this.reports = new Reports({ config, store, redis, queue: deps.queue });
     this.counters = new UsageCounters(redis, clock, config.queue.prefix);
     this.hub = new CompletionHub(redis, config.queue.prefix);
@@ -335,6 +341,14 @@ export class EnrichServiceImpl implements EnrichService {
       byProvider: list,
       caps: { dailyUsd: caps.dailyUsd, workspaceDailyUsd: own ?? caps.perWorkspaceDailyUsd },
     };
+  }
+
+  listJobs(workspace: string, query: ListQuery): Promise<ListPage<JobSummary>> {
+    return this.listing.jobs(workspace, query);
+  }
+
+  listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>> {
+    return this.listing.batches(workspace, query, (id) => this.batches.status(id, workspace));
   }
 
   activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]> {

@@ -11,6 +11,7 @@ import { KeyRateLimiter } from './rate-limit.js';
 import { mountEnrichRoutes } from './enrich-routes.js';
 import { idempotent } from './idempotency.js';
 import { mountCancelRoute, mountJobRoutes } from './job-routes.js';
+import { mountListRoutes } from './list-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem.js';
 
@@ -48,6 +49,7 @@ export default defineTrigger({
     });
     router.use(authenticate(keys), rateLimit(limiter));
     mountEnrichRoutes(router, ctx, { json, itemBudget, idempotent: idempotent(ctx.redis, config.waitMs + 60_000) });
+    mountListRoutes(router, ctx);
     mountJobRoutes(router, ctx);
     mountCancelRoute(router, ctx);
     router.use((req: Request) => {

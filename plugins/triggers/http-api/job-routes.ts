@@ -121,7 +121,7 @@ function jobView(s: JobStatusView, fields: Parameters<typeof renderResult>[1]) {
   };
 }
 
-function batchView(s: BatchStatus) {
+export function batchView(s: BatchStatus) {
   const c = s.counts;
   return {
     kind: 'batch',
