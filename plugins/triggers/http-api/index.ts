@@ -12,6 +12,8 @@ import { mountEnrichRoutes } from './enrich-routes.js';
 import { idempotent } from './idempotency.js';
 import { mountCancelRoute, mountJobRoutes } from './job-routes.js';
 import { mountListRoutes } from './list-routes.js';
+import { mountUsageRoute } from './usage-routes.js';
+import { mountPrivacyRoutes } from './privacy-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem.js';
 
@@ -52,6 +54,8 @@ export default defineTrigger({
     mountListRoutes(router, ctx);
     mountJobRoutes(router, ctx);
     mountCancelRoute(router, ctx);
+    mountUsageRoute(router, ctx);
+    mountPrivacyRoutes(router, ctx);
     router.use((req: Request) => {
       throw new ApiProblem(404, 'not-found', 'Not found', `No route ${req.method} ${req.originalUrl}: GET /v1/openapi.json lists the routes.`);
     });
