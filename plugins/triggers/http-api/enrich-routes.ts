@@ -5,7 +5,7 @@ import type { TriggerContext } from '../../../src/plugin/contract.js';
 import type { BatchItem } from '../../../src/plugin/service.js';
 import { ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './problem.js';
 import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, itemColumns, toStructuredInput } from './request-schemas.js';
 import { canonicalField, groupsFor } from './requested-fields.js';
@@ -34,16 +34,20 @@ export interface EnrichRouteParts {
 
 export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, { json, idempotent, itemBudget }: EnrichRouteParts): void {
   const { service } = ctx;
-  const itemLimits = { perMinute: ctx.config.itemsPerMinute, perDay: ctx.config.itemsPerDay };
+  // The key's own item limits, else the trigger's.
+  const itemLimits = (res: Response) => {
+    const own = callerKey(res).limits;
+    return { perMinute: own.itemsPerMinute ?? ctx.config.itemsPerMinute, perDay: own.itemsPerDay ?? ctx.config.itemsPerDay };
+  };
 
-  router.post('/enrich', json, idempotent, async (req, res) => {
+  router.post('/enrich', requireScope('enrich'), json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = EnrichBodySchema.safeParse(req.body);
     if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
     const body = parsed.data;
     const key = callerKey(res);
     const fields = requested(body.enrich);
-    await takeItems(itemBudget, key.id, 1, itemLimits);
+    await takeItems(itemBudget, key.id, 1, itemLimits(res));
     const submitted = await service.submit(
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
       REPLY(key.id),
@@ -83,7 +87,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     });
   });
 
-  router.post('/enrich/batch', json, idempotent, async (req, res) => {
+  router.post('/enrich/batch', requireScope('enrich'), json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = batchBodySchema(ctx.config.maxBatchItems).safeParse(req.body);
     if (!parsed.success) {
@@ -105,7 +109,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
-    await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits);
+    await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits(res));
     const submitted = await service.submitBatch(items, REPLY(key.id), {
       workspace: key.workspace,
       refresh: body.refresh ?? false,

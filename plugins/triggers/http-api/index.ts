@@ -49,7 +49,7 @@ export default defineTrigger({
     router.get('/openapi.json', (_req, res) => {
       res.type('application/json').send(openapi);
     });
-    router.use(authenticate(keys), rateLimit(limiter));
+    router.use(authenticate(keys, ctx.clock), rateLimit(limiter, { perMinute: config.ratePerMinute, perDay: config.ratePerDay }));
     mountEnrichRoutes(router, ctx, { json, itemBudget, idempotent: idempotent(ctx.redis, config.waitMs + 60_000) });
     mountListRoutes(router, ctx);
     mountJobRoutes(router, ctx);

@@ -8,7 +8,7 @@ import type { TriggerContext } from '../../../src/plugin/contract.js';
 import type { BatchResultRow, BatchStatus, JobStatusView } from '../../../src/plugin/service.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
 import { renderResult } from './record-response.js';
 import { REQUEST_ID, recallRequested } from './requested-store.js';
@@ -56,7 +56,7 @@ async function* page<T>(rows: AsyncIterable<T>, offset: number, limit: number): 
 export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
   const { service } = ctx;
 
-  router.get('/jobs/:id', async (req, res) => {
+  router.get('/jobs/:id', requireScope('read'), async (req, res) => {
     const id = jobId(req);
     const { workspace } = callerKey(res);
     const status = await service.status(id, workspace);
@@ -73,7 +73,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
     res.json({ ...batchView(status), items, page: { offset: q.data.offset, limit: q.data.limit, returned: items.length, next } });
   });
 
-  router.get('/jobs/:id/results.csv', async (req, res) => {
+  router.get('/jobs/:id/results.csv', requireScope('read'), async (req, res) => {
     const id = jobId(req);
     const key = callerKey(res);
     // Status first: a job of another workspace is a 404 before any CSV byte goes out.
@@ -90,7 +90,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
  * job is left as it is and shown. 200 once it has stopped; 202 while a running job winds down.
  */
 export function mountCancelRoute(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
-  router.delete('/jobs/:id', async (req, res) => {
+  router.delete('/jobs/:id', requireScope('enrich'), async (req, res) => {
     const id = jobId(req);
     const key = callerKey(res);
     await ctx.service.cancel(id, key.workspace, `api:${key.id}`);

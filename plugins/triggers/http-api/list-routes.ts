@@ -7,7 +7,7 @@ import type { TriggerContext } from '../../../src/plugin/contract.js';
 import type { ListQuery } from '../../../src/plugin/service.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
 import { batchView } from './job-routes.js';
 
@@ -46,20 +46,20 @@ function nextUrl(req: Request, cursor: string | null): string | null {
 export function mountListRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
   const { service } = ctx;
 
-  router.get('/jobs', async (req, res) => {
+  router.get('/jobs', requireScope('read'), async (req, res) => {
     const query = parseQuery(req, JOB_STATES);
     const { items, next } = await service.listJobs(callerKey(res).workspace, query);
     const view = (j: (typeof items)[number]) => ({ kind: 'job', jobId: j.jobId, status: j.status, input: j.display, cost: { usd: j.costUsd }, createdAt: j.createdAt, ...(j.finishedAt ? { finishedAt: j.finishedAt } : {}) });
     res.json({ items: items.map(view), page: { limit: query.limit, cursor: next, next: nextUrl(req, next) } });
   });
 
-  router.get('/batches', async (req, res) => {
+  router.get('/batches', requireScope('read'), async (req, res) => {
     const query = parseQuery(req, BATCH_STATES);
     const { items, next } = await service.listBatches(callerKey(res).workspace, query);
     res.json({ items: items.map(batchView), page: { limit: query.limit, cursor: next, next: nextUrl(req, next) } });
   });
 
-  router.get('/batches/:id', async (req, res) => {
+  router.get('/batches/:id', requireScope('read'), async (req, res) => {
     const id = String(req.params.id);
     if (!/^bat_[A-Za-z0-9]{1,64}$/.test(id)) throw new ApiProblem(404, 'not-found', 'No such batch', `"${id}" is not a batch id: batch ids look like bat_..., as POST /v1/enrich/batch returns them.`, { code: ErrorCodes.BATCH_NOT_FOUND });
     const status = await service.status(id, callerKey(res).workspace);

@@ -8,7 +8,7 @@ import type { TriggerContext } from '../../../src/plugin/contract.js';
 import { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../../../src/engine/identity.js';
 import { ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { validationProblem } from './problem.js';
 
 function personIdentifier(raw: string): string {
@@ -28,7 +28,7 @@ function checked(parse: (raw: string) => string, raw: string, path: string): str
   }
 }
 
-export function mountPrivacyRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, ...guards: import('express').RequestHandler[]): void {
+export function mountPrivacyRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
   const forget = (subject: string, res: import('express').Response) => {
     const key = callerKey(res);
     return ctx.service.forget(key.workspace, subject, `api:${key.id}`).catch((err: unknown) => {
@@ -37,13 +37,13 @@ export function mountPrivacyRoutes(router: Router, ctx: TriggerContext<HttpApiCo
     });
   };
 
-  router.delete('/people/:identifier', ...guards, async (req, res) => {
+  router.delete('/people/:identifier', requireScope('privacy'), async (req, res) => {
     const subject = checked(personIdentifier, String(req.params.identifier), 'identifier');
     const report = await forget(subject, res);
     res.json({ forgotten: report.display, removed: report.removed });
   });
 
-  router.delete('/companies/:domain', ...guards, async (req, res) => {
+  router.delete('/companies/:domain', requireScope('privacy'), async (req, res) => {
     const domain = checked(normalizeDomain, String(req.params.domain), 'domain');
     const report = await forget(domain, res);
     res.json({ forgotten: report.display, removed: report.removed });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { TriggerContext } from '../../../src/plugin/contract.js';
 import { utcDay } from '../../../src/clock.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { fieldErrors, validationProblem } from './problem.js';
 
 export const MAX_USAGE_DAYS = 92;
@@ -22,7 +22,7 @@ export const UsageQuerySchema = z
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
 export function mountUsageRoute(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
-  router.get('/usage', async (req, res) => {
+  router.get('/usage', requireScope('read'), async (req, res) => {
     const q = UsageQuerySchema.safeParse(req.query);
     if (!q.success) throw validationProblem(fieldErrors(q.error), 'The query');
     const to = q.data.to ?? utcDay(ctx.clock.now());

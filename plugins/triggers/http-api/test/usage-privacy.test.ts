@@ -15,7 +15,7 @@ let keyA: string;
 let keyB: string;
 beforeAll(async () => {
   api = await startApi({ file: 'http-api-usage', clock });
-  keyA = (await createApiKey(api.keys, { workspace: 'WA', name: 'a' })).key;
+  keyA = (await createApiKey(api.keys, { workspace: 'WA', name: 'a', scopes: ['enrich', 'read', 'privacy'] })).key;
   keyB = (await createApiKey(api.keys, { workspace: 'WB', name: 'b' })).key;
 }, 120_000);
 afterAll(() => api.stop());
