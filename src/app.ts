@@ -264,6 +264,7 @@ export class App {
         return this.store.connection.db!.collection(`plugin_${plugin.id.replace(/-/g, '_')}_${name}`);
       },
       redis: this.pluginRedis(plugin.id),
+      safeFetch: this.safeFetch,
     } satisfies TriggerContext;
   }
 

@@ -43,17 +43,17 @@ export function registerApiKeyCommands(program: Command): void {
     .action((opts: { workspace: string; name?: string; scope?: string[]; expires?: string; ratePerMinute?: number; ratePerDay?: number; itemsPerMinute?: number; itemsPerDay?: number; json?: boolean }) =>
       withKeys(async (keys) => {
         const limits: KeyLimits = Object.fromEntries(Object.entries({ ratePerMinute: opts.ratePerMinute, ratePerDay: opts.ratePerDay, itemsPerMinute: opts.itemsPerMinute, itemsPerDay: opts.itemsPerDay }).filter(([, v]) => v !== undefined));
-        const { key, record } = await createApiKey(keys, {
+        const { key, webhookSecret, record } = await createApiKey(keys, {
           workspace: opts.workspace,
           name: opts.name,
           ...(opts.scope ? { scopes: parseScopes(opts.scope) } : {}),
           ...(opts.expires ? { expiresAt: parseExpiry(opts.expires) } : {}),
           limits,
         });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ key, ...record }, null, 2)}\n`);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ key, webhookSecret, ...record }, null, 2)}\n`);
         else {
           process.stdout.write(`${key}\n`);
-          process.stderr.write(`Key ${record.id} for workspace ${record.workspace} (${record.name}), scopes ${record.scopes.join(', ')}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''}. Copy it now: it is not shown again. Send it as "Authorization: Bearer <key>".\n`);
+          process.stderr.write(`Key ${record.id} for workspace ${record.workspace} (${record.name}), scopes ${record.scopes.join(', ')}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''}. Copy it now: it is not shown again. Send it as "Authorization: Bearer <key>".\nWebhook signing secret (also shown only now; verifies Enrichbot-Signature on callbacks): ${webhookSecret}\n`);
         }
         return 0;
       }),

@@ -35,18 +35,20 @@ export interface ApiKeyDoc {
   scopes?: Scope[];
   expiresAt?: Date | null;
   limits?: KeyLimits;
+  /** Signs this key's webhook deliveries (HMAC-SHA256); shown once, at creation. Absent on keys made before webhooks. */
+  webhookSecret?: string;
   createdAt: Date;
   revokedAt: Date | null;
 }
 
-export type ApiKeyView = Omit<ApiKeyDoc, '_id' | 'scopes' | 'expiresAt' | 'limits'> & { scopes: Scope[]; expiresAt: Date | null; limits: KeyLimits };
+export type ApiKeyView = Omit<ApiKeyDoc, '_id' | 'scopes' | 'expiresAt' | 'limits' | 'webhookSecret'> & { scopes: Scope[]; expiresAt: Date | null; limits: KeyLimits };
 
 const WORKSPACE = /^[\w.:-]{1,100}$/;
 const KEY = /^ebk_[A-Za-z0-9_-]{43}$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-const view = ({ _id, scopes, expiresAt, limits, ...rest }: ApiKeyDoc): ApiKeyView => ({ ...rest, scopes: scopes ?? DEFAULT_SCOPES, expiresAt: expiresAt ?? null, limits: limits ?? {} });
+const view = ({ _id, scopes, expiresAt, limits, webhookSecret: _secret, ...rest }: ApiKeyDoc): ApiKeyView => ({ ...rest, scopes: scopes ?? DEFAULT_SCOPES, expiresAt: expiresAt ?? null, limits: limits ?? {} });
 
 export function hasScope(key: Pick<ApiKeyView, 'scopes'>, scope: Scope): boolean {
   return key.scopes.includes(scope) || key.scopes.includes('admin');
@@ -61,7 +63,7 @@ export interface CreateKeyOptions {
   now?: Date;
 }
 
-export async function createApiKey(keys: Collection, opts: CreateKeyOptions): Promise<{ key: string; record: ApiKeyView }> {
+export async function createApiKey(keys: Collection, opts: CreateKeyOptions): Promise<{ key: string; webhookSecret: string; record: ApiKeyView }> {
   if (!WORKSPACE.test(opts.workspace)) {
     throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid workspace "${opts.workspace}": use 1-100 letters, digits, _ . : - only.`);
   }
@@ -75,9 +77,10 @@ export async function createApiKey(keys: Collection, opts: CreateKeyOptions): Pr
   const limits = KeyLimitsSchema.safeParse(opts.limits ?? {});
   if (!limits.success) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid key limits: ${limits.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
   const key = `ebk_${randomBytes(32).toString('base64url')}`;
-  const doc: ApiKeyDoc = { _id: hashKey(key), id: `key_${randomBytes(6).toString('hex')}`, workspace: opts.workspace, name, scopes, expiresAt: opts.expiresAt ?? null, limits: limits.data, createdAt: now, revokedAt: null };
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`;
+  const doc: ApiKeyDoc = { _id: hashKey(key), id: `key_${randomBytes(6).toString('hex')}`, workspace: opts.workspace, name, scopes, expiresAt: opts.expiresAt ?? null, limits: limits.data, webhookSecret, createdAt: now, revokedAt: null };
   await (keys as unknown as Collection<ApiKeyDoc>).insertOne(doc);
-  return { key, record: view(doc) };
+  return { key, webhookSecret, record: view(doc) };
 }
 
 export async function listApiKeys(keys: Collection, workspace?: string): Promise<ApiKeyView[]> {
@@ -118,4 +121,15 @@ export function parseScopes(values: string[]): Scope[] {
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Unknown scope ${unknown.map((s) => `"${s}"`).join(', ')}: use ${SCOPES.join(', ')}.`);
   return scopes as Scope[];
+}
+
+/** The signing secret of a key's webhooks (undefined: no such key, or made before webhooks). */
+export async function webhookSecretOf(keys: Collection, id: string): Promise<string | undefined> {
+  const doc = await (keys as unknown as Collection<ApiKeyDoc>).findOne({ id }, { projection: { webhookSecret: 1 } });
+  return doc?.webhookSecret;
+}
+
+/** Whether the key can sign webhooks. */
+export async function hasWebhookSecret(keys: Collection, id: string): Promise<boolean> {
+  return !!(await webhookSecretOf(keys, id));
 }

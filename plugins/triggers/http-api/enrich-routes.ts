@@ -14,7 +14,8 @@ import { newRequestId, rememberRequested } from './requested-store.js';
 import { takeItems } from './item-budget.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 
-export const REPLY = (keyId: string) => ({ trigger: 'http-api', address: { keyId } });
+/** Where the service answers: this key, and the request's callbackUrl (webhooks.ts) if any. */
+export const REPLY = (keyId: string, callbackUrl?: string) => ({ trigger: 'http-api', address: { keyId, ...(callbackUrl ? { callbackUrl } : {}) } });
 const actor = (res: Response) => `api:${callerKey(res).id}`;
 
 function requested(enrich: string[] | undefined): RequestedField[] | undefined {
@@ -30,9 +31,11 @@ export interface EnrichRouteParts {
   /** Replays or refuses a request with an Idempotency-Key (idempotency.ts). */
   idempotent: RequestHandler;
   itemBudget: KeyRateLimiter;
+  /** Refuses (400) a callbackUrl that is not a public URL or a key that cannot sign. */
+  checkCallback(keyId: string, url: string): Promise<void>;
 }
 
-export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, { json, idempotent, itemBudget }: EnrichRouteParts): void {
+export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, { json, idempotent, itemBudget, checkCallback }: EnrichRouteParts): void {
   const { service } = ctx;
   // The key's own item limits, else the trigger's.
   const itemLimits = (res: Response) => {
@@ -47,10 +50,11 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     const body = parsed.data;
     const key = callerKey(res);
     const fields = requested(body.enrich);
+    if (body.callbackUrl) await checkCallback(key.id, body.callbackUrl);
     await takeItems(itemBudget, key.id, 1, itemLimits(res));
     const submitted = await service.submit(
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
-      REPLY(key.id),
+      REPLY(key.id, body.callbackUrl),
     );
     // A 202 names this request, so polling shows the fields it asked for (another request may
     // join the same job with other fields).
@@ -109,8 +113,9 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
+    if (body.callbackUrl) await checkCallback(key.id, body.callbackUrl);
     await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits(res));
-    const submitted = await service.submitBatch(items, REPLY(key.id), {
+    const submitted = await service.submitBatch(items, REPLY(key.id, body.callbackUrl), {
       workspace: key.workspace,
       refresh: body.refresh ?? false,
       ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}),

@@ -5,12 +5,17 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { defineTrigger } from '../../../src/plugin/contract.js';
 import { EnrichbotError, ErrorCodes, isEnrichbotError } from '../../../src/errors.js';
-import { HttpApiConfigSchema } from './config.js';
+import { HttpApiConfigSchema, type HttpApiConfig } from './config.js';
+import type { TriggerContext } from '../../../src/plugin/contract.js';
+import { WebhookOutbox } from './webhooks.js';
+import { webhookSecretOf } from './api-keys.js';
+import { callbackChecker } from './callback-url.js';
+import { renderResult } from './record-response.js';
 import { authenticate, rateLimit } from './auth.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { mountEnrichRoutes } from './enrich-routes.js';
 import { idempotent } from './idempotency.js';
-import { mountCancelRoute, mountJobRoutes } from './job-routes.js';
+import { batchView, mountCancelRoute, mountJobRoutes } from './job-routes.js';
 import { mountListRoutes } from './list-routes.js';
 import { mountUsageRoute } from './usage-routes.js';
 import { mountPrivacyRoutes } from './privacy-routes.js';
@@ -34,13 +39,16 @@ const BUSY_RETRY_AFTER_S = 2;
 export default defineTrigger({
   kind: 'trigger',
   id: 'http-api',
-  description: 'HTTP API: POST /v1/enrich, /v1/enrich/batch, GET and DELETE /v1/jobs/:id (+ results.csv), /v1/openapi.json; API keys via `enrichbot api-key`.',
+  description: 'HTTP API: POST /v1/enrich, /v1/enrich/batch, GET and DELETE /v1/jobs/:id (+ results.csv), listings, usage, forget, completion webhooks, /v1/openapi.json; API keys via `enrichbot api-key`.',
   configSchema: HttpApiConfigSchema,
-  roles: ['web'],
+  // The worker role too: completions are handed to `deliver` where the job finishes, and every
+  // process helps send the webhook outbox.
+  roles: ['web', 'worker'],
   mountPath: '/v1',
   start(ctx) {
     const { router, config, logger } = ctx;
     const keys = ctx.collection(API_KEYS_COLLECTION);
+    outboxOf(ctx).start(config.webhookPollMs);
     const limiter = new KeyRateLimiter(ctx.redis, ctx.clock, { perMinute: config.ratePerMinute, perDay: config.ratePerDay });
     const itemBudget = new KeyRateLimiter(ctx.redis, ctx.clock, { perMinute: config.itemsPerMinute, perDay: config.itemsPerDay }, 'items');
     const json = express.json({ limit: config.bodyLimit, type: 'application/json' });
@@ -50,7 +58,7 @@ export default defineTrigger({
       res.type('application/json').send(openapi);
     });
     router.use(authenticate(keys, ctx.clock), rateLimit(limiter, { perMinute: config.ratePerMinute, perDay: config.ratePerDay }));
-    mountEnrichRoutes(router, ctx, { json, itemBudget, idempotent: idempotent(ctx.redis, config.waitMs + 60_000) });
+    mountEnrichRoutes(router, ctx, { json, itemBudget, idempotent: idempotent(ctx.redis, config.waitMs + 60_000), checkCallback: callbackChecker(keys, ctx.safeFetch) });
     mountListRoutes(router, ctx);
     mountJobRoutes(router, ctx);
     mountCancelRoute(router, ctx);
@@ -69,7 +77,39 @@ export default defineTrigger({
       sendProblem(req, res, toProblem(err, config.bodyLimit, (e) => logger.error({ err: e, path: req.path }, 'HTTP API request failed')));
     });
   },
+  stop(ctx) {
+    outboxes.get(ctx)?.stop();
+  },
+  // A finished job or batch whose request named a callbackUrl: its event goes to the outbox.
+  async deliver(result, replyTo, ctx) {
+    const { keyId, callbackUrl } = replyTo.address as { keyId?: string; callbackUrl?: string };
+    if (!keyId || !callbackUrl) return;
+    const data = { jobId: result.jobId, status: result.status, input: result.display, links: { self: link(ctx.config, `/v1/jobs/${result.jobId}`) }, result: renderResult(result) };
+    await outboxOf(ctx).enqueue({ keyId, url: callbackUrl, type: 'job.completed', data });
+  },
+  async deliverBatch(status, replyTo, ctx) {
+    const { keyId, callbackUrl } = replyTo.address as { keyId?: string; callbackUrl?: string };
+    if (!keyId || !callbackUrl) return;
+    const id = status.batchId;
+    const data = { ...batchView(status), links: { self: link(ctx.config, `/v1/batches/${id}`), items: link(ctx.config, `/v1/jobs/${id}`), results: link(ctx.config, `/v1/jobs/${id}/results.csv`) } };
+    await outboxOf(ctx).enqueue({ keyId, url: callbackUrl, type: 'batch.completed', data });
+  },
 });
+
+/** A path as an absolute URL when publicUrl is set. */
+const link = (config: HttpApiConfig, path: string) => `${(config.publicUrl ?? '').replace(/\/+$/, '')}${path}`;
+
+// One outbox per started context (an App may run several in tests).
+const outboxes = new WeakMap<TriggerContext<HttpApiConfig>, WebhookOutbox>();
+function outboxOf(ctx: TriggerContext<HttpApiConfig>): WebhookOutbox {
+  let box = outboxes.get(ctx);
+  if (!box) {
+    const keys = ctx.collection(API_KEYS_COLLECTION);
+    box = new WebhookOutbox({ redis: ctx.redis, clock: ctx.clock, logger: ctx.logger, safeFetch: ctx.safeFetch, secretOf: (id) => webhookSecretOf(keys, id), retryBaseMs: ctx.config.webhookRetryBaseMs });
+    outboxes.set(ctx, box);
+  }
+  return box;
+}
 
 function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) => void): ApiProblem {
   if (err instanceof ApiProblem) return err;

@@ -49,11 +49,17 @@ export const FieldNameSchema = z
 const enrichList = z.array(FieldNameSchema).min(1).max(100).meta({ description: 'Fields to return (default: every field found). Limits the work to the field groups that produce them.' });
 const refresh = z.boolean().meta({ description: 'Ask providers again even when the stored record is fresh.' });
 
+/** Where to POST the signed completion event (webhooks.ts); checked against the SSRF guard at submit. */
+export const CallbackUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })
+  .max(2000)
+  .meta({ description: 'POSTed a signed completion event (job.completed or batch.completed) when the work finishes; retried for 24 h until it answers 2xx. Public hosts only.', example: 'https://crm.example.com/hooks/enrichbot' });
+
 /** One thing to enrich (also one batch item). */
 export const EnrichItemSchema = z.strictObject(identifierShape).superRefine(atLeastOneIdentifier);
 
 export const EnrichBodySchema = z
-  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional() })
+  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional(), callbackUrl: CallbackUrlSchema.optional() })
   .superRefine(atLeastOneIdentifier);
 
 /** The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone. */
@@ -63,6 +69,7 @@ export function batchBodySchema(maxItems: number) {
     enrich: enrichList.optional(),
     refresh: refresh.optional(),
     label: z.string().trim().min(1).max(200).meta({ description: 'A name for the batch, shown in its status.' }).optional(),
+    callbackUrl: CallbackUrlSchema.optional(),
   });
 }
 
@@ -72,6 +79,7 @@ export const BatchBodyDocSchema = z.strictObject({
     enrich: enrichList.optional(),
     refresh: refresh.optional(),
     label: z.string().max(200).optional(),
+    callbackUrl: CallbackUrlSchema.optional(),
   });
 
 export type EnrichItem = z.infer<typeof EnrichItemSchema>;
