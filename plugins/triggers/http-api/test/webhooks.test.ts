@@ -117,3 +117,8 @@ test('a receiver that never accepts is retried with growing delays and given up 
   await box.tick();
   expect(receiver.requests.length - before).toBe(3);
 });
+
+test('the OpenAPI document names publicUrl as its server', async () => {
+  const doc = (await (await fetch(`${api.base}/v1/openapi.json`)).json()) as { servers: { url: string }[] };
+  expect(doc.servers).toEqual([{ url: 'https://enrich.example.com' }]);
+});
