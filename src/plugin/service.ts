@@ -251,6 +251,27 @@ export interface JobSummary {
   finishedAt?: string;
 }
 
+/** Usage of one provider (a day's or the whole range's), from the cost ledger. */
+export interface UsageRow {
+  provider: string;
+  /** Requests actually made (matched, no_match, error). */
+  calls: number;
+  /** Matched requests. */
+  hits: number;
+  /** Answers reused from the provider cache (no request, no cost). */
+  cached: number;
+  costUsd: number;
+}
+export interface UsageReport {
+  workspace: string;
+  from: string;
+  to: string;
+  costUsd: number;
+  byProvider: UsageRow[];
+  /** Every day of the range, oldest first (empty days too). */
+  days: { day: string; costUsd: number; providers: UsageRow[] }[];
+}
+
 export interface EnrichService {
   /** Validates, normalizes, refuses forgotten identities, then queues (or joins) one job. */
   submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult>;
@@ -297,6 +318,8 @@ export interface EnrichService {
   listJobs(workspace: string, query: ListQuery): Promise<ListPage<JobSummary>>;
   /** The workspace's batches with live counts and state, newest first, keyset-paged. */
   listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>>;
+  /** A workspace's calls, hits, cached answers and spend per provider and UTC day (YYYY-MM-DD, both included). */
+  usage(workspace: string, from: string, to: string): Promise<UsageReport>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

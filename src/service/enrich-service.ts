@@ -33,6 +33,7 @@ import type {
   ListPage,
   ListQuery,
   SpendReport,
+  UsageReport,
   SubmitRequest,
   SubmitResult,
 } from '../plugin/service.js';
@@ -46,6 +47,7 @@ import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
 import { Listing } from './listing.js';
+import { workspaceUsage } from './usage.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -349,6 +351,10 @@ export class EnrichServiceImpl implements EnrichService {
 
   listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>> {
     return this.listing.batches(workspace, query, (id) => this.batches.status(id, workspace));
+  }
+
+  usage(workspace: string, from: string, to: string): Promise<UsageReport> {
+    return workspaceUsage(this.deps.store, workspace, validDay(from), validDay(to));
   }
 
   activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]> {

@@ -84,7 +84,7 @@ export const JobList = z.object({
   page: Page,
 });
 export const BatchList = z.object({ items: z.array(Batch), page: Page });
-const UsageRow = z.object({ provider: z.string(), calls: z.number().int().meta({ description: 'Provider calls made (matched, no match, errors).' }), hits: z.number().int().meta({ description: 'Matched calls.' }), costUsd: z.number() });
+const UsageRow = z.object({ provider: z.string(), calls: z.number().int().meta({ description: 'Provider calls made (matched, no match, errors).' }), hits: z.number().int().meta({ description: 'Matched calls.' }), cached: z.number().int().meta({ description: 'Answers reused from the provider cache (no call, no cost).' }), costUsd: z.number() });
 export const Usage = z.object({
   workspace: z.string(),
   from: z.string(),

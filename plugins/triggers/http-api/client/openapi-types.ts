@@ -508,6 +508,8 @@ export interface components {
                 calls: number;
                 /** @description Matched calls. */
                 hits: number;
+                /** @description Answers reused from the provider cache (no call, no cost). */
+                cached: number;
                 costUsd: number;
             }[];
             days: {
@@ -519,6 +521,8 @@ export interface components {
                     calls: number;
                     /** @description Matched calls. */
                     hits: number;
+                    /** @description Answers reused from the provider cache (no call, no cost). */
+                    cached: number;
                     costUsd: number;
                 }[];
             }[];

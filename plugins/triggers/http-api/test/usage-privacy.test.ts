@@ -22,14 +22,16 @@ afterAll(() => api.stop());
 
 test('GET /v1/usage: calls, hits and spend per provider and day for the key\'s workspace, from the ledger', async () => {
   for (const domain of ['usage-one.com', 'usage-two.com', 'nomatch-usage.com']) expect((await api.call('/v1/enrich', { key: keyA, body: { domain } })).status).toBe(200);
+  // Asked again with refresh: the provider's cached answer is reused, which is no call.
+  expect((await api.call('/v1/enrich', { key: keyA, body: { domain: 'usage-one.com', refresh: true } })).status).toBe(200);
   expect((await api.call('/v1/enrich', { key: keyB, body: { domain: 'usage-b.com' } })).status).toBe(200);
   const today = '2026-12-07';
   const res = await api.call(`/v1/usage?from=${today}&to=${today}`, { key: keyA });
   expect(res.status).toBe(200);
   const usage = (await res.json()) as Record<string, any>;
-  expect(usage).toMatchObject({ workspace: 'WA', from: today, to: today, byProvider: [{ provider: 'co', calls: 3, hits: 2 }] });
+  expect(usage).toMatchObject({ workspace: 'WA', from: today, to: today, byProvider: [{ provider: 'co', calls: 3, hits: 2, cached: 1 }] });
   expect(usage.costUsd).toBeCloseTo(0.02, 6);
-  expect(usage.days).toEqual([{ day: today, costUsd: expect.closeTo(0.02, 6), providers: [expect.objectContaining({ provider: 'co', calls: 3, hits: 2 })] }]);
+  expect(usage.days).toEqual([{ day: today, costUsd: expect.closeTo(0.02, 6), providers: [expect.objectContaining({ provider: 'co', calls: 3, hits: 2, cached: 1 })] }]);
   // The default range is the last 7 days, today included.
   const week = (await (await api.call('/v1/usage', { key: keyB })).json()) as Record<string, any>;
   expect(week.days).toHaveLength(7);
