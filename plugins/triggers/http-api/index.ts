@@ -116,7 +116,7 @@ function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) 
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') return new ApiProblem(413, 'body-too-large', 'Request body too large', `The body is larger than ${bodyLimit}: send fewer items per request (split a batch).`, { code: ErrorCodes.BODY_TOO_LARGE });
   if (type === 'entity.parse.failed') return new ApiProblem(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON (${(err as Error).message}): check quotes, commas and brackets.`, { code: ErrorCodes.INPUT_INVALID, errors: [{ path: '', message: 'not valid JSON' }] });
-  const client = bodyParserProblem(err);
+  const client = clientErrorProblem(err);
   if (client) return client;
   if (isEnrichbotError(err)) {
     const mapped = STATUS_OF[err.code];
@@ -134,12 +134,14 @@ function toProblem(err: unknown, bodyLimit: string, logUnexpected: (e: unknown) 
 }
 
 /**
- * The body parser's other client errors (http-errors with a 4xx status: an unsupported charset
- * or Content-Encoding, an aborted upload...) are the caller's to fix, never logged as failures.
+ * Client errors raised before our handlers run are the caller's to fix, never logged as failures:
+ * the body parser's (http-errors with a 4xx status: an unsupported charset or Content-Encoding, an
+ * aborted upload...) and the router's URIError for a path that is not valid percent-encoding.
  */
-function bodyParserProblem(err: unknown): ApiProblem | undefined {
+function clientErrorProblem(err: unknown): ApiProblem | undefined {
   const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: string };
-  if (typeof e?.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) return undefined;
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status > 499 || (e.expose !== true && !(err instanceof URIError))) return undefined;
+  if (err instanceof URIError) return new ApiProblem(400, 'bad-request', 'Bad request', `The path is not valid percent-encoding (${e.message}): encode each path segment with encodeURIComponent.`, { code: ErrorCodes.INPUT_INVALID });
   if (e.status === 415) {
     const what = e.type === 'encoding.unsupported' ? 'Content-Encoding' : 'charset';
     return new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', `This ${what} is not supported (${e.message}): send JSON as UTF-8, "Content-Type: application/json; charset=utf-8", with no Content-Encoding or gzip, deflate or br.`, { code: ErrorCodes.INPUT_INVALID });

@@ -134,6 +134,21 @@ describe('charsets and content types', () => {
   });
 });
 
+test('fuzz: any path, query and method under /v1 gets an answer below 500, and no error is logged', async () => {
+  const before = errorLines().length;
+  const segment = fc.oneof(fc.constantFrom('%', '%E0%A4%A', '%00', '..', 'enr_abc', 'bat_x', '%2F', 'a%20b', '%ZZ'), fc.string({ maxLength: 20 }).map(encodeURIComponent));
+  const route = fc.constantFrom('/v1/jobs/', '/v1/batches/', '/v1/people/', '/v1/companies/', '/v1/jobs?cursor=', '/v1/jobs?state=', '/v1/usage?from=', '/v1/jobs/enr_x/results.csv?x=', '/v1/');
+  await fc.assert(
+    fc.asyncProperty(route, segment, fc.constantFrom('GET', 'DELETE', 'PUT', 'PATCH'), async (prefix, seg, method) => {
+      const res = await fetch(`${base}${prefix}${seg}`, { method, headers: { authorization: `Bearer ${otherKey}` } });
+      await res.arrayBuffer();
+      expect(res.status).toBeLessThan(500);
+    }),
+    { seed: 20261207, numRuns: 150 },
+  );
+  expect(errorLines().slice(before)).toEqual([]);
+});
+
 describe('item budget', () => {
   test('a key\'s items per minute and per day count batch items: past them 429 with Retry-After, the next minute it recovers, the day holds', async () => {
     const items = (n: number, tag: string) => JSON.stringify({ items: Array.from({ length: n }, (_, i) => ({ domain: `${tag}${i}-budget.com` })) });
