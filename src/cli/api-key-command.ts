@@ -35,12 +35,13 @@ export function registerApiKeyCommands(program: Command): void {
     .option('-n, --name <name>', 'who or what uses it (shown in `list`)')
     .option('-s, --scope <scopes>', `what it may do, repeatable or comma-separated: ${SCOPES.join(', ')} (default enrich,read)`, collect)
     .option('-e, --expires <when>', 'when it stops working: a duration (90d, 12h) or a date (2027-01-31)')
+    .option('--callback-url <url>', 'where completion webhooks go when a request names no callbackUrl')
     .option('--rate-per-minute <n>', 'its own requests per minute (default: the trigger setting)', count('--rate-per-minute'))
     .option('--rate-per-day <n>', 'its own requests per UTC day', count('--rate-per-day'))
     .option('--items-per-minute <n>', 'its own items queued per minute', count('--items-per-minute'))
     .option('--items-per-day <n>', 'its own items queued per UTC day', count('--items-per-day'))
     .option('--json', 'print JSON')
-    .action((opts: { workspace: string; name?: string; scope?: string[]; expires?: string; ratePerMinute?: number; ratePerDay?: number; itemsPerMinute?: number; itemsPerDay?: number; json?: boolean }) =>
+    .action((opts: { workspace: string; name?: string; scope?: string[]; expires?: string; callbackUrl?: string; ratePerMinute?: number; ratePerDay?: number; itemsPerMinute?: number; itemsPerDay?: number; json?: boolean }) =>
       withKeys(async (keys) => {
         const limits: KeyLimits = Object.fromEntries(Object.entries({ ratePerMinute: opts.ratePerMinute, ratePerDay: opts.ratePerDay, itemsPerMinute: opts.itemsPerMinute, itemsPerDay: opts.itemsPerDay }).filter(([, v]) => v !== undefined));
         const { key, webhookSecret, record } = await createApiKey(keys, {
@@ -48,6 +49,7 @@ export function registerApiKeyCommands(program: Command): void {
           name: opts.name,
           ...(opts.scope ? { scopes: parseScopes(opts.scope) } : {}),
           ...(opts.expires ? { expiresAt: parseExpiry(opts.expires) } : {}),
+          ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
           limits,
         });
         if (opts.json) process.stdout.write(`${JSON.stringify({ key, webhookSecret, ...record }, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
 import { EnrichbotError, ErrorCodes } from '../../../src/errors.js';
+import { CallbackUrlSchema } from './request-schemas.js';
 
 /** enrich: POST enrich and batch, cancel; read: GET jobs, batches, usage; privacy: forget; admin: all. */
 export const SCOPES = ['enrich', 'read', 'privacy', 'admin'] as const;
@@ -35,6 +36,8 @@ export interface ApiKeyDoc {
   scopes?: Scope[];
   expiresAt?: Date | null;
   limits?: KeyLimits;
+  /** Where completion events go when a request names no callbackUrl. */
+  callbackUrl?: string;
   /** Signs this key's webhook deliveries (HMAC-SHA256); shown once, at creation. Absent on keys made before webhooks. */
   webhookSecret?: string;
   createdAt: Date;
@@ -60,6 +63,8 @@ export interface CreateKeyOptions {
   scopes?: Scope[];
   expiresAt?: Date | null;
   limits?: KeyLimits;
+  /** The key's default callbackUrl. */
+  callbackUrl?: string;
   now?: Date;
 }
 
@@ -76,9 +81,12 @@ export async function createApiKey(keys: Collection, opts: CreateKeyOptions): Pr
   if (opts.expiresAt && opts.expiresAt.getTime() <= now.getTime()) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `The expiry ${opts.expiresAt.toISOString()} is not in the future: give a later date or a duration such as 90d.`);
   const limits = KeyLimitsSchema.safeParse(opts.limits ?? {});
   if (!limits.success) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid key limits: ${limits.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+  if (opts.callbackUrl !== undefined && !CallbackUrlSchema.safeParse(opts.callbackUrl).success) {
+    throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid callback URL "${opts.callbackUrl}": give an absolute http(s) URL of at most 2,000 characters.`);
+  }
   const key = `ebk_${randomBytes(32).toString('base64url')}`;
   const webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`;
-  const doc: ApiKeyDoc = { _id: hashKey(key), id: `key_${randomBytes(6).toString('hex')}`, workspace: opts.workspace, name, scopes, expiresAt: opts.expiresAt ?? null, limits: limits.data, webhookSecret, createdAt: now, revokedAt: null };
+  const doc: ApiKeyDoc = { _id: hashKey(key), id: `key_${randomBytes(6).toString('hex')}`, workspace: opts.workspace, name, scopes, expiresAt: opts.expiresAt ?? null, limits: limits.data, ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}), webhookSecret, createdAt: now, revokedAt: null };
   await (keys as unknown as Collection<ApiKeyDoc>).insertOne(doc);
   return { key, webhookSecret, record: view(doc) };
 }

@@ -50,11 +50,12 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     const body = parsed.data;
     const key = callerKey(res);
     const fields = requested(body.enrich);
-    if (body.callbackUrl) await checkCallback(key.id, body.callbackUrl);
+    const callbackUrl = body.callbackUrl ?? key.callbackUrl;
+    if (callbackUrl) await checkCallback(key.id, callbackUrl);
     await takeItems(itemBudget, key.id, 1, itemLimits(res));
     const submitted = await service.submit(
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
-      REPLY(key.id, body.callbackUrl),
+      REPLY(key.id, callbackUrl),
     );
     // A 202 names this request, so polling shows the fields it asked for (another request may
     // join the same job with other fields).
@@ -113,9 +114,10 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
-    if (body.callbackUrl) await checkCallback(key.id, body.callbackUrl);
+    const callbackUrl = body.callbackUrl ?? key.callbackUrl;
+    if (callbackUrl) await checkCallback(key.id, callbackUrl);
     await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits(res));
-    const submitted = await service.submitBatch(items, REPLY(key.id, body.callbackUrl), {
+    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), {
       workspace: key.workspace,
       refresh: body.refresh ?? false,
       ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}),

@@ -78,6 +78,15 @@ test('a job with a callbackUrl gets one job.completed event with its record', as
   expect(event.json).toMatchObject({ type: 'job.completed', data: { jobId, status: 'done', input: 'hook-job.com', result: { fields: { 'company.name': { value: 'Name of hook-job.com' } } } } });
 });
 
+test('a key\'s default callbackUrl is used when a request names none', async () => {
+  const { key: withDefault, webhookSecret } = await createApiKey(api.keys, { workspace: 'WH', name: 'default-hook', callbackUrl: `${receiver.url}/hook` });
+  const res = await api.call('/v1/enrich/batch', { key: withDefault, body: { items: [{ domain: 'hook-default.com' }] } });
+  const { batchId } = (await res.json()) as { batchId: string };
+  const event = await until(() => hooks('batch.completed').find((r) => (r.json as { data: { batchId: string } }).data.batchId === batchId), 'the default-URL event');
+  expect(verify(event, webhookSecret)).toBe(true);
+  await expect(createApiKey(api.keys, { workspace: 'WH', callbackUrl: 'not a url' })).rejects.toMatchObject({ code: ErrorCodes.INPUT_INVALID });
+});
+
 test('a private, link-local or non-http callbackUrl, or a key that cannot sign, is refused at submit time and nothing is queued', async () => {
   const batches = await api.app.store.models.Batch.countDocuments({});
   for (const url of ['http://10.0.0.1/hook', 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://user:pw@127.0.0.1/hook', 'ftp://example.com/x', 'not a url']) {
