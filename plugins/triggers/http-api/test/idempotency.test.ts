@@ -69,3 +69,24 @@ test('a request that failed does not hold its key: the corrected retry with the 
   expect(fixed.status).toBe(200);
   expect(fixed.headers.get('idempotent-replayed')).toBeNull();
 });
+
+test('a retry while the first request is still being answered is a 409 with Retry-After, then gets the answer', async () => {
+  let release = () => undefined as void;
+  const gate = new Promise<void>((r) => (release = r));
+  api.fake.on('POST /co', async (req) => {
+    if ((req.json as { domain: string }).domain === 'idem-slow.com') await gate;
+    return { json: { found: true, fields: { 'company.name': 'Slow Co' }, confidence: 0.9 } };
+  });
+  const headers = { 'idempotency-key': 'slow-one' };
+  const first = api.call('/v1/enrich', { key, body: { domain: 'idem-slow.com' }, headers });
+  for (let i = 0; i < 500 && !api.fake.requests.some((r) => (r.json as { domain?: string })?.domain === 'idem-slow.com'); i++) await new Promise((r) => setTimeout(r, 10));
+  const during = await api.call('/v1/enrich', { key, body: { domain: 'idem-slow.com' }, headers });
+  expect((await problem(during, 409)).code).toBe(ErrorCodes.IDEMPOTENCY_CONFLICT);
+  expect(during.headers.get('retry-after')).toBe('1');
+  release();
+  const answered = await first;
+  expect(answered.status).toBe(200);
+  const after = await api.call('/v1/enrich', { key, body: { domain: 'idem-slow.com' }, headers });
+  expect(after.headers.get('idempotent-replayed')).toBe('true');
+  expect(await after.json()).toEqual(await answered.json());
+});
