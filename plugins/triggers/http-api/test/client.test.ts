@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import createClient from 'openapi-fetch';
+import type { z } from 'zod';
 import type { paths } from '../client/openapi-types.js';
 import { API_TYPES_FILE, apiTypes } from '../../../../scripts/api-client-types.js';
 import { createApiKey } from '../api-keys.js';
 import { startApi, type ApiHarness } from './api-harness.js';
+import * as Documented from '../openapi-schemas.js';
 
 jest.setTimeout(60_000);
 
@@ -48,6 +50,17 @@ test('the generated client runs a job and a batch, lists them, reads usage and g
 
   const usage = await client.GET('/v1/usage');
   expect(usage.data?.byProvider[0]).toMatchObject({ provider: 'co', calls: 3, hits: 3 });
+
+  // Each 2xx body fits the schema the document gives for it.
+  const bodies: [z.ZodType, unknown][] = [
+    [Documented.EnrichResult, enriched.data],
+    [Documented.Job, job.data],
+    [Documented.JobList, listed.data],
+    [Documented.BatchAccepted, batch.data],
+    [Documented.Batch, counts.data],
+    [Documented.Usage, usage.data],
+  ];
+  for (const [schema, body] of bodies) expect(schema.safeParse(body).error?.issues).toBeUndefined();
 
   const bad = await client.POST('/v1/enrich', { body: { email: 'not-an-email' } });
   expect(bad.response.status).toBe(400);
