@@ -258,7 +258,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -285,6 +285,7 @@ export class App {
         return this.store.connection.db!.collection(`plugin_${plugin.id.replace(/-/g, '_')}_${name}`);
       },
       redis: this.pluginRedis(plugin.id),
+      safeFetch: this.safeFetch,
     } satisfies TriggerContext;
   }
 

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { TriggerContext } from '../plugin/contract.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { runWithApp } from './cli-app.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../plugins/triggers/http-api/api-keys.js';
+import { createApiKey, listApiKeys, parseExpiry, parseScopes, revokeApiKey, SCOPES, type KeyLimits } from '../../plugins/triggers/http-api/api-keys.js';
 import { API_KEYS_COLLECTION } from '../../plugins/triggers/http-api/index.js';
 
 const TRIGGER = 'http-api';
@@ -23,19 +23,39 @@ async function withKeys(fn: (keys: ReturnType<TriggerContext['collection']>) => 
 export function registerApiKeyCommands(program: Command): void {
   const cmd = program.command('api-key').description('Create, list and revoke keys for the HTTP API (/v1).');
 
+  const count = (flag: string) => (v: string) => {
+    if (!/^\d{1,12}$/.test(v) || Number(v) < 1) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `${flag} takes a whole number of at least 1, not "${v}".`);
+    return Number(v);
+  };
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
   cmd
     .command('create')
     .description('Create a key for one workspace; it is shown once and stored hashed.')
     .requiredOption('-w, --workspace <id>', 'the workspace whose jobs and records the key may use')
     .option('-n, --name <name>', 'who or what uses it (shown in `list`)')
+    .option('-s, --scope <scopes>', `what it may do, repeatable or comma-separated: ${SCOPES.join(', ')} (default enrich,read)`, collect)
+    .option('-e, --expires <when>', 'when it stops working: a duration (90d, 12h) or a date (2027-01-31)')
+    .option('--callback-url <url>', 'where completion webhooks go when a request names no callbackUrl')
+    .option('--rate-per-minute <n>', 'its own requests per minute (default: the trigger setting)', count('--rate-per-minute'))
+    .option('--rate-per-day <n>', 'its own requests per UTC day', count('--rate-per-day'))
+    .option('--items-per-minute <n>', 'its own items queued per minute', count('--items-per-minute'))
+    .option('--items-per-day <n>', 'its own items queued per UTC day', count('--items-per-day'))
     .option('--json', 'print JSON')
-    .action((opts: { workspace: string; name?: string; json?: boolean }) =>
+    .action((opts: { workspace: string; name?: string; scope?: string[]; expires?: string; callbackUrl?: string; ratePerMinute?: number; ratePerDay?: number; itemsPerMinute?: number; itemsPerDay?: number; json?: boolean }) =>
       withKeys(async (keys) => {
-        const { key, record } = await createApiKey(keys, { workspace: opts.workspace, name: opts.name });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ key, ...record }, null, 2)}\n`);
+        const limits: KeyLimits = Object.fromEntries(Object.entries({ ratePerMinute: opts.ratePerMinute, ratePerDay: opts.ratePerDay, itemsPerMinute: opts.itemsPerMinute, itemsPerDay: opts.itemsPerDay }).filter(([, v]) => v !== undefined));
+        const { key, webhookSecret, record } = await createApiKey(keys, {
+          workspace: opts.workspace,
+          name: opts.name,
+          ...(opts.scope ? { scopes: parseScopes(opts.scope) } : {}),
+          ...(opts.expires ? { expiresAt: parseExpiry(opts.expires) } : {}),
+          ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
+          limits,
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ key, webhookSecret, ...record }, null, 2)}\n`);
         else {
           process.stdout.write(`${key}\n`);
-          process.stderr.write(`Key ${record.id} for workspace ${record.workspace} (${record.name}). Copy it now: it is not shown again. Send it as "Authorization: Bearer <key>".\n`);
+          process.stderr.write(`Key ${record.id} for workspace ${record.workspace} (${record.name}), scopes ${record.scopes.join(', ')}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''}. Copy it now: it is not shown again. Send it as "Authorization: Bearer <key>".\nWebhook signing secret (also shown only now; verifies Enrichbot-Signature on callbacks): ${webhookSecret}\n`);
         }
         return 0;
       }),
@@ -43,7 +63,7 @@ export function registerApiKeyCommands(program: Command): void {
 
   cmd
     .command('list')
-    .description('List keys (never the keys themselves): id, workspace, name, created, revoked.')
+    .description('List keys (never the keys themselves): id, workspace, name, scopes, expiry, created, revoked.')
     .option('-w, --workspace <id>', 'one workspace only')
     .option('--json', 'print JSON')
     .action((opts: { workspace?: string; json?: boolean }) =>
@@ -51,7 +71,7 @@ export function registerApiKeyCommands(program: Command): void {
         const rows = await listApiKeys(keys, opts.workspace);
         if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else if (!rows.length) process.stdout.write('No API keys yet: `enrichbot api-key create --workspace <id>` makes one.\n');
-        else for (const r of rows) process.stdout.write(`${r.id}  ${r.workspace.padEnd(16)} ${r.name.padEnd(20)} created ${r.createdAt.toISOString()}${r.revokedAt ? `  REVOKED ${r.revokedAt.toISOString()}` : ''}\n`);
+        else for (const r of rows) process.stdout.write(`${r.id}  ${r.workspace.padEnd(16)} ${r.name.padEnd(20)} ${r.scopes.join(',').padEnd(18)} created ${r.createdAt.toISOString()}${r.expiresAt ? `  expires ${r.expiresAt.toISOString()}` : ''}${r.revokedAt ? `  REVOKED ${r.revokedAt.toISOString()}` : ''}\n`);
         return 0;
       }),
     );

@@ -10,7 +10,9 @@ import ipaddr from 'ipaddr.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 
 export interface SafeFetchOptions {
-  method?: 'GET' | 'HEAD';
+  /** POST (webhooks) sends `body` and never follows a redirect: a 3xx is the answer. */
+  method?: 'GET' | 'HEAD' | 'POST';
+  body?: string;
   headers?: Record<string, string>;
   maxBytes?: number;
   timeoutMs?: number;
@@ -163,7 +165,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(options.body);
     });
   }
 
@@ -184,7 +186,7 @@ export function createSafeFetch(config: SafeFetchConfig): SafeFetch {
         if (signal.aborted) throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `Fetching ${url.origin} took longer than ${timeoutMs} ms.`, { cause: err });
         throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `Could not fetch ${url.origin}: ${(err as Error).message}`, { cause: err });
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.location) {
+      if (res.status >= 300 && res.status < 400 && res.headers.location && options.method !== 'POST') {
         if (hop >= config.maxRedirects) throw new EnrichbotError(ErrorCodes.FETCH_FAILED, `${rawUrl} redirected more than ${config.maxRedirects} times.`);
         url = new URL(res.headers.location, url);
         redirects.push(url.href);

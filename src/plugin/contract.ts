@@ -188,6 +188,8 @@ export interface TriggerContext<C = unknown> extends ContextBase<C> {
   collection(name: string): Collection;
   /** Redis with the plugin's own key prefix (dedup keys, rate limits, throttles). */
   redis: Redis;
+  /** Fetches a user-supplied URL (a webhook's callbackUrl) through the SSRF guard. */
+  safeFetch: SafeFetch;
 }
 
 /** Either context, where the registry handles both kinds alike. */

@@ -243,6 +243,55 @@ export interface ActivityEntry {
   detail?: Record<string, unknown>;
 }
 
+/** A listing's filter and page (GET /v1/jobs, /v1/batches): newest first. */
+export interface ListQuery {
+  /** A job status or a batch state. */
+  state?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** `next` of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  /** The cursor of the next page, null on the last. */
+  next: string | null;
+}
+
+export interface JobSummary {
+  jobId: string;
+  status: JobStatus;
+  display: string;
+  costUsd: number;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+/** Usage of one provider (a day's or the whole range's), from the cost ledger. */
+export interface UsageRow {
+  provider: string;
+  /** Requests actually made (matched, no_match, error). */
+  calls: number;
+  /** Matched requests. */
+  hits: number;
+  /** Answers reused from the provider cache (no request, no cost). */
+  cached: number;
+  costUsd: number;
+}
+export interface UsageReport {
+  workspace: string;
+  from: string;
+  to: string;
+  costUsd: number;
+  byProvider: UsageRow[];
+  /** Every day of the range, oldest first (empty days too). */
+  days: { day: string; costUsd: number; providers: UsageRow[] }[];
+}
+
 export interface EnrichService {
   /** Validates, normalizes, refuses forgotten identities, then queues (or joins) one job. */
   submit(request: SubmitRequest, replyTo: ReplyTo): Promise<SubmitResult>;
@@ -294,6 +343,12 @@ export interface EnrichService {
   capUsage(): Promise<CapUsage>;
   /** Structured `{ status, error, at }` per provider for one job (why an enrichment failed). */
   providerStatus(jobId: string, workspace?: string): Promise<Record<string, ProviderStatusRecord>>;
+  /** The workspace's jobs, newest first, keyset-paged. */
+  listJobs(workspace: string, query: ListQuery): Promise<ListPage<JobSummary>>;
+  /** The workspace's batches with live counts and state, newest first, keyset-paged. */
+  listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>>;
+  /** A workspace's calls, hits, cached answers and spend per provider and UTC day (YYYY-MM-DD, both included). */
+  usage(workspace: string, from: string, to: string): Promise<UsageReport>;
   /** For actions the service does not see itself (export). */
   logActivity(entry: Omit<ActivityEntry, 'at'>): Promise<void>;
 }

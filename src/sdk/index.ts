@@ -27,13 +27,13 @@ export { clean, defined, domainOf, dropEmpty, httpUrl, linkedinUrl, workEmail } 
 export type { Fields } from '../plugin/field-values.js';
 // How a card shows a work email whose domain accepts every address (catch-all).
 export { CATCH_ALL_TEXT, personForCard } from '../plugin/email-deliverability.js';
-export { normalizeDomain, normalizeLinkedinUrl } from '../engine/identity.js';
+export { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../engine/identity.js';
 
 // Coded errors: a plugin throws these so users see a code and what to do.
 export { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
 export type { ErrorCode } from '../errors.js';
 
 // Time and logging, as injected in every context (ManualClock for tests).
-export { ManualClock, systemClock } from '../clock.js';
+export { ManualClock, systemClock, utcDay } from '../clock.js';
 export type { Clock } from '../clock.js';
 export type { Logger } from '../logger.js';

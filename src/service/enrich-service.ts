@@ -29,8 +29,12 @@ import type {
   FieldCorrection,
   ForgetReport,
   JobStatusView,
+  JobSummary,
+  ListPage,
+  ListQuery,
   SpendReport,
   BreakerState,
+  UsageReport,
   SubmitRequest,
   SubmitResult,
 } from '../plugin/service.js';
@@ -44,6 +48,8 @@ import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
 import { raiseAlert, type AlertResult } from './alerts.js';
+import { Listing } from './listing.js';
+import { workspaceUsage } from './usage.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -95,9 +101,11 @@ export class EnrichServiceImpl implements EnrichService {
   private readonly ledger: Ledger;
   readonly reports: Reports;
   readonly counters: UsageCounters;
+  private readonly listing: Listing;
 
   constructor(private readonly deps: EnrichServiceDeps) {
     const { config, store, redis, clock } = deps;
+    this.listing = new Listing(store);
     this.reports = new Reports({ config, store, redis, queue: deps.queue });
     this.counters = new UsageCounters(redis, clock, config.queue.prefix);
     this.hub = new CompletionHub(redis, config.queue.prefix);
@@ -341,6 +349,18 @@ export class EnrichServiceImpl implements EnrichService {
       byProvider: list,
       caps: { dailyUsd: caps.dailyUsd, workspaceDailyUsd: own ?? caps.perWorkspaceDailyUsd },
     };
+  }
+
+  listJobs(workspace: string, query: ListQuery): Promise<ListPage<JobSummary>> {
+    return this.listing.jobs(workspace, query);
+  }
+
+  listBatches(workspace: string, query: ListQuery): Promise<ListPage<BatchStatus>> {
+    return this.listing.batches(workspace, query, (id) => this.batches.status(id, workspace));
+  }
+
+  usage(workspace: string, from: string, to: string): Promise<UsageReport> {
+    return workspaceUsage(this.deps.store, workspace, validDay(from), validDay(to));
   }
 
   activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]> {

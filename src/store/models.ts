@@ -120,6 +120,8 @@ JobSchema.index({ jobId: 1 }, { unique: true });
 JobSchema.index({ status: 1, resumeAt: 1 });
 JobSchema.index({ status: 1, updatedAt: 1 });
 JobSchema.index({ expireAt: 1 });
+// GET /v1/jobs: a workspace's jobs, newest first.
+JobSchema.index({ workspace: 1, createdAt: -1 });
 
 /**
  * Who asked for a job and where the answer goes: one document per requester, not an array on

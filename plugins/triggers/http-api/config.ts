@@ -16,6 +16,16 @@ export const HttpApiConfigSchema = z
     ratePerMinute: int(1, 1_000_000).default(60),
     /** Requests per API key per UTC day (HTTP_API_RATE_PER_DAY). */
     ratePerDay: int(1, 100_000_000).default(10_000),
+    /** Items a key may queue per minute, a batch counting its items (HTTP_API_ITEMS_PER_MINUTE). */
+    itemsPerMinute: int(1, 10_000_000).default(2000),
+    /** Items a key may queue per UTC day (HTTP_API_ITEMS_PER_DAY). */
+    itemsPerDay: int(1, 1_000_000_000).default(50_000),
+    /** The API's public base URL (HTTP_API_PUBLIC_URL), e.g. https://enrich.acme.com: the OpenAPI `servers` entry and absolute links in webhooks. */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** First retry of a failed webhook delivery, doubled each time up to an hour, for 24 h (HTTP_API_WEBHOOK_RETRY_BASE_MS). */
+    webhookRetryBaseMs: int(10, 3_600_000).default(30_000),
+    /** How often each process looks for webhook deliveries that are due (HTTP_API_WEBHOOK_POLL_MS). */
+    webhookPollMs: int(10, 60_000).default(1000),
     /** Largest page of batch items in GET /v1/jobs/:id (HTTP_API_MAX_PAGE). */
     maxPage: int(1, 10_000).default(500),
   })

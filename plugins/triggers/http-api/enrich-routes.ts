@@ -1,16 +1,21 @@
 // POST /v1/enrich (wait up to waitMs for the record, else 202 with the job) and
 // POST /v1/enrich/batch (a batch id at once; bad items reported by index, the rest run).
-import type { Request, Response, Router } from 'express';
-import { type BatchItem, ErrorCodes, isEnrichbotError, type TriggerContext } from '../../../src/sdk/index.js';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { TriggerContext } from '../../../src/sdk/index.js';
+import type { BatchItem } from '../../../src/sdk/index.js';
+import { ErrorCodes, isEnrichbotError } from '../../../src/sdk/index.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './problem.js';
 import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, itemColumns, toStructuredInput } from './request-schemas.js';
 import { canonicalField, groupsFor } from './requested-fields.js';
 import { renderResult, type RequestedField } from './record-response.js';
 import { newRequestId, rememberRequested } from './requested-store.js';
+import { takeItems } from './item-budget.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 
-export const REPLY = (keyId: string) => ({ trigger: 'http-api', address: { keyId } });
+/** Where the service answers: this key, and the request's callbackUrl (webhooks.ts) if any. */
+export const REPLY = (keyId: string, callbackUrl?: string) => ({ trigger: 'http-api', address: { keyId, ...(callbackUrl ? { callbackUrl } : {}) } });
 const actor = (res: Response) => `api:${callerKey(res).id}`;
 
 function requested(enrich: string[] | undefined): RequestedField[] | undefined {
@@ -18,22 +23,39 @@ function requested(enrich: string[] | undefined): RequestedField[] | undefined {
 }
 
 export function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json".', { code: ErrorCodes.INPUT_INVALID });
+  if (!req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as JSON with "Content-Type: application/json" (UTF-8).', { code: ErrorCodes.INPUT_INVALID });
 }
 
-export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, json: ReturnType<typeof import('express').json>): void {
-  const { service } = ctx;
+export interface EnrichRouteParts {
+  json: RequestHandler;
+  /** Replays or refuses a request with an Idempotency-Key (idempotency.ts). */
+  idempotent: RequestHandler;
+  itemBudget: KeyRateLimiter;
+  /** Refuses (400) a callbackUrl that is not a public URL or a key that cannot sign. */
+  checkCallback(keyId: string, url: string): Promise<void>;
+}
 
-  router.post('/enrich', json, async (req, res) => {
+export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>, { json, idempotent, itemBudget, checkCallback }: EnrichRouteParts): void {
+  const { service } = ctx;
+  // The key's own item limits, else the trigger's.
+  const itemLimits = (res: Response) => {
+    const own = callerKey(res).limits;
+    return { perMinute: own.itemsPerMinute ?? ctx.config.itemsPerMinute, perDay: own.itemsPerDay ?? ctx.config.itemsPerDay };
+  };
+
+  router.post('/enrich', requireScope('enrich'), json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = EnrichBodySchema.safeParse(req.body);
     if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
     const body = parsed.data;
     const key = callerKey(res);
     const fields = requested(body.enrich);
+    const callbackUrl = body.callbackUrl ?? key.callbackUrl;
+    if (callbackUrl) await checkCallback(key.id, callbackUrl);
+    await takeItems(itemBudget, key.id, 1, itemLimits(res));
     const submitted = await service.submit(
       { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
-      REPLY(key.id),
+      REPLY(key.id, callbackUrl),
     );
     // A 202 names this request, so polling shows the fields it asked for (another request may
     // join the same job with other fields).
@@ -70,7 +92,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     });
   });
 
-  router.post('/enrich/batch', json, async (req, res) => {
+  router.post('/enrich/batch', requireScope('enrich'), json, idempotent, async (req, res) => {
     requireJson(req);
     const parsed = batchBodySchema(ctx.config.maxBatchItems).safeParse(req.body);
     if (!parsed.success) {
@@ -92,7 +114,10 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
-    const submitted = await service.submitBatch(items, REPLY(key.id), {
+    const callbackUrl = body.callbackUrl ?? key.callbackUrl;
+    if (callbackUrl) await checkCallback(key.id, callbackUrl);
+    await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits(res));
+    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), {
       workspace: key.workspace,
       refresh: body.refresh ?? false,
       ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}),

@@ -6,7 +6,7 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { type BatchResultRow, type BatchStatus, ErrorCodes, type JobStatusView, type TriggerContext } from '../../../src/sdk/index.js';
 import type { HttpApiConfig } from './config.js';
-import { callerKey } from './auth.js';
+import { callerKey, requireScope } from './auth.js';
 import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
 import { renderResult } from './record-response.js';
 import { REQUEST_ID, recallRequested } from './requested-store.js';
@@ -54,7 +54,7 @@ async function* page<T>(rows: AsyncIterable<T>, offset: number, limit: number): 
 export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
   const { service } = ctx;
 
-  router.get('/jobs/:id', async (req, res) => {
+  router.get('/jobs/:id', requireScope('read'), async (req, res) => {
     const id = jobId(req);
     const { workspace } = callerKey(res);
     const status = await service.status(id, workspace);
@@ -71,7 +71,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
     res.json({ ...batchView(status), items, page: { offset: q.data.offset, limit: q.data.limit, returned: items.length, next } });
   });
 
-  router.get('/jobs/:id/results.csv', async (req, res) => {
+  router.get('/jobs/:id/results.csv', requireScope('read'), async (req, res) => {
     const id = jobId(req);
     const key = callerKey(res);
     // Status first: a job of another workspace is a 404 before any CSV byte goes out.
@@ -88,7 +88,7 @@ export function mountJobRoutes(router: Router, ctx: TriggerContext<HttpApiConfig
  * job is left as it is and shown. 200 once it has stopped; 202 while a running job winds down.
  */
 export function mountCancelRoute(router: Router, ctx: TriggerContext<HttpApiConfig>): void {
-  router.delete('/jobs/:id', async (req, res) => {
+  router.delete('/jobs/:id', requireScope('enrich'), async (req, res) => {
     const id = jobId(req);
     const key = callerKey(res);
     await ctx.service.cancel(id, key.workspace, `api:${key.id}`);
@@ -119,7 +119,7 @@ function jobView(s: JobStatusView, fields: Parameters<typeof renderResult>[1]) {
   };
 }
 
-function batchView(s: BatchStatus) {
+export function batchView(s: BatchStatus) {
   const c = s.counts;
   return {
     kind: 'batch',

@@ -3,15 +3,29 @@
 // misspelt "emial" silently ignored would enrich the wrong thing.
 import { z } from 'zod';
 import type { StructuredInput } from '../../../src/sdk/index.js';
+import { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../../../src/sdk/index.js';
 import { ACCEPTED_FIELD_NAMES, canonicalField } from './requested-fields.js';
 
 const IDENTIFIERS = ['email', 'domain', 'company_name', 'linkedin_url'] as const;
 
+/**
+ * A typed field must parse as its type: an email that is not one would otherwise reach the
+ * service's free-text parser and be enriched as a company of that name. The message is the
+ * parser's own (what was wrong, what to give).
+ */
+const fits = (parse: (raw: string) => unknown) => (value: string, ctx: z.RefinementCtx) => {
+  try {
+    parse(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+};
+
 const identifierShape = {
-  email: z.string().trim().min(3).max(320).meta({ description: 'Work or personal email.', example: 'jane@acme.com' }).optional(),
-  domain: z.string().trim().min(1).max(253).meta({ description: 'Company domain or website.', example: 'acme.com' }).optional(),
+  email: z.string().trim().min(3).max(320).superRefine(fits(normalizeEmail)).meta({ description: 'Work or personal email.', example: 'jane@acme.com' }).optional(),
+  domain: z.string().trim().min(1).max(253).superRefine(fits(normalizeDomain)).meta({ description: 'Company domain or website.', example: 'acme.com' }).optional(),
   company_name: z.string().trim().min(1).max(200).meta({ description: 'Company name.', example: 'Acme Corp' }).optional(),
-  linkedin_url: z.string().trim().min(1).max(500).meta({ description: 'LinkedIn profile or company page URL.' }).optional(),
+  linkedin_url: z.string().trim().min(1).max(500).superRefine(fits(normalizeLinkedinUrl)).meta({ description: 'LinkedIn profile or company page URL.' }).optional(),
   name: z
     .string()
     .trim()
@@ -35,11 +49,17 @@ export const FieldNameSchema = z
 const enrichList = z.array(FieldNameSchema).min(1).max(100).meta({ description: 'Fields to return (default: every field found). Limits the work to the field groups that produce them.' });
 const refresh = z.boolean().meta({ description: 'Ask providers again even when the stored record is fresh.' });
 
+/** Where to POST the signed completion event (webhooks.ts); checked against the SSRF guard at submit. */
+export const CallbackUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })
+  .max(2000)
+  .meta({ description: 'POSTed a signed completion event (job.completed or batch.completed) when the work finishes; retried for 24 h until it answers 2xx. Public hosts only.', example: 'https://crm.example.com/hooks/enrichbot' });
+
 /** One thing to enrich (also one batch item). */
 export const EnrichItemSchema = z.strictObject(identifierShape).superRefine(atLeastOneIdentifier);
 
 export const EnrichBodySchema = z
-  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional() })
+  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional(), callbackUrl: CallbackUrlSchema.optional() })
   .superRefine(atLeastOneIdentifier);
 
 /** The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone. */
@@ -49,6 +69,7 @@ export function batchBodySchema(maxItems: number) {
     enrich: enrichList.optional(),
     refresh: refresh.optional(),
     label: z.string().trim().min(1).max(200).meta({ description: 'A name for the batch, shown in its status.' }).optional(),
+    callbackUrl: CallbackUrlSchema.optional(),
   });
 }
 
@@ -58,6 +79,7 @@ export const BatchBodyDocSchema = z.strictObject({
     enrich: enrichList.optional(),
     refresh: refresh.optional(),
     label: z.string().max(200).optional(),
+    callbackUrl: CallbackUrlSchema.optional(),
   });
 
 export type EnrichItem = z.infer<typeof EnrichItemSchema>;

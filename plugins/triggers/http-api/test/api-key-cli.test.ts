@@ -53,3 +53,23 @@ test('without http-api enabled the command says how to enable it', async () => {
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/add http-api to plugins\.triggers/);
 });
+
+test('create --scope --expires and limits store them; list shows them; a bad scope or expiry is refused saying what to give', async () => {
+  const env = cliEnv(names, { ENRICHBOT_CONFIG: enabled });
+  const before = Date.now();
+  const created = await runCli(['api-key', 'create', '--workspace', 'W-scope', '--scope', 'read,privacy', '--scope', 'enrich', '--expires', '30d', '--items-per-minute', '500', '--json'], env);
+  expect(created.code).toBe(0);
+  const out = JSON.parse(created.stdout) as { key: string; scopes: string[]; expiresAt: string; limits: Record<string, number> };
+  expect(out.scopes).toEqual(['read', 'privacy', 'enrich']);
+  expect(out.limits).toEqual({ itemsPerMinute: 500 });
+  expect(Date.parse(out.expiresAt) - before).toBeGreaterThanOrEqual(30 * 86_400_000);
+  expect(Date.parse(out.expiresAt) - before).toBeLessThan(31 * 86_400_000);
+  const listed = await runCli(['api-key', 'list', '--workspace', 'W-scope'], env);
+  expect(listed.stdout).toMatch(/read,privacy,enrich .* expires \d{4}-/);
+
+  const badScope = await runCli(['api-key', 'create', '--workspace', 'W-scope', '--scope', 'everything'], env);
+  expect(badScope.code).toBe(1);
+  expect(badScope.stderr).toMatch(/Unknown scope "everything": use enrich, read, privacy, admin/);
+  const badExpiry = await runCli(['api-key', 'create', '--workspace', 'W-scope', '--expires', 'soon'], env);
+  expect(badExpiry.stderr).toMatch(/Invalid expiry "soon": give a duration such as 90d/);
+});

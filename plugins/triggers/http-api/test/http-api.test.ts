@@ -462,7 +462,17 @@ test('openapi.json is valid JSON describing every route, with request schemas ge
   expect(res.status).toBe(200);
   const doc = (await res.json()) as Record<string, any>;
   expect(doc.openapi).toBe('3.1.0');
-  expect(Object.keys(doc.paths).sort()).toEqual(['/v1/enrich', '/v1/enrich/batch', '/v1/jobs/{id}', '/v1/jobs/{id}/results.csv', '/v1/openapi.json']);
+  expect(Object.keys(doc.paths).sort()).toEqual(['/v1/batches', '/v1/batches/{id}', '/v1/companies/{domain}', '/v1/enrich', '/v1/enrich/batch', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/results.csv', '/v1/openapi.json', '/v1/people/{identifier}', '/v1/usage']);
+  // Every operation: a unique operationId and a tag; every authenticated 2xx declares the RateLimit headers.
+  const ops = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
+  expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);
+  expect(ops.every((o) => typeof o.operationId === 'string' && o.tags?.length === 1)).toBe(true);
+  for (const o of ops.filter((o) => o.operationId !== 'getOpenApi')) {
+    for (const [status, r] of Object.entries(o.responses) as [string, any][]) if (status.startsWith('2')) expect(Object.keys(r.headers)).toEqual(expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy']));
+    expect(Object.keys(o.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+  }
+  expect(doc.servers).toEqual([{ url: '/' }]);
+  expect(doc.paths['/v1/enrich/batch'].post.callbacks.completed['{$request.body#/callbackUrl}'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/WebhookEvent' });
   expect(Object.keys(doc.paths['/v1/jobs/{id}']).sort()).toEqual(['delete', 'get']);
   expect(Object.keys(doc.paths['/v1/jobs/{id}'].delete.responses)).toEqual(expect.arrayContaining(['200', '202', '404', '401', '429', '503']));
   expect(doc.components.schemas.Accepted.required).toContain('requestId');
