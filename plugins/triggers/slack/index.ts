@@ -2,9 +2,10 @@
 // direct messages or threads under the bot's messages, on @slack/bolt. It holds Slack's side
 // only; everything else goes through the EnrichService in its context. HTTP mode:
 // POST /slack/events on the web role, signed requests only. Socket Mode when SLACK_APP_TOKEN is
-// set. One workspace (SLACK_BOT_TOKEN) or many (OAuth install, installations in this trigger's own
-// collection). Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend
-// and files never cross teams.
+// set. One workspace (SLACK_BOT_TOKEN, its own team only) or many (OAuth install of allow-listed
+// teams, installations sealed in this trigger's own collection; tenancy.ts, oauth-install.ts).
+// Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend and files
+// never cross teams.
 import boltPkg, { type App as BoltApp, type Receiver } from '@slack/bolt';
 import { defineTrigger, type TriggerContext } from '../../../src/plugin/contract.js';
 import { isEnrichbotError, ErrorCodes } from '../../../src/errors.js';

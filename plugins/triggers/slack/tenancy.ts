@@ -24,7 +24,7 @@ export function authorizeWith(rt: SlackRuntime): Authorize<boolean> {
       if (!isEnrichbotError(err)) throw err;
       return { teamId: source.teamId, enterpriseId: source.enterpriseId, refusal: err.message };
     }
-    if (source.isEnterpriseInstall && source.enterpriseId && source.teamId) await rt.clients.tokens.installations?.rememberMember(source.teamId, source.enterpriseId);
+    if (isMultiWorkspace(rt.config) && source.isEnterpriseInstall && source.enterpriseId && source.teamId) await rt.clients.tokens.installations?.rememberMember(source.teamId, source.enterpriseId);
     let who = identities.get(botToken);
     if (!who) {
       who = rt.clients
