@@ -92,7 +92,10 @@ export class MongoInstallationStore implements InstallationStore {
     const existing = await this.docs.findOne({ _id });
     if (existing && !existing.aliasOf) return;
     if (existing?.aliasOf === `enterprise:${enterpriseId}`) return;
-    await this.docs.replaceOne({ _id }, { teamId, enterpriseId, aliasOf: `enterprise:${enterpriseId}`, updatedAt: new Date() }, { upsert: true });
+    // Two processes may upsert the same alias at once: the loser's duplicate key means it is there.
+    await this.docs.replaceOne({ _id }, { teamId, enterpriseId, aliasOf: `enterprise:${enterpriseId}`, updatedAt: new Date() }, { upsert: true }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    });
   }
 
   async deleteInstallation(query: InstallationQuery<boolean> | TokenQuery): Promise<void> {
