@@ -7,6 +7,7 @@
 import type { App, Authorize, Middleware, AnyMiddlewareArgs } from '@slack/bolt';
 import { isEnrichbotError } from '../../../src/errors.js';
 import { isAllowed, isMultiWorkspace } from './config.js';
+import { escapeMrkdwn } from './mrkdwn.js';
 import type { SlackRuntime } from './runtime.js';
 
 type Source = Parameters<Authorize<boolean>>[0];
@@ -22,7 +23,7 @@ export function authorizeWith(rt: SlackRuntime): Authorize<boolean> {
       botToken = await rt.clients.tokens.token(source);
     } catch (err) {
       if (!isEnrichbotError(err)) throw err;
-      return { teamId: source.teamId, enterpriseId: source.enterpriseId, refusal: err.message };
+      return { teamId: source.teamId, enterpriseId: source.enterpriseId, refusal: escapeMrkdwn(err.message) };
     }
     if (isMultiWorkspace(rt.config) && source.isEnterpriseInstall && source.enterpriseId && source.teamId) await rt.clients.tokens.installations?.rememberMember(source.teamId, source.enterpriseId);
     let who = identities.get(botToken);
@@ -39,7 +40,8 @@ export function authorizeWith(rt: SlackRuntime): Authorize<boolean> {
 }
 
 async function refusalFor(rt: SlackRuntime, source: Source): Promise<string | undefined> {
-  const where = source.teamId ? `Slack team ${source.teamId}` : `Slack org ${source.enterpriseId}`;
+  // The ids come from the request body: escaped, as any text a message shows.
+  const where = escapeMrkdwn(source.teamId ? `Slack team ${source.teamId}` : `Slack org ${source.enterpriseId}`);
   if (await rt.clients.tokens.isHome(source).catch(() => false)) return undefined;
   if (!isMultiWorkspace(rt.config)) return `enrichbot here serves one Slack workspace, and ${where} is not it: ask your admin to install enrichbot in your own workspace.`;
   if (!isAllowed(rt.config, source)) return `${where} is not on this enrichbot's allow-list: its operator adds it to SLACK_ALLOWED_TEAMS (or the org to SLACK_ALLOWED_ENTERPRISES) before it can be used.`;

@@ -12,23 +12,32 @@ export interface Sealed {
   data: string;
 }
 
-const KeyEntry = z
-  .string()
-  .trim()
-  .regex(/^[\w-]{1,32}:[A-Za-z0-9+/]+={0,2}$/, 'expected id:base64key (id: letters, digits, _ or -)')
-  .transform((s) => {
-    const [id, b64] = s.split(':') as [string, string];
-    return { id, key: Buffer.from(b64, 'base64') };
-  })
-  .refine((k) => k.key.length === 32, 'each key must be 32 bytes, base64 (openssl rand -base64 32)');
+const ENTRY = /^([\w-]{1,32}):([A-Za-z0-9+/]+={0,2})$/;
 
-/** SLACK_TOKEN_KEYS as a list of { id, key }: comma-separated text or a YAML list. */
+/**
+ * SLACK_TOKEN_KEYS as a list of { id, key }: comma-separated text or a YAML list. Problems are
+ * reported on the whole setting, never on one entry, so no message ever quotes a key.
+ */
 export const TokenKeysSchema = z
   .union([z.array(z.string()), z.string().transform((s) => s.split(',').filter((x) => x.trim()))])
-  .pipe(z.array(KeyEntry).min(1))
-  .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be distinct');
+  .transform((entries, ctx) => {
+    const keys: TokenKey[] = [];
+    entries.forEach((raw, i) => {
+      const m = ENTRY.exec(raw.trim());
+      if (!m) return void ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not id:base64key (id: letters, digits, _ or -)` });
+      const key = Buffer.from(m[2]!, 'base64');
+      if (key.length !== 32) return void ctx.addIssue({ code: 'custom', message: `entry ${i + 1} ("${m[1]}"): each key must be 32 bytes, base64 (openssl rand -base64 32)` });
+      keys.push({ id: m[1]!, key });
+    });
+    if (!entries.length) ctx.addIssue({ code: 'custom', message: 'list at least one id:base64key' });
+    if (new Set(keys.map((k) => k.id)).size !== keys.length) ctx.addIssue({ code: 'custom', message: 'key ids must be distinct' });
+    return keys;
+  });
 
-export type TokenKey = z.output<typeof KeyEntry>;
+export interface TokenKey {
+  id: string;
+  key: Buffer;
+}
 
 export class TokenCipher {
   private readonly byId: Map<string, Buffer>;
