@@ -19,6 +19,7 @@ import { registerLifecycle } from './lifecycle.js';
 import { mountOAuth } from './oauth-install.js';
 import { ChannelPacer } from './channel-pacer.js';
 import { RouterReceiver } from './router-receiver.js';
+import { takeEventsOnce } from './replay-guard.js';
 import { registerEnrichCommand } from './enrich-command.js';
 import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
@@ -53,6 +54,7 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   }
   const app = new App({ receiver, authorize: authorizeWith(rt), clientOptions: rt.clients.options(), logger, ignoreSelf: true });
   registerTenancy(app, rt);
+  if (config.appToken) app.use(takeEventsOnce(ctx.redis, ctx.logger));
   registerLifecycle(app, rt);
   registerEnrichCommand(app, rt);
   registerCardActions(app, rt);

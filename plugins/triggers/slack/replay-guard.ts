@@ -5,6 +5,8 @@
 // longer than the window, so every web process sees the mark.
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { Logger } from '../../../src/logger.js';
 import { MAX_SKEW_SECONDS } from './signature.js';
 
 /** Marks outlive the whole acceptance window (a request may arrive up to 5 minutes early or late). */
@@ -25,4 +27,20 @@ export async function firstTime(redis: Redis, signature: string, body: Record<st
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0];
   return results.every(([, ok]) => ok === 'OK');
+}
+
+/**
+ * Socket Mode has no signature, but Slack re-sends an events_api envelope it thinks was not taken
+ * (retry_attempt). A global middleware marks each event_id like the HTTP receiver does; an event
+ * already taken is set aside (Bolt has acked it already). HTTP mode marks events in the receiver.
+ */
+export function takeEventsOnce(redis: Redis, logger: Logger): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, next }) => {
+    const id = idOf((body as { event_id?: unknown }).event_id);
+    if (id && (await redis.set(`replay:event:${id}`, '1', 'EX', REPLAY_TTL_SECONDS, 'NX')) !== 'OK') {
+      logger.warn({ eventId: id }, 'slack event already taken (a retry): not run again');
+      return;
+    }
+    await next();
+  };
 }

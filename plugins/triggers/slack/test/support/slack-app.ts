@@ -4,6 +4,7 @@
 import { startTestApp } from '../../../../../test/support/test-app.js';
 import { startFakeServer, type FakeServer } from '../../../../../test/support/fake-http.js';
 import { httpProvider } from '../../../../../test/support/http-provider.js';
+import type { Logger } from '../../../../../src/logger.js';
 import slack from '../../index.js';
 import { MongoInstallationStore } from '../../installation-store.js';
 import { TokenCipher, TokenKeysSchema } from '../../token-cipher.js';
@@ -27,12 +28,15 @@ export async function startSlackTestApp(opts: {
   overrides?: Record<string, unknown>;
   /** Another process of the same deployment: share the first app's database and queue prefix. */
   names?: SlackTestApp['names'];
+  /** The app's logger (tests that wait on a log line). */
+  logger?: Logger;
 }): Promise<{ app: SlackTestApp; provider: FakeServer }> {
   const name = opts.companyName ?? ((domain: string) => `Name of ${domain}`);
   const provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': name((req.json as { domain: string }).domain) }, confidence: 0.9 } }) });
   const app = await startTestApp({
     file: opts.file,
     names: opts.names,
+    ...(opts.logger ? { logger: opts.logger } : {}),
     role: 'all',
     plugins: { slack, co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: 0.001 }) },
     overrides: {
