@@ -9,7 +9,7 @@ export const REDACTED = '[redacted]';
 const SECRET_NAMES = new Set([
   'apikey', 'xkey', 'xapikey', 'hapikey', 'token', 'xtoken', 'accesstoken', 'refreshtoken', 'idtoken', 'bottoken',
   'apptoken', 'authorization', 'proxyauthorization', 'password', 'passwd', 'pwd', 'secret', 'clientsecret', 'signingsecret',
-  'cookie', 'setcookie', 'privatekey', 'credentials', 'auth', 'bearer', 'sessionid',
+  'cookie', 'setcookie', 'privatekey', 'credentials', 'auth', 'bearer', 'sessionid', 'tokenkeys',
 ]);
 const SECRET_SUFFIXES = ['apikey', 'token', 'secret', 'password', 'privatekey'];
 

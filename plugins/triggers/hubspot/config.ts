@@ -44,6 +44,10 @@ export const HubspotConfigSchema = z
     enabled: z.union([z.boolean(), z.string()]).optional(),
     accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)'),
     clientSecret: z.string().min(1, 'set HUBSPOT_CLIENT_SECRET (verifies webhook signatures)'),
+    /** Portals (hub ids) whose webhooks are taken; one app's signature covers every portal it is installed in. */
+    portalIds: z
+      .union([z.array(z.coerce.string()), z.coerce.string().transform((s) => s.split(','))])
+      .pipe(z.array(z.string().trim().regex(/^\d{1,20}$/, 'a HubSpot portal (hub) id, digits only')).min(1, 'set HUBSPOT_PORTAL_IDS (your HubSpot portal id; webhooks about other portals are refused)')),
     /** The API host (tests point it at a local server): the client's basePath. */
     apiUrl: z.string().url().optional(),
     /** The public base URL HubSpot calls (behind a proxy), e.g. https://bot.example.com: signatures cover it. */

@@ -1,4 +1,5 @@
-// POST /webhooks/hubspot: verify the v3 signature, validate each event, drop the ones already
+// POST /webhooks/hubspot: verify the v3 signature, validate each event, refuse events about a
+// portal not in portalIds (the app's secret signs for every portal it is installed in), drop the ones already
 // seen (Redis SET NX, kept `dedupHours`), store the rest in MongoDB, answer 200, then process.
 // HubSpot retries a slow or failed answer up to 10 times over 24 hours, so the answer comes as
 // soon as the events are durable; enrichment happens after (intake.ts).
@@ -82,9 +83,16 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
       else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
     });
     if (rejected.length) ctx.logger.warn({ rejected }, 'HubSpot webhook: some events are malformed and were skipped; the others are processed');
+    const ours = good.filter((e) => config.portalIds.includes(e.portalId));
+    const foreign = [...new Set(good.filter((e) => !config.portalIds.includes(e.portalId)).map((e) => e.portalId))];
+    if (foreign.length) ctx.logger.warn({ portals: foreign }, 'HubSpot webhook: events about portals not in HUBSPOT_PORTAL_IDS were refused');
+    if (foreign.length && !ours.length) {
+      res.status(401).json({ error: `portal ${foreign.join(', ')} is not served here: add it to HUBSPOT_PORTAL_IDS if it should be` });
+      return;
+    }
     try {
-      const queued = await queueEvents(h, good);
-      res.status(200).json({ queued, duplicates: good.length - queued, rejected: rejected.length });
+      const queued = await queueEvents(h, ours);
+      res.status(200).json({ queued, duplicates: ours.length - queued, rejected: rejected.length, ...(foreign.length ? { refused: good.length - ours.length } : {}) });
     } catch (err) {
       ctx.logger.error({ err }, 'HubSpot webhook: events could not be stored; HubSpot will retry');
       res.status(503).json({ error: 'could not store the events; retry later' });

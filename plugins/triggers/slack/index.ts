@@ -2,17 +2,23 @@
 // direct messages or threads under the bot's messages, on @slack/bolt. It holds Slack's side
 // only; everything else goes through the EnrichService in its context. HTTP mode:
 // POST /slack/events on the web role, signed requests only. Socket Mode when SLACK_APP_TOKEN is
-// set. One workspace (SLACK_BOT_TOKEN) or many (OAuth install, installations in this trigger's own
-// collection). Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend
-// and files never cross teams.
-import boltPkg, { type App as BoltApp, type Authorize, type Receiver } from '@slack/bolt';
-import { InstallProvider } from '@slack/oauth';
-import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
+// set. One workspace (SLACK_BOT_TOKEN, its own team only) or many (OAuth install of allow-listed
+// teams, installations sealed in this trigger's own collection; tenancy.ts, oauth-install.ts).
+// Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend and files
+// never cross teams.
+import boltPkg, { type App as BoltApp, type Receiver } from '@slack/bolt';
+import { defineTrigger, isEnrichbotError, ErrorCodes, type TriggerContext } from '../../../src/sdk/index.js';
 import { SlackConfigSchema, isMultiWorkspace, workspaceOf, type SlackConfig } from './config.js';
 import { MongoInstallationStore } from './installation-store.js';
+import { TokenCipher } from './token-cipher.js';
+import { BotTokens } from './bot-tokens.js';
 import { SlackClients, slackLogger } from './slack-clients.js';
+import { authorizeWith, registerTenancy } from './tenancy.js';
+import { registerLifecycle } from './lifecycle.js';
+import { mountOAuth } from './oauth-install.js';
 import { ChannelPacer } from './channel-pacer.js';
 import { RouterReceiver } from './router-receiver.js';
+import { takeEventsOnce } from './replay-guard.js';
 import { registerEnrichCommand } from './enrich-command.js';
 import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
@@ -31,24 +37,6 @@ function runtimeOf(ctx: TriggerContext<SlackConfig>): SlackRuntime {
   return rt;
 }
 
-/** Bolt's authorize: the team's token, and the bot's own ids (auth.test, once per token) so it ignores itself. */
-function authorizeWith(clients: SlackClients): Authorize<boolean> {
-  const identities = new Map<string, Promise<{ botId?: string; botUserId?: string }>>();
-  return async (source) => {
-    const botToken = await clients.token(source.teamId);
-    let who = identities.get(botToken);
-    if (!who) {
-      who = clients
-        .forToken(botToken)
-        .auth.test()
-        .then((r) => ({ botId: r.bot_id as string | undefined, botUserId: r.user_id as string | undefined }))
-        .catch(() => ({}));
-      identities.set(botToken, who);
-    }
-    return { botToken, teamId: source.teamId, ...(await who) };
-  };
-}
-
 function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installations?: MongoInstallationStore): BoltApp | undefined {
   const { config } = rt;
   const logger = slackLogger(ctx.logger);
@@ -59,11 +47,14 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
     // SLACK_API_URL like every other call (without it, always to slack.com).
     receiver = new SocketModeReceiver({ appToken: config.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } } });
   } else if (ctx.role === 'web' || ctx.role === 'all') {
-    receiver = new RouterReceiver({ router: ctx.router, path: '/events', signingSecret: config.signingSecret!, clock: ctx.clock, logger: ctx.logger });
+    receiver = new RouterReceiver({ router: ctx.router, path: '/events', signingSecret: config.signingSecret!, clock: ctx.clock, logger: ctx.logger, redis: ctx.redis });
   } else {
     return undefined;
   }
-  const app = new App({ receiver, authorize: authorizeWith(rt.clients), clientOptions: rt.clients.options(), logger, ignoreSelf: true });
+  const app = new App({ receiver, authorize: authorizeWith(rt), clientOptions: rt.clients.options(), logger, ignoreSelf: true });
+  registerTenancy(app, rt);
+  if (config.appToken) app.use(takeEventsOnce(ctx.redis, ctx.logger));
+  registerLifecycle(app, rt);
   registerEnrichCommand(app, rt);
   registerCardActions(app, rt);
   registerAppHome(app, rt);
@@ -71,23 +62,8 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   app.error(async (err) => {
     ctx.logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener error');
   });
-  if (installations && !config.appToken) mountOAuth(ctx, config, installations, rt);
+  if (installations && isMultiWorkspace(config) && !config.appToken) mountOAuth(ctx, config, installations, rt);
   return app;
-}
-
-/** GET /slack/install and /slack/oauth_redirect: Slack's OAuth v2 install into another workspace. */
-function mountOAuth(ctx: TriggerContext<SlackConfig>, config: SlackConfig, installations: MongoInstallationStore, rt: SlackRuntime): void {
-  const installer = new InstallProvider({
-    clientId: config.clientId!,
-    clientSecret: config.clientSecret!,
-    stateSecret: config.stateSecret!,
-    installationStore: installations,
-    clientOptions: { slackApiUrl: config.apiUrl },
-    logger: slackLogger(ctx.logger),
-  });
-  ctx.router.get('/install', (req, res) => void installer.handleInstallPath(req, res, undefined, { scopes: config.scopes }));
-  ctx.router.get('/oauth_redirect', (req, res) => void installer.handleCallback(req, res));
-  void rt;
 }
 
 export default defineTrigger({
@@ -98,8 +74,11 @@ export default defineTrigger({
   mountPath: '/slack',
   async start(ctx) {
     const config = ctx.config;
-    const installations = isMultiWorkspace(config) ? new MongoInstallationStore(ctx.collection('installations')) : undefined;
-    const rt: SlackRuntime = { ctx, config, clients: new SlackClients(config, ctx.logger, installations), pacer: new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger) };
+    const cipher = config.tokenKeys ? new TokenCipher(config.tokenKeys) : undefined;
+    const installations = new MongoInstallationStore(ctx.collection('installations'), cipher);
+    const clients = new SlackClients(config, ctx.logger);
+    clients.tokens = new BotTokens(ctx, config, () => clients.options(), installations);
+    const rt: SlackRuntime = { ctx, config, clients, pacer: new ChannelPacer(ctx.redis, config.postIntervalMs, ctx.logger) };
     rt.clients.fetch = rt.pacer.fetch(config.apiRetries);
     runtimes.set(ctx, rt);
     // Socket Mode runs where the web role runs (one connection is enough; workers only deliver).
@@ -119,9 +98,9 @@ export default defineTrigger({
     await rt.pacer.drain();
     runtimes.delete(ctx);
   },
-  deliver: (result, replyTo, ctx) => deliverResult(runtimeOf(ctx), result, replyTo),
-  batchProgress: (status, replyTo, ctx) => updateProgress(runtimeOf(ctx), status, replyTo),
-  deliverBatch: (status, replyTo, ctx) => deliverCsv(runtimeOf(ctx), status, replyTo),
+  deliver: (result, replyTo, ctx) => unlessUninstalled(ctx, deliverResult(runtimeOf(ctx), result, replyTo)),
+  batchProgress: (status, replyTo, ctx) => unlessUninstalled(ctx, updateProgress(runtimeOf(ctx), status, replyTo)),
+  deliverBatch: (status, replyTo, ctx) => unlessUninstalled(ctx, deliverCsv(runtimeOf(ctx), status, replyTo)),
   notify: (message, ctx) => notify(runtimeOf(ctx), message),
   // One bot token and no OAuth install: its team is the operator's own (push binds it by default).
   async soleWorkspace(ctx) {
@@ -132,4 +111,14 @@ export default defineTrigger({
   },
 });
 
-export { MongoInstallationStore };
+/** A delivery to a team that uninstalled the app is dropped (its token is gone), not retried. */
+async function unlessUninstalled(ctx: TriggerContext<SlackConfig>, delivery: Promise<void>): Promise<void> {
+  try {
+    await delivery;
+  } catch (err) {
+    if (!isEnrichbotError(err, ErrorCodes.SLACK_NOT_INSTALLED)) throw err;
+    ctx.logger.warn({ err: { code: err.code, message: err.message } }, 'slack delivery dropped: the app is no longer installed in that team');
+  }
+}
+
+export { MongoInstallationStore, TokenCipher };

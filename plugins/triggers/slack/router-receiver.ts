@@ -1,11 +1,15 @@
 // A Bolt receiver fed from the trigger's Express router (the web role's one HTTP server):
 // POST /slack/events takes slash commands, interactivity and Events API callbacks. The raw body
 // is checked against the signing secret with the injected clock (signature.ts) before anything
-// is parsed; a refused request never reaches Bolt, so nothing is enqueued for it.
+// is parsed; a refused request never reaches Bolt, so nothing is enqueued for it. A signed
+// request is taken once (replay-guard.ts): a replay, or Slack's own retry of an event already
+// taken, is answered 200 and not run again.
 import express, { type Router, type Request, type Response } from 'express';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Clock, Logger } from '../../../src/sdk/index.js';
+import type { Redis } from 'ioredis';
 import { verifySlackSignature } from './signature.js';
+import { firstTime } from './replay-guard.js';
 
 export interface RouterReceiverOptions {
   router: Router;
@@ -13,6 +17,8 @@ export interface RouterReceiverOptions {
   signingSecret: string;
   clock: Clock;
   logger: Logger;
+  /** Where taken requests are remembered, shared by every web process. */
+  redis: Redis;
   /** Slack waits 3 s for an answer; a listener that has not acked by then gets an empty 200. */
   ackTimeoutMs?: number;
 }
@@ -59,6 +65,21 @@ export class RouterReceiver implements Receiver {
       res.status(503).end();
       return;
     }
+    const retry = req.header('x-slack-retry-num');
+    let fresh: boolean;
+    try {
+      fresh = await firstTime(this.opts.redis, req.header('x-slack-signature')!, body);
+    } catch (err) {
+      // Without the marks a replay could run: refuse now, Slack retries events later.
+      this.opts.logger.error({ err }, 'slack request refused: could not check it against replays');
+      res.status(503).end();
+      return;
+    }
+    if (!fresh) {
+      this.opts.logger.warn({ retry: retry ?? undefined }, 'slack request already taken (a replay or a retry): acknowledged, not run again');
+      res.status(200).end();
+      return;
+    }
     let acked = false;
     const timer = setTimeout(() => {
       if (acked) return;
@@ -74,7 +95,6 @@ export class RouterReceiver implements Receiver {
       else if (typeof response === 'string') res.status(200).type('text/plain').send(response);
       else res.status(200).json(response);
     };
-    const retry = req.header('x-slack-retry-num');
     const event: ReceiverEvent = {
       body,
       ack,

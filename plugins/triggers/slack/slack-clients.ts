@@ -4,25 +4,27 @@
 import { WebClient, LogLevel, type FetchFunction, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../../../src/sdk/index.js';
 import type { SlackConfig } from './config.js';
-import type { MongoInstallationStore } from './installation-store.js';
+import type { BotTokens } from './bot-tokens.js';
 
 export class SlackClients {
   private readonly clients = new Map<string, WebClient>();
+  /** Set once the tokens are known (bot-tokens.ts needs these clients' options first). */
+  tokens!: BotTokens;
 
   constructor(
     private readonly config: SlackConfig,
     private readonly logger: Logger,
-    private readonly installations?: MongoInstallationStore,
   ) {}
 
-  /** The bot token for a team: its installation (multi-workspace), or the single bot token. */
-  async token(teamId?: string): Promise<string> {
-    if (this.installations && teamId) {
-      const inst = await this.installations.fetchInstallation({ teamId, enterpriseId: undefined, isEnterpriseInstall: false });
-      if (inst.bot?.token) return inst.bot.token;
-    }
-    if (this.config.botToken) return this.config.botToken;
-    throw new Error(`no Slack bot token for team ${teamId ?? '(none)'}: install the app in that workspace or set SLACK_BOT_TOKEN`);
+  /** The bot token for a team: its installation (multi-workspace), or the single bot token for its own team. */
+  token(teamId?: string): Promise<string> {
+    return this.tokens.token({ teamId });
+  }
+
+  /** Forgets the clients of tokens that no longer work (an uninstall). */
+  forget(token: string): void {
+    this.clients.delete(token);
+    this.teams.delete(token);
   }
 
   private readonly teams = new Map<string, Promise<string | undefined>>();

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const env = (extra: Record<string, string> = {}) =>
-  cliEnv(names, { ENRICHBOT_CONFIG: configFile, HUBSPOT_ACCESS_TOKEN: 'test-hubspot-token', HUBSPOT_CLIENT_SECRET: 'secret', HUBSPOT_API_URL: hs.url, ...extra });
+  cliEnv(names, { ENRICHBOT_CONFIG: configFile, HUBSPOT_ACCESS_TOKEN: 'test-hubspot-token', HUBSPOT_CLIENT_SECRET: 'secret', HUBSPOT_PORTAL_IDS: '62515', HUBSPOT_API_URL: hs.url, ...extra });
 
 test('`enrichbot hubspot setup` creates the properties, and says so; a second run finds them there', async () => {
   const first = await runCli(['hubspot', 'setup'], env(), CLI_TIMEOUT_MS);

@@ -40,7 +40,7 @@ beforeAll(async () => {
       providers: { pp: { baseUrl: providers.url }, co: { baseUrl: providers.url } },
       waterfalls: { personProfile: ['pp'], companyProfile: ['co'] },
       queue: { concurrency: 20 },
-      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 300, limits: { maxRetries: 3 } } },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, portalIds: '62515', apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 300, limits: { maxRetries: 3 } } },
     },
   });
   ctx = app.registry.context('hubspot') as TriggerContext;

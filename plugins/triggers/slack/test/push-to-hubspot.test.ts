@@ -53,7 +53,7 @@ function startApp(file: string, slackSettings: Record<string, unknown>, hubspotS
       waterfalls: { companyProfile: ['co'] },
       triggers: {
         slack: { signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0, ...slackSettings },
-        hubspot: { accessToken: 'test-hubspot-token', clientSecret: HS_SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 60_000, drainDelayMs: 50, ...hubspotSettings },
+        hubspot: { accessToken: 'test-hubspot-token', clientSecret: HS_SECRET, portalIds: '62515', apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 60_000, drainDelayMs: 50, ...hubspotSettings },
       },
     },
   });

@@ -1,7 +1,11 @@
 // Socket Mode (SLACK_APP_TOKEN): no public URL. The app opens the connection through
 // apps.connections.open on SLACK_API_URL, Slack pushes envelopes over the WebSocket, the app
 // acks each by envelope id (commands and events alike), and the work still runs on the queue.
+// Slack's re-sent envelope of an event already taken is acked and not run again.
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { jest } from '@jest/globals';
+import { createLogger } from '../../../../src/logger.js';
 import { dropTestData } from '../../../../test/support/test-app.js';
 import type { FakeServer } from '../../../../test/support/fake-http.js';
 import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
@@ -15,11 +19,23 @@ let app: SlackTestApp;
 
 jest.setTimeout(60_000);
 
+const lines: string[] = [];
+const logEvents = new EventEmitter();
+const logger = createLogger({ level: 'warn', stream: new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), logEvents.emit('line'), cb()) }) });
+/** Resolves once a log line containing `text` was written (already, or later); rejects after 10 s. */
+const logged = (text: string) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => (logEvents.off('line', check), reject(new Error(`no log line with "${text}" within 10 s`))), 10_000);
+    const check = () => lines.some((l) => l.includes(text)) && (clearTimeout(timer), logEvents.off('line', check), resolve());
+    logEvents.on('line', check);
+    check();
+  });
+
 beforeAll(async () => {
   fake = await startFakeSlack({ teams: { 'xoxb-sock': 'TS' }, appTokens: ['xapp-sock'] });
   socket = await startFakeSocketMode();
   fake.socketUrl = socket.url;
-  ({ app, provider } = await startSlackTestApp({ file: 'slack-socket', slack: { botToken: 'xoxb-sock', appToken: 'xapp-sock', apiUrl: fake.apiUrl, postIntervalMs: 0 } }));
+  ({ app, provider } = await startSlackTestApp({ file: 'slack-socket', logger, slack: { botToken: 'xoxb-sock', appToken: 'xapp-sock', apiUrl: fake.apiUrl, postIntervalMs: 0 } }));
 });
 afterAll(async () => {
   await app?.stop();
@@ -92,4 +108,25 @@ test('an events_api envelope (a CSV shared in a DM, by file_shared) is acked ove
   expect(got.token).toBe('xoxb-sock');
   const download = fake.of('file.download').find((c) => String(c.args.path).includes(file.id))!;
   expect(download.token).toBe('xoxb-sock');
+});
+
+test("Slack's retry of an events_api envelope already taken (same event_id, retry_attempt 1) is acked and not run again", async () => {
+  await socket.connected();
+  const home = (envelope: string, user: string, eventId: string, retry: number) =>
+    socket.send({
+      envelope_id: envelope,
+      type: 'events_api',
+      accepts_response_payload: false,
+      retry_attempt: retry,
+      retry_reason: retry ? 'timeout' : '',
+      payload: { token: 'legacy', team_id: 'TS', api_app_id: 'A1', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), authorizations: [{ team_id: 'TS', user_id: 'UBOTTS', is_bot: true }], event: { type: 'app_home_opened', user, tab: 'home', channel: `D${user}` } },
+    });
+  home('env-home-1', 'UHOME', 'EvSockHome', 0);
+  await socket.waitForAck('env-home-1');
+  await fake.waitFor((c) => c.method === 'views.publish' && c.args.user_id === 'UHOME');
+  home('env-home-2', 'UHOME', 'EvSockHome', 1);
+  await socket.waitForAck('env-home-2');
+  // The retry is acked before any listener runs (Bolt acks events first): the app's log says when it was set aside.
+  await logged('slack event already taken');
+  expect(fake.of('views.publish').filter((c) => c.args.user_id === 'UHOME')).toHaveLength(1);
 });

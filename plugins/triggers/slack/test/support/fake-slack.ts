@@ -43,8 +43,13 @@ export interface FakeSlack {
   addFile(opts: { name: string; content: Buffer | string; token: string; filetype?: string; user?: string; ims?: string[]; shares?: FakeFile['shares']; size?: number; downloadUrl?: string }): FakeFile;
   /** chat.postMessage to this channel answers `{ ok: false, error }` (e.g. not_in_channel). */
   failPosts(channel: string, error: string): void;
-  /** oauth.v2.access with this code (and the app's client id and secret) installs the app in `team`. */
-  grantInstall(code: string, grant: { team: string; token: string; clientId: string; clientSecret: string }): void;
+  /**
+   * oauth.v2.access with this code (and the app's client id and secret) installs the app in `team`,
+   * or org-wide in `enterprise`; with `refreshToken`, token rotation is on (the token lives `expiresIn` s).
+   */
+  grantInstall(code: string, grant: Grant): void;
+  /** Tokens revoked with auth.revoke. */
+  revoked: string[];
   /** apps.connections.open with an app token answers this WebSocket URL. */
   socketUrl?: string;
   /** Resolves with the first call (past or future) that matches. */
@@ -53,13 +58,27 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
+export interface Grant {
+  team: string;
+  token: string;
+  clientId: string;
+  clientSecret: string;
+  enterprise?: string;
+  refreshToken?: string;
+  expiresIn?: number;
+}
+
 export async function startFakeSlack(opts: { teams: Record<string, string>; appTokens?: string[] }): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const uploads = new Map<string, Buffer>();
   const files = new Map<string, { content: Buffer; token: string }>();
   const fileInfo = new Map<string, FakeFile>();
   const failing = new Map<string, string>();
-  const grants = new Map<string, { team: string; token: string; clientId: string; clientSecret: string }>();
+  const grants = new Map<string, Grant>();
+  /** Live refresh tokens (a refresh token is good once: Slack rotates it with the access token). */
+  const refreshable = new Map<string, Grant>();
+  const enterprises = new Map<string, string>();
+  const revoked: string[] = [];
   const limits = new Map<string, { retryAfter: number; count: number }>();
   const events = new EventEmitter();
   events.setMaxListeners(100);
@@ -109,12 +128,26 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
       }
       record(call);
       if (method === 'oauth.v2.access') {
-        const grant = grants.get(String(args.code));
         const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString('utf8') : undefined;
         const [clientId, clientSecret] = basic ? basic.split(':') : [args.client_id, args.client_secret];
+        if (args.grant_type === 'refresh_token') {
+          const old = refreshable.get(String(args.refresh_token));
+          if (!old || old.clientId !== clientId || old.clientSecret !== clientSecret) return void json(200, { ok: false, error: 'invalid_refresh_token' });
+          refreshable.delete(String(args.refresh_token));
+          const n = fake.of('oauth.v2.access').filter((c) => c.args.grant_type === 'refresh_token').length;
+          // A refreshed token lives the documented 12 hours, whatever the install's first one did.
+          const next = { ...old, token: `${old.token.replace(/-r\d+$/, '')}-r${n}`, refreshToken: `${old.refreshToken!.replace(/-r\d+$/, '')}-r${n}`, expiresIn: 43_200 };
+          refreshable.set(next.refreshToken, next);
+          opts.teams[next.token] = next.enterprise ?? next.team;
+          if (next.enterprise) enterprises.set(next.token, next.enterprise);
+          return void json(200, { ok: true, app_id: 'A1', token_type: 'bot', access_token: next.token, refresh_token: next.refreshToken, expires_in: next.expiresIn ?? 43_200, scope: 'commands,chat:write', bot_user_id: `UBOT${next.team}`, team: next.enterprise ? null : { id: next.team }, enterprise: next.enterprise ? { id: next.enterprise } : null, is_enterprise_install: !!next.enterprise });
+        }
+        const grant = grants.get(String(args.code));
         if (!grant || grant.clientId !== clientId || grant.clientSecret !== clientSecret) return void json(200, { ok: false, error: 'invalid_code' });
         grants.delete(String(args.code));
-        opts.teams[grant.token] = grant.team;
+        opts.teams[grant.token] = grant.enterprise ?? grant.team;
+        if (grant.enterprise) enterprises.set(grant.token, grant.enterprise);
+        if (grant.refreshToken) refreshable.set(grant.refreshToken, grant);
         return void json(200, {
           ok: true,
           app_id: 'A1',
@@ -123,9 +156,10 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
           token_type: 'bot',
           access_token: grant.token,
           bot_user_id: `UBOT${grant.team}`,
-          team: { id: grant.team, name: `Team ${grant.team}` },
-          enterprise: null,
-          is_enterprise_install: false,
+          ...(grant.refreshToken ? { refresh_token: grant.refreshToken, expires_in: grant.expiresIn ?? 43_200 } : {}),
+          team: grant.enterprise ? null : { id: grant.team, name: `Team ${grant.team}` },
+          enterprise: grant.enterprise ? { id: grant.enterprise, name: `Org ${grant.enterprise}` } : null,
+          is_enterprise_install: !!grant.enterprise,
         });
       }
       if (method === 'apps.connections.open') {
@@ -137,8 +171,14 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
       if (!team) return void json(200, { ok: false, error: 'invalid_auth' });
       const ts = () => `${Math.floor(Date.now() / 1000)}.${String(seq++).padStart(6, '0')}`;
       switch (method) {
-        case 'auth.test':
-          return void json(200, { ok: true, team_id: team, user_id: `UBOT${team}`, bot_id: `BBOT${team}` });
+        case 'auth.test': {
+          const enterprise = enterprises.get(token!);
+          return void json(200, { ok: true, url: `https://${team}.slack.example/`, team_id: enterprise ? undefined : team, user_id: `UBOT${team}`, bot_id: `BBOT${team}`, ...(enterprise ? { enterprise_id: enterprise, is_enterprise_install: true } : {}) });
+        }
+        case 'auth.revoke':
+          revoked.push(token!);
+          delete opts.teams[token!];
+          return void json(200, { ok: true, revoked: true });
         case 'chat.postMessage': {
           const error = failing.get(String(args.channel));
           if (error) return void json(200, { ok: false, error });
@@ -194,6 +234,7 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
     },
     failPosts: (channel, error) => void failing.set(channel, error),
     grantInstall: (code, grant) => void grants.set(code, grant),
+    revoked,
     waitFor(match, timeoutMs = 60_000) {
       const found = calls.find(match);
       if (found) return Promise.resolve(found);

@@ -2,11 +2,11 @@
 // interactivity form-encoded (interactivity as `payload=<json>`), events as JSON.
 import { slackSignature } from '../../signature.js';
 
-export async function sendSigned(baseUrl: string, opts: { secret: string; body: string; contentType: string; timestamp?: number; signature?: string }): Promise<{ status: number; text: string }> {
+export async function sendSigned(baseUrl: string, opts: { secret: string; body: string; contentType: string; timestamp?: number; signature?: string; headers?: Record<string, string> }): Promise<{ status: number; text: string }> {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const res = await fetch(`${baseUrl}/slack/events`, {
     method: 'POST',
-    headers: { 'content-type': opts.contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': opts.signature ?? slackSignature(opts.secret, timestamp, opts.body) },
+    headers: { 'content-type': opts.contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': opts.signature ?? slackSignature(opts.secret, timestamp, opts.body), ...opts.headers },
     body: opts.body,
   });
   return { status: res.status, text: await res.text() };
@@ -14,7 +14,10 @@ export async function sendSigned(baseUrl: string, opts: { secret: string; body: 
 
 export const FORM = 'application/x-www-form-urlencoded';
 
-export function commandBody(f: { team: string; channel: string; user: string; text: string; responseUrl?: string }): string {
+/** Slack gives every interaction its own trigger_id (and the app takes each one once). */
+const triggerId = (head: string) => `${head}.${Math.random().toString(36).slice(2)}`;
+
+export function commandBody(f: { team: string; channel: string; user: string; text: string; responseUrl?: string; enterprise?: string; isEnterpriseInstall?: boolean; triggerId?: string }): string {
   return new URLSearchParams({
     token: 'legacy',
     team_id: f.team,
@@ -26,8 +29,10 @@ export function commandBody(f: { team: string; channel: string; user: string; te
     command: '/enrich',
     text: f.text,
     response_url: f.responseUrl ?? 'https://hooks.slack.com/commands/x',
-    trigger_id: '123.456.abc',
+    trigger_id: f.triggerId ?? triggerId('123.456'),
     api_app_id: 'A1',
+    ...(f.enterprise ? { enterprise_id: f.enterprise, enterprise_name: `Org ${f.enterprise}` } : {}),
+    ...(f.isEnterpriseInstall ? { is_enterprise_install: 'true' } : {}),
   }).toString();
 }
 
@@ -38,7 +43,7 @@ export function actionBody(f: { team: string; channel: string; user: string; act
     user: { id: f.user, team_id: f.team },
     api_app_id: 'A1',
     token: 'legacy',
-    trigger_id: '999.888.abc',
+    trigger_id: triggerId('999.888'),
     container: { type: 'message', channel_id: f.channel, message_ts: f.messageTs ?? '1.000001' },
     channel: { id: f.channel, name: 'general' },
     message: { ts: f.messageTs ?? '1.000001', text: '' },
@@ -55,7 +60,7 @@ export function viewSubmissionBody(f: { team: string; user: string; privateMetad
     user: { id: f.user, team_id: f.team },
     api_app_id: 'A1',
     token: 'legacy',
-    trigger_id: '1.2.3',
+    trigger_id: triggerId('1.2'),
     view: {
       id: 'V1',
       type: 'modal',
@@ -67,6 +72,16 @@ export function viewSubmissionBody(f: { team: string; user: string; privateMetad
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-export function eventBody(f: { team: string; event: Record<string, unknown> }): string {
-  return JSON.stringify({ token: 'legacy', team_id: f.team, api_app_id: 'A1', type: 'event_callback', event_id: `Ev${Math.random().toString(36).slice(2)}`, event_time: Math.floor(Date.now() / 1000), event: f.event, authorizations: [{ team_id: f.team, is_bot: true }] });
+export function eventBody(f: { team: string; event: Record<string, unknown>; eventId?: string; enterprise?: string; isEnterpriseInstall?: boolean }): string {
+  return JSON.stringify({
+    token: 'legacy',
+    team_id: f.team,
+    ...(f.enterprise ? { enterprise_id: f.enterprise } : {}),
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: f.eventId ?? `Ev${Math.random().toString(36).slice(2)}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: f.event,
+    authorizations: [{ team_id: f.team, enterprise_id: f.enterprise ?? null, is_bot: true, is_enterprise_install: !!f.isEnterpriseInstall }],
+  });
 }
