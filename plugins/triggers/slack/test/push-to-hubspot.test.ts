@@ -14,7 +14,8 @@ import type { TriggerContext } from '../../../../src/plugin/contract.js';
 import hubspot, { hubspotConflicts } from '../../hubspot/index.js';
 import { startFakeHubspot, type FakeHubspot } from '../../hubspot/test/support/fake-hubspot.js';
 import { signV3 } from '../../hubspot/signature.js';
-import slack, { MongoInstallationStore } from '../index.js';
+import slack from '../index.js';
+import { TEST_TOKEN_KEYS, installationStore } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './support/fake-slack.js';
 import { sendSigned, commandBody, actionBody, viewSubmissionBody, FORM } from './support/slack-requests.js';
 
@@ -64,8 +65,8 @@ beforeAll(async () => {
   hs = await startFakeHubspot();
   provider = await startFakeServer({ 'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }) });
   // Many workspaces: the operator's team is bound to the portal, a freshly installed one is not.
-  multi = await startApp('slack-push-multi', { clientId: 'cid', clientSecret: 'csecret', stateSecret: 'push-state-secret' }, { pushWorkspaces: ['slack:TOP'] });
-  const store = new MongoInstallationStore(multi.store.connection.db!.collection('plugin_slack_installations'));
+  multi = await startApp('slack-push-multi', { clientId: 'cid', clientSecret: 'csecret', tokenKeys: TEST_TOKEN_KEYS, allowedTeams: 'TOP,TNEW' }, { pushWorkspaces: ['slack:TOP'] });
+  const store = installationStore(multi as never);
   for (const [team, token] of [['TOP', 'xoxb-op'], ['TNEW', 'xoxb-new']]) {
     await store.storeInstallation({ team: { id: team }, enterprise: undefined, user: { id: 'UINSTALL', token: undefined, scopes: undefined }, bot: { id: `B${team}`, userId: `UBOT${team}`, token, scopes: ['chat:write'] }, isEnterpriseInstall: false } as never);
   }
@@ -143,7 +144,7 @@ test('with one Slack workspace and no binding configured, that team pushes; anot
 });
 
 test('notify for a Slack workspace the bot is not installed in posts nothing, and says so', async () => {
-  await expect(single.service.notify('slack', { workspace: 'slack:TOTHER', channel: 'CELSEWHERE', text: 'not for this team' })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_PUSH_REFUSED' });
+  await expect(single.service.notify('slack', { workspace: 'slack:TOTHER', channel: 'CELSEWHERE', text: 'not for this team' })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_SLACK_NOT_INSTALLED' });
   expect(fake.of('chat.postMessage').some((c) => c.args.channel === 'CELSEWHERE')).toBe(false);
   const posted = await single.service.notify('slack', { workspace: 'slack:TSOLE', channel: 'CSOLE', text: 'for this team' });
   expect(posted.channel).toBe('CSOLE');
