@@ -17,6 +17,8 @@ import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
 import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
+import { RequestBudgets } from './engine/request-budget.js';
+import { estimateBatch } from './service/estimate.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
@@ -141,6 +143,7 @@ export class App {
         ledger: this.ledger,
         cache: new ProviderCache(this.store.models),
         spendCap: this.spendCap,
+        budgets: new RequestBudgets(this.redis, this.store.models, prefix),
         rateLimiter: new RateLimiter(this.redis, prefix),
         clock: this.clock,
         safeFetch: this.safeFetch,
@@ -163,6 +166,7 @@ export class App {
         return true;
       },
       claimOnce: (key) => this.claimOnce(key),
+      estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
       pushTo: (destination, request) => this.pushTo(destination, request),
       notifyVia: async (destination, message) => {
         const t = this.triggerFor(destination);

@@ -123,6 +123,8 @@ export const ConfigSchema = z.object({
           /** At most one progress event per batch this often (Slack edits one message with it). */
           progressIntervalMs: z.number().int().positive().default(2000),
           retentionDays: z.number().min(0).default(14),
+          /** A batch whose worst-case estimate is above this asks before it runs (CLI `--yes`, Slack Run). */
+          confirmAboveUsd: z.number().min(0).default(5),
         })
         .prefault({}),
       activityRetentionDays: z.number().min(0).default(90),

@@ -42,6 +42,7 @@ import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
+import { keepEstimate, type BatchEstimate, type EstimateOptions } from './estimate.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -69,6 +70,8 @@ export interface EnrichServiceDeps {
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
   /** The `notify` of the trigger named `destination`, if it has one. */
   notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
+  /** Prices a batch without a paid call (estimate.ts); needs the engine's providers, so the App supplies it. */
+  estimator?: (items: (string | StructuredInput)[], options: EstimateOptions) => Promise<BatchEstimate>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -117,12 +120,28 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   /** Validates a request (zod) and parses its input; throws with what to fix. */
-  validate(request: SubmitRequest, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
-    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo });
+  /** `budgetKey`: the budget `maxCostUsd` counts against when shared (a batch's id). */
+  validate(request: SubmitRequest & { budgetKey?: string }, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
+    const budget = request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd, budgetKey: request.budgetKey };
+    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo, ...budget });
     if (!parsed.success) {
       throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, request).join('; ')}`);
     }
     return { request: parsed.data, identity: identityOfInput(parsed.data.input) };
+  }
+
+  async estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate> {
+    if (!this.deps.estimator) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, 'Estimates need the engine\'s providers: this service was built without them.');
+    if (items.length > this.deps.config.service.batch.maxItems) {
+      throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `${items.length} items is more than service.batch.maxItems (${this.deps.config.service.batch.maxItems}): split the list.`);
+    }
+    const usable = items.filter((i) => !i.problem).map((i) => i.input);
+    const est = await this.deps.estimator(usable, { workspace: options.workspace, refresh: options.refresh, groups: options.groups });
+    return { ...est, rows: items.length, rejected: est.rejected + (items.length - usable.length) };
+  }
+
+  async keepEstimate(batchId: string, estimate: BatchEstimate): Promise<void> {
+    await keepEstimate(this.deps.store.models, batchId, estimate);
   }
 
   private checkTrigger(replyTo: ReplyTo): void {
