@@ -106,18 +106,18 @@ async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[
     items.push(row.input ? { input: row.input, columns: row.columns } : { input: {}, columns: row.columns, problem: row.problem ?? `row ${row.line}: nothing to enrich` });
   }
   const batchOptions = { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never };
-  const estimate = opts.estimate || !opts.yes ? await ctx.service.estimate(items, batchOptions) : undefined;
+  const estimate = await ctx.service.estimate(items, batchOptions);
   if (opts.estimate) {
-    process.stdout.write(opts.json ? `${JSON.stringify(estimate, null, 2)}\n` : `${formatEstimate(estimate!)}\n`);
+    process.stdout.write(opts.json ? `${JSON.stringify(estimate, null, 2)}\n` : `${formatEstimate(estimate)}\n`);
     return 0;
   }
-  if (estimate && estimate.worstUsd > confirmAboveUsd) {
+  if (!opts.yes && estimate.worstUsd > confirmAboveUsd) {
     process.stderr.write(`${formatEstimate(estimate)}\n`);
     const question = `This file may cost up to $${estimate.worstUsd.toFixed(2)} (above service.batch.confirmAboveUsd, $${confirmAboveUsd.toFixed(2)}).`;
     if (!(await confirmSpend(question))) return 1;
   }
   const submitted = await ctx.service.submitBatch(items, { trigger: 'cli', address: {} }, { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never, actor: cliActor(), label: path.basename(file), columns: read.headers });
-  if (estimate) await ctx.service.keepEstimate(submitted.batchId, estimate);
+  await ctx.service.keepEstimate(submitted.batchId, estimate);
   process.stderr.write(`Batch ${submitted.batchId}: ${submitted.accepted} of ${submitted.total} rows queued${submitted.rejected.length ? `, ${submitted.rejected.length} cannot be used (see the status column)` : ''}\n`);
   const final = await followBatch(ctx, submitted.batchId, submitted.total, timeoutMs);
   const sink = createWriteStream(out);
