@@ -19,6 +19,7 @@ import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
 import { RequestBudgets } from './engine/request-budget.js';
 import { estimateBatch } from './service/estimate.js';
+import { refreshBalances, storedBalances, type BalanceRow } from './service/credit-balances.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
@@ -209,6 +210,7 @@ export class App {
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing() });
       this.sweeper.start(this.config.sweeper.intervalMs);
+      this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()));
     }
     if (this.http) {
       this.port = await this.http.listen(this.config.port);
@@ -333,6 +335,24 @@ export class App {
       throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can take a push: enable it (plugins.triggers) and configure its credentials.`);
     }
     return t.plugin.push(request, t.ctx);
+  }
+
+  /** Reads every provider's credit balance now, stores it, and alerts on those under their floor. */
+  refreshBalances(): Promise<{ rows: BalanceRow[]; alerted: string[] }> {
+    const channel = this.config.providerBalances.alertChannel;
+    return refreshBalances({
+      providers: this.providers, models: this.store.models, redis: this.redis, prefix: this.config.queue.prefix, clock: this.clock, safeFetch: this.safeFetch,
+      logger: this.logger.child({ part: 'balances' }),
+      alert: async (row, text) => {
+        this.logger.warn({ provider: row.provider, credits: row.credits, floor: row.floor }, text);
+        if (channel) await this.service.notify('slack', { channel, text });
+      },
+    });
+  }
+
+  /** The balances as last read (`enrichbot credits`). */
+  balances(): Promise<BalanceRow[]> {
+    return storedBalances({ providers: this.providers, models: this.store.models });
   }
 
   private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>): void {
