@@ -17,6 +17,9 @@
 //      (goal: >= 95 %), and 429s. Then the limiter alone in 3 processes (loops that wait for a
 //      grant and call, no queue or database), which shows the limiter's share of R when the
 //      engine cannot outrun R on the machine at hand.
+//  (f) The estimate before bulk work: 10,000 rows (30 % duplicates) through the default
+//      waterfalls, against a workspace holding 2,000 records and 4,000 cached answers. Seconds
+//      (goal: under 2 s) and the provider calls made (goal: none).
 // The fake provider runs on its own thread, so that its timestamps are not skewed by the
 // engine's event loop. (a) also runs BENCH_LONE_JOBS requests one at a time (nothing to share a
 // group commit with). Every part prints CPU time per job by process (Linux /proc): this process,
@@ -42,6 +45,7 @@ import { cpuPerJob, cpuSnapshot } from './bench/cpu.js';
 import { availableParallelism } from 'node:os';
 import { companyProvider, realProviders, standIn } from './bench/providers.js';
 import { csvBench } from './bench/csv.js';
+import { estimateBench } from './bench/estimate.js';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -55,7 +59,7 @@ const RATES = (process.env.BENCH_RATES ?? '20,50').split(',').map(Number).filter
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 15);
 const WORKERS = num('BENCH_WORKERS', 3);
 const LATENCY_MS = num('BENCH_LATENCY_MS', 200);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(',').map((s) => s.trim()));
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
 
 const MONGODB_URL = process.env.MONGODB_URL || 'mongodb://127.0.0.1:27017/enrichbot';
@@ -500,6 +504,19 @@ async function main(): Promise<void> {
       );
     }
     if (ONLY.has('e')) csvBench();
+    if (ONLY.has('f')) {
+      const defaults = loadConfig({ useDefaultFile: true, env: {} });
+      const ids = [...new Set(Object.entries(defaults.waterfalls).flatMap(([, list]) => list))];
+      const plugins = Object.fromEntries((await realProviders(ids)).map((p) => [p.id, standIn(p)]));
+      const app = await startApp({ role: 'all', mongodbUrl: dbUrl('f'), prefix: `${PREFIX}-f`, plugins, baseUrl: fake.url, waterfalls: defaults.waterfalls, concurrency: CONCURRENCY });
+      try {
+        const r = await estimateBench(app, fake);
+        console.log(`\n(f) estimate of ${r.rows} rows (${r.duplicates} duplicates, ${r.fresh} fresh, ${r.cachedAnswers} cached answers) against ${r.records} records and ${r.cacheRows} cached answers:`);
+        console.log(`    ${r.seconds.toFixed(2)} s (goal: under 2 s); expected $${r.expectedUsd.toFixed(2)}, at most $${r.worstUsd.toFixed(2)}; provider calls made: ${r.calls} (goal: 0)`);
+      } finally {
+        await app.stop();
+      }
+    }
   } catch (err) {
     failed = true;
     console.error('benchmark failed:', err);

@@ -17,6 +17,9 @@ import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
 import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
+import { RequestBudgets } from './engine/request-budget.js';
+import { estimateBatch } from './service/estimate.js';
+import { refreshBalances, storedBalances, type BalanceRow } from './service/credit-balances.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
 import { createAdminServer, createHttpServer, type HttpServer, type Listener } from './http/server.js';
@@ -148,6 +151,7 @@ export class App {
         ledger: this.ledger,
         cache: new ProviderCache(this.store.models),
         spendCap: this.spendCap,
+        budgets: new RequestBudgets(this.redis, this.store.models, prefix),
         rateLimiter: new RateLimiter(this.redis, prefix),
         clock: this.clock,
         safeFetch: this.safeFetch,
@@ -170,6 +174,7 @@ export class App {
         return true;
       },
       claimOnce: (key) => this.claimOnce(key),
+      estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
       pushTo: (destination, request) => this.pushTo(destination, request),
       notifyVia: async (destination, message) => {
         const t = this.triggerFor(destination);
@@ -218,6 +223,7 @@ export class App {
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing() });
       this.sweeper.start(this.config.sweeper.intervalMs);
+      this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()));
     }
     if (this.http) {
       this.port = await this.http.listen(this.config.port);
@@ -258,7 +264,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -368,6 +374,24 @@ export class App {
       if (sole) out.push(sole);
     }
     return out;
+  }
+
+  /** Reads every provider's credit balance now, stores it, and alerts on those under their floor. */
+  refreshBalances(): Promise<{ rows: BalanceRow[]; alerted: string[] }> {
+    const channel = this.config.providerBalances.alertChannel;
+    return refreshBalances({
+      providers: this.providers, models: this.store.models, redis: this.redis, prefix: this.config.queue.prefix, clock: this.clock, safeFetch: this.safeFetch,
+      logger: this.logger.child({ part: 'balances' }),
+      alert: async (row, text) => {
+        this.logger.warn({ provider: row.provider, credits: row.credits, floor: row.floor }, text);
+        if (channel) await this.service.notify('slack', { channel, text });
+      },
+    });
+  }
+
+  /** The balances as last read (`enrichbot credits`). */
+  balances(): Promise<BalanceRow[]> {
+    return storedBalances({ providers: this.providers, models: this.store.models });
   }
 
   private schedule(name: string, cron: string, timeZone: string, fn: (occurrence: Date) => Promise<void>, opts?: ScheduleOptions): void {

@@ -10,6 +10,8 @@ import type { TriggerContext } from '../plugin/contract.js';
 import type { BatchItem, BatchStatus, JobResult } from '../plugin/service.js';
 import { parseIdentity } from '../engine/identity.js';
 import { renderCard } from './card.js';
+import { confirmSpend } from './confirm-spend.js';
+import { formatEstimate } from '../service/estimate.js';
 import { cliActor, runWithApp } from './cli-app.js';
 
 interface EnrichOpts {
@@ -22,6 +24,9 @@ interface EnrichOpts {
   groups?: string;
   file?: string;
   out?: string;
+  estimate?: boolean;
+  yes?: boolean;
+  maxCost?: number;
 }
 
 /**
@@ -56,6 +61,9 @@ export function registerEnrichCommand(program: Command): void {
     .option('--groups <list>', 'only these field groups, comma-separated (e.g. companyProfile,mailServer)')
     .option('--file <csv>', 'enrich every row of a CSV file (columns such as email, domain, LinkedIn, first/last name, company)')
     .option('--out <csv>', 'where to write the enriched CSV (default: <file>.enriched.csv next to the input)')
+    .option('--estimate', 'with --file: print what the file would cost (expected and at most) and spend nothing')
+    .option('--yes', 'with --file: run even when the worst case is above service.batch.confirmAboveUsd, without asking')
+    .addOption(new Option('--max-cost <usd>', 'most each input may spend, in USD: a call that would pass it is not made (outcome budget_reached)').argParser(parseUsd))
     .option('--no-worker', 'only queue and wait; a separately running worker does the work')
     .addOption(new Option('--timeout <seconds>', 'how long to wait').argParser(Number))
     .action(async (parts: string[], opts: EnrichOpts) => {
@@ -63,12 +71,13 @@ export function registerEnrichCommand(program: Command): void {
         let groups = opts.groups?.split(',').map((g) => g.trim()).filter(Boolean);
         if (opts.lookalikes) groups = [...(groups ?? Object.keys(app.config.waterfalls).filter((g) => g !== 'lookalikes')), 'lookalikes'];
         const timeoutMs = opts.timeout ? opts.timeout * 1000 : undefined;
-        if (opts.file) return enrichFile(ctx, opts, groups, timeoutMs);
+        if (opts.file) return enrichFile(ctx, opts, groups, timeoutMs, app.config.service.batch.confirmAboveUsd);
+        if (opts.estimate) throw new Error('--estimate prices a CSV file: give it with --file people.csv');
         if (!parts.length) throw new Error('give something to enrich (an email, a domain, a LinkedIn URL...) or --file people.csv');
         const inputs = splitInputs(parts);
         const results: JobResult[] = [];
         for (const input of inputs) {
-          const { jobId } = await ctx.service.submit({ workspace: opts.workspace, input, refresh: !!opts.refresh, groups: groups as never, actor: cliActor() }, { trigger: 'cli', address: {} });
+          const { jobId } = await ctx.service.submit({ workspace: opts.workspace, input, refresh: !!opts.refresh, groups: groups as never, maxCostUsd: opts.maxCost, actor: cliActor() }, { trigger: 'cli', address: {} });
           results.push(await ctx.service.waitFor(jobId, timeoutMs));
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
@@ -78,18 +87,37 @@ export function registerEnrichCommand(program: Command): void {
     });
 }
 
-async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[] | undefined, timeoutMs?: number): Promise<number> {
+function parseUsd(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--max-cost takes an amount in USD such as 0.50, not "${value}"`);
+  return n;
+}
+
+async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[] | undefined, timeoutMs: number | undefined, confirmAboveUsd: number): Promise<number> {
+  if (opts.maxCost !== undefined) throw new Error('--max-cost applies to single inputs; for a file, --estimate shows the cost first and spend caps bound it');
   const file = path.resolve(opts.file!);
   const out = path.resolve(opts.out ?? file.replace(/(\.csv)?$/i, '.enriched.csv'));
   const read = await ctx.csv.read(createReadStream(file), { maxBytes: Math.max(statSync(file).size + 1, 1) });
   const found = Object.entries(read.columns).map(([k, v]) => `${k}="${v}"`).join(', ');
   process.stderr.write(`Reading ${path.basename(file)}: columns ${found}\n`);
-  async function* items(): AsyncGenerator<BatchItem> {
-    for await (const row of read.rows) {
-      yield row.input ? { input: row.input, columns: row.columns } : { input: {}, columns: row.columns, problem: row.problem ?? `row ${row.line}: nothing to enrich` };
-    }
+  // Held in memory (at most service.batch.maxItems rows): the estimate reads them before the batch does.
+  const items: BatchItem[] = [];
+  for await (const row of read.rows) {
+    items.push(row.input ? { input: row.input, columns: row.columns } : { input: {}, columns: row.columns, problem: row.problem ?? `row ${row.line}: nothing to enrich` });
   }
-  const submitted = await ctx.service.submitBatch(items(), { trigger: 'cli', address: {} }, { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never, actor: cliActor(), label: path.basename(file), columns: read.headers });
+  const batchOptions = { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never };
+  const estimate = await ctx.service.estimate(items, batchOptions);
+  if (opts.estimate) {
+    process.stdout.write(opts.json ? `${JSON.stringify(estimate, null, 2)}\n` : `${formatEstimate(estimate)}\n`);
+    return 0;
+  }
+  if (!opts.yes && estimate.worstUsd > confirmAboveUsd) {
+    process.stderr.write(`${formatEstimate(estimate)}\n`);
+    const question = `This file may cost up to $${estimate.worstUsd.toFixed(2)} (above service.batch.confirmAboveUsd, $${confirmAboveUsd.toFixed(2)}).`;
+    if (!(await confirmSpend(question))) return 1;
+  }
+  const submitted = await ctx.service.submitBatch(items, { trigger: 'cli', address: {} }, { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never, actor: cliActor(), label: path.basename(file), columns: read.headers });
+  await ctx.service.keepEstimate(submitted.batchId, estimate);
   process.stderr.write(`Batch ${submitted.batchId}: ${submitted.accepted} of ${submitted.total} rows queued${submitted.rejected.length ? `, ${submitted.rejected.length} cannot be used (see the status column)` : ''}\n`);
   const final = await followBatch(ctx, submitted.batchId, submitted.total, timeoutMs);
   const sink = createWriteStream(out);
@@ -98,7 +126,7 @@ async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[
   await finished(sink);
   await ctx.service.logActivity({ workspace: opts.workspace, actor: cliActor(), action: 'export', subject: submitted.batchId, detail: { file: path.basename(out), rows } });
   const c = final.counts;
-  process.stderr.write(`Wrote ${rows} rows to ${out}: ${c.done} done, ${c.failed} failed, ${c.rejected} unusable${c.paused ? `, ${c.paused} paused by a spend cap (they resume ${final.resumeAt ?? 'after 00:00 UTC'}; run \`enrichbot batch ${final.batchId} --out ${path.basename(out)}\` then)` : ''}; cost $${final.costUsd.toFixed(4)}\n`);
+  process.stderr.write(`Wrote ${rows} rows to ${out}: ${c.done} done, ${c.failed} failed, ${c.rejected} unusable${c.paused ? `, ${c.paused} paused by a spend cap (they resume ${final.resumeAt ?? 'after 00:00 UTC'}; run \`enrichbot batch ${final.batchId} --out ${path.basename(out)}\` then)` : ''}; cost $${final.costUsd.toFixed(4)}${estimate ? ` (estimated $${estimate.expectedUsd.toFixed(2)}, at most $${estimate.worstUsd.toFixed(2)})` : ''}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
   return c.paused ? 3 : c.failed && !c.done ? 2 : 0;
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { App } from '../app.js';
 import { fail } from './cli-app.js';
 import { registerEnrichCommand } from './enrich-command.js';
+import { registerCreditsCommand } from './credits-command.js';
 import { registerRecordCommands } from './records-commands.js';
 import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
@@ -49,6 +50,7 @@ export async function main(argv = process.argv): Promise<void> {
     });
 
   registerEnrichCommand(program);
+  registerCreditsCommand(program);
   registerRecordCommands(program);
 
   program

@@ -25,6 +25,8 @@ export const ProviderSettingsSchema = z
     freshnessDays: z.number().min(0).default(30),
     timeoutMs: z.number().int().positive().optional(),
     breakerCooldownMs: z.number().int().positive().optional(),
+    /** Credits left below which one alert is sent (at most once a day); providers with a balance endpoint only. */
+    balanceFloor: z.number().min(0).optional(),
   })
   .loose();
 export type ProviderSettings = z.infer<typeof ProviderSettingsSchema>;
@@ -123,6 +125,8 @@ export const ConfigSchema = z.object({
           /** At most one progress event per batch this often (Slack edits one message with it). */
           progressIntervalMs: z.number().int().positive().default(2000),
           retentionDays: z.number().min(0).default(14),
+          /** A batch whose worst-case estimate is above this asks before it runs (CLI `--yes`, Slack Run). */
+          confirmAboveUsd: z.number().min(0).default(5),
         })
         .prefault({}),
       activityRetentionDays: z.number().min(0).default(90),
@@ -160,6 +164,15 @@ export const ConfigSchema = z.object({
         })
         .prefault({})
         .refine((a) => !a.enabled || (a.username && a.password), 'the queue dashboard needs observability.arena.username and password (ENRICHBOT_ARENA_USERNAME / ENRICHBOT_ARENA_PASSWORD) when enabled'),
+    })
+    .prefault({}),
+  /** Provider credit balances, read on a schedule by one worker (src/service/credit-balances.ts). */
+  providerBalances: z
+    .object({
+      /** When to read them (cron, UTC). */
+      cron: z.string().min(1).default('7 * * * *'),
+      /** Slack channel for the low-balance alert; without it the alert is a warning in the log. */
+      alertChannel: z.string().min(1).optional(),
     })
     .prefault({}),
   sweeper: z

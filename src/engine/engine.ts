@@ -69,6 +69,13 @@ export function toPlainFields(doc: { fields?: unknown } | null): Fields {
   return normalizeStoredFields(out).fields;
 }
 
+/** Groups a request runs for its subject, in configured order (the estimate plans with the same). */
+export function groupsToRun(config: Pick<Config, 'waterfalls'>, identity: Identity, request: Pick<EnrichRequest, 'groups'>): FieldGroup[] {
+  const configured = Object.keys(config.waterfalls).filter((g): g is FieldGroup => g in FIELD_GROUPS);
+  const wanted = request.groups ? configured.filter((g) => request.groups!.includes(g)) : configured.filter((g) => !('onRequest' in FIELD_GROUPS[g]));
+  return wanted.filter((g) => FIELD_GROUPS[g].subject === identity.subject || (identity.subject === 'person' && FIELD_GROUPS[g].subject === 'company'));
+}
+
 const val = (f: Fields, k: string) => f[k]?.value as string | undefined;
 
 export class Engine {
@@ -80,9 +87,7 @@ export class Engine {
 
   /** Groups to run for a subject, in configured order. */
   groupsFor(identity: Identity, request: EnrichRequest): FieldGroup[] {
-    const configured = Object.keys(this.deps.config.waterfalls).filter((g): g is FieldGroup => g in FIELD_GROUPS);
-    const wanted = request.groups ? configured.filter((g) => request.groups!.includes(g)) : configured.filter((g) => !('onRequest' in FIELD_GROUPS[g]));
-    return wanted.filter((g) => FIELD_GROUPS[g].subject === identity.subject || (identity.subject === 'person' && FIELD_GROUPS[g].subject === 'company'));
+    return groupsToRun(this.deps.config, identity, request);
   }
 
   private seedFields(identity: Identity, now: Date): { person: Fields; company: Fields } {
@@ -154,6 +159,7 @@ export class Engine {
     const personContribs: Contribution[] = [];
     const companyContribs: Contribution[] = [];
     let pausedBy: { scope: string; capUsd: number } | undefined;
+    let budgetStop: { maxUsd: number; spentUsd: number } | undefined;
     let cancelled = false;
     const signal = opts.signal ?? new AbortController().signal;
     const answered = new Map();
@@ -163,6 +169,8 @@ export class Engine {
     // A catch-all fact another job filed while this one waited for it (catch-all.ts).
     let learnt: StoredField | undefined;
     const runTag = `${opts.jobId}#${opts.run ?? 0}.${opts.attempt ?? 0}`;
+    // One job's budget lasts its run (a paused run resumes with what it spent); a batch shares one.
+    const budget = request.maxCostUsd === undefined ? undefined : { key: request.budgetKey ?? `job:${opts.jobId}#${opts.run ?? 0}`, maxUsd: request.maxCostUsd };
     // Whom each group's calls are about, stable from run to run whatever the input grows into:
     // the job's own identity, and for company groups of a person, their company as given.
     const subjectKeys = {
@@ -173,8 +181,9 @@ export class Engine {
     for (const group of plan.groups) {
       const subject = FIELD_GROUPS[group].subject;
       const order = config.waterfalls[group] ?? [];
-      if (pausedBy || cancelled) {
-        for (const provider of order) outcomes.push({ group, provider, outcome: 'not_run', reason: pausedBy ? 'job paused by the spend cap' : 'request cancelled', costUsd: 0 });
+      if (pausedBy || cancelled || budgetStop) {
+        const reason = pausedBy ? 'job paused by the spend cap' : budgetStop ? "the request's budget is reached" : 'request cancelled';
+        for (const provider of order) outcomes.push({ group, provider, outcome: 'not_run', reason, costUsd: 0 });
         continue;
       }
       const input = this.buildInput(person, company);
@@ -203,7 +212,7 @@ export class Engine {
       let run: Awaited<ReturnType<typeof runWaterfall>>;
       try {
         run = await runWaterfall(
-          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
+          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], budget, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
           this.deps.services,
         );
         run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
@@ -215,7 +224,7 @@ export class Engine {
       outcomes.push(...run.outcomes);
       if (!run.cancelled) finished.add(group);
       if (run.due) failed.add(group);
-      if (group === 'lookalikes' && !run.capReached && !run.cancelled) {
+      if (group === 'lookalikes' && !run.capReached && !run.cancelled && !run.budgetReached) {
         const joined = joinCandidates(run.contributions, input.domain, config.engine.lookalikes.max);
         outcomes.push(...(await verifyCandidates(joined, config.engine.lookalikes, this.deps.providers, { workspace, jobId: opts.jobId, runTag, signal }, this.deps.services)));
         run.contributions = joined.length
@@ -223,6 +232,7 @@ export class Engine {
           : [];
       }
       if (run.capReached) pausedBy = run.capReached;
+      if (run.budgetReached) budgetStop = run.budgetReached;
       if (run.cancelled) cancelled = true;
       // Answers feed the next group's input at once (a found LinkedIn URL helps the email finders).
       for (const c of run.contributions) {
@@ -265,7 +275,7 @@ export class Engine {
     const asked = ['matched', 'no_match', 'error', 'timeout', 'cached'];
     const ranAny = outcomes.some((o) => asked.includes(o.outcome));
     const allErrored = ranAny && outcomes.filter((o) => asked.includes(o.outcome)).every((o) => o.outcome === 'error' || o.outcome === 'timeout');
-    const complete = !pausedBy && !cancelled;
+    const complete = !pausedBy && !cancelled && !budgetStop;
     // A run of a fresh record's due groups leaves its age alone: the other groups were not asked.
     const enrichedAt = complete && !allErrored && !plan.partial ? now : undefined;
     const dueGroups = dueAfter(mainDoc?.dueGroups, finished, failed);
@@ -283,7 +293,8 @@ export class Engine {
     return this.result(opts.jobId, request, identity, status, finalPerson, finalCompany, outcomes, {
       companyKey: finalKey,
       resumeAt: pausedBy ? nextUtcMidnight(now).toISOString() : undefined,
-      error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : undefined,
+      budgetReached: budgetStop,
+      error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : budgetStop ? `Stopped before a call that would pass the request's budget of $${budgetStop.maxUsd.toFixed(2)} ($${budgetStop.spentUsd.toFixed(4)} spent); ask again with a higher maxCostUsd for the rest.` : undefined,
     });
   }
 
@@ -337,7 +348,7 @@ export class Engine {
     person: Fields,
     company: Fields,
     outcomes: ProviderOutcome[],
-    extra: { fromRecord?: boolean; companyKey?: string; resumeAt?: string; error?: string },
+    extra: { fromRecord?: boolean; companyKey?: string; resumeAt?: string; error?: string; budgetReached?: JobResult['budgetReached'] },
   ): JobResult {
     const view = (key: string, fields: Fields): RecordView => ({ key, fields });
     return {
@@ -351,6 +362,7 @@ export class Engine {
       costUsd: Math.round(outcomes.reduce((s, o) => s + o.costUsd, 0) * 1e6) / 1e6,
       fromRecord: extra.fromRecord,
       resumeAt: extra.resumeAt,
+      budgetReached: extra.budgetReached,
       error: extra.error,
     };
   }

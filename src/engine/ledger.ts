@@ -20,6 +20,8 @@ export interface LedgerInput {
   operation?: string;
   group?: string;
   inputHash?: string;
+  /** The request budget (maxCostUsd) the call spent against: its counter is rebuilt from these rows. */
+  budget?: string;
   outcome: LedgerOutcome;
   httpStatus?: number;
   latencyMs?: number;
@@ -36,7 +38,7 @@ export interface LedgerInput {
   day?: string;
 }
 
-export type Settlement = Omit<LedgerInput, 'workspace' | 'jobId' | 'provider' | 'operation' | 'group' | 'inputHash' | 'day' | 'reservedUsd'>;
+export type Settlement = Omit<LedgerInput, 'workspace' | 'jobId' | 'provider' | 'operation' | 'group' | 'inputHash' | 'day' | 'reservedUsd' | 'budget'>;
 
 /** The reason written on a row whose worker died during the call. */
 export const LOST_REASON = 'the worker died during the call; the provider may have billed it, so its reservation is counted';

@@ -13,6 +13,7 @@ import { ProviderCache, hashInput } from './provider-cache.js';
 import { confirmedKeys, inputKeys, type Subject } from './call-identity.js';
 import { FIELD_GROUPS } from './fields.js';
 import type { SpendCap } from './spend-cap.js';
+import type { BudgetRef, RequestBudgets } from './request-budget.js';
 import type { RateLimiter } from './rate-limit.js';
 import { BrokenCircuitError, isTimeout, type ProviderPolicy } from './resilience.js';
 import { ProviderError } from './provider-error.js';
@@ -38,6 +39,8 @@ export interface CallServices {
   ledger: Ledger;
   cache: ProviderCache;
   spendCap: SpendCap;
+  /** Per-request budgets (`maxCostUsd`); a request with a budget needs them. */
+  budgets?: RequestBudgets;
   rateLimiter: RateLimiter;
   clock: Clock;
   safeFetch: SafeFetch;
@@ -57,6 +60,8 @@ export interface CallRequest {
   runTag?: string;
   /** The identity the call is about (the job's person or company); derived from the input when absent. */
   identityKey?: string;
+  /** The request's own budget (maxCostUsd), checked before the daily caps. */
+  budget?: BudgetRef;
   signal: AbortSignal;
 }
 
@@ -66,6 +71,8 @@ export interface CallResult {
   fetchedAt: Date;
   /** The cap that stopped this call, if any: the job pauses. */
   capReached?: { scope: 'global' | 'workspace'; capUsd: number };
+  /** The request's budget that stopped this call, if any: the job stops, it is not paused. */
+  budgetReached?: { maxUsd: number; spentUsd: number };
 }
 
 function subjectOf(group: string): Subject {
@@ -82,7 +89,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   if (!lookupKeys.length) lookupKeys.push(`input:${inputHash}`);
   const identityKey = lookupKeys[0];
   const now = svc.clock.now();
-  const rowBase = { workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash };
+  const rowBase = { workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash, budget: req.budget?.key };
 
   const cached = await svc.cache.get(workspace, provider.id, operation.name, lookupKeys, now);
   if (cached) {
@@ -97,8 +104,17 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   // An open circuit is left to the policy: it refuses at once (BrokenCircuitError, no request),
   // and lets one trial call through once the cool-down has passed (half-open).
   const price = provider.cost(operation.name);
+  const budget = await reserveBudget(req, svc, price.usd);
+  if (budget && !budget.ok) {
+    return {
+      outcome: { ...base, outcome: 'budget_reached', reason: `the request's budget of $${budget.maxUsd.toFixed(2)} would be passed ($${budget.spentUsd.toFixed(4)} spent, this call costs $${price.usd.toFixed(4)})`, costUsd: 0 },
+      fetchedAt: now,
+      budgetReached: { maxUsd: budget.maxUsd, spentUsd: budget.spentUsd },
+    };
+  }
   const reservation = await svc.spendCap.reserve(workspace, price.usd);
   if (!reservation.ok) {
+    if (budget) await svc.budgets!.settle(budget, 0);
     const scope = reservation.scope === 'global' ? 'the daily spend cap' : `workspace ${workspace}'s daily spend cap`;
     return {
       outcome: { ...base, outcome: 'cap_reached', reason: `${scope} of $${reservation.capUsd.toFixed(2)} is reached ($${reservation.spentUsd.toFixed(4)} spent)`, costUsd: 0 },
@@ -191,6 +207,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     }
     // Spend counters follow the ledger: settled only once the row is, so both agree either way.
     await svc.spendCap.settle(reservation, costUsd);
+    if (budget) await svc.budgets!.settle(budget, costUsd);
   } catch (err) {
     // The call happened and its answer is kept; the row stays pending (counted at its
     // reservation, as are the counters) until the sweeper marks it lost.
@@ -198,4 +215,11 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
     ledgerId = pendingId;
   }
   return { outcome: { ...outcome, ledgerId }, result, fetchedAt: at };
+}
+
+/** A free call or a request without a budget reserves nothing. */
+async function reserveBudget(req: CallRequest, svc: CallServices, usd: number) {
+  if (!req.budget || usd <= 0) return undefined;
+  if (!svc.budgets) throw new Error('a request with maxCostUsd needs the budgets service (CallServices.budgets)');
+  return svc.budgets.reserve(req.budget, usd);
 }

@@ -26,14 +26,21 @@ export const EnrichRequestSchema = z.object({
   /** Limit to these field groups (default: every group configured for the subject). */
   groups: z.array(z.enum(FIELD_GROUP_NAMES as [FieldGroup, ...FieldGroup[]])).optional(),
   replyTo: ReplyToSchema.optional(),
+  /** Most this request may spend, in USD: the call that would pass it is not made (budget_reached). */
+  maxCostUsd: z.number().nonnegative().max(1_000_000).optional(),
+  /**
+   * The budget `maxCostUsd` counts against: a batch's id, shared by all its jobs. Absent, each run
+   * of the job has its own.
+   */
+  budgetKey: z.string().min(1).max(200).optional(),
 });
 export type EnrichRequest = z.infer<typeof EnrichRequestSchema>;
 export type EnrichRequestInput = z.input<typeof EnrichRequestSchema>;
 
-export const OUTCOMES = ['matched', 'no_match', 'skipped', 'error', 'timeout', 'not_run', 'circuit_open', 'cap_reached', 'cached'] as const;
+export const OUTCOMES = ['matched', 'no_match', 'skipped', 'error', 'timeout', 'not_run', 'circuit_open', 'cap_reached', 'budget_reached', 'cached'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 /** Outcomes where the provider gave no answer (a miss is an answer): its field group stays due. */
-export const NO_ANSWER: ReadonlySet<Outcome> = new Set(['error', 'timeout', 'circuit_open', 'cap_reached']);
+export const NO_ANSWER: ReadonlySet<Outcome> = new Set(['error', 'timeout', 'circuit_open', 'cap_reached', 'budget_reached']);
 
 export interface ProviderOutcome {
   group: string;
@@ -92,6 +99,8 @@ export interface JobResult {
   /** True when the record was fresh and no provider was asked. */
   fromRecord?: boolean;
   resumeAt?: string;
+  /** The request's maxCostUsd stopped it before a call: what it had spent of it. */
+  budgetReached?: { maxUsd: number; spentUsd: number };
   error?: string;
   errorCode?: string;
 }

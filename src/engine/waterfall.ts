@@ -3,6 +3,7 @@
 // provider without the input it needs is skipped at no cost.
 import type { InputKey, LookupInput, MatchedResult, ProviderOperation } from '../plugin/contract.js';
 import { FIELD_GROUPS, servesGroup, type FieldGroup } from './fields.js';
+import type { BudgetRef } from './request-budget.js';
 import { callProvider, type CallResult, type CallServices, type ProviderRuntime } from './provider-call.js';
 import { NO_ANSWER, type ProviderOutcome } from './types.js';
 
@@ -18,6 +19,7 @@ export interface WaterfallRun {
   outcomes: ProviderOutcome[];
   contributions: Contribution[];
   capReached?: { scope: 'global' | 'workspace'; capUsd: number };
+  budgetReached?: { maxUsd: number; spentUsd: number };
   cancelled?: boolean;
   /**
    * True when the group is not answered because a provider gave no answer (error, time-out,
@@ -37,6 +39,8 @@ export interface WaterfallRequest {
   runTag?: string;
   /** The person or company this group's calls are about: their cached answers are filed under it. */
   identityKey?: string;
+  /** The request's maxCostUsd and the counter it spends against. */
+  budget?: BudgetRef;
   minConfidence: number;
   signal: AbortSignal;
   /** Checked before each call: true stops the run (cancelled or paused job). */
@@ -74,12 +78,12 @@ export function operationFor(provider: ProviderRuntime, group: FieldGroup): Prov
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
   const run: WaterfallRun = { outcomes: [], contributions: [], due: false };
   const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
-  let stopped: 'done' | 'cancelled' | 'paused' | null = null;
+  let stopped: 'done' | 'cancelled' | 'paused' | 'budget' | null = null;
 
   for (const id of req.order) {
     const base = { group: req.group, provider: id, costUsd: 0 };
     if (stopped) {
-      const reason = stopped === 'done' ? 'an earlier provider answered' : stopped === 'paused' ? 'job paused by the spend cap' : 'request cancelled';
+      const reason = stopped === 'done' ? 'an earlier provider answered' : stopped === 'paused' ? 'job paused by the spend cap' : stopped === 'budget' ? "the request's budget is reached" : 'request cancelled';
       run.outcomes.push({ ...base, outcome: 'not_run', reason });
       continue;
     }
@@ -104,8 +108,12 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
     const earlier = req.answered?.get(memoKey);
     const call: CallResult = earlier
       ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, ...(NO_ANSWER.has(earlier.outcome.outcome) ? {} : { outcome: 'cached' as const, reason: 'answered earlier in this request' }), costUsd: 0 } }
-      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, signal: req.signal }, svc);
-    if (!earlier && !call.capReached) req.answered?.set(memoKey, call);
+      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, budget: req.budget, signal: req.signal }, svc);
+    if (!earlier && !call.capReached && !call.budgetReached) req.answered?.set(memoKey, call);
+    if (call.budgetReached) {
+      run.budgetReached = call.budgetReached;
+      stopped = 'budget';
+    }
     if (call.capReached) {
       run.capReached = call.capReached;
       stopped = 'paused';

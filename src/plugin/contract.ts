@@ -67,6 +67,16 @@ export interface LookupContext<C = unknown> {
   signal: AbortSignal;
 }
 
+/** What a provider's account endpoint says about its credits. */
+export interface CreditBalance {
+  credits: number;
+  /** The plan's price per credit, when the plugin's config knows it: the balance in USD. */
+  usdPerCredit?: number;
+  plan?: string;
+  /** When the plan's credits renew (ISO), if the provider says. */
+  renewsAt?: string;
+}
+
 export interface ProviderOperation<C = unknown> {
   /** Stable name used in costs config and the ledger, e.g. "enrich-person". */
   name: string;
@@ -95,6 +105,12 @@ export interface ProviderPlugin<S extends z.ZodType = z.ZodType> extends PluginB
     ratePerSecond?: number;
   };
   operations: ProviderOperation<z.infer<S>>[];
+  /**
+   * Reads the account's remaining credits from the provider's own free account endpoint, on a
+   * schedule (never per job). Only for a provider whose docs name such an endpoint; without it
+   * `enrichbot credits` says the provider has none.
+   */
+  balance?(ctx: LookupContext<z.infer<S>>): Promise<CreditBalance>;
   init?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
   start?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
   stop?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;

@@ -5,8 +5,10 @@ import type { Readable, Writable } from 'node:stream';
 import type { FieldGroup } from '../engine/fields.js';
 import type { StructuredInput } from '../engine/identity.js';
 import type { JobResult, JobStatus, RecordView, ReplyTo } from '../engine/types.js';
+import type { BatchEstimate } from './batch-estimate.js';
 
 export type { JobResult, JobStatus, RecordView, ReplyTo, StructuredInput, FieldGroup };
+export type * from './batch-estimate.js';
 
 /** What a trigger asks for. Validated (zod) and normalized by the service. */
 export interface SubmitRequest {
@@ -17,6 +19,12 @@ export interface SubmitRequest {
   refresh?: boolean;
   /** Only these field groups (default: all configured for the subject). */
   groups?: FieldGroup[];
+  /**
+   * Most this request may spend, in USD. A call that would pass it is not made (outcome
+   * `budget_reached`, no charge) and the rest of the job does not run; the result carries
+   * `budgetReached`. Cached answers cost nothing and still count as answers.
+   */
+  maxCostUsd?: number;
   /** Who asked (Slack user id, API key name, "cli"): goes to the activity log. */
   actor?: string;
 }
@@ -300,6 +308,14 @@ export interface EnrichService {
    * are queued in the background (crash-safe: the sweeper finishes what a dead process left).
    */
   submitBatch(items: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions): Promise<BatchSubmitResult>;
+  /**
+   * What these items would cost, without a paid call: duplicates and fresh records at $0, cached
+   * answers at $0, expected and worst-case cost per field group, and the caps' shares. Items with
+   * a `problem` count as rejected.
+   */
+  estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate>;
+  /** Keeps an estimate on a batch's record (`estimate`), beside its actual `costUsd`, for the summary and the digest. */
+  keepEstimate(batchId: string, estimate: BatchEstimate): Promise<void>;
   /** A job (`enr_...`) or a batch (`bat_...`). `workspace` restricts it to that workspace. */
   status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus>;
   cancel(id: string, workspace?: string, actor?: string): Promise<void>;

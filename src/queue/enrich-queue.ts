@@ -87,9 +87,11 @@ export const beeJobId = (jobId: string, run: number) => `${jobId}#${run}`;
 export const jobIdOfBee = (beeId: string) => beeId.split('#')[0];
 export const runOfBee = (beeId: string) => Number(beeId.split('#')[1] ?? 0);
 
-export function jobIdFor(request: Pick<EnrichRequest, 'workspace' | 'refresh' | 'groups'>, identity: Identity): string {
+export function jobIdFor(request: Pick<EnrichRequest, 'workspace' | 'refresh' | 'groups' | 'maxCostUsd' | 'budgetKey'>, identity: Identity): string {
   const groups = request.groups ? [...request.groups].sort().join(',') : '*';
-  const h = createHash('sha256').update(`${request.workspace}\n${identity.key}\n${request.refresh ? 'refresh' : ''}\n${groups}`).digest('hex');
+  // A request with a budget joins only a job under the same budget (one without stays as it was).
+  const budget = request.maxCostUsd === undefined ? '' : `\nbudget:${request.maxCostUsd}:${request.budgetKey ?? ''}`;
+  const h = createHash('sha256').update(`${request.workspace}\n${identity.key}\n${request.refresh ? 'refresh' : ''}\n${groups}${budget}`).digest('hex');
   return `enr_${h.slice(0, 24)}`;
 }
 

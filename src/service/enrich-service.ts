@@ -50,6 +50,7 @@ import { UsageCounters } from './usage-counters.js';
 import { raiseAlert, type AlertResult } from './alerts.js';
 import { Listing } from './listing.js';
 import { workspaceUsage } from './usage.js';
+import { keepEstimate, type BatchEstimate, type EstimateOptions } from './estimate.js';
 
 export { BATCH_REPLY_TRIGGER };
 
@@ -81,6 +82,8 @@ export interface EnrichServiceDeps {
   notifiers(): string[];
   /** Each enabled provider's circuit breaker state (shared in Redis by every worker). */
   breakerStates(): Promise<Record<string, BreakerState>>;
+  /** Prices a batch without a paid call (estimate.ts); needs the engine's providers, so the App supplies it. */
+  estimator?: (items: (string | StructuredInput)[], options: EstimateOptions) => Promise<BatchEstimate>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -131,12 +134,28 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   /** Validates a request (zod) and parses its input; throws with what to fix. */
-  validate(request: SubmitRequest, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
-    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo });
+  /** `budgetKey`: the budget `maxCostUsd` counts against when shared (a batch's id). */
+  validate(request: SubmitRequest & { budgetKey?: string }, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
+    const budget = request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd, budgetKey: request.budgetKey };
+    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo, ...budget });
     if (!parsed.success) {
       throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, request).join('; ')}`);
     }
     return { request: parsed.data, identity: identityOfInput(parsed.data.input) };
+  }
+
+  async estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate> {
+    if (!this.deps.estimator) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, 'Estimates need the engine\'s providers: this service was built without them.');
+    if (items.length > this.deps.config.service.batch.maxItems) {
+      throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `${items.length} items is more than service.batch.maxItems (${this.deps.config.service.batch.maxItems}): split the list.`);
+    }
+    const usable = items.filter((i) => !i.problem).map((i) => i.input);
+    const est = await this.deps.estimator(usable, { workspace: options.workspace, refresh: options.refresh, groups: options.groups });
+    return { ...est, rows: items.length, rejected: est.rejected + (items.length - usable.length) };
+  }
+
+  async keepEstimate(batchId: string, estimate: BatchEstimate): Promise<void> {
+    await keepEstimate(this.deps.store.models, batchId, estimate);
   }
 
   private checkTrigger(replyTo: ReplyTo): void {

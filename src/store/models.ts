@@ -144,6 +144,8 @@ const LedgerSchema = new Schema(
     operation: String,
     group: String,
     inputHash: String,
+    /** The request budget (maxCostUsd) this call spent against. */
+    budget: String,
     outcome: { type: String, required: true },
     httpStatus: Number,
     latencyMs: Number,

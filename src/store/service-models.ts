@@ -27,6 +27,8 @@ const BatchSchema = new Schema(
     queueing: Boolean,
     /** Items before this index are on the queue (or need not be); the rest still have to be queued. */
     queuedThrough: Number,
+    /** What the batch was estimated to cost before it ran (service/estimate.ts): expectedUsd, worstUsd, per group. */
+    estimate: Schema.Types.Mixed,
   },
   { timestamps: true, minimize: false },
 );

@@ -7,6 +7,7 @@ import { defineProvider, type LookupResult, workEmail } from '../../../src/sdk/i
 import { EmailFinderSchema, EmailValidationSchema, ProfileEmailSchema } from './schemas.js';
 import { foundEmailStatus, isMissStatus, validationVerdict } from './status.js';
 import { billing, defined, postLeadMagic } from './leadmagic-call.js';
+import { leadMagicBalance } from './balance.js';
 
 const ConfigSchema = z.object({
   /** Your plan's price per credit; Basic is $0.024 (2,500 credits), Ultimate $0.008. */
@@ -37,6 +38,8 @@ export default defineProvider({
   },
   // Order matters: when a person has both a name at a domain and a LinkedIn URL, the waterfall
   // uses the first operation whose inputs are present, so the 1-credit finder goes first.
+  // The account's credits, read on a schedule (free endpoint).
+  balance: leadMagicBalance,
   operations: [
     {
       name: 'email-finder',

@@ -8,6 +8,7 @@ import { callProspeo } from './prospeo-call.js';
 import { EnrichCompanyResponseSchema, EnrichPersonResponseSchema } from './schemas.js';
 import { mapPerson } from './map-person.js';
 import { mapCompany } from './map-company.js';
+import { prospeoBalance } from './balance.js';
 
 const ConfigSchema = z.object({
   /** Prospeo's only_verified_email: answer NO_MATCH (free) unless the person has a verified email. */
@@ -41,6 +42,8 @@ export default defineProvider({
     // Enrich endpoints on the Starter and Growth plans: 5 requests/second (Pro: 30).
     ratePerSecond: 5,
   },
+  // The account's credits, read on a schedule (free endpoint).
+  balance: prospeoBalance,
   operations: [
     {
       name: 'enrich-person',

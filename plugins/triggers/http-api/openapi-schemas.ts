@@ -14,7 +14,7 @@ const Outcome = z.object({
   group: z.string(),
   provider: z.string(),
   operation: z.string().optional(),
-  outcome: z.enum(['matched', 'no_match', 'skipped', 'error', 'timeout', 'not_run', 'circuit_open', 'cap_reached', 'cached']),
+  outcome: z.enum(['matched', 'no_match', 'skipped', 'error', 'timeout', 'not_run', 'circuit_open', 'cap_reached', 'budget_reached', 'cached']),
   reason: z.string().optional().meta({ description: 'Why: the missing input, the error, the cap reached.' }),
   costUsd: z.number(),
   fields: z.array(z.string()).optional(),
