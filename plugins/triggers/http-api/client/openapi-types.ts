@@ -327,7 +327,7 @@ export interface components {
                 provider: string;
                 operation?: string;
                 /** @enum {string} */
-                outcome: "matched" | "no_match" | "skipped" | "error" | "timeout" | "not_run" | "circuit_open" | "cap_reached" | "cached";
+                outcome: "matched" | "no_match" | "skipped" | "error" | "timeout" | "not_run" | "circuit_open" | "cap_reached" | "budget_reached" | "cached";
                 /** @description Why: the missing input, the error, the cap reached. */
                 reason?: string;
                 costUsd: number;
