@@ -32,6 +32,7 @@ import { Leases } from './platform/lease.js';
 import { Scheduler } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
+import { announceJobChange } from './service/job-change-notice.js';
 
 export interface AppOptions {
   config: Config;
@@ -197,7 +198,10 @@ export class App {
         ledger: this.ledger,
         maxStalls: this.config.queue.maxStalls,
         runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
-        onFinished: (result) => this.service.jobFinished(result),
+        onFinished: async (result) => {
+          await this.service.jobFinished(result);
+          if (result.jobChange) await announceJobChange({ models: this.store.models, logger: this.logger, triggers: () => this.runningTriggers() }, result);
+        },
       });
       // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
@@ -290,6 +294,10 @@ export class App {
 
   private async claimOnce(key: string): Promise<boolean> {
     return (await this.redis.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX')) === 'OK';
+  }
+
+  private runningTriggers(): { plugin: TriggerPlugin; ctx: TriggerContext }[] {
+    return [...this.registry.triggers.keys()].map((id) => this.triggerFor(id)).filter((t): t is { plugin: TriggerPlugin; ctx: TriggerContext } => !!t);
   }
 
   /** The trigger and its context when it runs in this process. */

@@ -179,6 +179,8 @@ export interface DailyReport {
   pausedJobs: { count: number; jobs: { jobId: string; workspace: string; reason?: string }[] };
   /** Records the HubSpot trigger could not write (the first 20 listed). */
   hubspotFailures: { count: number; records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[] };
+  /** People whose job change (company or title) a refresh found that day. */
+  jobChanges: number;
 }
 
 /** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
@@ -306,6 +308,16 @@ export interface CsvModule {
   read(source: Readable | Buffer | string, options?: { maxRows?: number; maxBytes?: number }): Promise<CsvReadResult>;
   /** Streams rows out: input columns, canonical fields, per-field sources, status; BOM; formula-safe. */
   write(rows: AsyncIterable<BatchResultRow>, out: Writable, options: { inputColumns: string[] }): Promise<{ rows: number }>;
+}
+
+/** A refresh found that a person changed jobs (issue 21): handed to every trigger with `jobChanged`. */
+export interface JobChangeNotice {
+  workspace: string;
+  /** The person's record key and how they are shown ("jane@acme.com"). */
+  person: { key: string; display: string };
+  change: import('../engine/types.js').JobChange;
+  /** Where this trigger last asked about the person (its reply address), if it ever did. */
+  askedHere?: Record<string, unknown>;
 }
 
 /** A message for a chat trigger (Slack) to post on another trigger's behalf. */

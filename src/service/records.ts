@@ -1,16 +1,17 @@
 // Stored records as the service shows them: identity -> person and company RecordViews.
 import type { Identity } from '../engine/identity.js';
-import type { RecordView } from '../engine/types.js';
+import type { JobChange, RecordView } from '../engine/types.js';
 import { toPlainFields } from '../engine/engine.js';
 import { recordId, type Models } from '../store/models.js';
 
-type Doc = { key: string; display?: string | null; fields?: unknown; enrichedAt?: Date | null; companyKey?: string | null } | null;
+type Doc = { key: string; display?: string | null; fields?: unknown; enrichedAt?: Date | null; companyKey?: string | null; jobChanges?: unknown } | null;
 
 /** A stored record as the service shows it: the engine's own reading (canonical on read). */
 export function toRecordView(doc: Doc): RecordView | undefined {
   if (!doc) return undefined;
   const fields = toPlainFields(doc);
-  return { key: doc.key, ...(doc.display ? { display: doc.display } : {}), fields, ...(doc.enrichedAt ? { enrichedAt: new Date(doc.enrichedAt).toISOString() } : {}) };
+  const jobChanges = Array.isArray(doc.jobChanges) && doc.jobChanges.length ? { jobChanges: doc.jobChanges as JobChange[] } : {};
+  return { key: doc.key, ...(doc.display ? { display: doc.display } : {}), fields, ...(doc.enrichedAt ? { enrichedAt: new Date(doc.enrichedAt).toISOString() } : {}), ...jobChanges };
 }
 
 /** The person (when the identity is one) and their company, or the company alone. */

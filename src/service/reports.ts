@@ -76,6 +76,8 @@ export class Reports {
     const totalUsd = round6([...providers.values()].reduce((s, p) => s + p.costUsd, 0));
     const pausedJobs = await this.pausedJobs(day);
     const hubspot = await this.hubspotFailures(day);
+    // People whose job change a refresh found that day (issue 21).
+    const jobChanges = await this.deps.store.models.Person.countDocuments({ jobChangeDays: day });
     return {
       day,
       totalUsd,
@@ -88,6 +90,7 @@ export class Reports {
       breakers,
       pausedJobs,
       hubspotFailures: hubspot,
+      jobChanges,
     };
   }
 

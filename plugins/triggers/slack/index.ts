@@ -18,6 +18,7 @@ import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
 import { registerSharedCsv } from './csv-shared.js';
 import { deliverCsv, deliverResult, notify, updateProgress } from './delivery.js';
+import { deliverJobChange } from './job-change.js';
 import type { SlackRuntime } from './runtime.js';
 
 const { App, SocketModeReceiver } = boltPkg as unknown as typeof import('@slack/bolt');
@@ -122,6 +123,7 @@ export default defineTrigger({
   batchProgress: (status, replyTo, ctx) => updateProgress(runtimeOf(ctx), status, replyTo),
   deliverBatch: (status, replyTo, ctx) => deliverCsv(runtimeOf(ctx), status, replyTo),
   notify: (message, ctx) => notify(runtimeOf(ctx), message),
+  jobChanged: (notice, ctx) => deliverJobChange(runtimeOf(ctx), notice),
 });
 
 export { MongoInstallationStore };
