@@ -349,7 +349,8 @@ export class Engine {
     }
     if (dueGroups) set.dueGroups = dueGroups;
     if (companyKey) set.companyKey = companyKey;
-    if (rec.askedBy) set[`askedBy.${rec.askedBy.trigger}`] = rec.askedBy.address;
+    // Only where to post: reply URLs and anything token-like stay with the job, not the record.
+    if (rec.askedBy) set[`askedBy.${rec.askedBy.trigger}`] = Object.fromEntries(Object.entries(rec.askedBy.address).filter(([k]) => !/url$|token|secret/i.test(k)));
     if (rec.jobChange) {
       // Once per job: a retried run does not append the same change again.
       const before = (Array.isArray(rec.jobChange.before) ? (rec.jobChange.before as JobChange[]) : []).filter((c) => c.jobId !== jobId);

@@ -64,7 +64,10 @@ export function detectJobChange(stored: Fields, contributions: Contribution[], s
   const byDomain = compare('companyDomain', stored.companyDomain, contributions, settings);
   const domainKnown = !!stored.companyDomain && contributions.some((c) => canon('companyDomain', (c.result.fields as Record<string, unknown>)['person.companyDomain']));
   const byName = domainKnown ? undefined : compare('companyName', stored.companyName, contributions, settings);
-  const title = compare('title', stored.title, contributions, settings);
+  // Providers word the same job differently ("VP Marketing", "Vice President, Marketing"): a new
+  // title alone counts only from the provider that gave the stored one.
+  const titleFrom = byDomain || byName ? contributions : contributions.filter((c) => c.provider === stored.title?.provider);
+  const title = compare('title', stored.title, titleFrom, settings);
   if (!byDomain && !byName && !title) return undefined;
   const change: JobChange = { at: now.toISOString(), jobId, old: {}, new: {}, sources: [] };
   const add = (aspect: Aspect, found: { value: string; sources: string[] }) => {

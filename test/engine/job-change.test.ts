@@ -82,7 +82,7 @@ test('a refresh that finds the person at another company records one jobChange, 
   expect(jobChangeCards()).toHaveLength(1);
 });
 
-test('with two agreeing sources required, one source alone records no change; a source still reporting the old company vetoes it', async () => {
+test('with two agreeing sources required one source alone records no change; a source still reporting the old company vetoes it; another wording of the title is no change', async () => {
   const { detectJobChange } = await import('../../src/engine/job-change.js');
   const stored = { companyDomain: { value: 'acme.com', provider: 'people', fetchedAt: '2031-01-01T00:00:00.000Z', confidence: 0.9 } };
   const said = (provider: string, domain: string, confidence = 0.9) => ({ provider, operation: 'lookup', fetchedAt: new Date(), result: { outcome: 'matched' as const, fields: { 'person.companyDomain': domain }, confidence } });
@@ -93,4 +93,10 @@ test('with two agreeing sources required, one source alone records no change; a 
   const one = { ...two, minSources: 1 };
   expect(detectJobChange(stored, [said('a', 'beta.io'), said('b', 'acme.com')], one, now, 'j1')).toBeUndefined();
   expect(detectJobChange(stored, [said('a', 'beta.io', 0.5)], one, now, 'j1')).toBeUndefined();
+
+  // Same company, another provider's wording of the title: not a job change; the same provider's new title is.
+  const titled = { ...stored, title: { value: 'VP Marketing', provider: 'a', fetchedAt: '2031-01-01T00:00:00.000Z', confidence: 0.9 } };
+  const title = (provider: string, t: string) => ({ provider, operation: 'lookup', fetchedAt: new Date(), result: { outcome: 'matched' as const, fields: { 'person.title': t }, confidence: 0.9 } });
+  expect(detectJobChange(titled, [title('b', 'Vice President, Marketing')], one, now, 'j1')).toBeUndefined();
+  expect(detectJobChange(titled, [title('a', 'CMO')], one, now, 'j1')).toMatchObject({ old: { title: 'VP Marketing' }, new: { title: 'CMO' }, sources: ['a'] });
 });
