@@ -243,6 +243,8 @@ export interface EnrichService {
   onBatchProgress(batchId: string, listener: (status: BatchStatus) => void): Promise<() => Promise<void>>;
   /** The batch's rows in input order, streamed (never all in memory). */
   results(batchId: string, workspace?: string): AsyncIterable<BatchResultRow>;
+  /** A workspace's records last enriched before `before`, oldest first (at most `limit`, up to 10,000). */
+  ageingRecords(workspace: string, before: Date, limit: number): Promise<{ subject: string; kind: 'person' | 'company'; enrichedAt: string }[]>;
   /** The stored record(s) for an input, without asking any provider. */
   record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }>;
   correct(correction: FieldCorrection): Promise<RecordView>;

@@ -26,3 +26,22 @@ export async function readRecords(models: Models, workspace: string, identity: I
   if (companyKey) out.company = toRecordView(await models.Company.findById(recordId(workspace, companyKey)).lean());
   return out;
 }
+
+/** A stored record whose last enrichment is older than a date (scheduled re-enrichment, issue 21). */
+export interface AgeingRecord {
+  /** The input that enriches it again ("jane@acme.com", "acme.com"). */
+  subject: string;
+  kind: 'person' | 'company';
+  enrichedAt: string;
+}
+
+/** A workspace's people and companies last enriched before `before`, oldest first, at most `limit`. */
+export async function ageingRecords(models: Models, workspace: string, before: Date, limit: number): Promise<AgeingRecord[]> {
+  const read = async (kind: 'person' | 'company') => {
+    const model = kind === 'person' ? models.Person : models.Company;
+    const docs = await model.find({ workspace, enrichedAt: { $lt: before } }, { display: 1, enrichedAt: 1 }).sort({ enrichedAt: 1 }).limit(limit).lean();
+    return docs.filter((d) => d.display && d.enrichedAt).map((d) => ({ subject: d.display!, kind: kind, enrichedAt: new Date(d.enrichedAt!).toISOString() }));
+  };
+  const all = [...(await read('person')), ...(await read('company'))];
+  return all.sort((a, b) => a.enrichedAt.localeCompare(b.enrichedAt)).slice(0, limit);
+}

@@ -63,6 +63,8 @@ function recordSchema() {
     { timestamps: true, minimize: false },
   );
   s.index({ workspace: 1, key: 1 }, { unique: true });
+  // Scheduled re-enrichment reads a workspace's oldest records first.
+  s.index({ workspace: 1, enrichedAt: 1 });
   return s;
 }
 
