@@ -2,6 +2,7 @@
 import type { JobResult, RecordView, StoredField } from '../engine/types.js';
 import { personForCard } from '../plugin/email-deliverability.js';
 import { evidenceLine } from '../plugin/evidence-line.js';
+import { describeJobChange } from '../plugin/job-change-text.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -42,6 +43,7 @@ export function renderCard(r: JobResult): string {
   section('Person', personForCard(r), lines);
   const evidence = evidenceLine(r);
   if (evidence) lines.push(`  ${evidence}`);
+  if (r.jobChange) lines.push(`  Job change: ${describeJobChange(r.display, r.jobChange)}`);
   section('Company', r.company, lines);
   if (r.outcomes.length) {
     lines.push('Providers');

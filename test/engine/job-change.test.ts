@@ -8,6 +8,7 @@ import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { ManualClock } from '../../src/clock.js';
 import slackTrigger from '../../plugins/triggers/slack/index.js';
+import { renderCard } from '../../src/cli/card.js';
 
 const DAY_MS = 86_400_000;
 const clock = new ManualClock(Date.UTC(2031, 2, 2, 9));
@@ -62,6 +63,7 @@ test('a refresh that finds the person at another company records one jobChange, 
   const at = clock.now().toISOString();
   const change = { at, jobId: refreshed.jobId, old: { companyDomain: 'acme.com', companyName: 'Acme Inc', title: 'VP Sales' }, new: { companyDomain: 'beta.io', companyName: 'Beta', title: 'Head of Growth' }, sources: ['people'] };
   expect(refreshed.jobChange).toEqual(change);
+  expect(renderCard(refreshed)).toContain(`Job change: jane@acme.com: moved from Acme Inc (acme.com) to Beta (beta.io); title VP Sales → Head of Growth (sources: people; found ${at.slice(0, 10)})`);
 
   const record = await app.service.record('W', 'jane@acme.com');
   expect(record.person?.jobChanges).toEqual([change]);
