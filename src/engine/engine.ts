@@ -267,7 +267,7 @@ export class Engine {
     const cc = bestCandidates(all, 'company', { ...hints, country: val(storedCompany, 'country') ?? hints.country });
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
-    const jobChange = this.jobChange(personDoc, all, opts.jobId);
+    const jobChange = this.jobChange(personDoc, all, opts.jobId, opts.run ?? 0);
     // The person moved: their company and title now read as the sources say (the old values stay in the event).
     for (const f of jobChange ? fieldsMovedBy(jobChange) : []) {
       const cand = pc.candidates.get(f);
@@ -327,11 +327,16 @@ export class Engine {
   }
 
   /** Only against an earlier enrichment: a first run has nothing to compare with. */
-  private jobChange(personDoc: RecordDoc | null, contributions: Contribution[], jobId: string): JobChange | undefined {
+  private jobChange(personDoc: RecordDoc | null, contributions: Contribution[], jobId: string, run: number): JobChange | undefined {
     if (!personDoc?.enrichedAt) return undefined;
+    // A retry of a run that already saved its change (the worker died after the save) reports
+    // it again, so it is still delivered; the record holds it once.
+    const saved = Array.isArray(personDoc.jobChanges) ? (personDoc.jobChanges as JobChange[]).find((c) => c.jobId === jobId && (c.run ?? 0) === run) : undefined;
+    if (saved) return saved;
     const s = this.deps.config.engine.jobChanges;
     const settings = { enabled: s.enabled, minConfidence: s.minConfidence ?? this.deps.config.engine.minConfidence, minSources: s.minSources };
-    return detectJobChange(toPlainFields(personDoc), contributions, settings, this.deps.clock.now(), jobId);
+    const found = detectJobChange(toPlainFields(personDoc), contributions, settings, this.deps.clock.now(), jobId);
+    return found ? { ...found, run } : undefined;
   }
 
   private newSeeds(seeds: Fields, doc: RecordDoc | null): Fields {
@@ -353,7 +358,8 @@ export class Engine {
     if (rec.askedBy) set[`askedBy.${rec.askedBy.trigger}`] = Object.fromEntries(Object.entries(rec.askedBy.address).filter(([k]) => !/url$|token|secret/i.test(k)));
     if (rec.jobChange) {
       // Once per job: a retried run does not append the same change again.
-      const before = (Array.isArray(rec.jobChange.before) ? (rec.jobChange.before as JobChange[]) : []).filter((c) => c.jobId !== jobId);
+      const { change } = rec.jobChange;
+      const before = (Array.isArray(rec.jobChange.before) ? (rec.jobChange.before as JobChange[]) : []).filter((c) => c.jobId !== change.jobId || (c.run ?? 0) !== (change.run ?? 0));
       const list = [...before, rec.jobChange.change].slice(-20);
       set.jobChanges = list;
       set.jobChangeDays = [...new Set(list.map((c) => c.at.slice(0, 10)))];

@@ -116,6 +116,8 @@ export interface JobChange {
   /** When it was detected (ISO). */
   at: string;
   jobId: string;
+  /** The job's run that found it (a job id is reused by later requests for the same thing). */
+  run?: number;
   old: JobChangeValues;
   new: JobChangeValues;
   /** The providers that reported the new values. */

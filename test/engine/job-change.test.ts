@@ -61,7 +61,7 @@ test('a refresh that finds the person at another company records one jobChange, 
   clock.advance(31 * DAY_MS);
   const refreshed = await app.enrichAndWait({ workspace: 'W', input: 'jane@acme.com', refresh: true });
   const at = clock.now().toISOString();
-  const change = { at, jobId: refreshed.jobId, old: { companyDomain: 'acme.com', companyName: 'Acme Inc', title: 'VP Sales' }, new: { companyDomain: 'beta.io', companyName: 'Beta', title: 'Head of Growth' }, sources: ['people'] };
+  const change = { at, jobId: refreshed.jobId, old: { companyDomain: 'acme.com', companyName: 'Acme Inc', title: 'VP Sales' }, new: { companyDomain: 'beta.io', companyName: 'Beta', title: 'Head of Growth' }, sources: ['people'], run: expect.any(Number) };
   expect(refreshed.jobChange).toEqual(change);
   expect(renderCard(refreshed)).toContain(`Job change: jane@acme.com: moved from Acme Inc (acme.com) to Beta (beta.io); title VP Sales → Head of Growth (sources: people; found ${at.slice(0, 10)})`);
 
@@ -82,6 +82,20 @@ test('a refresh that finds the person at another company records one jobChange, 
   expect(again.jobChange).toBeUndefined();
   expect((await app.service.record('W', 'jane@acme.com')).person?.jobChanges).toEqual([change]);
   expect(jobChangeCards()).toHaveLength(1);
+});
+
+test('a retried run of the job that recorded a change reports that change again, and the record keeps it once', async () => {
+  job = { 'person.fullName': 'Sam Roe', 'person.title': 'CTO', 'person.companyName': 'Acme Inc', 'person.companyDomain': 'acme.com' };
+  await app.enrichAndWait({ workspace: 'R', input: 'sam@acme.com' });
+  job = { ...job, 'person.companyName': 'Gamma', 'person.companyDomain': 'gamma.dev' };
+  clock.advance(31 * DAY_MS);
+  const request = { workspace: 'R', input: 'sam@acme.com', refresh: true };
+  // The same job run twice, as a worker that died after saving the record and a retry would.
+  const first = await app.engine.run(request, { jobId: 'enr_retried', run: 1, attempt: 1 });
+  const retry = await app.engine.run(request, { jobId: 'enr_retried', run: 1, attempt: 2 });
+  expect(first.jobChange?.new.companyDomain).toBe('gamma.dev');
+  expect(retry.jobChange).toEqual(first.jobChange);
+  expect((await app.service.record('R', 'sam@acme.com')).person?.jobChanges).toEqual([first.jobChange]);
 });
 
 test('with two agreeing sources required one source alone records no change; a source still reporting the old company vetoes it; another wording of the title is no change', async () => {
