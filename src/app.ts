@@ -35,6 +35,7 @@ import { Leases } from './platform/lease.js';
 import { Scheduler, type ScheduleOptions } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
+import { announceJobChange } from './service/job-change-notice.js';
 
 export interface AppOptions {
   config: Config;
@@ -215,7 +216,10 @@ export class App {
         ledger: this.ledger,
         maxStalls: this.config.queue.maxStalls,
         runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
-        onFinished: (result) => this.service.jobFinished(result),
+        onFinished: async (result) => {
+          await this.service.jobFinished(result);
+          if (result.jobChange) await announceJobChange({ models: this.store.models, logger: this.logger, triggers: () => this.runningTriggers() }, result);
+        },
       });
       // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
@@ -264,7 +268,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'ageingRecords', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;
@@ -324,6 +328,10 @@ export class App {
 
   private async claimOnce(key: string): Promise<boolean> {
     return (await this.redis.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX')) === 'OK';
+  }
+
+  private runningTriggers(): { plugin: TriggerPlugin; ctx: TriggerContext }[] {
+    return [...this.registry.triggers.keys()].map((id) => this.triggerFor(id)).filter((t): t is { plugin: TriggerPlugin; ctx: TriggerContext } => !!t);
   }
 
   /** The trigger and its context when it runs in this process. */

@@ -1,6 +1,8 @@
 // A readable card of a JobResult for the terminal.
 import type { JobResult, RecordView, StoredField } from '../engine/types.js';
 import { personForCard } from '../plugin/email-deliverability.js';
+import { evidenceLine } from '../plugin/evidence-line.js';
+import { describeJobChange } from '../plugin/job-change-text.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -39,6 +41,9 @@ export function renderCard(r: JobResult): string {
   if (r.fromRecord) lines.push('  (already enriched recently: shown from the record, no provider was asked; use --refresh to ask again)');
   if (r.error) lines.push(`  ${r.error}`);
   section('Person', personForCard(r), lines);
+  const evidence = evidenceLine(r);
+  if (evidence) lines.push(`  ${evidence}`);
+  if (r.jobChange) lines.push(`  Job change: ${describeJobChange(r.display, r.jobChange)}`);
   section('Company', r.company, lines);
   if (r.outcomes.length) {
     lines.push('Providers');

@@ -79,6 +79,14 @@ export const ConfigSchema = z.object({
           verifyWith: z.array(z.string()).default(['dns', 'website']),
         })
         .prefault({}),
+      /** Job changes found by a refresh (issue 21): on by default; sources that must agree, and their confidence (default minConfidence). */
+      jobChanges: z
+        .object({
+          enabled: z.boolean().default(true),
+          minConfidence: z.number().min(0).max(1).optional(),
+          minSources: z.number().int().min(1).default(1),
+        })
+        .prefault({}),
     })
     .prefault({}),
   resilience: z

@@ -16,9 +16,11 @@ import { normalizeStoredFields } from './normalize/index.js';
 import { dueAfter, planFromRecord } from './freshness.js';
 import { catchAllFacts, catchAllSkip, emailAtCompany, knowsDomain, probeDomain, renewAgedFact, type DomainLeases } from './catch-all.js';
 import type { Lease } from '../plugin/service.js';
+import { mentionScreen, onlyEvidenced } from './mention-screen.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { CallServices, ProviderRuntime } from './provider-call.js';
-import type { EnrichRequest, JobResult, ProviderOutcome, RecordView, StoredField } from './types.js';
+import type { EnrichRequest, JobChange, JobResult, ProviderOutcome, RecordView, ReplyTo, StoredField } from './types.js';
+import { detectJobChange, fieldsMovedBy } from './job-change.js';
 
 export interface EngineDeps {
   config: Config;
@@ -53,6 +55,10 @@ interface SaveRecord {
   dueGroups?: string[];
   jobId: string;
   companyKey?: string;
+  /** A job change this run found, appended to the record's list (once per job). */
+  jobChange?: { change: JobChange; before: unknown };
+  /** The trigger and address that asked, remembered per trigger (job-change cards go there). */
+  askedBy?: ReplyTo;
 }
 
 /** A stored record's fields as plain StoredFields (ISO dates), canonical on read. */
@@ -131,6 +137,8 @@ export class Engine {
     const known: Record<string, unknown> = {};
     const add = (prefix: Subject, f: Fields) => {
       for (const [k, v] of Object.entries(f)) if (!k.endsWith('summary') && !k.endsWith('Summary')) known[`${prefix}.${k}`] = v.value;
+      // A summary is written only from facts that passed: person mentions without evidence stay out.
+      if (prefix === 'person' && 'person.webMentions' in known) known['person.webMentions'] = onlyEvidenced(known['person.webMentions']);
     };
     if (subject === 'person') add('person', person);
     add('company', company);
@@ -212,7 +220,7 @@ export class Engine {
       let run: Awaited<ReturnType<typeof runWaterfall>>;
       try {
         run = await runWaterfall(
-          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], budget, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered },
+          { group, order, providers: this.deps.providers, input, workspace, jobId: opts.jobId, runTag, identityKey: subjectKeys[subject], budget, minConfidence: config.engine.minConfidence, signal, shouldStop: opts.shouldStop, answered, screen: mentionScreen(input) },
           this.deps.services,
         );
         run.contributions.push(...catchAllFacts(run.contributions, input.domain, input.workEmail));
@@ -269,6 +277,15 @@ export class Engine {
     const cc = bestCandidates(all, 'company', { ...hints, country: val(storedCompany, 'country') ?? hints.country });
     for (const r of [...pc.rejected, ...cc.rejected]) this.deps.logger.warn({ jobId: opts.jobId, ...r }, 'provider value dropped: it does not fit the canonical field');
     const personWrites = { ...this.newSeeds(seeds.person, personDoc), ...planMerge(storedPerson, pc.candidates, 'person', policies) };
+    const jobChange = this.jobChange(personDoc, all, opts.jobId, opts.run ?? 0);
+    // The person moved: their company and title now read as the sources say (the old values stay in the event).
+    for (const f of jobChange ? fieldsMovedBy(jobChange) : []) {
+      const cand = pc.candidates.get(f);
+      if (cand && jobChange!.sources.includes(cand.provider) && storedPerson[f]?.provider !== MANUAL_PROVIDER) {
+        const { field: _f, ...stored } = cand;
+        personWrites[f] = stored;
+      }
+    }
     const companyWrites = { ...this.newSeeds(seeds.company, finalCompanyDoc), ...planMerge(storedCompany, cc.candidates, 'company', policies) };
     renewAgedFact(storedCompany, companyWrites, cc.candidates, now, config.engine.catchAllFreshnessDays);
 
@@ -281,7 +298,10 @@ export class Engine {
     const dueGroups = dueAfter(mainDoc?.dueGroups, finished, failed);
 
     if (identity.subject === 'person') {
-      await this.save(Person, { workspace, key: identity.key, identity, writes: personWrites, enrichedAt, dueGroups, jobId: opts.jobId, companyKey: finalKey });
+      await this.save(Person, {
+        workspace, key: identity.key, identity, writes: personWrites, enrichedAt, dueGroups, jobId: opts.jobId, companyKey: finalKey,
+        jobChange: jobChange ? { change: jobChange, before: personDoc?.jobChanges } : undefined, askedBy: request.replyTo,
+      });
     }
     if (finalKey && (identity.subject === 'company' || Object.keys(companyWrites).length)) {
       const own = identity.subject === 'company';
@@ -292,6 +312,7 @@ export class Engine {
     const status = pausedBy ? 'paused' : cancelled ? 'cancelled' : allErrored ? 'failed' : 'done';
     return this.result(opts.jobId, request, identity, status, finalPerson, finalCompany, outcomes, {
       companyKey: finalKey,
+      jobChange,
       resumeAt: pausedBy ? nextUtcMidnight(now).toISOString() : undefined,
       budgetReached: budgetStop,
       error: allErrored ? 'Every provider that ran failed; see the outcomes for each reason.' : pausedBy ? `Paused: ${outcomes.find((o) => o.outcome === 'cap_reached')?.reason}. It resumes after 00:00 UTC.` : budgetStop ? `Stopped before a call that would pass the request's budget of $${budgetStop.maxUsd.toFixed(2)} ($${budgetStop.spentUsd.toFixed(4)} spent); ask again with a higher maxCostUsd for the rest.` : undefined,
@@ -316,6 +337,19 @@ export class Engine {
     await this.save(this.models.Company, { workspace, key: companyKey, identity, writes: { emailCatchAll: stored }, jobId });
   }
 
+  /** Only against an earlier enrichment: a first run has nothing to compare with. */
+  private jobChange(personDoc: RecordDoc | null, contributions: Contribution[], jobId: string, run: number): JobChange | undefined {
+    if (!personDoc?.enrichedAt) return undefined;
+    // A retry of a run that already saved its change (the worker died after the save) reports
+    // it again, so it is still delivered; the record holds it once.
+    const saved = Array.isArray(personDoc.jobChanges) ? (personDoc.jobChanges as JobChange[]).find((c) => c.jobId === jobId && (c.run ?? 0) === run) : undefined;
+    if (saved) return saved;
+    const s = this.deps.config.engine.jobChanges;
+    const settings = { enabled: s.enabled, minConfidence: s.minConfidence ?? this.deps.config.engine.minConfidence, minSources: s.minSources };
+    const found = detectJobChange(toPlainFields(personDoc), contributions, settings, this.deps.clock.now(), jobId);
+    return found ? { ...found, run } : undefined;
+  }
+
   private newSeeds(seeds: Fields, doc: RecordDoc | null): Fields {
     const existing = toPlainFields(doc);
     return Object.fromEntries(Object.entries(seeds).filter(([k]) => !existing[k]));
@@ -331,6 +365,16 @@ export class Engine {
     }
     if (dueGroups) set.dueGroups = dueGroups;
     if (companyKey) set.companyKey = companyKey;
+    // Only where to post: reply URLs and anything token-like stay with the job, not the record.
+    if (rec.askedBy) set[`askedBy.${rec.askedBy.trigger}`] = Object.fromEntries(Object.entries(rec.askedBy.address).filter(([k]) => !/url$|token|secret/i.test(k)));
+    if (rec.jobChange) {
+      // Once per job: a retried run does not append the same change again.
+      const { change } = rec.jobChange;
+      const before = (Array.isArray(rec.jobChange.before) ? (rec.jobChange.before as JobChange[]) : []).filter((c) => c.jobId !== change.jobId || (c.run ?? 0) !== (change.run ?? 0));
+      const list = [...before, rec.jobChange.change].slice(-20);
+      set.jobChanges = list;
+      set.jobChangeDays = [...new Set(list.map((c) => c.at.slice(0, 10)))];
+    }
     // A company filed while enriching a person is named by its own key, never by the person's
     // input (their email would otherwise live on in the company record after they are forgotten).
     const own = key === identity.key;
@@ -348,7 +392,7 @@ export class Engine {
     person: Fields,
     company: Fields,
     outcomes: ProviderOutcome[],
-    extra: { fromRecord?: boolean; companyKey?: string; resumeAt?: string; error?: string; budgetReached?: JobResult['budgetReached'] },
+    extra: { fromRecord?: boolean; companyKey?: string; resumeAt?: string; error?: string; budgetReached?: JobResult['budgetReached']; jobChange?: JobChange },
   ): JobResult {
     const view = (key: string, fields: Fields): RecordView => ({ key, fields });
     return {
@@ -364,6 +408,7 @@ export class Engine {
       resumeAt: extra.resumeAt,
       budgetReached: extra.budgetReached,
       error: extra.error,
+      ...(extra.jobChange ? { jobChange: extra.jobChange } : {}),
     };
   }
 }

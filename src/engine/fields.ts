@@ -35,7 +35,8 @@ export const PERSON_FIELDS = {
   'person.country': country,
   'person.companyName': text,
   'person.companyDomain': z.string().min(3).max(253),
-  'person.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional() })).max(50),
+  // evidence: what on the page shows it is this person (identity-evidence.ts).
+  'person.webMentions': z.array(z.object({ title: z.string(), url, publishedDate: z.string().optional(), evidence: z.string().max(200).optional() })).max(50),
   'person.summary': z.string().min(1).max(4000),
 } as const;
 

@@ -55,6 +55,10 @@ export interface ProviderOutcome {
   latencyMs?: number;
   /** Fields this call contributed. */
   fields?: string[];
+  /** Items of the answer dropped for lack of identity evidence (the reason says why). */
+  rejected?: number;
+  /** Their distinct reasons ("same name, other company: beta.io"). */
+  rejectedReasons?: string[];
 }
 
 export interface StoredField {
@@ -83,6 +87,8 @@ export interface RecordView {
   display?: string;
   fields: Record<string, StoredField>;
   enrichedAt?: string;
+  /** A person's job changes found by refreshes, oldest first (issue 21). */
+  jobChanges?: JobChange[];
 }
 
 export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
@@ -103,4 +109,26 @@ export interface JobResult {
   budgetReached?: { maxUsd: number; spentUsd: number };
   error?: string;
   errorCode?: string;
+  /** The job change this run found (a refresh), also stored on the person record. */
+  jobChange?: JobChange;
+}
+
+/** A person's company and title as a job change shows them. */
+export interface JobChangeValues {
+  companyName?: string;
+  companyDomain?: string;
+  title?: string;
+}
+
+/** A refresh found the person at another company or in another title (issue 21; engine/job-change.ts). */
+export interface JobChange {
+  /** When it was detected (ISO). */
+  at: string;
+  jobId: string;
+  /** The job's run that found it (a job id is reused by later requests for the same thing). */
+  run?: number;
+  old: JobChangeValues;
+  new: JobChangeValues;
+  /** The providers that reported the new values. */
+  sources: string[];
 }

@@ -50,6 +50,11 @@ export interface WaterfallRequest {
    * two groups (ContactOut: personal email and phone) is asked once per request, not per group.
    */
   answered?: Map<string, CallResult>;
+  /**
+   * Checks a matched answer before it counts (identity evidence for web mentions): what it
+   * returns replaces the answer, and what it rejected is told in the outcome.
+   */
+  screen?: (result: MatchedResult) => { result: MatchedResult | null; rejected?: string; rejectedCount?: number; rejectedReasons?: string[] };
 }
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== '';
@@ -118,7 +123,13 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
       run.capReached = call.capReached;
       stopped = 'paused';
     }
-    const result = call.result;
+    let result = call.result;
+    if (result?.outcome === 'matched' && req.screen) {
+      const screened = req.screen(result);
+      if (screened.rejected) call.outcome = { ...call.outcome, rejected: screened.rejectedCount, rejectedReasons: screened.rejectedReasons, reason: screened.rejected };
+      result = screened.result ?? undefined;
+      if (!result) call.outcome = { ...call.outcome, outcome: 'no_match' };
+    }
     if (result?.outcome === 'matched') {
       const fields = Object.keys(result.fields).filter((f) => present((result.fields as Record<string, unknown>)[f]));
       call.outcome.fields = fields;

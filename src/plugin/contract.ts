@@ -12,7 +12,7 @@ import type { ProviderHttp } from '../net/provider-http.js';
 import type { SafeFetch } from '../net/safe-fetch.js';
 import type { Clock } from '../clock.js';
 import type { JobResult, ReplyTo } from '../engine/types.js';
-import type { AcquireLease, BatchStatus, CsvModule, EnrichService, NotifyMessage, NotifyResult, Schedule } from './service.js';
+import type { AcquireLease, BatchStatus, CsvModule, EnrichService, JobChangeNotice, NotifyMessage, NotifyResult, Schedule } from './service.js';
 
 /** What a provider may be given. Everything is already normalized by the engine. */
 export interface LookupInput {
@@ -149,6 +149,8 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
    * token): the operator's own, which a destination binds to itself by default (`PushRequest.fromSoleWorkspace`).
    */
   soleWorkspace?(ctx: TriggerContext<z.infer<S>>): Promise<string | undefined>;
+  /** A refresh found a person's job change: called once per change, on the worker that found it. */
+  jobChanged?(notice: JobChangeNotice, ctx: TriggerContext<z.infer<S>>): Promise<void>;
 }
 
 // Defined beside the service that carries them (service.ts must not import this file: no cycle).

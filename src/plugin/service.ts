@@ -194,6 +194,8 @@ export interface DailyReport {
    * forecast to the month's end (spend so far / days so far x days in the month).
    */
   monthToDate: { from: string; through: string; daysInMonth: number; totalUsd: number; forecastUsd: number; workspaces: { workspace: string; costUsd: number; forecastUsd: number }[] };
+  /** People whose job change (company or title) a refresh found that day. */
+  jobChanges: number;
 }
 
 /** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
@@ -326,6 +328,8 @@ export interface EnrichService {
   onBatchProgress(batchId: string, listener: (status: BatchStatus) => void): Promise<() => Promise<void>>;
   /** The batch's rows in input order, streamed (never all in memory). */
   results(batchId: string, workspace?: string): AsyncIterable<BatchResultRow>;
+  /** A workspace's records last enriched before `before`, oldest first (at most `limit`, up to 10,000). */
+  ageingRecords(workspace: string, before: Date, limit: number): Promise<{ subject: string; kind: 'person' | 'company'; enrichedAt: string }[]>;
   /** The stored record(s) for an input, without asking any provider. */
   record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }>;
   correct(correction: FieldCorrection): Promise<RecordView>;
@@ -416,6 +420,16 @@ export interface CsvModule {
   read(source: Readable | Buffer | string, options?: { maxRows?: number; maxBytes?: number }): Promise<CsvReadResult>;
   /** Streams rows out: input columns, canonical fields, per-field sources, status; BOM; formula-safe. */
   write(rows: AsyncIterable<BatchResultRow>, out: Writable, options: { inputColumns: string[] }): Promise<{ rows: number }>;
+}
+
+/** A refresh found that a person changed jobs (issue 21): handed to every trigger with `jobChanged`. */
+export interface JobChangeNotice {
+  workspace: string;
+  /** The person's record key and how they are shown ("jane@acme.com"). */
+  person: { key: string; display: string };
+  change: import('../engine/types.js').JobChange;
+  /** Where this trigger last asked about the person (its reply address), if it ever did. */
+  askedHere?: Record<string, unknown>;
 }
 
 /** A message for a chat trigger (Slack) to post on another trigger's behalf. */

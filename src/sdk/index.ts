@@ -28,6 +28,9 @@ export type { Fields } from '../plugin/field-values.js';
 // How a card shows a work email whose domain accepts every address (catch-all).
 export { CATCH_ALL_TEXT, personForCard } from '../plugin/email-deliverability.js';
 export { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../engine/identity.js';
+export { evidenceLine } from '../plugin/evidence-line.js';
+// A person's job change (issue 21) in one sentence.
+export { describeJobChange } from '../plugin/job-change-text.js';
 
 // Coded errors: a plugin throws these so users see a code and what to do.
 export { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';

@@ -42,7 +42,7 @@ import type { NotifyMessage, NotifyResult, PushRequest, PushResult } from '../pl
 import { CompletionHub } from './completion.js';
 import { ActivityLog } from './activity-log.js';
 import { Tombstones } from './tombstones.js';
-import { readRecords, toRecordView } from './records.js';
+import { ageingRecords, readRecords, toRecordView, type AgeingRecord } from './records.js';
 import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
@@ -284,6 +284,10 @@ export class EnrichServiceImpl implements EnrichService {
   /** Called by the app for results addressed to a batch item. */
   onBatchItem(result: JobResult, replyTo: ReplyTo): Promise<void> {
     return this.batches.onItemResult(result, replyTo);
+  }
+
+  ageingRecords(workspace: string, before: Date, limit: number): Promise<AgeingRecord[]> {
+    return ageingRecords(this.deps.store.models, workspace, before, Math.max(0, Math.min(limit, 10_000)));
   }
 
   async record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }> {

@@ -84,6 +84,8 @@ export class Reports {
     const [lastWeek] = await Ledger.aggregate<{ costUsd: number }>([{ $match: { day: weekBefore } }, { $group: { _id: null, costUsd: { $sum: '$costUsd' } } }]);
     const pausedJobs = await this.pausedJobs(day);
     const hubspot = await this.hubspotFailures(day);
+    // People whose job change a refresh found that day (issue 21).
+    const jobChanges = await this.deps.store.models.Person.countDocuments({ jobChangeDays: day });
     return {
       day,
       totalUsd,
@@ -98,6 +100,7 @@ export class Reports {
       hubspotFailures: hubspot,
       sameDayLastWeek: { day: weekBefore, totalUsd: round6(lastWeek?.costUsd ?? 0) },
       monthToDate: await this.monthToDate(day),
+      jobChanges,
     };
   }
 

@@ -53,10 +53,18 @@ function recordSchema() {
       dueGroups: { type: [String], default: undefined },
       lastJobId: String,
       companyKey: String,
+      /** A person's job changes, oldest first, the last 20 (issue 21): [{ at, jobId, old, new, sources }]. */
+      jobChanges: { type: Schema.Types.Mixed, default: undefined },
+      /** The UTC days of those changes: the digest counts people by day with an element match. */
+      jobChangeDays: { type: [String], default: undefined },
+      /** Where each trigger last asked about this record ({ slack: { channel... } }): job-change cards go there. */
+      askedBy: { type: Schema.Types.Mixed, default: undefined },
     },
     { timestamps: true, minimize: false },
   );
   s.index({ workspace: 1, key: 1 }, { unique: true });
+  // Scheduled re-enrichment reads a workspace's oldest records first.
+  s.index({ workspace: 1, enrichedAt: 1 });
   return s;
 }
 
@@ -71,6 +79,8 @@ const OutcomeSchema = new Schema(
     ledgerId: String,
     by: String,
     fields: [String],
+    rejected: Number,
+    rejectedReasons: [String],
   },
   { _id: false },
 );

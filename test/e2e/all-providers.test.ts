@@ -111,6 +111,11 @@ function exaSearch(query: string) {
   body.results[0] = { ...body.results[0], title, url: `https://techpress.example.com/2026/${slug}`, id: `https://techpress.example.com/2026/${slug}` };
   body.results[1] = { ...body.results[1], url: `https://www.example-news.com/2026/05/${slug}-interview`, id: `https://www.example-news.com/2026/05/${slug}-interview` };
   body.results[2] = { ...body.results[2], title: `${title} (duplicate)`, url: body.results[0].url };
+  // Page text, where the engine looks for identity evidence (issue 21).
+  if (query.includes('Jane Doe')) {
+    body.results[0].text = 'Jane Doe, VP Marketing at Acme Robotics, on warehouse robots.';
+    body.results[1].text = 'Interview: Jane Doe of acme.com on picking robots.';
+  }
   return body;
 }
 
@@ -349,8 +354,8 @@ test('with every key set, the default waterfalls run across all the providers an
     phone: { value: '+15125550123', provider: 'contactout' },
     webMentions: {
       value: [
-        { title: 'Jane Doe on marketing warehouse robots', url: 'https://techpress.example.com/2026/jane-doe-acme-robotics', publishedDate: '2023-11-16' },
-        { title: 'www.example-news.com', url: 'https://www.example-news.com/2026/05/jane-doe-acme-robotics-interview' },
+        { title: 'Jane Doe on marketing warehouse robots', url: 'https://techpress.example.com/2026/jane-doe-acme-robotics', publishedDate: '2023-11-16', evidence: 'name + company "Acme Robotics"' },
+        { title: 'www.example-news.com', url: 'https://www.example-news.com/2026/05/jane-doe-acme-robotics-interview', evidence: 'company domain acme.com' },
       ],
       provider: 'exa',
       confidence: 0.7,

@@ -12,6 +12,8 @@ const ResultSchema = z
     publishedDate: z.string().nullable().optional(),
     author: z.string().nullable().optional(),
     score: z.number().nullable().optional(),
+    /** Page text, when the request asked for contents.text. */
+    text: z.string().nullable().optional(),
   })
   .loose();
 

@@ -13,6 +13,8 @@ const ConfigSchema = z.object({
   numResults: z.number().int().min(1).max(50).default(10),
   /** Send includeText so every page must contain the person's or company's name. */
   requireNameInText: z.boolean().default(true),
+  /** Page text asked for with person mentions, where the engine looks for identity evidence; 0 asks for none (then only titles and URLs are checked). */
+  pageTextChars: z.number().int().min(0).max(5000).default(1500),
   similarNumResults: z.number().int().min(1).max(50).default(10),
   /** Exa category for /findSimilar results; null sends none. */
   similarCategory: z.enum(['company', 'news', 'personal site', 'financial report']).nullable().default('company'),
@@ -33,7 +35,7 @@ function finish(call: ExaCall, field: FieldPath, values: unknown[], confidence: 
   return { outcome: 'matched', fields: { [field]: values }, confidence, raw: call.raw, httpStatus: call.status, ...cost };
 }
 
-const searchSettings = (c: Config) => ({ searchType: c.searchType, numResults: c.numResults, requireNameInText: c.requireNameInText });
+const searchSettings = (c: Config) => ({ searchType: c.searchType, numResults: c.numResults, requireNameInText: c.requireNameInText, pageTextChars: c.pageTextChars });
 
 export default defineProvider({
   kind: 'provider',

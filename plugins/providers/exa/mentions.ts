@@ -7,12 +7,16 @@ export interface SearchSettings {
   searchType: string;
   numResults: number;
   requireNameInText: boolean;
+  /** Characters of page text asked for with person mentions (0: none): the engine looks in it for identity evidence. */
+  pageTextChars: number;
 }
 
 export interface WebMention {
   title: string;
   url: string;
   publishedDate?: string;
+  /** An excerpt of the page, read by the engine's identity check and not stored. */
+  text?: string;
 }
 
 const quoted = (s: string) => `"${s.replace(/"/g, '').trim()}"`;
@@ -35,6 +39,8 @@ export function personMentionsRequest(input: { fullName?: string; companyName?: 
     type: s.searchType,
     numResults: s.numResults,
     ...includeText(fullName, s),
+    // Text for 10 results is included in the search price (exa.ai/docs/changelog/pricing-update).
+    ...(s.pageTextChars > 0 ? { contents: { text: { maxCharacters: s.pageTextChars } } } : {}),
   };
 }
 
@@ -55,6 +61,8 @@ function day(raw: string | null | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
+const MAX_TEXT_CHARS = 5000;
+
 export function toWebMentions(results: ExaResult[], max = 50): WebMention[] {
   const seen = new Set<string>();
   const out: WebMention[] = [];
@@ -64,7 +72,8 @@ export function toWebMentions(results: ExaResult[], max = 50): WebMention[] {
     seen.add(url.href);
     const title = r.title?.replace(/\s+/g, ' ').trim() || url.hostname;
     const publishedDate = day(r.publishedDate);
-    out.push({ title, url: r.url, ...(publishedDate ? { publishedDate } : {}) });
+    const text = r.text ? r.text.slice(0, MAX_TEXT_CHARS) : undefined;
+    out.push({ title, url: r.url, ...(publishedDate ? { publishedDate } : {}), ...(text ? { text } : {}) });
     if (out.length >= max) break;
   }
   return out;

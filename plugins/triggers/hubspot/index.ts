@@ -5,6 +5,7 @@
 import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
 import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { hubspotFor, activatedAt } from './state.js';
+import { writeJobChange } from './job-change.js';
 import { mountWebhook } from './webhook.js';
 import { deliverBatch, drain, drainInProgress } from './intake.js';
 import { pushToHubspot } from './push.js';
@@ -42,6 +43,9 @@ export default defineTrigger({
   },
   push(request, ctx) {
     return pushToHubspot(hubspotFor(ctx), request);
+  },
+  async jobChanged(notice, ctx) {
+    await writeJobChange(hubspotFor(ctx), notice);
   },
 });
 

@@ -8,7 +8,7 @@ export const GROUP = { name: 'enrichbot', label: 'enrichbot', displayOrder: -1 }
 interface PropertyDef {
   name: string;
   label: string;
-  type: 'string' | 'number' | 'datetime' | 'enumeration';
+  type: 'string' | 'number' | 'date' | 'datetime' | 'enumeration';
   fieldType: 'text' | 'textarea' | 'number' | 'date' | 'select';
   description: string;
   options?: { label: string; value: string; displayOrder: number; hidden: boolean }[];
@@ -21,6 +21,8 @@ export const PROPERTIES: PropertyDef[] = [
   { name: 'enrichbot_last_enriched_at', label: 'enrichbot: last enriched at', type: 'datetime', fieldType: 'date', description: 'When enrichbot last enriched this record.', objectTypes: ['contacts', 'companies'] },
   { name: 'enrichbot_sources', label: 'enrichbot: sources', type: 'string', fieldType: 'text', description: 'The providers whose answers enrichbot used.', objectTypes: ['contacts', 'companies'] },
   { name: 'enrichbot_confidence', label: 'enrichbot: confidence', type: 'number', fieldType: 'number', description: 'Average confidence (0-1) of the values enrichbot found.', objectTypes: ['contacts', 'companies'] },
+  { name: 'enrichbot_job_change_date', label: 'enrichbot: job change date', type: 'date', fieldType: 'date', description: 'When a refresh found that this person changed company or title.', objectTypes: ['contacts'] },
+  { name: 'enrichbot_previous_company', label: 'enrichbot: previous company', type: 'string', fieldType: 'text', description: 'The company this person worked at before the job change enrichbot found.', objectTypes: ['contacts'] },
   { name: 'enrichbot_summary', label: 'enrichbot: summary', type: 'string', fieldType: 'textarea', description: 'A short summary written from the facts found.', objectTypes: ['contacts', 'companies'] },
   {
     name: 'enrichbot_email_verification_status',

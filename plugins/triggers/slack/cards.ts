@@ -2,7 +2,7 @@
 // Every string from a provider or a user goes through escapeMrkdwn before it reaches mrkdwn.
 // Nothing long is cut: a field too long for a field goes to sections of its own, long text is
 // split across sections, and a card over 50 blocks is posted as several messages.
-import { personForCard, type BatchStatus, type JobResult, type RecordView } from '../../../src/sdk/index.js';
+import { evidenceLine, personForCard, type BatchStatus, type JobResult, type RecordView } from '../../../src/sdk/index.js';
 import { context, fieldSections, section, textSections, MAX_BUTTON_VALUE, MAX_FIELD_TEXT, type Block } from './block-limits.js';
 import { fieldText, labelOf } from './card-values.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
@@ -53,6 +53,8 @@ export function resultCard(r: JobResult, now: Date): Block[] {
   const person = recordBlocks('Person', personForCard(r), now);
   const company = recordBlocks('Company', r.company, now);
   blocks.push(...person, ...company);
+  const evidence = evidenceLine(r);
+  if (evidence) blocks.push(context(escapeMrkdwn(evidence)));
   for (const [who, rec] of [['Person', r.person], ['Company', r.company]] as const) {
     const summary = rec?.fields.summary;
     if (summary) blocks.push(...textSections(`*${who} summary* _(${escapeMrkdwn(summary.provider)})_\n${escapeMrkdwn(summary.value)}`));

@@ -24,6 +24,7 @@ import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
 import { registerSharedCsv } from './csv-shared.js';
 import { deliverCsv, deliverResult, notify, updateProgress } from './delivery.js';
+import { deliverJobChange } from './job-change.js';
 import type { SlackRuntime } from './runtime.js';
 
 const { App, SocketModeReceiver } = boltPkg as unknown as typeof import('@slack/bolt');
@@ -109,6 +110,7 @@ export default defineTrigger({
     const team = await rt.clients.teamOf(rt.config.botToken);
     return team ? workspaceOf(team) : undefined;
   },
+  jobChanged: (notice, ctx) => deliverJobChange(runtimeOf(ctx), notice),
 });
 
 /** A delivery to a team that uninstalled the app is dropped (its token is gone), not retried. */

@@ -54,12 +54,12 @@ describe('exa person-mentions', () => {
     expect(req.path).toBe('/search');
     expect(req.headers['x-api-key']).toBe('test-key');
     expect(req.headers.authorization).toBeUndefined();
-    expect(req.json).toEqual({ query: '"Jane Doe" "Acme Robotics"', type: 'auto', numResults: 10, includeText: ['Jane Doe'] });
+    expect(req.json).toEqual({ query: '"Jane Doe" "Acme Robotics"', type: 'auto', numResults: 10, includeText: ['Jane Doe'], contents: { text: { maxCharacters: 1500 } } });
   });
 
   test('with only a domain, and with the lite type (which rejects includeText)', async () => {
     fake.on('POST /search', () => ({ json: fixture('search-example.json') }));
-    await run('person-mentions', { fullName: 'Jane Doe', domain: 'acme.com' }, { searchType: 'lite', numResults: 5 });
+    await run('person-mentions', { fullName: 'Jane Doe', domain: 'acme.com' }, { searchType: 'lite', numResults: 5, pageTextChars: 0 });
     expect(fake.requests[0].json).toEqual({ query: '"Jane Doe" acme.com', type: 'lite', numResults: 5 });
   });
 

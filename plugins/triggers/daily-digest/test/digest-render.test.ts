@@ -10,6 +10,7 @@ const queue: QueueHealth = { waiting: 0, active: 0, delayed: 0, failed: 0, succe
 const report = (over: Partial<DailyReport> = {}): DailyReport => ({
   day: '2026-02-27',
   totalUsd: 0.2,
+  jobChanges: 0,
   caps: { dailyUsd: 10, perWorkspaceDailyUsd: 1 },
   providers: [{ provider: 'apollo', calls: 1, hits: 1, hitRate: 1, cached: 0, costUsd: 0.2 }],
   workspaces: [{ workspace: 'T1', costUsd: 0.2, capUsd: 1 }],
