@@ -3,7 +3,7 @@
 // digest counts it, and the Slack channel that asked about them gets one short card. A second
 // refresh finds nothing new and records none. Time is moved on the app's clock, never slept.
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../../plugins/triggers/slack/test/support/fake-slack.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { ManualClock } from '../../src/clock.js';
@@ -23,7 +23,8 @@ let app: Awaited<ReturnType<typeof startTestApp>>;
 
 beforeAll(async () => {
   api = await startFakeServer({ 'POST /people': () => ({ json: { found: true, fields: job, confidence: 0.9 } }), 'POST /second': () => ({ json: { found: false } }) });
-  slack = await startFakeSlack();
+  // The bot token's own team is T1: single-workspace Slack serves only that team.
+  slack = await startFakeSlack({ teams: { 'xoxb-test-token': 'T1' } });
   app = await startTestApp({
     file: 'engine-job-change',
     clock,
@@ -43,7 +44,7 @@ afterAll(async () => {
   await Promise.all([api?.close(), slack?.close()]);
 });
 
-const jobChangeCards = () => slack.messages().filter((m) => String(m.args.text).startsWith('Job change:'));
+const jobChangeCards = () => slack.of('chat.postMessage').filter((m) => String(m.args.text).startsWith('Job change:'));
 /** The card is posted after the waiters are woken: wait for it by count, bounded. */
 async function cards(n: number): Promise<ReturnType<typeof jobChangeCards>> {
   for (let i = 0; i < 200 && jobChangeCards().length < n; i++) await new Promise((r) => setTimeout(r, 25));

@@ -27,7 +27,7 @@ beforeAll(async () => {
       plugins: { providers: ['pp'], triggers: ['hubspot'] },
       providers: { pp: { baseUrl: providers.url } },
       waterfalls: { personProfile: ['pp'] },
-      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'test-client-secret', apiUrl: hs.url, publicUrl: 'https://bot.example.com', drainIntervalMs: 3_600_000 } },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'test-client-secret', portalIds: '62515', apiUrl: hs.url, publicUrl: 'https://bot.example.com', drainIntervalMs: 3_600_000 } },
     },
   });
 }, 60_000);
