@@ -316,6 +316,8 @@ export interface EnrichService {
   estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate>;
   /** Keeps an estimate on a batch's record (`estimate`), beside its actual `costUsd`, for the summary and the digest. */
   keepEstimate(batchId: string, estimate: BatchEstimate): Promise<void>;
+  /** `service.batch.confirmAboveUsd`: a batch whose worst case is above it asks before it runs (CLI `--yes`, Slack Run). */
+  batchConfirmAboveUsd(): number;
   /** A job (`enr_...`) or a batch (`bat_...`). `workspace` restricts it to that workspace. */
   status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus>;
   cancel(id: string, workspace?: string, actor?: string): Promise<void>;
