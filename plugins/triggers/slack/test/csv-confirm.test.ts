@@ -6,7 +6,7 @@ import { dropTestData } from '../../../../test/support/test-app.js';
 import type { FakeServer } from '../../../../test/support/fake-http.js';
 import { startSlackTestApp, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './support/fake-slack.js';
-import { actionBody, eventBody, FORM, sendSigned } from './support/slack-requests.js';
+import { actionBody, commandBody, eventBody, FORM, sendSigned } from './support/slack-requests.js';
 
 const SECRET = 'csv-confirm-secret';
 let fake: FakeSlack;
@@ -101,4 +101,29 @@ test('a CSV at or below the threshold runs at once, keeps its estimate, and its 
   expect(finished.args.text).toContain('at most $0.00 · actual $0.00');
   expect(fake.of('chat.postMessage').some((c) => String(c.args.text).startsWith('*small.csv* may cost'))).toBe(false);
   expect((await batchOf('small.csv'))?.estimate?.worstUsd).toBeCloseTo(0.003);
+}, 60_000);
+
+test('a /enrich with many inputs above the threshold asks Run / Cancel first; only the person who typed it runs them', async () => {
+  const domains = Array.from({ length: 6 }, (_, i) => `cmd-${i}.com`);
+  const res = await sendSigned(base(), { secret: SECRET, contentType: FORM, body: commandBody({ team: 'TK', channel: 'CCMD', user: 'UA', text: domains.join(' ') }) });
+  expect(res.status).toBe(200);
+  expect(res.text).toContain('may cost up to $0.01: press Run');
+  const q = await question('6 inputs from /enrich', '9.3');
+  expect(q.call.args.channel).toBe('CCMD');
+  expect(providerCallsFor('cmd')).toBe(0);
+
+  await click('UX', 'CCMD', 'csv_run', q.value, q.ts);
+  await fake.waitFor((c) => c.method === 'chat.postEphemeral' && c.args.user === 'UX' && String(c.args.text).includes('who asked for 6 inputs'));
+  expect(providerCallsFor('cmd')).toBe(0);
+
+  await click('UA', 'CCMD', 'csv_run', q.value, q.ts);
+  for (const d of domains) await fake.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === 'CCMD' && String(c.args.text).startsWith(`${d}:`), 30_000);
+  expect(providerCallsFor('cmd')).toBe(6);
+}, 60_000);
+
+test('a /enrich with a few inputs at or below the threshold runs at once, as before', async () => {
+  const res = await sendSigned(base(), { secret: SECRET, contentType: FORM, body: commandBody({ team: 'TK', channel: 'CFEW', user: 'UA', text: 'few-0.com few-1.com' }) });
+  expect(res.text).toContain('Enriching 2 inputs');
+  await fake.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === 'CFEW' && String(c.args.text).startsWith('few-1.com:'), 30_000);
+  expect(fake.of('chat.postMessage').some((c) => c.args.channel === 'CFEW' && String(c.args.text).includes('may cost up to'))).toBe(false);
 }, 60_000);
