@@ -196,6 +196,15 @@ export interface DailyReport {
   monthToDate: { from: string; through: string; daysInMonth: number; totalUsd: number; forecastUsd: number; workspaces: { workspace: string; costUsd: number; forecastUsd: number }[] };
   /** People whose job change (company or title) a refresh found that day. */
   jobChanges: number;
+  /**
+   * Provider balances as last read, each with its days left at the last 7 days' spend rate
+   * (null when the balance has no USD value or nothing was spent); `low`: under its floor.
+   */
+  balances: { provider: string; credits: number; usd: number | null; perDayUsd: number; daysLeft: number | null; at: string; low: boolean }[];
+  /** Batches finished that day that kept an estimate: expected and worst case vs actual (the first 20 listed). */
+  batchEstimates: { count: number; batches: { batchId: string; workspace: string; label?: string; expectedUsd: number; worstUsd: number; actualUsd: number }[] };
+  /** Per provider: paid calls and their cost that day over the work emails it found whose status is valid and not at a catch-all domain. */
+  deliverableEmails: { provider: string; paidCalls: number; costUsd: number; deliverable: number; costPerDeliverableUsd: number | null }[];
 }
 
 /** Spend per provider per day, oldest day first; `usd[provider][i]` is for `days[i]`. */
@@ -318,6 +327,8 @@ export interface EnrichService {
   estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate>;
   /** Keeps an estimate on a batch's record (`estimate`), beside its actual `costUsd`, for the summary and the digest. */
   keepEstimate(batchId: string, estimate: BatchEstimate): Promise<void>;
+  /** `service.batch.confirmAboveUsd`: a batch whose worst case is above it asks before it runs (CLI `--yes`, Slack Run). */
+  batchConfirmAboveUsd(): number;
   /** A job (`enr_...`) or a batch (`bat_...`). `workspace` restricts it to that workspace. */
   status(id: string, workspace?: string): Promise<JobStatusView | BatchStatus>;
   cancel(id: string, workspace?: string, actor?: string): Promise<void>;

@@ -158,6 +158,10 @@ export class EnrichServiceImpl implements EnrichService {
     await keepEstimate(this.deps.store.models, batchId, estimate);
   }
 
+  batchConfirmAboveUsd(): number {
+    return this.deps.config.service.batch.confirmAboveUsd;
+  }
+
   private checkTrigger(replyTo: ReplyTo): void {
     if (replyTo.trigger !== BATCH_REPLY_TRIGGER && !this.deps.triggerExists(replyTo.trigger)) {
       throw new EnrichbotError(ErrorCodes.TRIGGER_UNKNOWN, `No enabled trigger "${replyTo.trigger}" to send the answer to: list it under plugins.triggers (or fix replyTo.trigger).`);

@@ -10,6 +10,7 @@ import { groupSums } from '../store/group-sums.js';
 import type { CapUsage, DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
 import { metricKeys, pausedKey } from './usage-counters.js';
 import { utcDay } from '../clock.js';
+import { balancesWithDaysLeft, batchEstimatesOf, costPerDeliverable } from './foresight-report.js';
 
 /** Outcomes that are an actual request to the provider (cached, skipped, refused are not). */
 const CALLED = new Set(['matched', 'no_match', 'error', 'timeout']);
@@ -101,6 +102,9 @@ export class Reports {
       sameDayLastWeek: { day: weekBefore, totalUsd: round6(lastWeek?.costUsd ?? 0) },
       monthToDate: await this.monthToDate(day),
       jobChanges,
+      balances: await balancesWithDaysLeft(this.deps.store.models, day),
+      batchEstimates: await batchEstimatesOf(this.deps.store.models, day),
+      deliverableEmails: await costPerDeliverable(this.deps.store.models, day),
     };
   }
 

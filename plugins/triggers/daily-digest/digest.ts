@@ -26,6 +26,7 @@ interface Section {
 const usd = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 const usd2 = (n: number) => `$${n.toFixed(2)}`;
+const calls = (n: number) => `${n} paid call${n === 1 ? '' : 's'}`;
 const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of $${cap.toFixed(2)} cap (${cap > 0 ? pct(spent / cap) : 'cap 0'})`);
 
 /** Nothing spent, called, failed or paused, and the queue is empty of trouble. */
@@ -47,6 +48,30 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): S
     const monthEnd = `${m.from.slice(0, 8)}${String(m.daysInMonth).padStart(2, '0')}`;
     const line = (name: string, spent: number, forecast: number) => `${name}: ${usd2(spent)}, forecast ${usd2(forecast)} by ${monthEnd}`;
     out.push({ title: `Month to date (${m.from} to ${m.through})`, lines: [line('all workspaces', m.totalUsd, m.forecastUsd), ...m.workspaces.map((w) => line(esc(w.workspace), w.costUsd, w.forecastUsd))] });
+  }
+  if (r.balances.length) {
+    out.push({
+      title: 'Provider balances',
+      lines: r.balances.map(
+        (b) =>
+          `${esc(b.provider)}: ${b.credits.toLocaleString('en-US')} credits${b.usd === null ? '' : ` (${usd2(b.usd)})`} · ${b.daysLeft === null ? (b.usd === null ? 'days left unknown (no price per credit)' : 'no spend in the last 7 days') : `about ${b.daysLeft} days left at ${usd(b.perDayUsd)}/day (last 7 days)`}${b.low ? ' · LOW: under its floor' : ''}`,
+      ),
+    });
+  }
+  if (r.batchEstimates.count) {
+    out.push({
+      title: 'Batch estimates vs actual',
+      lines: [
+        ...r.batchEstimates.batches.map((b) => `${esc(b.workspace)} · ${esc(oneLine(b.label ?? b.batchId, 80))}: expected ${usd(b.expectedUsd)}, at most ${usd(b.worstUsd)} · actual ${usd(b.actualUsd)}${b.actualUsd > b.worstUsd + 1e-9 ? ' (over the worst case)' : ''}`),
+        ...(r.batchEstimates.count > r.batchEstimates.batches.length ? [`and ${r.batchEstimates.count - r.batchEstimates.batches.length} more`] : []),
+      ],
+    });
+  }
+  if (r.deliverableEmails.length) {
+    out.push({
+      title: 'Cost per deliverable email (valid, not catch-all)',
+      lines: r.deliverableEmails.map((d) => `${esc(d.provider)}: ${d.costPerDeliverableUsd === null ? `none deliverable (${usd(d.costUsd)} on ${calls(d.paidCalls)})` : `${usd(d.costPerDeliverableUsd)} (${usd(d.costUsd)} on ${calls(d.paidCalls)}, ${d.deliverable} deliverable)`}`),
+    });
   }
   out.push({ title: 'Cost per found email', lines: [r.costPerEmailUsd === null ? `no email found (${usd(r.totalUsd)} spent)` : `${usd(r.costPerEmailUsd)} (${r.emailsFound} emails found)`] });
   out.push({

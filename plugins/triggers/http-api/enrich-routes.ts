@@ -54,7 +54,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     if (callbackUrl) await checkCallback(key.id, callbackUrl);
     await takeItems(itemBudget, key.id, 1, itemLimits(res));
     const submitted = await service.submit(
-      { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
+      { workspace: key.workspace, input: toStructuredInput(body), refresh: body.refresh ?? false, ...(body.maxCostUsd !== undefined ? { maxCostUsd: body.maxCostUsd } : {}), ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}), actor: actor(res) },
       REPLY(key.id, callbackUrl),
     );
     // A 202 names this request, so polling shows the fields it asked for (another request may
@@ -114,17 +114,23 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       itemErrors.set(index, errors);
       return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     });
+    const options = { workspace: key.workspace, refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}) };
+    if (body.dryRun) {
+      // The price only: no job, no item budget taken, no provider asked.
+      const estimate = await service.estimate(items, options);
+      res.status(200).json({ dryRun: true, estimate, rejected: [...itemErrors].map(([index, errors]) => ({ index, errors })) });
+      return;
+    }
     const callbackUrl = body.callbackUrl ?? key.callbackUrl;
     if (callbackUrl) await checkCallback(key.id, callbackUrl);
     await takeItems(itemBudget, key.id, items.length - itemErrors.size, itemLimits(res));
-    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), {
-      workspace: key.workspace,
-      refresh: body.refresh ?? false,
-      ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}),
-      actor: actor(res),
-      label: body.label,
-      columns: ITEM_COLUMNS,
+    // Priced before it runs (after, its own jobs would look fresh), kept beside its actual cost.
+    const estimate = await service.estimate(items, options).catch((err: unknown) => {
+      ctx.logger.warn({ err: (err as Error).message }, 'batch estimate failed; the batch runs without one');
+      return undefined;
     });
+    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), { ...options, actor: actor(res), label: body.label, columns: ITEM_COLUMNS });
+    if (estimate) await service.keepEstimate(submitted.batchId, estimate);
     await rememberRequested(ctx.redis, key.workspace, submitted.batchId, { fields: fields ?? null });
     const location = `${req.baseUrl}/jobs/${submitted.batchId}`;
     res

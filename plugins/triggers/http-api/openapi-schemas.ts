@@ -31,6 +31,7 @@ export const EnrichResult = z.object({
   cost: Cost,
   outcomes: z.array(Outcome),
   resumeAt: z.string().optional(),
+  budgetReached: z.object({ maxUsd: z.number(), spentUsd: z.number() }).optional().meta({ description: 'The request\'s maxCostUsd stopped it before the call that would pass it: the budget and what was spent of it.' }),
   error: z.string().optional(),
   errorCode: z.string().optional(),
 });
@@ -48,6 +49,31 @@ export const BatchAccepted = z.object({
   accepted: z.number().int(),
   rejected: z.array(z.object({ index: z.number().int(), code: z.string(), reason: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() })),
   links: z.object({ self: z.string(), results: z.string() }),
+});
+const CapShare = z.object({
+  capUsd: z.number().nullable().meta({ description: 'The daily cap; null when there is none.' }),
+  spentTodayUsd: z.number(),
+  expectedShare: z.number().nullable().meta({ description: 'Expected cost over the cap (0.25 = 25 %); null without a cap.' }),
+  worstShare: z.number().nullable(),
+});
+/** The answer to a batch with "dryRun": true (src/plugin/batch-estimate.ts). */
+export const BatchEstimate = z.object({
+  dryRun: z.literal(true),
+  estimate: z.object({
+    workspace: z.string(),
+    rows: z.number().int(),
+    rejected: z.number().int(),
+    duplicates: z.number().int().meta({ description: 'Rows that repeat an earlier one: $0.' }),
+    fresh: z.number().int().meta({ description: 'Rows whose stored record is fresh: $0.' }),
+    toRun: z.number().int(),
+    groups: z.array(z.object({ group: z.string(), rows: z.number().int(), cachedAnswers: z.number().int(), paidCalls: z.number().int(), expectedUsd: z.number(), worstUsd: z.number() })),
+    expectedUsd: z.number().meta({ description: "From the configured prices and each provider's hit rate in this workspace (prior 50 % without history)." }),
+    worstUsd: z.number().meta({ description: 'Every provider that could run is paid: the batch cannot cost more.' }),
+    providers: z.array(z.object({ provider: z.string(), hitRate: z.number(), calls: z.number().int() })),
+    workspaceCap: CapShare,
+    globalCap: CapShare,
+  }),
+  rejected: z.array(z.object({ index: z.number().int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) })).meta({ description: 'Items that would be refused, by index.' }),
 });
 export const Batch = z.object({
   kind: z.literal('batch'),

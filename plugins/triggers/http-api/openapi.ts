@@ -5,12 +5,12 @@
 // RateLimit-* headers on its answers; `servers` is the publicUrl setting.
 import { z } from 'zod';
 import { BatchBodyDocSchema, EnrichBodySchema, EnrichItemSchema } from './request-schemas.js';
-import { Accepted, Batch, BatchAccepted, BatchList, BatchPage, EnrichResult, Forgotten, Job, JobList, Problem, Usage, WebhookEvent } from './openapi-schemas.js';
+import { Accepted, Batch, BatchAccepted, BatchEstimate, BatchList, BatchPage, EnrichResult, Forgotten, Job, JobList, Problem, Usage, WebhookEvent } from './openapi-schemas.js';
 import { BATCH_STATES, JOB_STATES } from './list-routes.js';
 import { MAX_USAGE_DAYS } from './usage-routes.js';
 import type { Scope } from './api-keys.js';
 
-const SCHEMAS = { EnrichRequest: EnrichBodySchema, EnrichItem: EnrichItemSchema, BatchRequest: BatchBodyDocSchema, EnrichResult, Accepted, BatchAccepted, Job, Batch, BatchPage, JobList, BatchList, Usage, Forgotten, WebhookEvent, Problem };
+const SCHEMAS = { EnrichRequest: EnrichBodySchema, EnrichItem: EnrichItemSchema, BatchRequest: BatchBodyDocSchema, EnrichResult, Accepted, BatchAccepted, BatchEstimate, Job, Batch, BatchPage, JobList, BatchList, Usage, Forgotten, WebhookEvent, Problem };
 type SchemaId = keyof typeof SCHEMAS;
 
 function componentSchemas(): Record<string, unknown> {
@@ -115,8 +115,9 @@ export function openApiDocument(opts: { maxBatchItems: number; waitMs: number; p
           requestBody: { required: true, content: json('BatchRequest') },
           callbacks: completedCallback,
           responses: {
+            '200': ok('With "dryRun": true: the estimate; nothing was submitted and no provider was asked.', json('BatchEstimate')),
             '202': ok('Stored; invalid items are listed by index and the rest run.', json('BatchAccepted'), location),
-            '400': problem('The body is not valid.'),
+            '400': problem('The body is not valid (a batch-wide "maxCostUsd" is refused: not supported for batches yet).'),
             '409': problem('This Idempotency-Key was used with another body, or its first request is still running.'),
             '413': problem("Too many items (for the batch limit or the key's item budget), or the body is larger than the limit."),
             '415': problem('The body is not UTF-8 JSON.'),

@@ -68,6 +68,7 @@ export function renderResult(result: JobResult, requested?: RequestedField[]) {
       ...(o.fields?.length ? { fields: o.fields } : {}),
     })),
     ...(result.resumeAt ? { resumeAt: result.resumeAt } : {}),
+    ...(result.budgetReached ? { budgetReached: result.budgetReached } : {}),
     ...(result.error ? { error: result.error, errorCode: result.errorCode } : {}),
   };
 }

@@ -48,6 +48,11 @@ export const FieldNameSchema = z
 
 const enrichList = z.array(FieldNameSchema).min(1).max(100).meta({ description: 'Fields to return (default: every field found). Limits the work to the field groups that produce them.' });
 const refresh = z.boolean().meta({ description: 'Ask providers again even when the stored record is fresh.' });
+/** A request's own budget: the paid call that would pass it is not made (outcome budget_reached, no charge). */
+const maxCostUsd = z.number().nonnegative().max(1_000_000).meta({ description: 'Most this request may spend, in USD. The paid call that would pass it is not made (outcome `budget_reached`, no charge) and the answer carries `budgetReached`.', example: 0.5 });
+const dryRun = z.boolean().meta({ description: 'Answer the estimate (200, `BatchEstimate`) and submit nothing: no job, no provider call.' });
+/** Batches share no budget yet (the batch service has no batch-wide budget): refused, never ignored. */
+export const BATCH_BUDGET_UNSUPPORTED = 'not supported for batches yet: send the items as single POST /v1/enrich requests with maxCostUsd, or use "dryRun": true to see the worst case first';
 
 /** Where to POST the signed completion event (webhooks.ts); checked against the SSRF guard at submit. */
 export const CallbackUrlSchema = z
@@ -59,7 +64,7 @@ export const CallbackUrlSchema = z
 export const EnrichItemSchema = z.strictObject(identifierShape).superRefine(atLeastOneIdentifier);
 
 export const EnrichBodySchema = z
-  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional(), callbackUrl: CallbackUrlSchema.optional() })
+  .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional(), maxCostUsd: maxCostUsd.optional(), callbackUrl: CallbackUrlSchema.optional() })
   .superRefine(atLeastOneIdentifier);
 
 /** The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone. */
@@ -70,6 +75,10 @@ export function batchBodySchema(maxItems: number) {
     refresh: refresh.optional(),
     label: z.string().trim().min(1).max(200).meta({ description: 'A name for the batch, shown in its status.' }).optional(),
     callbackUrl: CallbackUrlSchema.optional(),
+    dryRun: dryRun.optional(),
+    maxCostUsd: z.unknown().optional(),
+  }).superRefine((body, ctx) => {
+    if (body.maxCostUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['maxCostUsd'], message: BATCH_BUDGET_UNSUPPORTED });
   });
 }
 
@@ -80,6 +89,7 @@ export const BatchBodyDocSchema = z.strictObject({
     refresh: refresh.optional(),
     label: z.string().max(200).optional(),
     callbackUrl: CallbackUrlSchema.optional(),
+    dryRun: dryRun.optional(),
   });
 
 export type EnrichItem = z.infer<typeof EnrichItemSchema>;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { workspaceOf } from './config.js';
 import { resultCard } from './cards.js';
 import { escapeMrkdwn } from './mrkdwn.js';
-import { submitAll } from './enrich-command.js';
+import { submitAll } from './submit-inputs.js';
 import { uploadJobCsv } from './delivery.js';
 import { labelOf } from './card-values.js';
 import { answerPrivately, isOutsideChannel, postToResponseUrl } from './private-answers.js';

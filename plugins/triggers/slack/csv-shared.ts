@@ -1,7 +1,8 @@
 // A CSV shared with the bot, in a DM or in a thread under one of the bot's own messages, is
 // enriched as one batch: downloaded from Slack (slack-files.ts), read by the platform's CSV
 // reader (header detection, row limit), then the bot says which columns it uses, posts one
-// progress message and submits the batch, which comes back through batchProgress (that message,
+// progress message and submits the batch (a batch whose worst-case estimate is above
+// service.batch.confirmAboveUsd first asks Run / Cancel: batch-confirm.ts), which comes back through batchProgress (that message,
 // updated) and deliverBatch (the enriched file), in the same DM or thread.
 //
 // Two events can announce one file: `message` (subtype file_share; DMs through message.im) and
@@ -13,8 +14,8 @@ import type { WebClient } from '@slack/web-api';
 import type { BatchItem, CsvColumnMap } from '../../../src/sdk/index.js';
 import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
-import { batchProgressText } from './cards.js';
-import { section } from './block-limits.js';
+import { askBeforeRunning } from './batch-confirm.js';
+import { runCsvBatch, type CsvBatch } from './csv-batch-run.js';
 import { hasBotPosted, isBotThread, postMessage } from './bot-posts.js';
 import type { SlackAddress, SlackRuntime } from './runtime.js';
 import { downloadSlackFile, SlackFileError } from './slack-files.js';
@@ -159,18 +160,17 @@ async function enrichSharedCsv(rt: SlackRuntime, client: WebClient, to: SlackAdd
   }
   const recognised = (Object.entries(read.columns) as [keyof CsvColumnMap, string][]).map(([k, header]) => `${COLUMN_LABELS[k]} from \`${escapeMrkdwn(header)}\``);
   await say(rt, client, to, `Got *${escapeMrkdwn(name)}*. Columns I use: ${recognised.join(', ') || 'none'}. The other columns are kept as they are in the file I send back.`);
-  const progress = await say(rt, client, to, `Queuing the rows of ${escapeMrkdwn(name)}…`);
-  const address: SlackAddress = { ...to, channel: progress.channel ?? to.channel, ts: progress.ts };
-  async function* items(): AsyncGenerator<BatchItem> {
-    for await (const row of read.rows) {
-      yield { input: row.input ?? '', columns: row.columns, problem: row.input ? row.problem : (row.problem ?? 'no email, domain, LinkedIn URL or name and company in this row') };
-    }
+  // All rows in hand (at most maxCsvRows): the estimate needs them, and so may a later Run.
+  const items: BatchItem[] = [];
+  for await (const row of read.rows) {
+    items.push({ input: row.input ?? '', columns: row.columns, problem: row.input ? row.problem : (row.problem ?? 'no email, domain, LinkedIn URL or name and company in this row') });
   }
-  const workspace = workspaceOf(to.team);
-  const submitted = await rt.ctx.service.submitBatch(items(), { trigger: 'slack', address }, { workspace, actor: to.user, label: name, columns: read.headers });
-  const status = await rt.ctx.service.status(submitted.batchId, workspace);
-  if (status.kind === 'batch' && status.state !== 'done' && address.ts) {
-    const text = `${batchProgressText(status)}\n${submitted.total.toLocaleString('en-US')} rows read${submitted.rejected.length ? `, ${submitted.rejected.length} refused (reasons in the file I send back)` : ''}.`;
-    await client.chat.update({ channel: address.channel, ts: address.ts, text, blocks: [section(text)] as never });
+  const estimate = await rt.ctx.service.estimate(items, { workspace: workspaceOf(to.team) });
+  const batch: CsvBatch = { to, name, headers: read.headers, items, estimate };
+  const threshold = rt.ctx.service.batchConfirmAboveUsd();
+  if (estimate.worstUsd > threshold) {
+    await askBeforeRunning(rt, client, batch, threshold);
+    return;
   }
+  await runCsvBatch(rt, client, batch);
 }

@@ -9,6 +9,7 @@ import { postMessage } from './bot-posts.js';
 import { batchProgressText, resultCard } from './cards.js';
 import { workspaceOf } from './config.js';
 import { escapeMrkdwn } from './mrkdwn.js';
+import { estimateVsActual, keptEstimate } from './estimate-text.js';
 import { addressOf, postBlocks, type SlackRuntime } from './runtime.js';
 import { uploadFile, uploadStreamedFile } from './slack-files.js';
 import { isOutsideChannel, postToResponseUrl } from './private-answers.js';
@@ -40,7 +41,9 @@ export async function updateProgress(rt: SlackRuntime, status: BatchStatus, repl
   const to = addressOf(replyTo);
   if (!to.ts) return;
   const client = await rt.clients.forTeam(to.team);
-  const text = batchProgressText(status);
+  // A finished batch says how good its estimate was.
+  const kept = status.state === 'done' || status.state === 'cancelled' ? await keptEstimate(rt, status.batchId) : undefined;
+  const text = `${batchProgressText(status)}${kept ? `\n${estimateVsActual(kept, status.costUsd)}` : ''}`;
   await client.chat.update({ channel: to.channel, ts: to.ts, text, blocks: [section(text)] as never });
 }
 

@@ -1,5 +1,6 @@
 // `/enrich`: acknowledged at once with an ephemeral "Enriching N…" (Slack waits 3 s), then each
-// input goes to the service; the ones it refuses come back in one ephemeral message with the
+// input goes to the service (many inputs whose worst case is above service.batch.confirmAboveUsd
+// ask Run / Cancel first); the ones it refuses come back in one ephemeral message with the
 // reason, and the valid ones still run. Results arrive later through deliver(). Every answer to the
 // person is in the ack body or, later, ephemeral with the command's response_url as fallback
 // (private-answers.ts): in a channel the bot is not in, Slack refuses its ephemeral messages.
@@ -11,10 +12,10 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { usageText } from './usage.js';
 import { answerPrivately } from './private-answers.js';
 import { today, type SlackAddress, type SlackRuntime } from './runtime.js';
-import type { FieldGroup } from '../../../src/sdk/index.js';
+import { plural, submitAll } from './submit-inputs.js';
+import { askBeforeRunning } from './batch-confirm.js';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** How long an answer may take to go in the ack body; Slack gives up on the ack after 3 s. */
 const ACK_BUDGET_MS = 2000;
@@ -73,27 +74,30 @@ async function answerCommand(rt: SlackRuntime, client: WebClient, text: string, 
       await submitAll(rt, client, address, [parsed.input], { groups: ['companyProfile', 'lookalikes'] });
       return;
     case 'refresh':
-    case 'enrich':
+    case 'enrich': {
+      const refresh = parsed.kind === 'refresh';
+      if (parsed.inputs.length > 1 && (await askedFirst(rt, client, address, parsed.inputs, refresh, ack, say))) return;
       await say(`Enriching ${plural(parsed.inputs.length, 'input')}…`);
-      await submitAll(rt, client, address, parsed.inputs, { refresh: parsed.kind === 'refresh' });
+      await submitAll(rt, client, address, parsed.inputs, { refresh });
       return;
+    }
   }
 }
 
-/** Submits each input; refused ones are listed back in one ephemeral message (or through the response_url). */
-export async function submitAll(rt: SlackRuntime, client: WebClient, address: SlackAddress, inputs: string[], opts: { refresh?: boolean; groups?: FieldGroup[] }): Promise<{ refused: { input: string; reason: string }[] }> {
-  const refused: { input: string; reason: string }[] = [];
-  for (const input of inputs) {
-    try {
-      await rt.ctx.service.submit({ workspace: workspaceOf(address.team), input, actor: address.user, refresh: opts.refresh, groups: opts.groups }, { trigger: 'slack', address });
-    } catch (err) {
-      refused.push({ input, reason: errorText(err) });
-    }
+/**
+ * Many inputs are priced first (no paid call); above service.batch.confirmAboveUsd they wait for
+ * Run / Cancel (batch-confirm.ts) and this returns true. The price goes in the ack when it is quick.
+ */
+async function askedFirst(rt: SlackRuntime, client: WebClient, address: SlackAddress, inputs: string[], refresh: boolean, ack: () => Promise<void>, say: (text: string) => Promise<void>): Promise<boolean> {
+  const pricing = rt.ctx.service.estimate(inputs.map((input) => ({ input })), { workspace: workspaceOf(address.team), refresh });
+  let estimate = await withinAckBudget(pricing);
+  if (estimate === undefined) {
+    await ack();
+    estimate = await pricing;
   }
-  if (refused.length) {
-    const lines = refused.map((r) => `• \`${escapeMrkdwn(r.input)}\`: ${escapeMrkdwn(r.reason)}`);
-    const ran = inputs.length - refused.length;
-    await answerPrivately(rt, client, address, `I could not use ${plural(refused.length, 'input')}${ran ? ` (the other ${ran} are running)` : ''}:\n${lines.join('\n')}`.slice(0, 3900));
-  }
-  return { refused };
+  const threshold = rt.ctx.service.batchConfirmAboveUsd();
+  if (estimate.worstUsd <= threshold) return false;
+  await say(`These ${plural(inputs.length, 'input')} may cost up to $${estimate.worstUsd.toFixed(2)}: press Run to enrich them, or Cancel.`);
+  await askBeforeRunning(rt, client, { kind: 'inputs', to: address, name: `${plural(inputs.length, 'input')} from /enrich`, inputs, refresh, estimate }, threshold);
+  return true;
 }

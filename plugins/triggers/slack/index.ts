@@ -23,6 +23,7 @@ import { registerEnrichCommand } from './enrich-command.js';
 import { registerCardActions } from './card-actions.js';
 import { registerAppHome } from './app-home.js';
 import { registerSharedCsv } from './csv-shared.js';
+import { registerBatchConfirm } from './batch-confirm.js';
 import { deliverCsv, deliverResult, notify, updateProgress } from './delivery.js';
 import { deliverJobChange } from './job-change.js';
 import type { SlackRuntime } from './runtime.js';
@@ -60,6 +61,7 @@ function startBolt(ctx: TriggerContext<SlackConfig>, rt: SlackRuntime, installat
   registerCardActions(app, rt);
   registerAppHome(app, rt);
   registerSharedCsv(app, rt);
+  registerBatchConfirm(app, rt);
   app.error(async (err) => {
     ctx.logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener error');
   });

@@ -22,6 +22,9 @@ const report = (over: Partial<DailyReport> = {}): DailyReport => ({
   hubspotFailures: { count: 0, records: [] },
   sameDayLastWeek: { day: '2026-02-20', totalUsd: 5 },
   monthToDate: { from: '2026-02-01', through: '2026-02-27', daysInMonth: 28, totalUsd: 5.2, forecastUsd: 5.392593, workspaces: [{ workspace: 'T1', costUsd: 5.2, forecastUsd: 5.392593 }, { workspace: '<!here>', costUsd: 0.01, forecastUsd: 0.010370 }] },
+  balances: [],
+  batchEstimates: { count: 0, batches: [] },
+  deliverableEmails: [],
   ...over,
 });
 

@@ -254,6 +254,11 @@ export interface components {
             /** @description Ask providers again even when the stored record is fresh. */
             refresh?: boolean;
             /**
+             * @description Most this request may spend, in USD. The paid call that would pass it is not made (outcome `budget_reached`, no charge) and the answer carries `budgetReached`.
+             * @example 0.5
+             */
+            maxCostUsd?: number;
+            /**
              * Format: uri
              * @description POSTed a signed completion event (job.completed or batch.completed) when the work finishes; retried for 24 h until it answers 2xx. Public hosts only.
              * @example https://crm.example.com/hooks/enrichbot
@@ -297,6 +302,8 @@ export interface components {
              * @example https://crm.example.com/hooks/enrichbot
              */
             callbackUrl?: string;
+            /** @description Answer the estimate (200, `BatchEstimate`) and submit nothing: no job, no provider call. */
+            dryRun?: boolean;
         };
         EnrichResult: {
             jobId: string;
@@ -334,6 +341,11 @@ export interface components {
                 fields?: string[];
             }[];
             resumeAt?: string;
+            /** @description The request's maxCostUsd stopped it before the call that would pass it: the budget and what was spent of it. */
+            budgetReached?: {
+                maxUsd: number;
+                spentUsd: number;
+            };
             error?: string;
             errorCode?: string;
         };
@@ -366,6 +378,61 @@ export interface components {
                 self: string;
                 results: string;
             };
+        };
+        BatchEstimate: {
+            /** @constant */
+            dryRun: true;
+            estimate: {
+                workspace: string;
+                rows: number;
+                rejected: number;
+                /** @description Rows that repeat an earlier one: $0. */
+                duplicates: number;
+                /** @description Rows whose stored record is fresh: $0. */
+                fresh: number;
+                toRun: number;
+                groups: {
+                    group: string;
+                    rows: number;
+                    cachedAnswers: number;
+                    paidCalls: number;
+                    expectedUsd: number;
+                    worstUsd: number;
+                }[];
+                /** @description From the configured prices and each provider's hit rate in this workspace (prior 50 % without history). */
+                expectedUsd: number;
+                /** @description Every provider that could run is paid: the batch cannot cost more. */
+                worstUsd: number;
+                providers: {
+                    provider: string;
+                    hitRate: number;
+                    calls: number;
+                }[];
+                workspaceCap: {
+                    /** @description The daily cap; null when there is none. */
+                    capUsd: number | null;
+                    spentTodayUsd: number;
+                    /** @description Expected cost over the cap (0.25 = 25 %); null without a cap. */
+                    expectedShare: number | null;
+                    worstShare: number | null;
+                };
+                globalCap: {
+                    /** @description The daily cap; null when there is none. */
+                    capUsd: number | null;
+                    spentTodayUsd: number;
+                    /** @description Expected cost over the cap (0.25 = 25 %); null without a cap. */
+                    expectedShare: number | null;
+                    worstShare: number | null;
+                };
+            };
+            /** @description Items that would be refused, by index. */
+            rejected: {
+                index: number;
+                errors: {
+                    path: string;
+                    message: string;
+                }[];
+            }[];
         };
         Job: {
             /** @constant */
@@ -729,6 +796,23 @@ export interface operations {
             };
         };
         responses: {
+            /** @description With "dryRun": true: the estimate; nothing was submitted and no provider was asked. */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the binding window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in it. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until it resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Both windows, e.g. "60;w=60, 10000;w=86400". */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchEstimate"];
+                };
+            };
             /** @description Stored; invalid items are listed by index and the rest run. */
             202: {
                 headers: {
@@ -747,7 +831,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
-            /** @description The body is not valid. */
+            /** @description The body is not valid (a batch-wide "maxCostUsd" is refused: not supported for batches yet). */
             400: {
                 headers: {
                     [name: string]: unknown;
