@@ -73,6 +73,9 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): S
       lines: r.deliverableEmails.map((d) => `${esc(d.provider)}: ${d.costPerDeliverableUsd === null ? `none deliverable (${usd(d.costUsd)} on ${calls(d.paidCalls)})` : `${usd(d.costPerDeliverableUsd)} (${usd(d.costUsd)} on ${calls(d.paidCalls)}, ${d.deliverable} deliverable)`}`),
     });
   }
+  if (r.jobChanges > 0) {
+    out.push({ title: 'Job changes', lines: [`${r.jobChanges} ${r.jobChanges === 1 ? 'person' : 'people'} changed company or title (see their records, or the cards posted where they were last asked about)`] });
+  }
   out.push({ title: 'Cost per found email', lines: [r.costPerEmailUsd === null ? `no email found (${usd(r.totalUsd)} spent)` : `${usd(r.costPerEmailUsd)} (${r.emailsFound} emails found)`] });
   out.push({
     title: 'Errors',

@@ -60,3 +60,11 @@ test('the chart draws the daily cap as a line above the bars, and none without a
   expect(none).not.toContain('daily cap');
   expect(none).not.toContain('>$12</text>');
 });
+
+test('job changes found that day are counted in the digest, and the section is left out on a day with none', () => {
+  const d = buildDigest(report({ jobChanges: 3 }), queue);
+  const lines = d.plain.split('\n');
+  const at = lines.indexOf('Job changes');
+  expect(lines.slice(at, at + 2)).toEqual(['Job changes', '  - 3 people changed company or title (see their records, or the cards posted where they were last asked about)']);
+  expect(buildDigest(report({ jobChanges: 0 }), queue).plain).not.toContain('Job changes');
+});
