@@ -1,6 +1,7 @@
 // The EnrichService: the only way a trigger reaches the core. It validates and normalizes what
 // a trigger asks, refuses forgotten identities, queues (or joins) jobs, answers status and
-// waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts, forgetting in
+// waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts (and its
+// batch-*.ts parts), forgetting in
 // forget.ts; this file is the front door that ties them together.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
