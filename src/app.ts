@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
-import { answerRequesters, claimKey } from './queue/requesters.js';
+import { answerRequesters, claimKey, type Delivery } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
 import type { BatchStatus, EnrichService, SubmitResult } from './plugin/service.js';
@@ -158,7 +158,7 @@ export class App {
       notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
       answer: async (result, requesters) => {
         if (!this.isWorker) return false;
-        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
+        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (keys) => this.claimMany(keys), this.logger);
         return true;
       },
       claimOnce: (key) => this.claimOnce(key),
@@ -187,8 +187,8 @@ export class App {
         engine: this.engine,
         clock: this.clock,
         logger: this.logger.child({ part: 'worker' }),
-        deliver: (result, replyTo) => this.deliver(result, replyTo),
-        claimOnce: (key) => this.claimOnce(key),
+        deliver: (result, to) => this.deliver(result, to),
+        claim: (keys) => this.claimMany(keys),
         isCancelled: async (jobId) => (await this.redis.exists(cancelKey(prefix, jobId))) === 1,
         leases: this.leases,
         redis: this.redis,
@@ -288,7 +288,19 @@ export class App {
   }
 
   private async claimOnce(key: string): Promise<boolean> {
-    return (await this.redis.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX')) === 'OK';
+    return (await this.claimMany([key]))[0];
+  }
+
+  /** Claims taken in one round trip (a job's requesters are answered together). */
+  private async claimMany(keys: string[]): Promise<boolean[]> {
+    const tx = this.redis.pipeline();
+    for (const key of keys) tx.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX');
+    const out = (await tx.exec()) ?? [];
+    return keys.map((_, i) => {
+      const [err, v] = out[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      return v === 'OK';
+    });
   }
 
   /** The trigger and its context when it runs in this process. */
@@ -299,8 +311,17 @@ export class App {
     return { plugin: loaded.plugin as TriggerPlugin, ctx };
   }
 
-  private async deliver(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    if (replyTo.trigger === BATCH_REPLY_TRIGGER) return this.service.onBatchItem(result, replyTo);
+  /** Answers a job's requesters: batch rows in bulk, each trigger's requesters one by one. */
+  private async deliver(result: JobResult, to: Delivery[]): Promise<void> {
+    const rows = to.filter((d) => d.replyTo.trigger === BATCH_REPLY_TRIGGER);
+    if (rows.length) await this.service.onBatchItems(result, rows).catch((err) => this.logger.error({ err, jobId: result.jobId }, 'could not record the result on its batch rows'));
+    for (const d of to) {
+      if (d.replyTo.trigger === BATCH_REPLY_TRIGGER) continue;
+      await this.deliverTo(result, d.replyTo).catch((err) => this.logger.error({ err, jobId: result.jobId, trigger: d.replyTo.trigger }, 'could not deliver the result'));
+    }
+  }
+
+  private async deliverTo(result: JobResult, replyTo: ReplyTo): Promise<void> {
     const plugin = this.registry.triggers.get(replyTo.trigger)?.plugin as TriggerPlugin | undefined;
     // A trigger without deliver (the HTTP API, the CLI) learns results by waiting on the service.
     if (plugin && !plugin.deliver) return;

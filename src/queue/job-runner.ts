@@ -16,7 +16,7 @@ import type { Ledger } from '../engine/ledger.js';
 import type { EnrichRequest, JobResult } from '../engine/types.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichbotError, isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
-import { answerRequesters, requestersOf, type ClaimOnce, type Deliver } from './requesters.js';
+import { answerRequesters, requestersOf, type ClaimMany, type Deliver } from './requesters.js';
 import { JOB_LEASE_TTL_MS, RUN_STATE_TTL_S, acquireWaiting, jobLeaseKey, runStateKey } from './enrich-queue.js';
 
 /**
@@ -44,7 +44,7 @@ export interface JobRunnerDeps {
   clock: Clock;
   logger: Logger;
   deliver: Deliver;
-  claimOnce: ClaimOnce;
+  claim: ClaimMany;
   isCancelled: (jobId: string) => Promise<boolean>;
   leases: Leases;
   ledger: Ledger;
@@ -146,7 +146,7 @@ export class JobRunner {
     const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
     const ended = doc?.result as JobResult | undefined;
     // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
-    if (ended?.status === 'cancelled') await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    if (ended?.status === 'cancelled') await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claim, this.deps.logger);
     return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
   }
 
@@ -211,7 +211,7 @@ export class JobRunner {
       return false;
     }
     await this.deps.onFinished?.(result);
-    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claim, this.deps.logger);
     return true;
   }
 }

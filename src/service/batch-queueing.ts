@@ -111,16 +111,15 @@ export class BatchQueueing {
    * later results. A job busy in another process is waited for.
    */
   private async queueItem(batchId: string, index: number, input: BatchItem['input'], options: BatchOptions, checkFirst: boolean, stop: () => boolean): Promise<void> {
-    const { Batch, BatchItem } = this.deps.store.models;
+    const { Batch } = this.deps.store.models;
     const { request, identity } = this.deps.validate(input, options);
     const withReply = { ...request, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } };
     const jobId = jobIdFor(withReply, identity);
     const earlier = checkFirst ? await this.itemRequester(jobId, batchId, index) : null;
     if (earlier?.delivered) return;
-    let joined: boolean;
     for (;;) {
       try {
-        ({ joined } = await this.deps.enqueue(withReply, identity));
+        await this.deps.enqueue(withReply, identity);
         break;
       } catch (err) {
         if (!isEnrichbotError(err, ErrorCodes.JOB_BUSY) || stop()) throw err;
@@ -129,10 +128,9 @@ export class BatchQueueing {
         await sleep(200);
       }
     }
+    // Nothing more is written to the item here: from now on its job's answer owns it (whether it
+    // joined another request's job is read from the job's requesters when it is answered).
     await this.hooks.afterItemQueued?.(batchId, index);
-    // Queued before by the dead holder: it joined only if someone else's request came first.
-    if (joined && earlier) joined = earlier.position > 0;
-    if (joined) await BatchItem.updateOne({ _id: batchItemId(batchId, index) }, { $set: { joined: true } });
   }
 
   /**

@@ -1,11 +1,14 @@
 // A batch's results: each item's job result written on the item when the job ends (so results
 // stream back in input order with no join), and the rows read back in order.
-import type { JobResult, ReplyTo } from '../engine/types.js';
+import type { JobResult } from '../engine/types.js';
+import type { Delivery } from '../queue/requesters.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { batchItemId } from '../store/service-models.js';
 import type { BatchResultRow, BatchRowStatus } from '../plugin/service.js';
 import { FINAL, micro, type BatchesDeps } from './batch-deps.js';
 import type { BatchProgress } from './batch-progress.js';
+
+type Move = { from: string; to: string; costMicros: number };
 
 export class BatchResults {
   constructor(
@@ -13,22 +16,56 @@ export class BatchResults {
     private readonly progress: BatchProgress,
   ) {}
 
-  /** A batch item's job ended (or paused): record it on the item and move the counts. */
-  async onItemResult(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    const { batchId, index } = replyTo.address as { batchId?: string; index?: number };
-    if (typeof batchId !== 'string' || typeof index !== 'number') return;
-    const { BatchItem } = this.deps.store.models;
-    const _id = batchItemId(batchId, index);
+  /**
+   * A job ended (or paused): its result is written on every batch item that asked for it, in
+   * one command per batch, and the counts move once per batch. Only the item whose request
+   * started the run is charged its cost: the others joined it. A final item is never written
+   * again. The write sets only the fields a result owns: the queueing step writes nothing to an
+   * item once its job is queued, so no two writers meet on one item (FerretDB rewrites the
+   * whole document on update, and the later of two concurrent writes undoes the other).
+   */
+  async onItemResults(result: JobResult, to: Delivery[]): Promise<void> {
+    const byBatch = new Map<string, Map<number, boolean>>();
+    for (const d of to) {
+      const { batchId, index } = d.replyTo.address as { batchId?: string; index?: number };
+      if (typeof batchId !== 'string' || typeof index !== 'number') continue;
+      const items = byBatch.get(batchId) ?? new Map<number, boolean>();
+      // The same item asked twice (a queueing taken over): charged once if either started the run.
+      items.set(index, (items.get(index) ?? false) || d.starter);
+      byBatch.set(batchId, items);
+    }
+    for (const [batchId, items] of byBatch) await this.writeResults(batchId, items, result);
+  }
+
+  private async writeResults(batchId: string, items: Map<number, boolean>, result: JobResult): Promise<void> {
     const status: BatchRowStatus = result.status === 'done' ? 'done' : result.status === 'paused' ? 'paused' : result.status === 'cancelled' ? 'cancelled' : 'failed';
-    // One command: write the result on an item not yet final, and get what it was before (its
-    // counts move from that status). Each item's result arrives once (the requester's claim).
-    // A joined item's cost belongs to the request that started the job.
-    const item = await BatchItem.findOneAndUpdate({ _id, status: { $nin: FINAL } }, { $set: { status, result, reason: result.error ?? null, costUsd: result.costUsd } }, { returnDocument: 'before' }).lean();
-    if (!item) return;
-    const cost = item.joined ? 0 : result.costUsd;
-    if (cost !== result.costUsd) await BatchItem.updateOne({ _id }, { $set: { costUsd: cost } });
-    await this.progress.move(batchId, [{ from: item.status, to: status, costMicros: status === 'paused' ? 0 : micro(cost) - micro(item.costUsd ?? 0) }], result.resumeAt);
+    const fields = { status, result, reason: result.error ?? null };
+    const moves: Move[] = [];
+    const joined: number[] = [];
+    for (const [index, starter] of items) {
+      if (starter) await this.writeOne(batchId, index, fields, result.costUsd, moves);
+      else joined.push(index);
+    }
+    if (joined.length) {
+      // The joined items, all still queued as a rule: one command for all (by _id: FerretDB
+      // answers `_id: { $in }` and ranges by a scan, `_id: v` from its index).
+      const ops = joined.map((index) => ({ updateOne: { filter: { _id: batchItemId(batchId, index), status: 'queued' }, update: { $set: { ...fields, costUsd: 0 } } } }));
+      const { matchedCount } = await this.deps.store.models.BatchItem.bulkWrite(ops as never, { ordered: false });
+      for (let i = 0; i < matchedCount; i++) moves.push({ from: 'queued', to: status, costMicros: 0 });
+      // Some were not queued: paused by an earlier run (or final already, then left alone).
+      if (matchedCount < joined.length) for (const index of joined) await this.writeOne(batchId, index, fields, 0, moves, ['paused']);
+    }
+    if (!moves.length) return;
+    await this.progress.move(batchId, moves, result.resumeAt);
     await this.progress.maybeFinish(batchId, status === 'paused');
+  }
+
+  /** One item: the result written on it if it is not final (or in `from`), one command. */
+  private async writeOne(batchId: string, index: number, fields: { status: BatchRowStatus }, costUsd: number, moves: Move[], from?: BatchRowStatus[]): Promise<void> {
+    const filter = { _id: batchItemId(batchId, index), status: from ? { $in: from } : { $nin: FINAL } };
+    const before = await this.deps.store.models.BatchItem.findOneAndUpdate(filter, { $set: { ...fields, costUsd } }, { returnDocument: 'before' }).lean();
+    // A paused run's cost is counted once the item is final.
+    if (before) moves.push({ from: before.status, to: fields.status, costMicros: fields.status === 'paused' ? 0 : micro(costUsd) - micro(before.costUsd ?? 0) });
   }
 
   async *results(batchId: string, workspace?: string): AsyncGenerator<BatchResultRow> {

@@ -5,6 +5,7 @@
 // - batch-results.ts: each job's result written on its item, and the rows read back in order;
 // - batch-progress.ts: live counts, status, progress events and completion, once.
 import type { JobResult, ReplyTo } from '../engine/types.js';
+import type { Delivery } from '../queue/requesters.js';
 import type { BatchItem, BatchOptions, BatchResultRow, BatchStatus, BatchSubmitResult } from '../plugin/service.js';
 import { BATCH_REPLY_TRIGGER, type BatchesDeps } from './batch-deps.js';
 import { submitBatch } from './batch-submit.js';
@@ -40,8 +41,8 @@ export class Batches {
     return this.queueing.stop();
   }
 
-  onItemResult(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    return this.rows.onItemResult(result, replyTo);
+  onItemResults(result: JobResult, to: Delivery[]): Promise<void> {
+    return this.rows.onItemResults(result, to);
   }
 
   status(batchId: string, workspace?: string): Promise<BatchStatus> {

@@ -1,15 +1,14 @@
 // The EnrichService: the only way a trigger reaches the core. It validates and normalizes what
 // a trigger asks, refuses forgotten identities, queues (or joins) jobs, answers status and
 // waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts (and its
-// batch-*.ts parts), forgetting in
-// forget.ts; this file is the front door that ties them together.
+// batch-*.ts parts), forgetting in forget.ts; this file is the front door that ties them together.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
-import type { Requester } from '../queue/requesters.js';
+import type { Delivery, Requester } from '../queue/requesters.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
 import { identityOfInput, type Identity, type StructuredInput } from '../engine/identity.js';
@@ -249,9 +248,9 @@ export class EnrichServiceImpl implements EnrichService {
     return this.batches.results(batchId, workspace);
   }
 
-  /** Called by the app for results addressed to a batch item. */
-  onBatchItem(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    return this.batches.onItemResult(result, replyTo);
+  /** Called by the app for a job's results addressed to batch items (in bulk). */
+  onBatchItems(result: JobResult, to: Delivery[]): Promise<void> {
+    return this.batches.onItemResults(result, to);
   }
 
   async record(workspace: string, subject: string | StructuredInput): Promise<{ person?: RecordView; company?: RecordView }> {

@@ -50,8 +50,6 @@ const BatchItemSchema = new Schema(
     reason: String,
     jobId: String,
     identityKey: String,
-    /** True when this item joined a job another request had started (its cost is not the batch's). */
-    joined: Boolean,
     result: Schema.Types.Mixed,
     costUsd: { type: Number, default: 0 },
     expireAt: { type: Date, required: true },
