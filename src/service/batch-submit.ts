@@ -13,7 +13,7 @@ import { QUEUEING_LEASE_TTL_MS, queueingLeaseKey } from './batch-queueing.js';
 
 const CHUNK = 250;
 
-type Planned = { index: number; columns: Record<string, string>; input: BatchItem['input'] | null; request?: EnrichRequest; identity?: Identity; jobId?: string; problem?: BatchItemProblem };
+type Planned = { index: number; columns: Record<string, string>; input: BatchItem['input'] | null; request?: EnrichRequest; identity?: Identity; jobId?: string; problem?: BatchItemProblem; identityHash?: string };
 
 export interface SubmitSteps {
   /** Starts queueing the written batch in the background (the lease is handed over). */
@@ -56,8 +56,10 @@ export async function submitBatch(deps: BatchesDeps, steps: SubmitSteps, source:
     }
     try {
       const { request, identity } = deps.validate(item.input, options);
-      if (forgotten.has(await deps.tombstones.idFor(options.workspace, identity.key))) {
-        planned.push({ index, columns, input: item.input, problem: { index, code: ErrorCodes.IDENTITY_FORGOTTEN, reason: `${identity.display} was forgotten at someone's request and is not enriched again.` } });
+      const hash = await deps.tombstones.idFor(options.workspace, identity.key);
+      if (forgotten.has(hash)) {
+        // Nothing readable about the person is stored: not the row, not the input, not a reason quoting it.
+        planned.push({ index, columns: {}, input: null, identityHash: hash, problem: { index, code: ErrorCodes.IDENTITY_FORGOTTEN, reason: "This identity was forgotten at someone's request and is not enriched again." } });
         continue;
       }
       const withReply = { ...request, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } };
@@ -87,6 +89,8 @@ export async function submitBatch(deps: BatchesDeps, steps: SubmitSteps, source:
           input: p.input,
           status: p.problem ? 'rejected' : 'queued',
           reason: p.problem?.reason,
+          code: p.problem?.code,
+          identityHash: p.identityHash,
           jobId: p.jobId,
           identityKey: p.identity?.key,
           expireAt,

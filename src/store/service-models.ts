@@ -48,6 +48,10 @@ const BatchItemSchema = new Schema(
     input: Schema.Types.Mixed,
     status: { type: String, enum: ['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'rejected'], required: true },
     reason: String,
+    /** A rejected item's error code. */
+    code: String,
+    /** A row refused for a forgotten identity: its tombstone id (salted hash), never the identity. */
+    identityHash: String,
     jobId: String,
     identityKey: String,
     result: Schema.Types.Mixed,
