@@ -51,6 +51,8 @@ export interface AppOptions {
    * a trigger's context (`enrichbot api-key` manages the HTTP API's keys in its collection).
    */
   clientTriggers?: string[];
+  /** Test hooks (fault injection in child processes): called at the named instant. */
+  hooks?: { afterRunDone?: (jobId: string, run: number) => void };
 }
 
 /** Triggers every process has, whatever the config lists: the CLI answers its own commands. */
@@ -63,6 +65,7 @@ export class App {
   readonly registry: Registry;
   readonly role: Config['role'] | 'client';
   private readonly clientTriggers: string[];
+  private readonly hooks: NonNullable<AppOptions['hooks']>;
   store!: Store;
   redis!: Redis;
   queue!: EnrichQueue;
@@ -85,6 +88,7 @@ export class App {
     this.config = opts.config;
     this.role = opts.role ?? opts.config.role;
     this.clientTriggers = opts.clientTriggers ?? [];
+    this.hooks = opts.hooks ?? {};
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
@@ -161,7 +165,6 @@ export class App {
         await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (keys) => this.claimMany(keys), this.logger);
         return true;
       },
-      claimOnce: (key) => this.claimOnce(key),
       pushTo: (destination, request) => this.pushTo(destination, request),
       notifyVia: async (destination, message) => {
         const t = this.triggerFor(destination);
@@ -197,12 +200,13 @@ export class App {
         maxStalls: this.config.queue.maxStalls,
         runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
         onFinished: (result) => this.service.jobFinished(result),
+        ...(this.hooks.afterRunDone ? { afterRunDone: this.hooks.afterRunDone } : {}),
       });
       // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
       this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing() });
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing(), finishStalledBatches: () => this.service.batches.finishStalled() });
       this.sweeper.start(this.config.sweeper.intervalMs);
     }
     if (this.http) {
@@ -285,10 +289,6 @@ export class App {
 
   cancel(jobId: string): Promise<void> {
     return this.service.cancelJob(jobId);
-  }
-
-  private async claimOnce(key: string): Promise<boolean> {
-    return (await this.claimMany([key]))[0];
   }
 
   /** Claims taken in one round trip (a job's requesters are answered together). */

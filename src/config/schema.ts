@@ -121,6 +121,8 @@ export const ConfigSchema = z.object({
           /** At most one progress event per batch this often (Slack edits one message with it). */
           progressIntervalMs: z.number().int().positive().default(2000),
           retentionDays: z.number().min(0).default(14),
+          /** A batch unfinished whose counts have not moved this long is recounted from its items by the sweeper. */
+          recountAfterMs: z.number().int().min(0).default(60_000),
         })
         .prefault({}),
       activityRetentionDays: z.number().min(0).default(90),

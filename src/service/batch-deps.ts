@@ -31,7 +31,6 @@ export interface BatchesDeps {
   validate(input: BatchItem['input'], options: BatchOptions): { request: EnrichRequest; identity: Identity };
   enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }>;
   notifyTrigger(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void>;
-  claimOnce(key: string): Promise<boolean>;
   cancelJob(jobId: string): Promise<void>;
   leases: Leases;
 }

@@ -10,8 +10,21 @@ const BATCH_DOC_TTL_MS = 5000;
 
 export type LiveCounts = { counts: BatchCounts; total: number; costUsd: number; resumeAt?: string };
 
+/** A finish takes a few writes; a holder that died lets the next one in after this. */
+const FINISH_LEASE_TTL_MS = 30_000;
+
+/** Test hooks: a finish that dies between its writes. */
+export interface FinishHooks {
+  beforeFinishWrite?(batchId: string): Promise<void>;
+  afterFinishWrite?(batchId: string): Promise<void>;
+}
+
+/** Done, or cancelled with nothing left running. */
+const ending = (s: BatchStatus) => s.state === 'done' || (s.state === 'cancelled' && s.counts.queued + s.counts.running + s.counts.paused === 0);
+
 export class BatchProgress {
   private readonly docs = new Map<string, { doc: BatchDocView; at: number }>();
+  hooks: FinishHooks = {};
 
   constructor(private readonly deps: BatchesDeps) {}
 
@@ -37,6 +50,17 @@ export class BatchProgress {
   }
 
   private async rebuild(batchId: string): Promise<LiveCounts> {
+    const live = await this.recount(batchId);
+    this.deps.logger.warn({ batchId }, 'batch counts were missing in Redis; rebuilt from the items');
+    return live;
+  }
+
+  /**
+   * The counts as the items' stored statuses say, written over the live counts in Redis. The
+   * items are the truth; the live counts are a fast copy that may lag (a step that died between
+   * writing an item and moving its count, a Redis key lost).
+   */
+  async recount(batchId: string): Promise<LiveCounts> {
     const { BatchItem, Batch } = this.deps.store.models;
     const batch = await Batch.findById(batchId, { total: 1 }).lean();
     if (!batch) throw new EnrichbotError(ErrorCodes.BATCH_NOT_FOUND, `No batch ${batchId}.`);
@@ -47,8 +71,7 @@ export class BatchProgress {
       costMicros += micro(it.costUsd ?? 0);
     }
     const key = batchKey(this.deps.config, batchId);
-    await this.deps.redis.multi().hset(key, { total: batch.total, costMicros, ...counts }).pexpire(key, batchKeyTtlMs(this.deps.config)).exec();
-    this.deps.logger.warn({ batchId }, 'batch counts were missing in Redis; rebuilt from the items');
+    await this.deps.redis.multi().hset(key, { total: batch.total, costMicros, ...counts, movedAt: this.deps.clock.now().getTime() }).pexpire(key, batchKeyTtlMs(this.deps.config)).exec();
     return { counts, total: batch.total, costUsd: costMicros / 1e6 };
   }
 
@@ -61,6 +84,8 @@ export class BatchProgress {
       if (m.costMicros) tx.hincrby(key, 'costMicros', m.costMicros);
     }
     if (resumeAt) tx.hset(key, 'resumeAt', resumeAt);
+    // When the batch last moved: the sweeper recounts one that stood still (batch-recovery.ts).
+    tx.hset(key, 'movedAt', this.deps.clock.now().getTime());
     await tx.exec();
   }
 
@@ -96,29 +121,46 @@ export class BatchProgress {
 
   /** Publishes progress (throttled) or, once, the batch's completion. */
   async maybeFinish(batchId: string, stateChanged = false): Promise<void> {
-    const { Batch } = this.deps.store.models;
     const batch = await this.batchDoc(batchId, stateChanged);
-    if (!batch) return;
+    if (!batch || batch.finishedAt) return;
     const status = this.view(batch, await this.counts(batchId));
-    const replyTo = batch.replyTo as ReplyTo;
-    if (status.state === 'done' || (status.state === 'cancelled' && status.counts.queued + status.counts.running + status.counts.paused === 0)) {
-      if (!(await this.deps.claimOnce(`batch-finished:${batchId}`))) return;
-      // A cancel seen only by another process must not turn into "done": read the document afresh.
-      const doc = (await this.batchDoc(batchId, true)) ?? batch;
-      this.docs.delete(batchId);
-      const state = doc.state === 'cancelled' ? 'cancelled' : status.state;
-      const finishedAt = this.deps.clock.now();
-      await Batch.updateOne({ _id: batchId }, { $set: { state, counts: status.counts, costUsd: status.costUsd, finishedAt } });
-      const final = { ...status, state, finishedAt: finishedAt.toISOString() };
-      await this.deps.hub.publish('batch', batchId, final);
-      await this.deps.notifyTrigger('done', final, replyTo).catch((err) => this.deps.logger.error({ err, batchId }, 'could not deliver the finished batch'));
+    if (ending(status)) {
+      await this.finish(batchId);
       return;
     }
     const { prefix } = this.deps.config.queue;
     const throttle = await this.deps.redis.set(`${prefix}:batch-progress:${batchId}`, '1', 'PX', this.deps.config.service.batch.progressIntervalMs, 'NX');
     if (throttle !== 'OK' && !(stateChanged && status.state === 'paused')) return;
     await this.deps.hub.publish('batch', batchId, status);
-    await this.deps.notifyTrigger('progress', status, replyTo).catch((err) => this.deps.logger.warn({ err, batchId }, 'could not deliver batch progress'));
+    await this.deps.notifyTrigger('progress', status, batch.replyTo as ReplyTo).catch((err) => this.deps.logger.warn({ err, batchId }, 'could not deliver batch progress'));
+  }
+
+  /**
+   * Ends the batch once, if its stored items agree: the live counts said so, but only the items'
+   * statuses decide (a count moved without its item, or twice, must not end a batch early). Under
+   * a lease, and only while the document has no finishedAt: a finish that died half-way is done
+   * again by the next one (the sweeper's), never twice.
+   */
+  async finish(batchId: string): Promise<boolean> {
+    const out = await this.deps.leases.withLease(`batch-finish:${batchId}`, FINISH_LEASE_TTL_MS, async () => {
+      const doc = await this.batchDoc(batchId, true);
+      if (!doc || doc.finishedAt) return false;
+      const live = await this.recount(batchId);
+      // A cancel seen only by another process must not turn into "done": the document is read afresh.
+      const status = this.view(doc, live);
+      if (!ending(status)) return false;
+      const state = status.state;
+      const finishedAt = this.deps.clock.now();
+      await this.hooks.beforeFinishWrite?.(batchId);
+      await this.deps.store.models.Batch.updateOne({ _id: batchId }, { $set: { state, counts: status.counts, costUsd: status.costUsd, finishedAt } });
+      this.docs.delete(batchId);
+      await this.hooks.afterFinishWrite?.(batchId);
+      const final = { ...status, finishedAt: finishedAt.toISOString() };
+      await this.deps.hub.publish('batch', batchId, final);
+      await this.deps.notifyTrigger('done', final, doc.replyTo as ReplyTo).catch((err) => this.deps.logger.error({ err, batchId }, 'could not deliver the finished batch'));
+      return true;
+    });
+    return out.ran && out.value;
   }
 
   async waitFor(batchId: string, timeoutMs: number): Promise<BatchStatus> {

@@ -10,7 +10,15 @@ import type { BatchProgress } from './batch-progress.js';
 
 type Move = { from: string; to: string; costMicros: number };
 
+/** Test hooks: a step that dies between its writes. */
+export interface ResultHooks {
+  afterItemsWritten?(batchId: string): Promise<void>;
+  afterCountsMoved?(batchId: string): Promise<void>;
+}
+
 export class BatchResults {
+  hooks: ResultHooks = {};
+
   constructor(
     private readonly deps: BatchesDeps,
     private readonly progress: BatchProgress,
@@ -56,7 +64,9 @@ export class BatchResults {
       if (matchedCount < joined.length) for (const index of joined) await this.writeOne(batchId, index, fields, 0, moves, ['paused']);
     }
     if (!moves.length) return;
+    await this.hooks.afterItemsWritten?.(batchId);
     await this.progress.move(batchId, moves, result.resumeAt);
+    await this.hooks.afterCountsMoved?.(batchId);
     await this.progress.maybeFinish(batchId, status === 'paused');
   }
 

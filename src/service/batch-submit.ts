@@ -101,7 +101,7 @@ export async function submitBatch(deps: BatchesDeps, steps: SubmitSteps, source:
     const key = batchKey(deps.config, batchId);
     await deps.redis
       .multi()
-      .hset(key, { total: planned.length, queued: accepted, rejected: rejected.length, costMicros: 0 })
+      .hset(key, { total: planned.length, queued: accepted, rejected: rejected.length, costMicros: 0, movedAt: now.getTime() })
       .pexpire(key, batchKeyTtlMs(deps.config))
       .exec();
     await models.Batch.create({

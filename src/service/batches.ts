@@ -3,7 +3,8 @@
 // - batch-submit.ts: validation and the first writes (items, live counts, batch document);
 // - batch-queueing.ts: the items put on the queue in the background, under a lease;
 // - batch-results.ts: each job's result written on its item, and the rows read back in order;
-// - batch-progress.ts: live counts, status, progress events and completion, once.
+// - batch-progress.ts: live counts, status, progress events and completion, once;
+// - batch-recovery.ts: the sweeper's step that finishes a batch whose counts drifted.
 import type { JobResult, ReplyTo } from '../engine/types.js';
 import type { Delivery } from '../queue/requesters.js';
 import type { BatchItem, BatchOptions, BatchResultRow, BatchStatus, BatchSubmitResult } from '../plugin/service.js';
@@ -12,6 +13,7 @@ import { submitBatch } from './batch-submit.js';
 import { BatchQueueing } from './batch-queueing.js';
 import { BatchProgress } from './batch-progress.js';
 import { BatchResults } from './batch-results.js';
+import { BatchRecovery } from './batch-recovery.js';
 
 export { BATCH_REPLY_TRIGGER, type BatchesDeps };
 export { QUEUEING_LEASE_TTL_MS, queueingLeaseKey } from './batch-queueing.js';
@@ -19,12 +21,19 @@ export { QUEUEING_LEASE_TTL_MS, queueingLeaseKey } from './batch-queueing.js';
 export class Batches {
   readonly queueing: BatchQueueing;
   readonly progress: BatchProgress;
-  private readonly rows: BatchResults;
+  readonly rows: BatchResults;
+  readonly recovery: BatchRecovery;
 
   constructor(private readonly deps: BatchesDeps) {
     this.queueing = new BatchQueueing(deps);
     this.progress = new BatchProgress(deps);
     this.rows = new BatchResults(deps, this.progress);
+    this.recovery = new BatchRecovery(deps, this.progress, this.rows);
+  }
+
+  /** The sweeper's step: batches that stood still are recounted from their items, and finished. */
+  finishStalled(): Promise<number> {
+    return this.recovery.sweep();
   }
 
   submit(source: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions): Promise<BatchSubmitResult> {

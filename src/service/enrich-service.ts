@@ -63,8 +63,6 @@ export interface EnrichServiceDeps {
    * deliver; elsewhere it returns false and a worker answers when it dequeues the cancelled job.
    */
   answer(result: JobResult, requesters: Requester[]): Promise<boolean>;
-  /** true once per key: whoever gets true does the work. */
-  claimOnce(key: string): Promise<boolean>;
   /** The `push` of the trigger named `destination`, if it has one. */
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
   /** The `notify` of the trigger named `destination`, if it has one. */
@@ -110,7 +108,6 @@ export class EnrichServiceImpl implements EnrichService {
       validate: (input, options) => this.validate({ ...options, input }, { trigger: BATCH_REPLY_TRIGGER, address: {} }),
       enqueue: (request, identity) => deps.queue.enqueue(request, identity),
       notifyTrigger: deps.notifyTrigger,
-      claimOnce: deps.claimOnce,
       cancelJob: (jobId) => this.cancelJob(jobId),
       leases: deps.leases,
     });
