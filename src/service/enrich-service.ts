@@ -315,7 +315,12 @@ export class EnrichServiceImpl implements EnrichService {
   async spend(day: string, workspace?: string): Promise<SpendReport> {
     const rows = await this.ledger.summary(day, workspace);
     const byProvider = new Map<string, { provider: string; calls: number; matched: number; costUsd: number }>();
+    const lost = { calls: 0, costUsd: 0 };
     for (const r of rows) {
+      if (r.outcome === 'lost') {
+        lost.calls += r.calls;
+        lost.costUsd = Math.round((lost.costUsd + r.costUsd) * 1e6) / 1e6;
+      }
       const p = byProvider.get(r.provider) ?? { provider: r.provider, calls: 0, matched: 0, costUsd: 0 };
       p.calls += r.calls;
       if (r.outcome === 'matched') p.matched += r.calls;
@@ -330,6 +335,7 @@ export class EnrichServiceImpl implements EnrichService {
       ...(workspace ? { workspace } : {}),
       totalUsd: Math.round(list.reduce((s, r) => s + r.costUsd, 0) * 1e6) / 1e6,
       byProvider: list,
+      lost,
       caps: { dailyUsd: caps.dailyUsd, workspaceDailyUsd: own ?? caps.perWorkspaceDailyUsd },
     };
   }

