@@ -10,6 +10,9 @@ import type { BatchProgress } from './batch-progress.js';
 
 type Move = { from: string; to: string; costMicros: number };
 
+/** Rows written per command when a job answers many rows of one batch. */
+const BULK_ROWS = 50;
+
 /** Test hooks: a step that dies between its writes. */
 export interface ResultHooks {
   afterItemsWritten?(batchId: string): Promise<void>;
@@ -55,10 +58,15 @@ export class BatchResults {
       else joined.push(index);
     }
     if (joined.length) {
-      // The joined items, all still queued as a rule: one command for all (by _id: FerretDB
-      // answers `_id: { $in }` and ranges by a scan, `_id: v` from its index).
-      const ops = joined.map((index) => ({ updateOne: { filter: { _id: batchItemId(batchId, index), status: 'queued' }, update: { $set: { ...fields, costUsd: 0 } } } }));
-      const { matchedCount } = await this.deps.store.models.BatchItem.bulkWrite(ops as never, { ordered: false });
+      // The joined items, all still queued as a rule: one command per BULK_ROWS.
+      // One updateMany per BULK_ROWS rows (FerretDB 1.24 dropped every connection when four jobs
+      // each sent a bulkWrite of 50-249 statements at once, here, twice).
+      let matchedCount = 0;
+      for (let i = 0; i < joined.length; i += BULK_ROWS) {
+        const some = joined.slice(i, i + BULK_ROWS);
+        const filter = { batchId, index: { $in: some }, status: 'queued' as const };
+        matchedCount += (await this.deps.store.models.BatchItem.updateMany(filter, { $set: { ...fields, costUsd: 0 } })).matchedCount;
+      }
       for (let i = 0; i < matchedCount; i++) moves.push({ from: 'queued', to: status, costMicros: 0 });
       // Some were not queued: paused by an earlier run (or final already, then left alone).
       if (matchedCount < joined.length) for (const index of joined) await this.writeOne(batchId, index, fields, 0, moves, ['paused']);
