@@ -31,7 +31,7 @@ export async function batchTail(startApp: StartApp, rows = 2000, identities = 4)
   const app = await startApp({ plugins: { tail: companyProvider('tail', { path: '/held' }) }, baseUrl });
   try {
     const { Batch, Job } = app.store.models;
-    const domains = Array.from({ length: rows }, (_, i) => `tail${i % identities}.example`);
+    const domains = Array.from({ length: rows }, (_, i) => `tail${i % identities}-bench.com`);
     const { batchId } = await app.service.submitBatch(domains.map((input) => ({ input })), { trigger: 'cli', address: {} }, { workspace: 'bench', groups: ['companyProfile'] });
     while ((await Batch.findById(batchId, { queueing: 1 }).lean())?.queueing) await new Promise((r) => setTimeout(r, 200));
     let itemWrites = 0;
@@ -43,7 +43,7 @@ export async function batchTail(startApp: StartApp, rows = 2000, identities = 4)
     release();
     const final = await app.service.waitForBatch(batchId, 600_000);
     client.off('commandStarted', count as never);
-    if (final.counts.done !== rows) throw new Error(`batch tail: ${final.counts.done} of ${rows} rows done`);
+    if (final.counts.done !== rows) throw new Error(`batch tail: ${final.counts.done} of ${rows} rows done (${JSON.stringify(final.counts)})`);
     const jobs = await Job.find({ workspace: 'bench' }, { finishedAt: 1 }).lean();
     const first = Math.min(...jobs.map((j) => new Date(j.finishedAt!).getTime()));
     const seconds = (new Date(final.finishedAt!).getTime() - first) / 1000;
