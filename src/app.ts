@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectStore, redactUrl, type Store } from './store/store.js';
 import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
-import { answerRequesters, claimKey } from './queue/requesters.js';
+import { answerRequesters, claimKey, type Delivery } from './queue/requesters.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
 import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
 import type { BatchStatus, BreakerState, EnrichService, SubmitResult } from './plugin/service.js';
@@ -55,6 +55,8 @@ export interface AppOptions {
    * a trigger's context (`enrichbot api-key` manages the HTTP API's keys in its collection).
    */
   clientTriggers?: string[];
+  /** Test hooks (fault injection in child processes): called at the named instant. */
+  hooks?: { afterRunDone?: (jobId: string, run: number) => void };
 }
 
 /** Triggers every process has, whatever the config lists: the CLI answers its own commands. */
@@ -67,6 +69,7 @@ export class App {
   readonly registry: Registry;
   readonly role: Config['role'] | 'client';
   private readonly clientTriggers: string[];
+  private readonly hooks: NonNullable<AppOptions['hooks']>;
   store!: Store;
   redis!: Redis;
   queue!: EnrichQueue;
@@ -92,6 +95,7 @@ export class App {
     this.config = opts.config;
     this.role = opts.role ?? opts.config.role;
     this.clientTriggers = opts.clientTriggers ?? [];
+    this.hooks = opts.hooks ?? {};
     this.logger = opts.logger ?? createLogger({ level: opts.config.logLevel });
     this.clock = opts.clock ?? systemClock;
     this.registry = new Registry({ config: this.config, logger: this.logger, loader: opts.loader, plugins: opts.plugins, builtins: BUILTIN_TRIGGERS });
@@ -171,10 +175,9 @@ export class App {
       notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
       answer: async (result, requesters) => {
         if (!this.isWorker) return false;
-        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (key) => this.claimOnce(key), this.logger);
+        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (keys) => this.claimMany(keys), this.logger);
         return true;
       },
-      claimOnce: (key) => this.claimOnce(key),
       estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
       pushTo: (destination, request) => this.pushTo(destination, request),
       notifyVia: async (destination, message) => {
@@ -207,8 +210,8 @@ export class App {
         engine: this.engine,
         clock: this.clock,
         logger: this.logger.child({ part: 'worker' }),
-        deliver: (result, replyTo) => this.deliver(result, replyTo),
-        claimOnce: (key) => this.claimOnce(key),
+        deliver: (result, to) => this.deliver(result, to),
+        claim: (keys) => this.claimMany(keys),
         isCancelled: async (jobId) => (await this.redis.exists(cancelKey(prefix, jobId))) === 1,
         leases: this.leases,
         redis: this.redis,
@@ -220,12 +223,13 @@ export class App {
           await this.service.jobFinished(result);
           if (result.jobChange) await announceJobChange({ models: this.store.models, logger: this.logger, triggers: () => this.runningTriggers() }, result);
         },
+        ...(this.hooks.afterRunDone ? { afterRunDone: this.hooks.afterRunDone } : {}),
       });
       // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
       // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
       this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing() });
+      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing(), finishStalledBatches: () => this.service.batches.finishStalled() });
       this.sweeper.start(this.config.sweeper.intervalMs);
       this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()));
     }
@@ -326,8 +330,16 @@ export class App {
     return this.service.cancelJob(jobId);
   }
 
-  private async claimOnce(key: string): Promise<boolean> {
-    return (await this.redis.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX')) === 'OK';
+  /** Claims taken in one round trip (a job's requesters are answered together). */
+  private async claimMany(keys: string[]): Promise<boolean[]> {
+    const tx = this.redis.pipeline();
+    for (const key of keys) tx.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX');
+    const out = (await tx.exec()) ?? [];
+    return keys.map((_, i) => {
+      const [err, v] = out[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      return v === 'OK';
+    });
   }
 
   private runningTriggers(): { plugin: TriggerPlugin; ctx: TriggerContext }[] {
@@ -342,8 +354,17 @@ export class App {
     return { plugin: loaded.plugin as TriggerPlugin, ctx };
   }
 
-  private async deliver(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    if (replyTo.trigger === BATCH_REPLY_TRIGGER) return this.service.onBatchItem(result, replyTo);
+  /** Answers a job's requesters: batch rows in bulk, each trigger's requesters one by one. */
+  private async deliver(result: JobResult, to: Delivery[]): Promise<void> {
+    const rows = to.filter((d) => d.replyTo.trigger === BATCH_REPLY_TRIGGER);
+    if (rows.length) await this.service.onBatchItems(result, rows).catch((err) => this.logger.error({ err, jobId: result.jobId }, 'could not record the result on its batch rows'));
+    for (const d of to) {
+      if (d.replyTo.trigger === BATCH_REPLY_TRIGGER) continue;
+      await this.deliverTo(result, d.replyTo).catch((err) => this.logger.error({ err, jobId: result.jobId, trigger: d.replyTo.trigger }, 'could not deliver the result'));
+    }
+  }
+
+  private async deliverTo(result: JobResult, replyTo: ReplyTo): Promise<void> {
     const plugin = this.registry.triggers.get(replyTo.trigger)?.plugin as TriggerPlugin | undefined;
     // A trigger without deliver (the HTTP API, the CLI) learns results by waiting on the service.
     if (plugin && !plugin.deliver) return;

@@ -1,7 +1,8 @@
 // Housekeeping without TTL indexes (FerretDB has none): resumes paused jobs whose time has
-// come, finishes queueing batches whose process died, deletes expired cache rows and old finished jobs, drops old raw responses, and marks
-// paid calls whose worker never came back as lost. Every worker runs a sweeper; one sweep at a
-// time runs (a Redis lease), and each resume takes the job's lease, so a job resumes once.
+// come, finishes queueing batches whose process died, finishes batches whose counts drifted,
+// deletes expired cache rows and old finished jobs, drops old raw responses, and marks paid
+// calls whose worker never came back as lost. Every worker runs a sweeper; one sweep at a time
+// runs (a Redis lease), and each resume takes the job's lease, so a job resumes once.
 import type { Store } from './store/store.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
@@ -22,6 +23,8 @@ export interface SweepReport {
   requeued: number;
   /** Batches whose queueing another process had left unfinished, taken over. */
   batchesResumed?: number;
+  /** Batches that stood still, recounted from their items and finished. */
+  batchesFinished?: number;
 }
 
 export interface SweeperDeps {
@@ -40,6 +43,8 @@ export interface SweeperDeps {
   reconcileSpend?: () => Promise<unknown>;
   /** Takes over batches still queueing whose holder's lease expired; returns how many. */
   resumeBatchQueueing?: () => Promise<number>;
+  /** Recounts batches that stood still from their items, finishing those whose items are all final. */
+  finishStalledBatches?: () => Promise<number>;
 }
 
 const SWEEP_LEASE_TTL_MS = 60_000;
@@ -85,19 +90,21 @@ export class Sweeper {
    * Queues again the open jobs whose Redis job is gone: Redis lost its keys (a restart without
    * persistence, a flush, eviction) while the records still say queued. Only jobs last changed
    * more than `requeueAfterMs` ago are looked at, a bounded number per sweep; a job that is
-   * there is left alone, and pushing one that appeared meanwhile is harmless (bee-queue keeps a
-   * known id). The run's Redis state went with it, so the runner claims it from the record.
+   * there is left alone. Redis is asked first, then the record again: a job that finished
+   * between the first read and the Redis check (bee-queue drops it once its handler returned,
+   * after the record was written) reads final the second time and is not queued again.
    */
   private async requeueLost(now: Date): Promise<number> {
     const { Job } = this.deps.store.models;
     const before = new Date(now.getTime() - (this.deps.requeueAfterMs ?? 5 * 60_000));
-    const open = await Job.find({ status: { $in: ['queued', 'running'] }, updatedAt: { $lt: before } }, { _id: 1, run: 1, request: 1 }).limit(1000).lean();
+    const open = await Job.find({ status: { $in: ['queued', 'running'] }, updatedAt: { $lt: before } }, { _id: 1, run: 1 }).limit(1000).lean();
     if (!open.length) return 0;
     const present = await this.deps.queue.hasJobs(open.map((j) => ({ jobId: String(j._id), run: j.run ?? 0 })));
     let requeued = 0;
     for (let i = 0; i < open.length; i++) {
       if (present[i]) continue;
-      const j = open[i];
+      const j = await Job.findOne({ _id: open[i]._id, run: open[i].run, status: { $in: ['queued', 'running'] } }, { _id: 1, run: 1, request: 1 }).lean();
+      if (!j) continue;
       await this.deps.queue.push(String(j._id), j.run ?? 0, j.request as EnrichRequest);
       requeued++;
     }
@@ -126,8 +133,9 @@ export class Sweeper {
     // A pending row's `at` is when its call started (by the same clock).
     const lost = await this.deps.ledger.markLost({ before: new Date(now.getTime() - (this.deps.pendingLostAfterMs ?? 3600_000)) });
     const requeued = await this.requeueLost(now);
-    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, requeued, batchesResumed };
-    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || requeued || batchesResumed) this.deps.logger.info(report, 'sweep');
+    const batchesFinished = (await this.deps.finishStalledBatches?.()) ?? 0;
+    const report = { ran: true, resumed, jobsDeleted: jobs.deletedCount, cacheDeleted: cache.deletedCount, rawDropped: raw.modifiedCount, lost, requeued, batchesResumed, batchesFinished };
+    if (resumed || report.jobsDeleted || report.cacheDeleted || lost || requeued || batchesResumed || batchesFinished) this.deps.logger.info(report, 'sweep');
     return report;
   }
 }

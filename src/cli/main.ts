@@ -85,6 +85,9 @@ export async function main(argv = process.argv): Promise<void> {
           const total = rows.reduce((s, r) => s + r.costUsd, 0);
           process.stdout.write(`Spend on ${opts.day}${opts.workspace ? ` for ${opts.workspace}` : ''}: $${total.toFixed(4)}\n`);
           for (const r of rows) process.stdout.write(`  ${r.provider.padEnd(12)} ${r.outcome.padEnd(13)} ${String(r.calls).padStart(6)} calls  $${r.costUsd.toFixed(4)}\n`);
+          // Booked at the reserved price because the worker died mid-call: an upper bound, shown apart.
+          const lost = rows.filter((r) => r.outcome === 'lost');
+          if (lost.length) process.stdout.write(`  of which at most $${lost.reduce((s, r) => s + r.costUsd, 0).toFixed(4)} in ${lost.reduce((s, r) => s + r.calls, 0)} calls lost with a worker (booked at the reserved price; the provider may have charged less)\n`);
         }
       } catch (err) {
         fail(err);

@@ -135,6 +135,8 @@ export const ConfigSchema = z.object({
           retentionDays: z.number().min(0).default(14),
           /** A batch whose worst-case estimate is above this asks before it runs (CLI `--yes`, Slack Run). */
           confirmAboveUsd: z.number().min(0).default(5),
+          /** A batch unfinished whose counts have not moved this long is recounted from its items by the sweeper. */
+          recountAfterMs: z.number().int().min(0).default(60_000),
         })
         .prefault({}),
       activityRetentionDays: z.number().min(0).default(90),

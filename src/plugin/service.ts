@@ -162,6 +162,8 @@ export interface SpendReport {
   workspace?: string;
   totalUsd: number;
   byProvider: SpendRow[];
+  /** Calls lost with a worker that died mid-call, booked at their reserved price: at most this much of the total. */
+  lost: { calls: number; costUsd: number };
   /** Caps that apply (null: none). */
   caps: { dailyUsd: number | null; workspaceDailyUsd: number | null };
 }

@@ -16,7 +16,7 @@ import type { Ledger } from '../engine/ledger.js';
 import type { EnrichRequest, JobResult } from '../engine/types.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichbotError, isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
-import { answerRequesters, requestersOf, type ClaimOnce, type Deliver } from './requesters.js';
+import { answerRequesters, requestersOf, type ClaimMany, type Deliver } from './requesters.js';
 import { JOB_LEASE_TTL_MS, RUN_STATE_TTL_S, acquireWaiting, jobLeaseKey, runStateKey } from './enrich-queue.js';
 
 /**
@@ -44,7 +44,7 @@ export interface JobRunnerDeps {
   clock: Clock;
   logger: Logger;
   deliver: Deliver;
-  claimOnce: ClaimOnce;
+  claim: ClaimMany;
   isCancelled: (jobId: string) => Promise<boolean>;
   leases: Leases;
   ledger: Ledger;
@@ -57,6 +57,8 @@ export interface JobRunnerDeps {
   runLeaseTtlMs: number;
   /** Called once the current run's result is recorded (before the requesters are answered). */
   onFinished?: (result: JobResult) => Promise<void>;
+  /** Test hook: called the instant a run is marked done in Redis, before anyone is answered. */
+  afterRunDone?: (jobId: string, run: number) => void;
 }
 
 const displayOf = (request: EnrichRequest) => (typeof request.input === 'string' ? request.input : JSON.stringify(request.input));
@@ -140,13 +142,16 @@ export class JobRunner {
     return result;
   }
 
-  /** The job's recorded result (this run was finished, cancelled or superseded while it waited). */
+  /**
+   * The job's recorded result (this run was finished, cancelled or superseded while it waited).
+   * A final or paused record's requesters are answered here (claims make it once per requester):
+   * an attempt that died after recording the result and before answering left them waiting.
+   */
   private async recorded(request: EnrichRequest, jobId: string): Promise<JobResult> {
-    // Nothing to do, nothing to charge.
+    // Nothing to run, nothing to charge.
     const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
     const ended = doc?.result as JobResult | undefined;
-    // A job cancelled by a process that runs no triggers (the CLI, the web role) is answered here.
-    if (ended?.status === 'cancelled') await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    if (ended && doc && !['queued', 'running'].includes(String(doc.status))) await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claim, this.deps.logger);
     return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
   }
 
@@ -206,12 +211,13 @@ export class JobRunner {
     }
     const stateKey = runStateKey(this.deps.prefix, jobId, run);
     await this.deps.redis.multi().hset(stateKey, 'done', '1').hdel(stateKey, 'open').expire(stateKey, RUN_STATE_TTL_S).exec();
+    this.deps.afterRunDone?.(jobId, run);
     if (!doc) {
       this.deps.logger.warn({ jobId, run }, 'this run is no longer the job\'s open run (finished, cancelled or superseded); its result is not recorded');
       return false;
     }
     await this.deps.onFinished?.(result);
-    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claimOnce, this.deps.logger);
+    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claim, this.deps.logger);
     return true;
   }
 }

@@ -1,14 +1,14 @@
 // The EnrichService: the only way a trigger reaches the core. It validates and normalizes what
 // a trigger asks, refuses forgotten identities, queues (or joins) jobs, answers status and
-// waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts, forgetting in
-// forget.ts; this file is the front door that ties them together.
+// waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts (and its
+// batch-*.ts parts), forgetting in forget.ts; this file is the front door that ties them together.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
-import type { Requester } from '../queue/requesters.js';
+import type { Delivery, Requester } from '../queue/requesters.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
 import { identityOfInput, type Identity, type StructuredInput } from '../engine/identity.js';
@@ -72,8 +72,6 @@ export interface EnrichServiceDeps {
    * deliver; elsewhere it returns false and a worker answers when it dequeues the cancelled job.
    */
   answer(result: JobResult, requesters: Requester[]): Promise<boolean>;
-  /** true once per key: whoever gets true does the work. */
-  claimOnce(key: string): Promise<boolean>;
   /** The `push` of the trigger named `destination`, if it has one. */
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
   /** The `notify` of the trigger named `destination`, if it has one. */
@@ -127,7 +125,6 @@ export class EnrichServiceImpl implements EnrichService {
       validate: (input, options) => this.validate({ ...options, input }, { trigger: BATCH_REPLY_TRIGGER, address: {} }),
       enqueue: (request, identity) => deps.queue.enqueue(request, identity),
       notifyTrigger: deps.notifyTrigger,
-      claimOnce: deps.claimOnce,
       cancelJob: (jobId) => this.cancelJob(jobId),
       leases: deps.leases,
     });
@@ -285,9 +282,9 @@ export class EnrichServiceImpl implements EnrichService {
     return this.batches.results(batchId, workspace);
   }
 
-  /** Called by the app for results addressed to a batch item. */
-  onBatchItem(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    return this.batches.onItemResult(result, replyTo);
+  /** Called by the app for a job's results addressed to batch items (in bulk). */
+  onBatchItems(result: JobResult, to: Delivery[]): Promise<void> {
+    return this.batches.onItemResults(result, to);
   }
 
   ageingRecords(workspace: string, before: Date, limit: number): Promise<AgeingRecord[]> {
@@ -359,7 +356,12 @@ export class EnrichServiceImpl implements EnrichService {
   async spend(day: string, workspace?: string): Promise<SpendReport> {
     const rows = await this.ledger.summary(day, workspace);
     const byProvider = new Map<string, { provider: string; calls: number; matched: number; costUsd: number }>();
+    const lost = { calls: 0, costUsd: 0 };
     for (const r of rows) {
+      if (r.outcome === 'lost') {
+        lost.calls += r.calls;
+        lost.costUsd = Math.round((lost.costUsd + r.costUsd) * 1e6) / 1e6;
+      }
       const p = byProvider.get(r.provider) ?? { provider: r.provider, calls: 0, matched: 0, costUsd: 0 };
       p.calls += r.calls;
       if (r.outcome === 'matched') p.matched += r.calls;
@@ -374,6 +376,7 @@ export class EnrichServiceImpl implements EnrichService {
       ...(workspace ? { workspace } : {}),
       totalUsd: Math.round(list.reduce((s, r) => s + r.costUsd, 0) * 1e6) / 1e6,
       byProvider: list,
+      lost,
       caps: { dailyUsd: caps.dailyUsd, workspaceDailyUsd: own ?? caps.perWorkspaceDailyUsd },
     };
   }

@@ -50,10 +50,12 @@ const BatchItemSchema = new Schema(
     input: Schema.Types.Mixed,
     status: { type: String, enum: ['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'rejected'], required: true },
     reason: String,
+    /** A rejected item's error code. */
+    code: String,
+    /** A row refused for a forgotten identity: its tombstone id (salted hash), never the identity. */
+    identityHash: String,
     jobId: String,
     identityKey: String,
-    /** True when this item joined a job another request had started (its cost is not the batch's). */
-    joined: Boolean,
     result: Schema.Types.Mixed,
     costUsd: { type: Number, default: 0 },
     expireAt: { type: Date, required: true },

@@ -58,7 +58,7 @@ beforeAll(async () => {
     const sweeperDeps = { store, clock: systemClock, logger, queue, rawRetentionDays: 30, leases, ledger };
     const sweeper = new Sweeper(sweeperDeps);
     const runner = new JobRunner({
-      store, engine: app.engine, clock: systemClock, logger, deliver: async () => undefined, claimOnce: async () => true, isCancelled: async () => false,
+      store, engine: app.engine, clock: systemClock, logger, deliver: async () => undefined, claim: async (keys: string[]) => keys.map(() => true), isCancelled: async () => false,
       leases, ledger, maxStalls: 3, runLeaseTtlMs: 3000, redis, prefix: app.names.prefix,
     });
     conns.push({ store, redis, queue, sweeper, runner });

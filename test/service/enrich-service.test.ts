@@ -239,6 +239,25 @@ test('forget leaves no trace of the identity in any collection, and every later 
   // It reads every document of every collection (the 1,000-row batch's too): minutes on a loaded machine.
 }, 180_000);
 
+test('a batch row refused for a forgotten identity keeps no copy of it: the reason code and the salted hash only', async () => {
+  const svc = inboxCtx!.service;
+  const email = 'jane.forgotten-9c1@acme-forgot.com';
+  await svc.forget('W', email, 'U-DPO');
+  const b = await svc.submitBatch([{ input: email, columns: { email, note: `row for ${email}` } }, { input: 'kept2-svc.com' }], { trigger: 'inbox', address: {} }, { workspace: 'W' });
+  expect(b.rejected).toEqual([expect.objectContaining({ index: 0, code: ErrorCodes.IDENTITY_FORGOTTEN })]);
+  await svc.waitForBatch(b.batchId, 30_000);
+  const items = await app.store.models.BatchItem.find({ batchId: b.batchId }).lean();
+  expect(JSON.stringify(items)).not.toMatch(/jane\.forgotten-9c1|acme-forgot/);
+  const [refused] = items.filter((it) => it.index === 0);
+  const tombstone = await app.store.models.Tombstone.findOne({ workspace: 'W' }).sort({ at: -1 }).lean();
+  expect(refused).toMatchObject({ status: 'rejected', code: ErrorCodes.IDENTITY_FORGOTTEN, identityHash: tombstone!._id });
+  const rows: BatchResultRow[] = [];
+  for await (const row of svc.results(b.batchId)) rows.push(row);
+  expect(rows[0]).toMatchObject({ index: 0, status: 'rejected', input: null, columns: {} });
+  expect(rows[1]).toMatchObject({ index: 1, status: 'done' });
+  expect(await svc.unforget('W', email, 'U-DPO')).toBe(true);
+});
+
 test('a forget in one process refuses the next submit in another, also after Redis lost the tombstone generation; repeated checks read no database', async () => {
   const svc = inboxCtx!.service;
   const client = await startTestApp({ file: 'enrich-service', names: app.names, role: 'client', plugins: { ...providers(), inbox, 'web-only': webOnly }, overrides: overrides(fake.url) });
@@ -348,6 +367,18 @@ test('spend sums the ledger by provider for a day and shows the caps', async () 
   expect(co.costUsd).toBeCloseTo(ledgerSum, 6);
   expect(co.calls).toBeGreaterThan(0);
   expect(report.caps).toHaveProperty('dailyUsd');
+});
+
+test('spend shows calls lost with a worker apart, at their reserved price, as an upper bound', async () => {
+  const svc = inboxCtx!.service;
+  const day = new Date().toISOString().slice(0, 10);
+  const ledger = app.ledger;
+  // A paid call whose worker died mid-call: its pending row becomes lost at the reserved price.
+  await ledger.begin(`lost-svc-${Date.now()}`, { workspace: 'WL', jobId: 'enr_lostsvc', provider: 'co', operation: 'lookup', outcome: 'pending', costUsd: 0.05, reservedUsd: 0.05, charged: false, at: new Date() });
+  expect(await ledger.markLost({ jobId: 'enr_lostsvc' })).toBe(1);
+  const report = await svc.spend(day, 'WL');
+  expect(report.lost).toEqual({ calls: 1, costUsd: 0.05 });
+  expect(report.totalUsd).toBeCloseTo(0.05, 6);
 });
 
 test('the sweeper expires batches, their rows and activity entries past their retention, and leaves the rest', async () => {
