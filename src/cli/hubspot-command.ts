@@ -45,7 +45,8 @@ export function registerHubspotCommands(program: Command): void {
         else if (!rows.length) process.stdout.write('No conflicts.\n');
         else
           for (const r of rows) {
-            process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record})  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
+            if (r.reason) process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record})  ${r.property}: "${r.providerValue}" from ${r.source} not written: ${r.reason}\n`);
+            else process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record})  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
           }
         return 0;
       });

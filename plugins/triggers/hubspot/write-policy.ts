@@ -25,6 +25,8 @@ export interface Plan {
   /** Properties HubSpot already had and kept although enrichbot found something else. */
   kept: string[];
   conflicts: Conflict[];
+  /** Where each mapped property's value came from (for a refusal's conflict row). */
+  origins: Record<string, { field: string; source: string; confidence: number }>;
 }
 
 /** A HubSpot property value, or undefined when there is nothing worth sending. */
@@ -47,7 +49,7 @@ function viewFor(views: Views, field: string): RecordView | undefined {
 }
 
 export function planUpdate(config: HubspotConfig, objectType: ObjectType, views: Views, current: Record<string, string | null>, now: Date): Plan {
-  const plan: Plan = { properties: {}, kept: [], conflicts: [] };
+  const plan: Plan = { properties: {}, kept: [], conflicts: [], origins: {} };
   for (const [property, { field, policy }] of Object.entries(propertyMap(config, objectType))) {
     const stored = viewFor(views, field)?.fields[field.slice(field.indexOf('.') + 1)];
     if (!stored || OWN_SOURCES.has(stored.provider)) continue;
@@ -55,7 +57,10 @@ export function planUpdate(config: HubspotConfig, objectType: ObjectType, views:
     if (value === undefined) continue;
     const existing = current[property];
     if (empty(existing) || policy === 'overwrite') {
-      if (existing !== value) plan.properties[property] = value;
+      if (existing !== value) {
+        plan.properties[property] = value;
+        plan.origins[property] = { field, source: stored.provider, confidence: stored.confidence };
+      }
     } else if (!same(existing!, value)) {
       plan.kept.push(property);
       plan.conflicts.push({ property, field, hubspotValue: existing!, providerValue: value, source: stored.provider, confidence: stored.confidence });

@@ -1,0 +1,66 @@
+// The write-back against a local HubSpot whose properties are dropdowns (as many portals have
+// them): the real @hubspot/api-client, the trigger's own context from a started App, and
+// enrichment results built as the engine stores them.
+import type { TriggerContext } from '../../../../src/plugin/contract.js';
+import type { RecordView } from '../../../../src/plugin/service.js';
+import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
+import hubspotTrigger, { hubspotConflicts } from '../index.js';
+import { hubspotFor } from '../state.js';
+import { writeBack, type WriteItem } from '../write-back.js';
+import { startFakeHubspot, type FakeHubspot } from './support/fake-hubspot.js';
+
+let hs: FakeHubspot;
+let app: Awaited<ReturnType<typeof startTestApp>>;
+let ctx: TriggerContext;
+
+beforeAll(async () => {
+  hs = await startFakeHubspot();
+  app = await startTestApp({
+    file: 'hubspot-write-back',
+    plugins: { hubspot: hubspotTrigger as never },
+    overrides: {
+      plugins: { providers: [], triggers: ['hubspot'] },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'secret', apiUrl: hs.url, drainIntervalMs: 600_000 } },
+    },
+  });
+  ctx = app.registry.context('hubspot') as TriggerContext;
+}, 120_000);
+afterAll(async () => {
+  await app.stop();
+  await dropTestData(app.names);
+  await hs.close();
+}, 120_000);
+
+const field = (value: unknown) => ({ value, provider: 'pp', fetchedAt: '2026-12-01T00:00:00.000Z', confidence: 0.9 });
+const person = (email: string, fields: Record<string, unknown>): RecordView => ({
+  key: `email:${email}`,
+  display: email,
+  enrichedAt: '2026-12-01T00:00:00.000Z',
+  fields: Object.fromEntries(Object.entries({ firstName: 'Ada', lastName: 'Lovelace', title: 'CTO', phone: '+4930123456', city: 'Berlin', region: 'Berlin', companyName: 'Analytical', ...fields }).map(([k, v]) => [k, field(v)])),
+});
+const contactItem = (objectId: string, email: string, fields: Record<string, unknown>): WriteItem => ({ objectType: 'contacts', objectId, display: email, views: { person: person(email, fields) } });
+const props = (type: 'contacts' | 'companies', id: string) => hs.objects[type].get(id)!.properties;
+
+test('a dropdown value HubSpot refuses is dropped alone: the record keeps its other properties and the refusal is a conflict with HubSpot\'s reason', async () => {
+  // The portal's country is a dropdown; "US" was an option once and is no longer.
+  hs.define('contacts', { name: 'country', label: 'Country/Region', type: 'enumeration', fieldType: 'select', options: [{ label: 'Germany', value: 'DE' }, { label: 'United States', value: 'US' }] });
+  const warm = hs.add('contacts', { email: 'warm@dropdown-hs.com' });
+  await writeBack(hubspotFor(ctx), [contactItem(warm, 'warm@dropdown-hs.com', { country: 'DE' })]);
+  hs.define('contacts', { name: 'country', label: 'Country/Region', type: 'enumeration', fieldType: 'select', options: [{ label: 'Germany', value: 'DE' }] });
+
+  const bad = hs.add('contacts', { email: 'bad@dropdown-hs.com' });
+  const good = hs.add('contacts', { email: 'good@dropdown-hs.com' });
+  const report = await writeBack(hubspotFor(ctx), [contactItem(bad, 'bad@dropdown-hs.com', { country: 'US' }), contactItem(good, 'good@dropdown-hs.com', { country: 'DE' })]);
+
+  expect(report.failed).toEqual([]);
+  expect(report.written).toBe(2);
+  const written = props('contacts', bad);
+  expect(written.country).toBeUndefined();
+  const others = ['firstname', 'lastname', 'jobtitle', 'phone', 'city', 'state', 'company', 'enrichbot_last_enriched_at', 'enrichbot_sources', 'enrichbot_confidence'];
+  for (const p of others) expect({ p, value: written[p] }).toEqual({ p, value: expect.any(String) });
+  expect(props('contacts', good)).toMatchObject({ country: 'DE', jobtitle: 'CTO' });
+  // The refusal costs one more batch call, not one call per record.
+  expect(report.updateCalls).toBeLessThanOrEqual(2);
+  const conflicts = await hubspotConflicts(ctx);
+  expect(conflicts).toEqual([expect.objectContaining({ objectId: bad, record: 'bad@dropdown-hs.com', property: 'country', providerValue: 'US', source: 'pp', reason: expect.stringContaining('INVALID_OPTION') })]);
+}, 60_000);
