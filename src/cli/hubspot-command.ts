@@ -9,7 +9,7 @@ import type { TriggerContext } from '../plugin/contract.js';
 import type { BatchStatus } from '../plugin/service.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { cliActor, fail, runWithApp } from './cli-app.js';
-import { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotSetup } from '../../plugins/triggers/hubspot/index.js';
+import { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotProperties, hubspotSetup } from '../../plugins/triggers/hubspot/index.js';
 
 function hubspotContext(app: App): TriggerContext {
   const ctx = app.registry.context('hubspot') as TriggerContext | undefined;
@@ -29,6 +29,20 @@ export function registerHubspotCommands(program: Command): void {
       await runWithApp({ worker: true }, async (_cli, app) => {
         const res = await hubspotSetup(hubspotContext(app));
         process.stdout.write(`Created: ${res.created.join(', ') || 'nothing'}\nAlready there: ${res.existing.join(', ') || 'nothing'}\n`);
+        return 0;
+      });
+    });
+
+  hubspot
+    .command('properties')
+    .description("The mapped properties' definitions enrichbot uses (dropdown options); --refresh reads them from HubSpot again.")
+    .option('--refresh', 'read them again (after a dropdown changed in HubSpot)')
+    .action(async (opts: { refresh?: boolean }) => {
+      await runWithApp({ worker: true }, async (_cli, app) => {
+        const defs = await hubspotProperties(hubspotContext(app), opts.refresh);
+        for (const [objectType, byName] of Object.entries(defs)) {
+          for (const d of Object.values(byName)) process.stdout.write(`${objectType}.${d.name}: ${d.type}${d.type === 'enumeration' ? ` (${d.options.length} options)` : ''}\n`);
+        }
         return 0;
       });
     });

@@ -11,6 +11,7 @@ import { pushToHubspot } from './push.js';
 import { backfill, type BackfillOptions } from './backfill.js';
 import { listConflicts } from './write-back.js';
 import { ensureProperties } from './properties.js';
+import { definitions, refreshDefinitions } from './property-definitions.js';
 
 const timers = new WeakMap<object, NodeJS.Timeout>();
 
@@ -50,6 +51,12 @@ type Ctx = TriggerContext<HubspotConfig> | TriggerContext;
 export const hubspotConflicts = (ctx: Ctx, limit?: number) => listConflicts(hubspotFor(ctx), limit);
 export const hubspotBackfill = (ctx: Ctx, opts?: BackfillOptions) => backfill(hubspotFor(ctx), opts);
 export const hubspotSetup = (ctx: Ctx) => ensureProperties(hubspotFor(ctx).api);
+/** The mapped properties' definitions as enrichbot uses them; `refresh` reads them from HubSpot again. */
+export async function hubspotProperties(ctx: Ctx, refresh = false) {
+  const h = hubspotFor(ctx);
+  if (refresh) await refreshDefinitions(h);
+  return { contacts: await definitions(h, 'contacts'), companies: await definitions(h, 'companies') };
+}
 /** Whether the batch's results were written back (deliverBatch ran). */
 export async function hubspotDelivered(ctx: Ctx, batchId: string): Promise<{ written: number; failed: number } | undefined> {
   const v = await ctx.redis.get(`delivered:${batchId}`);

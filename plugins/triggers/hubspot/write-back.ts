@@ -8,6 +8,7 @@
 import { HubspotApiError, hubspotMessage, type ObjectType } from './hubspot-api.js';
 import { planUpdate, readProperties, type Conflict, type Plan, type Views } from './write-policy.js';
 import { refusedProperties, type RefusedProperty } from './validation-error.js';
+import { definitions } from './property-definitions.js';
 import { objectKey, type Hubspot } from './state.js';
 
 export interface WriteItem {
@@ -47,16 +48,22 @@ async function writeChunk(h: Hubspot, objectType: ObjectType, chunk: WriteItem[]
   }
   const inputs: WriteInput[] = [];
   const now = h.ctx.clock.now();
+  const defs = await definitions(h, objectType).catch((err: unknown) => {
+    h.ctx.logger.warn({ err, objectType }, 'HubSpot property definitions not read: values are sent untranslated');
+    return undefined;
+  });
   for (const item of chunk) {
     const props = current.get(item.objectId);
     if (!props) {
       await fail(h, report, objectType, item.objectId, `${objectType} ${item.objectId} is not in HubSpot (deleted or merged?)`);
       continue;
     }
-    const plan = planUpdate(h.config, objectType, item.views, props, now);
+    const plan = planUpdate(h.config, objectType, item.views, props, now, defs);
     await recordConflicts(h, objectType, item.objectId, item.display, plan.conflicts);
+    const input: WriteInput = { id: item.objectId, properties: plan.properties, display: item.display, origins: plan.origins };
+    for (const u of plan.unmatched) await recordRefusal(h, objectType, input, u.property, u.value, u.reason);
     if (plan.kept.length) report.kept[item.objectId] = plan.kept;
-    inputs.push({ id: item.objectId, properties: plan.properties, display: item.display, origins: plan.origins });
+    inputs.push(input);
   }
   await updateBatch(h, objectType, inputs, report);
 }

@@ -5,6 +5,8 @@
 import type { RecordView } from '../../../src/sdk/index.js';
 import { propertyMap, type HubspotConfig } from './config.js';
 import type { ObjectType } from './hubspot-api.js';
+import type { Definitions } from './property-definitions.js';
+import { toPortalValue } from './option-values.js';
 
 export interface Views {
   person?: RecordView;
@@ -27,6 +29,8 @@ export interface Plan {
   conflicts: Conflict[];
   /** Where each mapped property's value came from (for a refusal's conflict row). */
   origins: Record<string, { field: string; source: string; confidence: number }>;
+  /** Values the portal's dropdown has no option for: not sent, recorded as conflicts. */
+  unmatched: { property: string; value: string; reason: string }[];
 }
 
 /** A HubSpot property value, or undefined when there is nothing worth sending. */
@@ -48,18 +52,25 @@ function viewFor(views: Views, field: string): RecordView | undefined {
   return field.startsWith('person.') ? views.person : views.company;
 }
 
-export function planUpdate(config: HubspotConfig, objectType: ObjectType, views: Views, current: Record<string, string | null>, now: Date): Plan {
-  const plan: Plan = { properties: {}, kept: [], conflicts: [], origins: {} };
+/** What to send; with the portal's property definitions, dropdown values become its option values. */
+export function planUpdate(config: HubspotConfig, objectType: ObjectType, views: Views, current: Record<string, string | null>, now: Date, defs?: Definitions): Plan {
+  const plan: Plan = { properties: {}, kept: [], conflicts: [], origins: {}, unmatched: [] };
   for (const [property, { field, policy }] of Object.entries(propertyMap(config, objectType))) {
     const stored = viewFor(views, field)?.fields[field.slice(field.indexOf('.') + 1)];
     if (!stored || OWN_SOURCES.has(stored.provider)) continue;
-    const value = propertyValue(stored.value);
-    if (value === undefined) continue;
+    const found = propertyValue(stored.value);
+    if (found === undefined) continue;
     const existing = current[property];
+    const portal = toPortalValue(defs?.[property], field, found);
+    const value = portal.value ?? found;
+    const origin = { field, source: stored.provider, confidence: stored.confidence };
     if (empty(existing) || policy === 'overwrite') {
-      if (existing !== value) {
+      if (portal.missing !== undefined) {
+        plan.origins[property] = origin;
+        plan.unmatched.push({ property, value: found, reason: `no option for "${portal.missing}" in ${property}` });
+      } else if (existing !== value) {
         plan.properties[property] = value;
-        plan.origins[property] = { field, source: stored.provider, confidence: stored.confidence };
+        plan.origins[property] = origin;
       }
     } else if (!same(existing!, value)) {
       plan.kept.push(property);

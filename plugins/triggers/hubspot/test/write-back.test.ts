@@ -4,7 +4,7 @@
 import type { TriggerContext } from '../../../../src/plugin/contract.js';
 import type { RecordView } from '../../../../src/plugin/service.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
-import hubspotTrigger, { hubspotConflicts } from '../index.js';
+import hubspotTrigger, { hubspotConflicts, hubspotProperties } from '../index.js';
 import { hubspotFor } from '../state.js';
 import { writeBack, type WriteItem } from '../write-back.js';
 import { startFakeHubspot, type FakeHubspot } from './support/fake-hubspot.js';
@@ -63,4 +63,32 @@ test('a dropdown value HubSpot refuses is dropped alone: the record keeps its ot
   expect(report.updateCalls).toBeLessThanOrEqual(2);
   const conflicts = await hubspotConflicts(ctx);
   expect(conflicts).toEqual([expect.objectContaining({ objectId: bad, record: 'bad@dropdown-hs.com', property: 'country', providerValue: 'US', source: 'pp', reason: expect.stringContaining('INVALID_OPTION') })]);
+}, 60_000);
+
+test("canonical values become the portal's dropdown options (by value, then label, any case or accent, ISO countries by English name); no option means not sent and a conflict", async () => {
+  hs.define('contacts', {
+    name: 'country',
+    label: 'Country/Region',
+    type: 'enumeration',
+    fieldType: 'select',
+    options: [{ label: 'United States', value: 'opt_us' }, { label: 'Curacao', value: 'opt_cw' }, { label: 'germany', value: 'DEU' }],
+  });
+  hs.define('contacts', { name: 'jobtitle', label: 'Job title', type: 'string', fieldType: 'text' });
+  const readsBefore = hs.calls.filter((c) => c.path === '/crm/v3/properties/contacts/batch/read').length;
+  await hubspotProperties(ctx, true);
+  const ids = ['us', 'cw', 'de', 'zw'].map((c) => hs.add('contacts', { email: `${c}@options-hs.com` }));
+  const countries = ['US', 'CW', 'DE', 'ZW'];
+  const report = await writeBack(hubspotFor(ctx), ids.map((id, i) => contactItem(id, `${countries[i].toLowerCase()}@options-hs.com`, { country: countries[i] })));
+  // A second write-back uses the cached definitions.
+  const again = hs.add('contacts', { email: 'again@options-hs.com' });
+  await writeBack(hubspotFor(ctx), [contactItem(again, 'again@options-hs.com', { country: 'US' })]);
+
+  expect(report).toMatchObject({ written: 4, failed: [], updateCalls: 1 });
+  expect(ids.map((id) => props('contacts', id).country)).toEqual(['opt_us', 'opt_cw', 'DEU', undefined]);
+  expect(props('contacts', ids[3]).jobtitle).toBe('CTO');
+  expect(props('contacts', again).country).toBe('opt_us');
+  expect(hs.calls.filter((c) => c.path === '/crm/v3/properties/contacts/batch/read').length - readsBefore).toBe(1);
+  const conflicts = await hubspotConflicts(ctx);
+  expect(conflicts).toEqual(expect.arrayContaining([expect.objectContaining({ objectId: ids[3], property: 'country', providerValue: 'ZW', reason: 'no option for "ZW" in country' })]));
+  expect(conflicts.filter((c) => ids.slice(0, 3).includes(c.objectId))).toEqual([]);
 }, 60_000);
