@@ -237,7 +237,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'correct', 'forget', 'unforget', 'isForgotten', 'spend', 'activity', 'logActivity', 'push', 'notify', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;

@@ -7,6 +7,7 @@ import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { hubspotFor, activatedAt } from './state.js';
 import { mountWebhook } from './webhook.js';
 import { deliverBatch, drain, drainInProgress } from './intake.js';
+import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
 import { backfill, type BackfillOptions } from './backfill.js';
 import { listConflicts } from './write-back.js';
@@ -26,7 +27,10 @@ export default defineTrigger({
     const h = hubspotFor(ctx);
     // The first start stores the activation time: records from before it wait for a backfill.
     await activatedAt(h);
-    const kick = () => void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
+    const kick = () => {
+      void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
+      void flushWrites(h).catch((err) => ctx.logger.error({ err }, 'HubSpot write-back failed; the records stay queued'));
+    };
     if (ctx.role === 'web' || ctx.role === 'all') mountWebhook(h, () => void setTimeout(kick, h.config.drainDelayMs).unref());
     // Events queued by a web process that stopped before processing them are picked up here.
     const timer = setInterval(kick, h.config.drainIntervalMs);
@@ -37,6 +41,7 @@ export default defineTrigger({
     clearInterval(timers.get(ctx));
     timers.delete(ctx);
     await drainInProgress(hubspotFor(ctx))?.catch(() => undefined);
+    await flushInProgress(hubspotFor(ctx))?.catch(() => undefined);
   },
   async deliverBatch(status, _replyTo, ctx) {
     await deliverBatch(hubspotFor(ctx), status);
@@ -57,7 +62,9 @@ export async function hubspotProperties(ctx: Ctx, refresh = false) {
   if (refresh) await refreshDefinitions(h);
   return { contacts: await definitions(h, 'contacts'), companies: await definitions(h, 'companies') };
 }
-/** Whether the batch's results were written back (deliverBatch ran). */
+/** Writes what waits for a full chunk of 100 now (`all`), or only what is due. */
+export const hubspotFlush = (ctx: Ctx, opts?: { all?: boolean }) => flushWrites(hubspotFor(ctx), opts);
+/** Whether all of the batch's results were written back (or failed). */
 export async function hubspotDelivered(ctx: Ctx, batchId: string): Promise<{ written: number; failed: number } | undefined> {
   const v = await ctx.redis.get(`delivered:${batchId}`);
   return v ? (JSON.parse(v) as { written: number; failed: number }) : undefined;

@@ -6,9 +6,10 @@
 // reads failed writes from there). Every value written is remembered in Redis, so the
 // propertyChange webhook it causes is recognised as ours.
 import { HubspotApiError, hubspotMessage, type ObjectType } from './hubspot-api.js';
-import { planUpdate, readProperties, type Conflict, type Plan, type Views } from './write-policy.js';
+import { planUpdate, propertiesToCheck, type Conflict, type Plan, type Views } from './write-policy.js';
 import { refusedProperties, type RefusedProperty } from './validation-error.js';
 import { definitions } from './property-definitions.js';
+import { linkCompanies } from './companies.js';
 import { objectKey, type Hubspot } from './state.js';
 
 export interface WriteItem {
@@ -24,6 +25,9 @@ export interface WriteReport {
   failed: { objectType: ObjectType; objectId: string; error: string }[];
   updateCalls: number;
   kept: Record<string, string[]>;
+  /** Companies created and contact-company associations made for the contacts written. */
+  companiesCreated?: number;
+  associations?: number;
 }
 
 const WRITTEN_TTL_S = 86400;
@@ -34,13 +38,21 @@ export async function writeBack(h: Hubspot, items: WriteItem[]): Promise<WriteRe
     const ofType = items.filter((i) => i.objectType === objectType);
     for (let i = 0; i < ofType.length; i += 100) await writeChunk(h, objectType, ofType.slice(i, i + 100), report);
   }
+  const failed = new Set(report.failed.map((f) => `${f.objectType}:${f.objectId}`));
+  const links = items.filter((i) => i.objectType === 'contacts' && !failed.has(`contacts:${i.objectId}`)).map((i) => ({ contactId: i.objectId, views: i.views }));
+  try {
+    await linkCompanies(h, links, report);
+  } catch (err) {
+    // The contacts are written; their companies wait for the next enrichment or a push.
+    h.ctx.logger.warn({ err, contacts: links.length }, 'HubSpot companies not linked');
+  }
   return report;
 }
 
 async function writeChunk(h: Hubspot, objectType: ObjectType, chunk: WriteItem[], report: WriteReport): Promise<void> {
   let current: Map<string, Record<string, string | null>>;
   try {
-    const rows = await h.api.read(objectType, chunk.map((c) => c.objectId), readProperties(h.config, objectType));
+    const rows = await h.api.read(objectType, chunk.map((c) => c.objectId), propertiesToCheck(h.config, objectType, chunk.map((c) => c.views)));
     current = new Map(rows.map((r) => [r.id, r.properties]));
   } catch (err) {
     for (const c of chunk) await fail(h, report, objectType, c.objectId, hubspotMessage(err));
@@ -152,7 +164,7 @@ async function updateOne(h: Hubspot, objectType: ObjectType, input: WriteInput, 
 }
 
 /** A property HubSpot refused, kept for review with HubSpot's reason (`hubspot conflicts`, the digest). */
-async function recordRefusal(h: Hubspot, objectType: ObjectType, input: WriteInput, property: string, value: string, reason: string): Promise<void> {
+export async function recordRefusal(h: Hubspot, objectType: ObjectType, input: WriteInput, property: string, value: string, reason: string): Promise<void> {
   const origin = input.origins?.[property];
   h.ctx.logger.info({ objectType, objectId: input.id, property, reason }, 'HubSpot refused a property value; the rest of the record is written');
   await h.conflicts.replaceOne(
@@ -187,7 +199,7 @@ async function fail(h: Hubspot, report: WriteReport, objectType: ObjectType, obj
   });
 }
 
-async function recordConflicts(h: Hubspot, objectType: ObjectType, objectId: string, display: string, conflicts: Conflict[]): Promise<void> {
+export async function recordConflicts(h: Hubspot, objectType: ObjectType, objectId: string, display: string, conflicts: Conflict[]): Promise<void> {
   const at = h.ctx.clock.now().toISOString();
   for (const c of conflicts) {
     await h.conflicts.replaceOne(

@@ -97,6 +97,22 @@ export function ownProperties(objectType: ObjectType, views: Views, now: Date): 
   return out;
 }
 
+/**
+ * What the re-read right before writing needs: only the mapped properties these records have a
+ * value for (the fill-only check), not every mapped one.
+ */
+export function propertiesToCheck(config: HubspotConfig, objectType: ObjectType, all: Views[]): string[] {
+  const out = new Set<string>();
+  for (const [property, { field }] of Object.entries(propertyMap(config, objectType))) {
+    const name = field.slice(field.indexOf('.') + 1);
+    if (all.some((views) => {
+      const stored = viewFor(views, field)?.fields[name];
+      return !!stored && !OWN_SOURCES.has(stored.provider) && propertyValue(stored.value) !== undefined;
+    })) out.add(property);
+  }
+  return [...out];
+}
+
 /** The properties the write-back reads first (mapped ones, and what identifies the record). */
 export function readProperties(config: HubspotConfig, objectType: ObjectType): string[] {
   const base = objectType === 'contacts' ? ['email', 'firstname', 'lastname', 'company'] : ['domain', 'name'];

@@ -92,3 +92,45 @@ test("canonical values become the portal's dropdown options (by value, then labe
   expect(conflicts).toEqual(expect.arrayContaining([expect.objectContaining({ objectId: ids[3], property: 'country', providerValue: 'ZW', reason: 'no option for "ZW" in country' })]));
   expect(conflicts.filter((c) => ids.slice(0, 3).includes(c.objectId))).toEqual([]);
 }, 60_000);
+
+const companyView = (domain: string): RecordView => ({
+  key: `domain:${domain}`,
+  display: domain,
+  enrichedAt: '2026-12-01T00:00:00.000Z',
+  fields: Object.fromEntries(Object.entries({ domain, name: `Name of ${domain}`, industry: 'COMPUTER_SOFTWARE', employeeCount: 42 }).map(([k, v]) => [k, field(v)])),
+});
+const withCompany = (email: string): WriteItem => {
+  const id = hs.add('contacts', { email });
+  const domain = email.split('@')[1];
+  return { objectType: 'contacts', objectId: id, display: email, views: { person: person(email, { companyDomain: domain }), company: companyView(domain) } };
+};
+const companiesWith = (domain: string) => [...hs.objects.companies.values()].filter((o) => o.properties.domain === domain);
+const associated = (domain: string) => hs.associations.filter((a) => a.to === 'companies' && companiesWith(domain).some((c) => c.id === a.toId));
+
+test('a missing company is created once and associated with each of its 3 contacts, in one write-back or in 3 at the same time', async () => {
+  const together = ['a', 'b', 'c'].map((n) => withCompany(`${n}@newco-hs.com`));
+  const creates = () => hs.calls.filter((c) => c.path === '/crm/v3/objects/companies/batch/create').length;
+  const before = creates();
+  const report = await writeBack(hubspotFor(ctx), together);
+  expect(report).toMatchObject({ written: 3, failed: [], companiesCreated: 1, associations: 3 });
+  expect(companiesWith('newco-hs.com')).toEqual([expect.objectContaining({ properties: expect.objectContaining({ name: 'Name of newco-hs.com', industry: 'COMPUTER_SOFTWARE', numberofemployees: '42' }) })]);
+  expect(associated('newco-hs.com').map((a) => a.fromId).sort()).toEqual(together.map((t) => t.objectId).sort());
+
+  const apart = ['a', 'b', 'c'].map((n) => withCompany(`${n}@apart-hs.com`));
+  await Promise.all(apart.map((item) => writeBack(hubspotFor(ctx), [item])));
+  expect(companiesWith('apart-hs.com')).toHaveLength(1);
+  expect(associated('apart-hs.com').map((a) => a.fromId).sort()).toEqual(apart.map((t) => t.objectId).sort());
+  expect(creates() - before).toBe(2);
+}, 60_000);
+
+test("an existing company found by domain gets only its empty properties filled and the contact associated", async () => {
+  const company = hs.add('companies', { domain: 'known-hs.com', name: 'Known Inc (official)' });
+  const item = withCompany('d@known-hs.com');
+  const report = await writeBack(hubspotFor(ctx), [item]);
+  expect(report).toMatchObject({ written: 1, failed: [] });
+  expect(report.companiesCreated ?? 0).toBe(0);
+  expect(companiesWith('known-hs.com')).toHaveLength(1);
+  expect(props('companies', company)).toMatchObject({ name: 'Known Inc (official)', industry: 'COMPUTER_SOFTWARE', numberofemployees: '42' });
+  expect(hs.associations).toContainEqual({ from: 'contacts', fromId: item.objectId, to: 'companies', toId: company });
+  expect(await hubspotConflicts(ctx)).toContainEqual(expect.objectContaining({ objectType: 'companies', objectId: company, property: 'name', hubspotValue: 'Known Inc (official)' }));
+}, 60_000);

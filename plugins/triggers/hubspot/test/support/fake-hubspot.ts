@@ -238,7 +238,12 @@ export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): 
         reply = error(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.');
       } else {
         window.push(at);
-        reply = route(req.method ?? 'GET', url.pathname, body);
+        try {
+          reply = route(req.method ?? 'GET', url.pathname, body);
+        } catch (err) {
+          // A request the fake cannot read is answered, never left hanging.
+          reply = error(400, 'VALIDATION_ERROR', `fake: ${(err as Error).message}`);
+        }
       }
       calls.push({ method: req.method ?? 'GET', path: url.pathname, body, at: Date.now(), status: reply.status });
       const headers: Record<string, string> = { 'content-type': 'application/json;charset=utf-8', 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '99', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
