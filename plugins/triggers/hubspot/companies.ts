@@ -1,5 +1,5 @@
 // Contact write-back also looks after the contact's company: found by domain (one search for up
-// to 100 domains), created when missing (`createCompanies`, default on), its empty properties
+// to 100 domains), created when missing (`companies: create`, the default; `link`, `off`), its empty properties
 // filled under the same policy, and the contact associated with it (v4 batch association, which
 // HubSpot keeps once per pair). One process at a time by lease, so contacts of the same new
 // domain written concurrently create the company once.
@@ -46,6 +46,7 @@ async function withLease<T>(h: Hubspot, fn: () => Promise<T>): Promise<T> {
 
 /** Finds or creates the contacts' companies, fills them, and associates each contact with its company. */
 export async function linkCompanies(h: Hubspot, links: CompanyLink[], report: WriteReport): Promise<void> {
+  if (h.config.companies === 'off') return;
   const byDomain = new Map<string, CompanyLink[]>();
   for (const l of links) {
     const d = companyDomain(l.views);
@@ -73,7 +74,7 @@ async function linkChunk(h: Hubspot, domains: string[], byDomain: Map<string, Co
   const now = h.ctx.clock.now();
 
   const missing = domains.filter((d) => !companyOf.has(d));
-  if (missing.length && h.config.createCompanies) {
+  if (missing.length && h.config.companies === 'create') {
     const inputs = missing.map((d) => {
       const views = viewsOf(d);
       return { properties: { ...(views.company ? planUpdate(h.config, type, views, {}, now, defs).properties : {}), domain: d } };

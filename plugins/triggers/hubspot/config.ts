@@ -52,8 +52,8 @@ export const HubspotConfigSchema = z
     workspace: z.string().regex(/^[\w.:-]{1,100}$/).default('hubspot'),
     /** propertyChange events from this app (sourceId) are ours and ignored. */
     appId: z.coerce.string().optional(),
-    /** A contact's company missing in HubSpot (found by domain) is created and associated; `false` only associates existing ones. */
-    createCompanies: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** A contact's company (found by domain): `create` when missing, fill and associate; `link` only existing ones; `off`. */
+    companies: z.enum(['create', 'link', 'off']).default('create'),
     contactProperties: z.record(z.string(), Mapping).default({}),
     companyProperties: z.record(z.string(), Mapping).default({}),
     limits: z

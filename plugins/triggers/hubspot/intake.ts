@@ -18,6 +18,20 @@ const SOURCE: Record<string, { objectType: ObjectType; property?: string }> = {
 };
 const IDENTIFIER: Record<ObjectType, string> = { contacts: 'email', companies: 'domain' };
 const MAX_ATTEMPTS = 10;
+/** HubSpot's batch size: records are read (and later written) 100 per call. */
+const CHUNK = 100;
+
+/** The first requests whose events add up to at most 100 (at least one request). */
+function firstChunk<D extends { events: StoredEvent[] }>(docs: D[]): D[] {
+  let n = 0;
+  const out: D[] = [];
+  for (const d of docs) {
+    n += d.events?.length ?? 0;
+    if (out.length && n > CHUNK) break;
+    out.push(d);
+  }
+  return out;
+}
 
 const draining = new WeakMap<Hubspot, Promise<void>>();
 
@@ -45,7 +59,8 @@ async function drainOnce(h: Hubspot): Promise<void> {
       // A steady stream of small deliveries is read and enriched 100 records at a time: fewer
       // wait until the oldest has waited drainDelayMs (its own kick, or the interval, comes back).
       const oldest = Math.min(...docs.map((d) => d.receivedAt ?? 0));
-      if (docs.reduce((n, d) => n + (d.events?.length ?? 0), 0) < 100 && h.ctx.clock.now().getTime() - oldest < h.config.drainDelayMs) return;
+      if (docs.reduce((n, d) => n + (d.events?.length ?? 0), 0) < CHUNK && h.ctx.clock.now().getTime() - oldest < h.config.drainDelayMs) return;
+      docs = firstChunk(docs);
       await processEvents(h, docs.flatMap((d) => d.events ?? []));
       await h.events.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
     }

@@ -37,7 +37,7 @@ async function run(label: string, withCompanies: boolean): Promise<string[]> {
       providers: { pp: { baseUrl: providers.url }, co: { baseUrl: providers.url } },
       waterfalls: { personProfile: ['pp'], companyProfile: withCompanies ? ['co'] : [] },
       queue: { concurrency: 20 },
-      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 500, drainDelayMs: 2000, writeDelayMs: 10_000, createCompanies: withCompanies } },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 500, drainDelayMs: 2000, writeDelayMs: 10_000, companies: withCompanies ? 'create' : 'off' } },
     },
   });
   try {

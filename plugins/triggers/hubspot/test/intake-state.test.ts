@@ -30,7 +30,7 @@ beforeAll(async () => {
       waterfalls: { personProfile: ['pp'], companyProfile: [] },
       queue: { concurrency: 20 },
       // Partial chunks wait long here: the test says when to write them (hubspotFlush).
-      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 100, writeDelayMs: 600_000, createCompanies: false } },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 100, writeDelayMs: 600_000, companies: 'off' } },
     },
   });
   ctx = app.registry.context('hubspot') as TriggerContext;
