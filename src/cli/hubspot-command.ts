@@ -9,7 +9,7 @@ import type { TriggerContext } from '../plugin/contract.js';
 import type { BatchStatus } from '../plugin/service.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { cliActor, fail, runWithApp } from './cli-app.js';
-import { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotSetup } from '../../plugins/triggers/hubspot/index.js';
+import { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotProperties, hubspotSetup } from '../../plugins/triggers/hubspot/index.js';
 
 function hubspotContext(app: App): TriggerContext {
   const ctx = app.registry.context('hubspot') as TriggerContext | undefined;
@@ -34,6 +34,20 @@ export function registerHubspotCommands(program: Command): void {
     });
 
   hubspot
+    .command('properties')
+    .description("The mapped properties' definitions enrichbot uses (dropdown options); --refresh reads them from HubSpot again.")
+    .option('--refresh', 'read them again (after a dropdown changed in HubSpot)')
+    .action(async (opts: { refresh?: boolean }) => {
+      await runWithApp({ worker: true }, async (_cli, app) => {
+        const defs = await hubspotProperties(hubspotContext(app), opts.refresh);
+        for (const [objectType, byName] of Object.entries(defs)) {
+          for (const d of Object.values(byName)) process.stdout.write(`${objectType}.${d.name}: ${d.type}${d.type === 'enumeration' ? ` (${d.options.length} options)` : ''}\n`);
+        }
+        return 0;
+      });
+    });
+
+  hubspot
     .command('conflicts')
     .description("Values providers found that differ from HubSpot's (HubSpot's were kept), newest first.")
     .option('--limit <n>', 'at most this many', '200')
@@ -45,7 +59,9 @@ export function registerHubspotCommands(program: Command): void {
         else if (!rows.length) process.stdout.write('No conflicts.\n');
         else
           for (const r of rows) {
-            process.stdout.write(`${r.at}  ${r.objectType} ${r.objectId} (${r.record}${r.workspace ? `, workspace ${r.workspace}` : ''})  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
+            const where = `${r.objectType} ${r.objectId} (${r.record}${r.workspace ? `, workspace ${r.workspace}` : ''})`;
+            if (r.reason) process.stdout.write(`${r.at}  ${where}  ${r.property}: "${r.providerValue}" from ${r.source} not written: ${r.reason}\n`);
+            else process.stdout.write(`${r.at}  ${where}  ${r.property}: HubSpot "${r.hubspotValue}" kept; ${r.source} said "${r.providerValue}" (confidence ${r.confidence})\n`);
           }
         return 0;
       });

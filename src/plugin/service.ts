@@ -348,6 +348,8 @@ export interface EnrichService {
   correct(correction: FieldCorrection): Promise<RecordView>;
   forget(workspace: string, subject: string | StructuredInput, by: string): Promise<ForgetReport>;
   unforget(workspace: string, subject: string | StructuredInput, by: string): Promise<boolean>;
+  /** Whether the identity was forgotten: asked before storing anything that names the person (false for input that is no identity). */
+  isForgotten(workspace: string, subject: string | StructuredInput): Promise<boolean>;
   spend(day: string, workspace?: string): Promise<SpendReport>;
   activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]>;
   /**

@@ -346,6 +346,16 @@ export class EnrichServiceImpl implements EnrichService {
     return { workspace, display: identity.display, removed: report };
   }
 
+  async isForgotten(workspace: string, subject: string | StructuredInput): Promise<boolean> {
+    let key: string;
+    try {
+      key = identityOfInput(subject).key;
+    } catch {
+      return false;
+    }
+    return this.tombstones.isForgotten(workspace, key);
+  }
+
   async unforget(workspace: string, subject: string | StructuredInput, by: string): Promise<boolean> {
     const identity = identityOfInput(subject);
     const removed = await this.tombstones.remove(workspace, identity.key);

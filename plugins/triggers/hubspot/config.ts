@@ -64,6 +64,8 @@ export const HubspotConfigSchema = z
       .optional(),
     /** propertyChange events from this app (sourceId) are ours and ignored. */
     appId: z.coerce.string().optional(),
+    /** A contact's company (found by domain): `create` when missing, fill and associate; `link` only existing ones; `off`. */
+    companies: z.enum(['create', 'link', 'off']).default('create'),
     contactProperties: z.record(z.string(), Mapping).default({}),
     companyProperties: z.record(z.string(), Mapping).default({}),
     limits: z
@@ -80,7 +82,9 @@ export const HubspotConfigSchema = z
     dedupHours: num(48),
     /** How often leftover queued events are picked up (a crash between answering and processing). */
     drainIntervalMs: num(5_000),
-    /** After a webhook, wait this long before processing, so events of close requests share one batch. */
+    /** Results are written 100 records per call; fewer wait at most this long for more to arrive. */
+    writeDelayMs: z.coerce.number().int().min(0).default(10_000),
+    /** After a webhook, wait this long (unless 100 events wait) before processing, so events of close requests share one batch. */
     drainDelayMs: z.coerce.number().int().min(0).default(250),
   })
   .loose();

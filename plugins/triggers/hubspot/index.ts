@@ -8,10 +8,12 @@ import { hubspotFor, activatedAt } from './state.js';
 import { writeJobChange } from './job-change.js';
 import { mountWebhook } from './webhook.js';
 import { deliverBatch, drain, drainInProgress } from './intake.js';
+import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
 import { backfill, type BackfillOptions } from './backfill.js';
 import { listConflicts } from './write-back.js';
 import { ensureProperties } from './properties.js';
+import { definitions, refreshDefinitions } from './property-definitions.js';
 
 const timers = new WeakMap<object, NodeJS.Timeout>();
 
@@ -26,7 +28,10 @@ export default defineTrigger({
     const h = hubspotFor(ctx);
     // The first start stores the activation time: records from before it wait for a backfill.
     await activatedAt(h);
-    const kick = () => void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
+    const kick = () => {
+      void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
+      void flushWrites(h).catch((err) => ctx.logger.error({ err }, 'HubSpot write-back failed; the records stay queued'));
+    };
     if (ctx.role === 'web' || ctx.role === 'all') mountWebhook(h, () => void setTimeout(kick, h.config.drainDelayMs).unref());
     // Events queued by a web process that stopped before processing them are picked up here.
     const timer = setInterval(kick, h.config.drainIntervalMs);
@@ -37,6 +42,7 @@ export default defineTrigger({
     clearInterval(timers.get(ctx));
     timers.delete(ctx);
     await drainInProgress(hubspotFor(ctx))?.catch(() => undefined);
+    await flushInProgress(hubspotFor(ctx))?.catch(() => undefined);
   },
   async deliverBatch(status, _replyTo, ctx) {
     await deliverBatch(hubspotFor(ctx), status);
@@ -54,7 +60,15 @@ type Ctx = TriggerContext<HubspotConfig> | TriggerContext;
 export const hubspotConflicts = (ctx: Ctx, limit?: number) => listConflicts(hubspotFor(ctx), limit);
 export const hubspotBackfill = (ctx: Ctx, opts?: BackfillOptions) => backfill(hubspotFor(ctx), opts);
 export const hubspotSetup = (ctx: Ctx) => ensureProperties(hubspotFor(ctx).api);
-/** Whether the batch's results were written back (deliverBatch ran). */
+/** The mapped properties' definitions as enrichbot uses them; `refresh` reads them from HubSpot again. */
+export async function hubspotProperties(ctx: Ctx, refresh = false) {
+  const h = hubspotFor(ctx);
+  if (refresh) await refreshDefinitions(h);
+  return { contacts: await definitions(h, 'contacts'), companies: await definitions(h, 'companies') };
+}
+/** Writes what waits for a full chunk of 100 now (`all`), or only what is due. */
+export const hubspotFlush = (ctx: Ctx, opts?: { all?: boolean }) => flushWrites(hubspotFor(ctx), opts);
+/** Whether all of the batch's results were written back (or failed). */
 export async function hubspotDelivered(ctx: Ctx, batchId: string): Promise<{ written: number; failed: number } | undefined> {
   const v = await ctx.redis.get(`delivered:${batchId}`);
   return v ? (JSON.parse(v) as { written: number; failed: number }) : undefined;

@@ -2,11 +2,13 @@
 // sends them in no guaranteed order); a privacy deletion is carried out at once and cancels
 // whatever else was pending for that contact. Only records created or changed after the trigger
 // was turned on are enriched; propertyChange events enrichbot itself caused are ignored.
-import type { BatchItem, BatchStatus } from '../../../src/sdk/index.js';
+import { ErrorCodes, type BatchItem, type BatchStatus } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
 import type { StoredEvent } from './webhook.js';
 import { activatedAt, objectKey, type Hubspot } from './state.js';
-import { writeBack, type WriteItem, type WriteReport } from './write-back.js';
+import type { WriteItem } from './write-back.js';
+import { dropWrites, flushWrites, queueWrites } from './write-queue.js';
+import { MERGE_EVENTS, mergeObjects } from './merge.js';
 
 const SOURCE: Record<string, { objectType: ObjectType; property?: string }> = {
   'contact.creation': { objectType: 'contacts' },
@@ -16,6 +18,20 @@ const SOURCE: Record<string, { objectType: ObjectType; property?: string }> = {
 };
 const IDENTIFIER: Record<ObjectType, string> = { contacts: 'email', companies: 'domain' };
 const MAX_ATTEMPTS = 10;
+/** HubSpot's batch size: records are read (and later written) 100 per call. */
+const CHUNK = 100;
+
+/** The first requests whose events add up to at most 100 (at least one request). */
+function firstChunk<D extends { events: StoredEvent[] }>(docs: D[]): D[] {
+  let n = 0;
+  const out: D[] = [];
+  for (const d of docs) {
+    n += d.events?.length ?? 0;
+    if (out.length && n > CHUNK) break;
+    out.push(d);
+  }
+  return out;
+}
 
 const draining = new WeakMap<Hubspot, Promise<void>>();
 
@@ -35,11 +51,16 @@ export const drainInProgress = (h: Hubspot) => draining.get(h);
 async function drainOnce(h: Hubspot): Promise<void> {
   const lease = await h.ctx.lease('drain', 120_000);
   if (!lease) return;
-  let docs: { _id: string; attempts?: number; events: StoredEvent[] }[] = [];
+  let docs: { _id: string; attempts?: number; receivedAt?: number; events: StoredEvent[] }[] = [];
   try {
     for (;;) {
       docs = (await h.events.find({}).limit(50).toArray()) as unknown as typeof docs;
       if (!docs.length) return;
+      // A steady stream of small deliveries is read and enriched 100 records at a time: fewer
+      // wait until the oldest has waited drainDelayMs (its own kick, or the interval, comes back).
+      const oldest = Math.min(...docs.map((d) => d.receivedAt ?? 0));
+      if (docs.reduce((n, d) => n + (d.events?.length ?? 0), 0) < CHUNK && h.ctx.clock.now().getTime() - oldest < h.config.drainDelayMs) return;
+      docs = firstChunk(docs);
       await processEvents(h, docs.flatMap((d) => d.events ?? []));
       await h.events.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
     }
@@ -63,6 +84,11 @@ export async function processEvents(h: Hubspot, events: StoredEvent[]): Promise<
   const wanted = new Map<string, { objectType: ObjectType; objectId: string; portalId: string }>();
   for (const e of sorted) {
     const key = (t: ObjectType) => objectKey(t, e.objectId);
+    const merged = MERGE_EVENTS[e.subscriptionType];
+    if (merged) {
+      for (const id of await mergeObjects(h, merged, e)) wanted.delete(objectKey(merged, id));
+      continue;
+    }
     if (e.subscriptionType === 'contact.privacyDeletion') {
       wanted.delete(key('contacts'));
       await forgetContact(h, e.objectId);
@@ -90,7 +116,8 @@ async function isOwnChange(h: Hubspot, objectType: ObjectType, e: StoredEvent): 
   const wrote = await h.ctx.redis.hget(`wrote:${objectKey(objectType, e.objectId)}`, e.propertyName!);
   if (wrote !== null && wrote.trim().toLowerCase() === e.propertyValue!.trim().toLowerCase()) return true;
   const known = await h.objects.findOne({ _id: objectKey(objectType, e.objectId) as never });
-  return !!known && String(known.input).toLowerCase() === e.propertyValue!.trim().toLowerCase();
+  const value = e.propertyValue!.trim().toLowerCase();
+  return !!known && [known.input, ...((known.others as string[] | undefined) ?? [])].some((x) => String(x).toLowerCase() === value);
 }
 
 /** Reads the records (batch read), then queues them as one enrichment batch answered to this trigger. */
@@ -112,7 +139,8 @@ export async function submit(h: Hubspot, targets: { objectType: ObjectType; obje
   return submitItems(h, items, opts);
 }
 
-export async function submitItems(h: Hubspot, items: BatchItem[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
+export async function submitItems(h: Hubspot, all: BatchItem[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
+  const items = await withoutForgotten(h, all);
   if (!items.length) return { accepted: 0 };
   await rememberObjects(
     h,
@@ -121,6 +149,21 @@ export async function submitItems(h: Hubspot, items: BatchItem[], opts: { source
   const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
   for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
   return { batchId: res.batchId, accepted: res.accepted };
+}
+
+/**
+ * A person forgotten at their request (from any trigger) is dropped before anything naming them
+ * is stored: not in the object map, not in a batch item. Only the HubSpot id and the reason code
+ * are logged.
+ */
+async function withoutForgotten(h: Hubspot, items: BatchItem[]): Promise<BatchItem[]> {
+  const out: BatchItem[] = [];
+  for (const item of items) {
+    if (await h.ctx.service.isForgotten(h.config.workspace, item.input)) {
+      h.ctx.logger.info({ objectType: item.columns?.hubspotObjectType, objectId: item.columns?.hubspotObjectId, code: ErrorCodes.IDENTITY_FORGOTTEN }, 'HubSpot record not enriched: this person was forgotten at their request');
+    } else out.push(item);
+  }
+  return out;
 }
 
 /**
@@ -152,17 +195,22 @@ async function rememberObjects(h: Hubspot, all: { _id: string; input: string }[]
 export async function forgetContact(h: Hubspot, objectId: string): Promise<void> {
   const key = objectKey('contacts', objectId);
   const known = await h.objects.findOne({ _id: key as never });
-  if (known?.input) {
-    const pushedFrom = Array.isArray(known.workspaces) ? (known.workspaces as unknown[]).map(String) : [];
-    for (const workspace of new Set([h.config.workspace, ...pushedFrom])) await h.ctx.service.forget(workspace, String(known.input), 'hubspot:privacy-deletion');
-  } else h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
+  // A merged contact was enriched by several emails: each one is forgotten, in HubSpot's workspace
+  // and in every workspace that pushed the contact here.
+  const inputs = known?.input ? [String(known.input), ...((known.others as string[] | undefined) ?? [])] : [];
+  const pushedFrom = known && Array.isArray(known.workspaces) ? (known.workspaces as unknown[]).map(String) : [];
+  for (const workspace of new Set([h.config.workspace, ...pushedFrom])) {
+    for (const input of inputs) await h.ctx.service.forget(workspace, input, 'hubspot:privacy-deletion');
+  }
+  if (!inputs.length) h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
   await h.objects.deleteOne({ _id: key as never });
   await h.conflicts.deleteMany({ objectType: 'contacts', objectId });
+  await dropWrites(h, 'contacts', objectId);
   await h.ctx.redis.del(`wrote:${key}`, `created:${key}`);
 }
 
-/** A finished batch: the results that belong to HubSpot records go back to them. */
-export async function deliverBatch(h: Hubspot, status: BatchStatus): Promise<WriteReport> {
+/** A finished batch: the results that belong to HubSpot records are queued to go back to them. */
+export async function deliverBatch(h: Hubspot, status: BatchStatus): Promise<void> {
   const items: WriteItem[] = [];
   for await (const row of h.ctx.service.results(status.batchId, status.workspace)) {
     const objectType = row.columns.hubspotObjectType as ObjectType | undefined;
@@ -170,8 +218,6 @@ export async function deliverBatch(h: Hubspot, status: BatchStatus): Promise<Wri
     if (!objectType || !objectId || row.status !== 'done' || !row.result) continue;
     items.push({ objectType, objectId, views: { person: row.result.person, company: row.result.company }, display: row.result.display });
   }
-  const report = await writeBack(h, items);
-  h.ctx.logger.info({ batchId: status.batchId, written: report.written, failed: report.failed.length, updateCalls: report.updateCalls }, 'HubSpot write-back done');
-  await h.ctx.redis.set(`delivered:${status.batchId}`, JSON.stringify({ written: report.written, failed: report.failed.length }), 'EX', 7 * 86400);
-  return report;
+  await queueWrites(h, status.batchId, items);
+  await flushWrites(h);
 }

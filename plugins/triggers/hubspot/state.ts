@@ -13,6 +13,8 @@ export interface Hubspot {
   /** HubSpot object -> the input enrichbot used for it (so a privacy deletion knows whom to forget). */
   objects: ReturnType<TriggerContext['collection']>;
   conflicts: ReturnType<TriggerContext['collection']>;
+  /** Finished results waiting to be written in chunks of 100 (write-queue.ts). */
+  writes: ReturnType<TriggerContext['collection']>;
   state: ReturnType<TriggerContext['collection']>;
 }
 
@@ -30,6 +32,7 @@ export function hubspotFor(ctx: TriggerContext<HubspotConfig> | TriggerContext):
       events: c.collection('events'),
       objects: c.collection('objects'),
       conflicts: c.collection('conflicts'),
+      writes: c.collection('writes'),
       state: c.collection('state'),
     };
     states.set(ctx, h);

@@ -25,6 +25,10 @@ export const HubspotEventSchema = z
     propertyValue: z.string().optional(),
     changeSource: z.string().optional(),
     sourceId: z.string().optional(),
+    // contact.merge / company.merge
+    primaryObjectId: id.optional(),
+    mergedObjectIds: z.array(id).max(100).optional(),
+    newObjectId: id.optional(),
   })
   .loose();
 export type HubspotEvent = z.infer<typeof HubspotEventSchema>;
@@ -41,6 +45,9 @@ export interface StoredEvent {
   propertyValue?: string;
   changeSource?: string;
   sourceId?: string;
+  primaryObjectId?: string;
+  mergedObjectIds?: string[];
+  newObjectId?: string;
 }
 
 export const MAX_EVENTS_PER_REQUEST = 100;
@@ -125,6 +132,9 @@ export async function queueEvents(h: Hubspot, events: HubspotEvent[]): Promise<n
       ...(e.propertyValue !== undefined ? { propertyValue: e.propertyValue } : {}),
       ...(e.changeSource !== undefined ? { changeSource: e.changeSource } : {}),
       ...(e.sourceId !== undefined ? { sourceId: e.sourceId } : {}),
+      ...(e.primaryObjectId !== undefined ? { primaryObjectId: e.primaryObjectId } : {}),
+      ...(e.mergedObjectIds !== undefined ? { mergedObjectIds: e.mergedObjectIds } : {}),
+      ...(e.newObjectId !== undefined ? { newObjectId: e.newObjectId } : {}),
     });
   }
   if (!fresh.length) return 0;

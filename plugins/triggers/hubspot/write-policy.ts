@@ -5,6 +5,8 @@
 import type { RecordView } from '../../../src/sdk/index.js';
 import { propertyMap, type HubspotConfig } from './config.js';
 import type { ObjectType } from './hubspot-api.js';
+import type { Definitions } from './property-definitions.js';
+import { toPortalValue } from './option-values.js';
 
 export interface Views {
   person?: RecordView;
@@ -25,6 +27,10 @@ export interface Plan {
   /** Properties HubSpot already had and kept although enrichbot found something else. */
   kept: string[];
   conflicts: Conflict[];
+  /** Where each mapped property's value came from (for a refusal's conflict row). */
+  origins: Record<string, { field: string; source: string; confidence: number }>;
+  /** Values the portal's dropdown has no option for: not sent, recorded as conflicts. */
+  unmatched: { property: string; value: string; reason: string }[];
 }
 
 /** A HubSpot property value, or undefined when there is nothing worth sending. */
@@ -46,16 +52,26 @@ function viewFor(views: Views, field: string): RecordView | undefined {
   return field.startsWith('person.') ? views.person : views.company;
 }
 
-export function planUpdate(config: HubspotConfig, objectType: ObjectType, views: Views, current: Record<string, string | null>, now: Date): Plan {
-  const plan: Plan = { properties: {}, kept: [], conflicts: [] };
+/** What to send; with the portal's property definitions, dropdown values become its option values. */
+export function planUpdate(config: HubspotConfig, objectType: ObjectType, views: Views, current: Record<string, string | null>, now: Date, defs?: Definitions): Plan {
+  const plan: Plan = { properties: {}, kept: [], conflicts: [], origins: {}, unmatched: [] };
   for (const [property, { field, policy }] of Object.entries(propertyMap(config, objectType))) {
     const stored = viewFor(views, field)?.fields[field.slice(field.indexOf('.') + 1)];
     if (!stored || OWN_SOURCES.has(stored.provider)) continue;
-    const value = propertyValue(stored.value);
-    if (value === undefined) continue;
+    const found = propertyValue(stored.value);
+    if (found === undefined) continue;
     const existing = current[property];
+    const portal = toPortalValue(defs?.[property], field, found);
+    const value = portal.value ?? found;
+    const origin = { field, source: stored.provider, confidence: stored.confidence };
     if (empty(existing) || policy === 'overwrite') {
-      if (existing !== value) plan.properties[property] = value;
+      if (portal.missing !== undefined) {
+        plan.origins[property] = origin;
+        plan.unmatched.push({ property, value: found, reason: `no option for "${portal.missing}" in ${property}` });
+      } else if (existing !== value) {
+        plan.properties[property] = value;
+        plan.origins[property] = origin;
+      }
     } else if (!same(existing!, value)) {
       plan.kept.push(property);
       plan.conflicts.push({ property, field, hubspotValue: existing!, providerValue: value, source: stored.provider, confidence: stored.confidence });
@@ -79,6 +95,22 @@ export function ownProperties(objectType: ObjectType, views: Views, now: Date): 
   const summary = propertyValue(view.fields.summary?.value);
   if (summary) out.enrichbot_summary = summary;
   return out;
+}
+
+/**
+ * What the re-read right before writing needs: only the mapped properties these records have a
+ * value for (the fill-only check), not every mapped one.
+ */
+export function propertiesToCheck(config: HubspotConfig, objectType: ObjectType, all: Views[]): string[] {
+  const out = new Set<string>();
+  for (const [property, { field }] of Object.entries(propertyMap(config, objectType))) {
+    const name = field.slice(field.indexOf('.') + 1);
+    if (all.some((views) => {
+      const stored = viewFor(views, field)?.fields[name];
+      return !!stored && !OWN_SOURCES.has(stored.provider) && propertyValue(stored.value) !== undefined;
+    })) out.add(property);
+  }
+  return [...out];
 }
 
 /** The properties the write-back reads first (mapped ones, and what identifies the record). */

@@ -40,7 +40,7 @@ beforeAll(async () => {
       providers: { pp: { baseUrl: providers.url }, co: { baseUrl: providers.url } },
       waterfalls: { personProfile: ['pp'], companyProfile: ['co'] },
       queue: { concurrency: 20 },
-      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, portalIds: '62515', apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 300, limits: { maxRetries: 3 } } },
+      triggers: { hubspot: { accessToken: 'test-hubspot-token', clientSecret: SECRET, portalIds: '62515', apiUrl: hs.url, publicUrl: PUBLIC, drainIntervalMs: 300, drainDelayMs: 300, writeDelayMs: 300, limits: { maxRetries: 3 } } },
     },
   });
   ctx = app.registry.context('hubspot') as TriggerContext;
@@ -126,6 +126,8 @@ test('a signed batch with duplicates and out-of-order events: each new contact e
   // Never an empty string: HubSpot would clear the property.
   for (const c of updateCalls()) for (const i of c.body.inputs) expect(Object.values(i.properties)).not.toContain('');
 
+  // Each contact's company (by domain) is created and associated after the contacts are written.
+  await until(() => [ann, bob].every((id) => hs.associations.some((a) => a.fromId === id)), 'contacts linked to their companies');
   const conflicts = await hubspotConflicts(ctx);
   expect(conflicts).toEqual([expect.objectContaining({ objectType: 'contacts', objectId: ann, record: 'ann@alpha-hs.com', property: 'jobtitle', hubspotValue: 'CEO', providerValue: 'VP Sales', source: 'pp', confidence: 0.9 })]);
 }, 120_000);
@@ -210,7 +212,7 @@ test('push creates the contact by email, updates the company by domain fill-only
   expect(result.kept).toEqual(['company.name']);
   expect(result.summary).toContain(`contact ${contact.id} created`);
   expect(result.summary).toContain(`company ${company} updated`);
-  expect(hs.associations).toEqual([{ from: 'contacts', fromId: contact.id, to: 'companies', toId: company }]);
+  expect(hs.associations.filter((a) => a.fromId === contact.id)).toEqual([{ from: 'contacts', fromId: contact.id, to: 'companies', toId: company }]);
 
   const batches = await batchesStarted();
   await send([event('contact.creation', contact.id), event('contact.propertyChange', contact.id, { propertyName: 'email', propertyValue: 'zed@zeta-hs.com' })]);

@@ -1,7 +1,10 @@
 // A local HubSpot CRM API speaking the documented v3 wire format (objects, batch read/update,
 // search, create, properties and groups) and v4 default associations, for the real
 // @hubspot/api-client pointed at it (basePath). Every call is recorded; tests can make the next
-// calls answer 429 with Retry-After, or make a record's updates fail validation.
+// calls answer 429 with Retry-After, or make a record's updates fail validation. Like HubSpot it
+// allows 100 requests per rolling 10 s (a 429 with Retry-After beyond), validates dropdown values
+// against a property's options (400 INVALID_OPTION in HubSpot's documented message format,
+// failing a whole batch) and keeps one association per contact-company pair.
 import http from 'node:http';
 
 export interface FakeCall {
@@ -19,6 +22,14 @@ interface Obj {
   updatedAt: string;
 }
 
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: string;
+  fieldType: string;
+  options: { label: string; value: string; hidden?: boolean }[];
+}
+
 export interface FakeHubspot {
   url: string;
   calls: FakeCall[];
@@ -26,6 +37,12 @@ export interface FakeHubspot {
   associations: { from: string; fromId: string; to: string; toId: string }[];
   groups: Set<string>;
   properties: Set<string>;
+  /** Property definitions the portal has (dropdowns are validated against their options). */
+  definitions: Map<string, PropertyDefinition>;
+  /** Answers the portal gave with 429 because more than 100 requests came within 10 s. */
+  limitHits: number;
+  /** Defines (or replaces) a property on the portal, e.g. country as a dropdown. */
+  define(type: 'contacts' | 'companies', def: Omit<PropertyDefinition, 'options'> & { options?: PropertyDefinition['options'] }): void;
   /** Adds a record; returns its id. */
   add(type: 'contacts' | 'companies', properties: Record<string, string>, createdAt?: Date): string;
   /** The next `n` calls (optionally only to paths containing `match`) answer 429 with Retry-After. */
@@ -43,13 +60,27 @@ const view = (o: Obj, props: string[] | undefined) => {
 };
 const error = (status: number, category: string, message: string) => ({ status, json: { status: 'error', message, correlationId: 'fake-correlation', category } });
 
-export async function startFakeHubspot(): Promise<FakeHubspot> {
+/** HubSpot's answer to a value that is not an option of a dropdown (developers.hubspot.com changelog, 2023 and 2025). */
+const invalid = (problems: { name: string; value: string; def: PropertyDefinition }[]) =>
+  error(
+    400,
+    'VALIDATION_ERROR',
+    `Property values were not valid: ${JSON.stringify(
+      problems.map((p) => ({ isValid: false, message: `${p.value} was not one of the allowed options: [${p.def.options.map((o) => `label: "${o.label}" value: "${o.value}"`).join(', ')}]`, error: 'INVALID_OPTION', name: p.name })),
+    )}`,
+  );
+
+export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): Promise<FakeHubspot> {
   const objects = { contacts: new Map<string, Obj>(), companies: new Map<string, Obj>() };
   const associations: FakeHubspot['associations'] = [];
   const groups = new Set<string>();
   const properties = new Set<string>();
   const calls: FakeCall[] = [];
   const rejected = new Map<string, string>();
+  const definitions = new Map<string, PropertyDefinition>();
+  const window: number[] = [];
+  const perWindow = opts.requestsPer10s ?? 100;
+  let limitHits = 0;
   let nextId = 1000;
   let limited: { n: number; seconds: number; match?: string } = { n: 0, seconds: 0 };
 
@@ -62,6 +93,17 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
     const o = objects[type].get(id)!;
     Object.assign(o.properties, props);
     o.updatedAt = now();
+  };
+
+  const problems = (type: 'contacts' | 'companies', props: Record<string, string>) => {
+    const out: { name: string; value: string; def: PropertyDefinition }[] = [];
+    for (const [name, value] of Object.entries(props ?? {})) {
+      const def = definitions.get(`${type}:${name}`);
+      if (!def || def.type !== 'enumeration' || value === '') continue;
+      const parts = def.fieldType === 'checkbox' ? value.split(';') : [value];
+      if (parts.some((v) => !def.options.some((o) => o.value === v))) out.push({ name, value, def });
+    }
+    return out;
   };
 
   function route(method: string, path: string, body: any): { status: number; json?: unknown } {
@@ -84,6 +126,8 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
         if (why) return error(400, 'VALIDATION_ERROR', why);
         if (!objects[t].has(i.id)) return error(404, 'OBJECT_NOT_FOUND', `Object ${i.id} not found`);
       }
+      const bad = inputs.flatMap((i) => problems(t, i.properties));
+      if (bad.length) return invalid(bad);
       for (const i of inputs) update(t, i.id, i.properties);
       return { status: 200, json: { status: 'COMPLETE', results: inputs.map((i) => view(objects[t].get(i.id)!, undefined)), startedAt: now(), completedAt: now() } };
     }
@@ -93,6 +137,7 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
       const all = [...objects[t].values()].filter((o) =>
         filters.every((f) => {
           const v = o.properties[f.propertyName];
+          if (f.operator === 'IN') return v !== undefined && (f as { values?: string[] }).values!.some((x) => x.toLowerCase() === v.toLowerCase());
           if (f.operator === 'EQ') return v !== undefined && v.toLowerCase() === String(f.value).toLowerCase();
           if (f.operator === 'HAS_PROPERTY') return v !== undefined && v !== '';
           if (f.operator === 'NOT_HAS_PROPERTY') return v === undefined || v === '';
@@ -109,6 +154,8 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
     if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)$/)) && method === 'POST') {
       const t = m[1] as 'contacts' | 'companies';
       for (const [k, v] of Object.entries(body.properties ?? {})) if (v === '') return error(400, 'VALIDATION_ERROR', `Property ${k} is empty`);
+      const bad = problems(t, body.properties);
+      if (bad.length) return invalid(bad);
       const id = add(t, body.properties);
       return { status: 201, json: view(objects[t].get(id)!, undefined) };
     }
@@ -117,8 +164,37 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
       const why = rejected.get(`${t}:${m[2]}`);
       if (why) return error(400, 'VALIDATION_ERROR', why);
       if (!objects[t].has(m[2])) return error(404, 'OBJECT_NOT_FOUND', `Object ${m[2]} not found`);
+      const bad = problems(t, body.properties);
+      if (bad.length) return invalid(bad);
       update(t, m[2], body.properties);
       return { status: 200, json: view(objects[t].get(m[2])!, undefined) };
+    }
+    if ((m = path.match(/^\/crm\/v3\/objects\/(contacts|companies)\/batch\/create$/)) && method === 'POST') {
+      const t = m[1] as 'contacts' | 'companies';
+      const inputs = body.inputs as { properties: Record<string, string> }[];
+      if (inputs.length > 100) return error(400, 'VALIDATION_ERROR', 'Batch input limit is 100');
+      const bad = inputs.flatMap((i) => problems(t, i.properties));
+      if (bad.length) return invalid(bad);
+      const ids = inputs.map((i) => add(t, i.properties));
+      return { status: 201, json: { status: 'COMPLETE', results: ids.map((id) => view(objects[t].get(id)!, undefined)), startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v4\/associations\/(\w+)\/(\w+)\/batch\/associate\/default$/)) && method === 'POST') {
+      const inputs = body.inputs as { from: { id: string }; to: { id: string } }[];
+      for (const i of inputs) {
+        const pair = { from: m[1], fromId: String(i.from.id), to: m[2], toId: String(i.to.id) };
+        if (!associations.some((a) => a.from === pair.from && a.fromId === pair.fromId && a.to === pair.to && a.toId === pair.toId)) associations.push(pair);
+      }
+      return { status: 200, json: { status: 'COMPLETE', results: inputs.map((i) => ({ from: i.from, to: i.to, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 } })), startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/properties\/(contacts|companies)\/batch\/read$/)) && method === 'POST') {
+      const t = m[1];
+      const results = (body.inputs as { name: string }[]).map((i) => definitions.get(`${t}:${i.name}`)).filter(Boolean).map((d) => ({ ...d, groupName: 'contactinformation', description: '', createdAt: now(), updatedAt: now(), archived: false }));
+      return { status: 200, json: { status: 'COMPLETE', results, startedAt: now(), completedAt: now() } };
+    }
+    if ((m = path.match(/^\/crm\/v3\/properties\/(contacts|companies)\/(\w+)$/)) && method === 'GET') {
+      const d = definitions.get(`${m[1]}:${m[2]}`);
+      if (!d) return error(404, 'OBJECT_NOT_FOUND', `Unable to find property ${m[2]}`);
+      return { status: 200, json: { ...d, groupName: 'contactinformation', description: '', createdAt: now(), updatedAt: now(), archived: false } };
     }
     if ((m = path.match(/^\/crm\/v4\/objects\/(\w+)\/(\d+)\/associations\/default\/(\w+)\/(\d+)$/)) && method === 'PUT') {
       associations.push({ from: m[1], fromId: m[2], to: m[3], toId: m[4] });
@@ -152,15 +228,32 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
         body = undefined;
       }
       let reply: { status: number; json?: unknown };
+      const at = Date.now();
+      while (window.length && window[0] <= at - 10_000) window.shift();
+      let retryAfter = limited.seconds;
       if (req.headers.authorization !== 'Bearer test-hubspot-token') reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
-      else reply = route(req.method ?? 'GET', url.pathname, body);
+      else if (window.length >= perWindow) {
+        limitHits++;
+        retryAfter = Math.ceil((window[0] + 10_000 - at) / 1000);
+        reply = error(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.');
+      } else {
+        window.push(at);
+        try {
+          reply = route(req.method ?? 'GET', url.pathname, body);
+        } catch (err) {
+          // A request the fake cannot read is answered, never left hanging.
+          reply = error(400, 'VALIDATION_ERROR', `fake: ${(err as Error).message}`);
+        }
+      }
       calls.push({ method: req.method ?? 'GET', path: url.pathname, body, at: Date.now(), status: reply.status });
       const headers: Record<string, string> = { 'content-type': 'application/json;charset=utf-8', 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '99', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
       if (reply.status === 429) {
-        headers['retry-after'] = String(limited.seconds);
+        headers['retry-after'] = String(retryAfter);
         headers['x-hubspot-ratelimit-remaining'] = '0';
         // Remaining 0 with a 429 means: wait out Retry-After (the interval header says the window).
-        headers['x-hubspot-ratelimit-interval-milliseconds'] = String(limited.seconds * 1000);
+        headers['x-hubspot-ratelimit-interval-milliseconds'] = String(retryAfter * 1000);
+      } else {
+        headers['x-hubspot-ratelimit-remaining'] = String(Math.max(0, perWindow - window.length));
       }
       res.writeHead(reply.status, headers).end(reply.json === undefined ? '' : JSON.stringify(reply.json));
     });
@@ -175,6 +268,11 @@ export async function startFakeHubspot(): Promise<FakeHubspot> {
     associations,
     groups,
     properties,
+    definitions,
+    get limitHits() {
+      return limitHits;
+    },
+    define: (type, def) => void definitions.set(`${type}:${def.name}`, { options: [], ...def }),
     add,
     rateLimitNext: (n, seconds, match) => void (limited = { n, seconds, match }),
     rejectUpdates: (type, id, message) => void rejected.set(`${type}:${id}`, message),
