@@ -231,7 +231,8 @@ export class App {
       this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
       this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing(), finishStalledBatches: () => this.service.batches.finishStalled() });
       this.sweeper.start(this.config.sweeper.intervalMs);
-      this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()));
+      // A reading, not a task: a missed hour is read at the next one, not at every process's start.
+      this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()), { catchUp: false });
     }
     if (this.http) {
       this.port = await this.http.listen(this.config.port);

@@ -41,6 +41,11 @@ export interface ScheduleFailure {
 
 export interface ScheduleOptions {
   onGiveUp?: (failure: ScheduleFailure) => Promise<void> | void;
+  /**
+   * Run a missed occurrence (within the grace period) at start-up: the default. Off for a periodic
+   * reading (provider balances), where a missed one is simply taken at the next occurrence.
+   */
+  catchUp?: boolean;
 }
 
 interface Retry {
@@ -158,7 +163,7 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.clock.now().getTime();
     job.checkedUntil = now;
-    this.track(this.catchUp(job, now));
+    if (job.opts.catchUp !== false) this.track(this.catchUp(job, now));
     this.arm(job);
   }
 

@@ -135,6 +135,19 @@ test('a missed occurrence within the grace period runs once at start-up, across 
   expect(got).toEqual(['2026-03-01T10:00:00.000Z']);
 });
 
+test('a schedule registered without catch-up does not run a missed occurrence at start-up, only the next one', async () => {
+  const clock = new ManualClock(new Date('2026-03-01T10:20:00Z'));
+  const w = worker(clock);
+  const got: string[] = [];
+  w.schedule('hourly-reading', '0 * * * *', 'UTC', async (o) => void got.push(o.toISOString()), { catchUp: false });
+  w.start();
+  await w.whenIdle();
+  expect(got).toEqual([]);
+  clock.set(new Date('2026-03-01T11:00:00Z'));
+  await w.tick();
+  expect(got).toEqual(['2026-03-01T11:00:00.000Z']);
+});
+
 test('a missed occurrence older than the grace period is not run, and the next one is', async () => {
   const clock = new ManualClock(new Date('2026-03-01T10:20:00Z'));
   const w = worker(clock, 10 * 60_000);
