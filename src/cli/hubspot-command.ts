@@ -98,7 +98,7 @@ export function registerHubspotCommands(program: Command): void {
         const res = await hubspotBackfill(ctx, { since, limit, actor: cliActor(), decide });
         if (opts.estimate && !res.estimate) process.stdout.write('Nothing to backfill: every HubSpot record found has been enriched.\n');
         if (opts.estimate) return 0;
-        if (res.estimate && !res.batchId) return 1;
+        if (res.declined) return 1;
         if (!res.batchId) {
           process.stderr.write('Nothing to backfill: every HubSpot record found has been enriched.\n');
           return 0;

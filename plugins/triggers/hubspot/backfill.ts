@@ -23,6 +23,8 @@ export interface BackfillResult {
   found: number;
   accepted: number;
   estimate?: BatchEstimate;
+  /** `decide` said no: nothing was submitted. */
+  declined?: boolean;
 }
 
 export async function backfill(h: Hubspot, opts: BackfillOptions = {}): Promise<BackfillResult> {
@@ -50,7 +52,7 @@ export async function backfill(h: Hubspot, opts: BackfillOptions = {}): Promise<
   const usable = await withoutForgotten(h, items);
   if (!usable.length) return { found: items.length, accepted: 0 };
   const estimate = await h.ctx.service.estimate(usable, { workspace: h.config.workspace });
-  if (opts.decide && !(await opts.decide(estimate))) return { found: items.length, accepted: 0, estimate };
+  if (opts.decide && !(await opts.decide(estimate))) return { found: items.length, accepted: 0, estimate, declined: true };
   const res = await submitItems(h, usable, { source: 'backfill', label: 'HubSpot backfill', actor: opts.actor, forgottenChecked: true });
   if (res.batchId) await h.ctx.service.keepEstimate(res.batchId, estimate);
   return { ...res, found: items.length, estimate };
