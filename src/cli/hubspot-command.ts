@@ -6,9 +6,11 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { App } from '../app.js';
 import type { TriggerContext } from '../plugin/contract.js';
-import type { BatchStatus } from '../plugin/service.js';
+import type { BatchEstimate, BatchStatus } from '../plugin/service.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { cliActor, fail, runWithApp } from './cli-app.js';
+import { confirmSpend } from './confirm-spend.js';
+import { formatEstimate } from '../service/estimate.js';
 import { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotProperties, hubspotSetup } from '../../plugins/triggers/hubspot/index.js';
 
 function hubspotContext(app: App): TriggerContext {
@@ -73,14 +75,30 @@ export function registerHubspotCommands(program: Command): void {
     .option('--since <date>', 'only records created on or after this date (YYYY-MM-DD)')
     .option('--limit <n>', 'at most this many records', '10000')
     .option('--timeout <seconds>', 'how long to wait for the batch (it goes on after)', '3600')
-    .action(async (opts: { since?: string; limit: string; timeout: string }) => {
+    .option('--estimate', 'print what the backfill would cost (expected and at most) and spend nothing')
+    .option('--yes', 'run even when the worst case is above service.batch.confirmAboveUsd, without asking')
+    .action(async (opts: { since?: string; limit: string; timeout: string; estimate?: boolean; yes?: boolean }) => {
       const since = opts.since ? new Date(opts.since) : undefined;
       const limit = Number(opts.limit);
       if (since && Number.isNaN(since.getTime())) fail(new EnrichbotError(ErrorCodes.INPUT_INVALID, `--since "${opts.since}" is not a date: give YYYY-MM-DD.`));
       if (!Number.isInteger(limit) || limit < 1) fail(new EnrichbotError(ErrorCodes.INPUT_INVALID, `--limit "${opts.limit}" is not a positive whole number.`));
       await runWithApp({ worker: true }, async (_cli, app) => {
         const ctx = hubspotContext(app);
-        const res = await hubspotBackfill(ctx, { since, limit, actor: cliActor() });
+        const confirmAboveUsd = ctx.service.batchConfirmAboveUsd();
+        // Called with the records already read: the estimate and the batch use the same inputs.
+        const decide = async (est: BatchEstimate) => {
+          if (opts.estimate) {
+            process.stdout.write(`${formatEstimate(est)}\n`);
+            return false;
+          }
+          if (opts.yes || est.worstUsd <= confirmAboveUsd) return true;
+          process.stderr.write(`${formatEstimate(est)}\n`);
+          return confirmSpend(`This backfill may cost up to $${est.worstUsd.toFixed(2)} (above service.batch.confirmAboveUsd, $${confirmAboveUsd.toFixed(2)}).`);
+        };
+        const res = await hubspotBackfill(ctx, { since, limit, actor: cliActor(), decide });
+        if (opts.estimate && !res.estimate) process.stdout.write('Nothing to backfill: every HubSpot record found has been enriched.\n');
+        if (opts.estimate) return 0;
+        if (res.declined) return 1;
         if (!res.batchId) {
           process.stderr.write('Nothing to backfill: every HubSpot record found has been enriched.\n');
           return 0;
@@ -95,7 +113,8 @@ export function registerHubspotCommands(program: Command): void {
           delivered = await hubspotDelivered(ctx, res.batchId);
         }
         const c = final.counts;
-        process.stderr.write(`Backfill ${final.state}: ${c.done} enriched, ${c.failed} failed, ${c.paused} paused by a spend cap; ${delivered ? `${delivered.written} written to HubSpot, ${delivered.failed} writes failed` : 'write-back still pending'}; cost $${final.costUsd.toFixed(4)}\n`);
+        const estimated = res.estimate ? ` (estimated $${res.estimate.expectedUsd.toFixed(2)}, at most $${res.estimate.worstUsd.toFixed(2)})` : '';
+        process.stderr.write(`Backfill ${final.state}: ${c.done} enriched, ${c.failed} failed, ${c.paused} paused by a spend cap; ${delivered ? `${delivered.written} written to HubSpot, ${delivered.failed} writes failed` : 'write-back still pending'}; cost $${final.costUsd.toFixed(4)}${estimated}\n`);
         return c.paused ? 3 : c.failed && !c.done ? 2 : 0;
       });
     });

@@ -1,9 +1,10 @@
 // `enrichbot hubspot backfill`: records that existed before the trigger was turned on are never
 // enriched by webhooks; this finds those never enriched (no enrichbot_last_enriched_at) with the
-// search API, 100 per page, and queues them as one batch.
-import type { BatchItem } from '../../../src/sdk/index.js';
+// search API, 100 per page, and queues them as one batch. The records are read once: the same
+// inputs are priced (`decide` sees the estimate before any paid call) and then submitted.
+import type { BatchEstimate, BatchItem } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
-import { submitItems } from './intake.js';
+import { submitItems, withoutForgotten } from './intake.js';
 import type { Hubspot } from './state.js';
 
 const IDENTIFIER: Record<ObjectType, string> = { contacts: 'email', companies: 'domain' };
@@ -13,9 +14,20 @@ export interface BackfillOptions {
   limit?: number;
   objectTypes?: ObjectType[];
   actor?: string;
+  /** Sees the estimate of what was found; false submits nothing (a dry run, or a refusal). */
+  decide?: (estimate: BatchEstimate) => Promise<boolean>;
 }
 
-export async function backfill(h: Hubspot, opts: BackfillOptions = {}): Promise<{ batchId?: string; found: number; accepted: number }> {
+export interface BackfillResult {
+  batchId?: string;
+  found: number;
+  accepted: number;
+  estimate?: BatchEstimate;
+  /** `decide` said no: nothing was submitted. */
+  declined?: boolean;
+}
+
+export async function backfill(h: Hubspot, opts: BackfillOptions = {}): Promise<BackfillResult> {
   const limit = opts.limit ?? 10_000;
   const items: BatchItem[] = [];
   for (const objectType of opts.objectTypes ?? (['contacts', 'companies'] as const)) {
@@ -37,6 +49,11 @@ export async function backfill(h: Hubspot, opts: BackfillOptions = {}): Promise<
       if (!after || !page.results.length) break;
     }
   }
-  const res = await submitItems(h, items, { source: 'backfill', label: 'HubSpot backfill', actor: opts.actor });
-  return { ...res, found: items.length };
+  const usable = await withoutForgotten(h, items);
+  if (!usable.length) return { found: items.length, accepted: 0 };
+  const estimate = await h.ctx.service.estimate(usable, { workspace: h.config.workspace });
+  if (opts.decide && !(await opts.decide(estimate))) return { found: items.length, accepted: 0, estimate, declined: true };
+  const res = await submitItems(h, usable, { source: 'backfill', label: 'HubSpot backfill', actor: opts.actor, forgottenChecked: true });
+  if (res.batchId) await h.ctx.service.keepEstimate(res.batchId, estimate);
+  return { ...res, found: items.length, estimate };
 }

@@ -139,8 +139,8 @@ export async function submit(h: Hubspot, targets: { objectType: ObjectType; obje
   return submitItems(h, items, opts);
 }
 
-export async function submitItems(h: Hubspot, all: BatchItem[], opts: { source: string; label: string; actor?: string }): Promise<{ batchId?: string; accepted: number }> {
-  const items = await withoutForgotten(h, all);
+export async function submitItems(h: Hubspot, all: BatchItem[], opts: { source: string; label: string; actor?: string; forgottenChecked?: boolean }): Promise<{ batchId?: string; accepted: number }> {
+  const items = opts.forgottenChecked ? all : await withoutForgotten(h, all);
   if (!items.length) return { accepted: 0 };
   await rememberObjects(
     h,
@@ -156,7 +156,7 @@ export async function submitItems(h: Hubspot, all: BatchItem[], opts: { source: 
  * is stored: not in the object map, not in a batch item. Only the HubSpot id and the reason code
  * are logged.
  */
-async function withoutForgotten(h: Hubspot, items: BatchItem[]): Promise<BatchItem[]> {
+export async function withoutForgotten(h: Hubspot, items: BatchItem[]): Promise<BatchItem[]> {
   const out: BatchItem[] = [];
   for (const item of items) {
     if (await h.ctx.service.isForgotten(h.config.workspace, item.input)) {
