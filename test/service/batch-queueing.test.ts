@@ -1,7 +1,8 @@
 // A batch is answered before its items are queued; the queueing goes on in the background under
 // a Redis lease. These tests cut it short for real: a submitting process killed with SIGKILL mid
 // way (the sweeper takes over once its lease expires, and every item gets exactly one result,
-// each provider call made once), and a cancel while items are still being queued.
+// each provider call made once), a cancel while items are still being queued, and a batch-wide
+// budget kept through a takeover (read back from the batch record).
 import { once } from 'node:events';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
