@@ -63,7 +63,7 @@ export function registerEnrichCommand(program: Command): void {
     .option('--out <csv>', 'where to write the enriched CSV (default: <file>.enriched.csv next to the input)')
     .option('--estimate', 'with --file: print what the file would cost (expected and at most) and spend nothing')
     .option('--yes', 'with --file: run even when the worst case is above service.batch.confirmAboveUsd, without asking')
-    .addOption(new Option('--max-cost <usd>', 'most each input may spend, in USD: a call that would pass it is not made (outcome budget_reached)').argParser(parseUsd))
+    .addOption(new Option('--max-cost <usd>', 'most each input may spend, in USD (with --file: the whole file, one shared budget): a call that would pass it is not made (outcome budget_reached)').argParser(parseUsd))
     .option('--no-worker', 'only queue and wait; a separately running worker does the work')
     .addOption(new Option('--timeout <seconds>', 'how long to wait').argParser(Number))
     .action(async (parts: string[], opts: EnrichOpts) => {
@@ -94,7 +94,6 @@ function parseUsd(value: string): number {
 }
 
 async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[] | undefined, timeoutMs: number | undefined, confirmAboveUsd: number): Promise<number> {
-  if (opts.maxCost !== undefined) throw new Error('--max-cost applies to single inputs; for a file, --estimate shows the cost first and spend caps bound it');
   const file = path.resolve(opts.file!);
   const out = path.resolve(opts.out ?? file.replace(/(\.csv)?$/i, '.enriched.csv'));
   const read = await ctx.csv.read(createReadStream(file), { maxBytes: Math.max(statSync(file).size + 1, 1) });
@@ -116,7 +115,7 @@ async function enrichFile(ctx: TriggerContext, opts: EnrichOpts, groups: string[
     const question = `This file may cost up to $${estimate.worstUsd.toFixed(2)} (above service.batch.confirmAboveUsd, $${confirmAboveUsd.toFixed(2)}).`;
     if (!(await confirmSpend(question))) return 1;
   }
-  const submitted = await ctx.service.submitBatch(items, { trigger: 'cli', address: {} }, { workspace: opts.workspace, refresh: !!opts.refresh, groups: groups as never, actor: cliActor(), label: path.basename(file), columns: read.headers });
+  const submitted = await ctx.service.submitBatch(items, { trigger: 'cli', address: {} }, { ...batchOptions, ...(opts.maxCost !== undefined ? { maxCostUsd: opts.maxCost } : {}), actor: cliActor(), label: path.basename(file), columns: read.headers });
   await ctx.service.keepEstimate(submitted.batchId, estimate);
   process.stderr.write(`Batch ${submitted.batchId}: ${submitted.accepted} of ${submitted.total} rows queued${submitted.rejected.length ? `, ${submitted.rejected.length} cannot be used (see the status column)` : ''}\n`);
   const final = await followBatch(ctx, submitted.batchId, submitted.total, timeoutMs);

@@ -55,6 +55,8 @@ export interface BatchOptions {
   label?: string;
   /** Input column names in order, for the CSV export (default: the union of items' columns). */
   columns?: string[];
+  /** Most the whole batch may spend, in USD, shared by all its jobs: the paid call that would pass it is not made (outcome `budget_reached`, no charge). */
+  maxCostUsd?: number;
 }
 
 export interface BatchItemProblem {

@@ -28,7 +28,7 @@ export interface BatchesDeps {
   hub: CompletionHub;
   tombstones: Tombstones;
   activity: ActivityLog;
-  validate(input: BatchItem['input'], options: BatchOptions): { request: EnrichRequest; identity: Identity };
+  validate(input: BatchItem['input'], options: BatchOptions & { budgetKey?: string }): { request: EnrichRequest; identity: Identity };
   enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }>;
   notifyTrigger(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void>;
   cancelJob(jobId: string): Promise<void>;
@@ -38,6 +38,11 @@ export interface BatchesDeps {
 /** The batch's live counts in Redis. */
 export const batchKey = (config: Config, batchId: string) => `${config.queue.prefix}:batch:${batchId}`;
 export const batchKeyTtlMs = (config: Config) => config.service.batch.retentionDays * 86400_000 + 86400_000;
+
+/** A batch's budget is shared by all its jobs: its key is the batch id. */
+export function withBudget(options: BatchOptions, batchId: string): BatchOptions & { budgetKey?: string } {
+  return options.maxCostUsd === undefined ? options : { ...options, budgetKey: batchId };
+}
 
 export const micro = (usd: number) => Math.round(usd * 1e6);
 

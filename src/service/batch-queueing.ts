@@ -6,7 +6,7 @@ import { answeredClaim, claimKey, requestersOf } from '../queue/requesters.js';
 import { batchItemId } from '../store/service-models.js';
 import { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
 import type { BatchItem, BatchOptions, Lease } from '../plugin/service.js';
-import { BATCH_REPLY_TRIGGER, batchKey, type BatchesDeps } from './batch-deps.js';
+import { BATCH_REPLY_TRIGGER, batchKey, withBudget, type BatchesDeps } from './batch-deps.js';
 
 /** Enqueues in flight at once: each is a few round trips; in sequence 10,000 rows take minutes. */
 const ENQUEUE_CONCURRENCY = 16;
@@ -79,7 +79,7 @@ export class BatchQueueing {
     const { Batch, BatchItem } = this.deps.store.models;
     const batch = await Batch.findById(batchId).lean();
     if (!batch?.queueing) return;
-    const options: BatchOptions = { workspace: batch.workspace, refresh: batch.refresh ?? false, ...(batch.groups?.length ? { groups: batch.groups as BatchOptions['groups'] } : {}) };
+    const options: BatchOptions = { workspace: batch.workspace, refresh: batch.refresh ?? false, ...(batch.groups?.length ? { groups: batch.groups as BatchOptions['groups'] } : {}), ...(typeof batch.maxCostUsd === 'number' ? { maxCostUsd: batch.maxCostUsd } : {}) };
     const stop = () => run.aborted || this.stopping || lease.lost;
     // A holder that died may have queued part of the chunk after its last mark without recording it.
     let unsure = resumed;
@@ -112,7 +112,7 @@ export class BatchQueueing {
    */
   private async queueItem(batchId: string, index: number, input: BatchItem['input'], options: BatchOptions, checkFirst: boolean, stop: () => boolean): Promise<void> {
     const { Batch } = this.deps.store.models;
-    const { request, identity } = this.deps.validate(input, options);
+    const { request, identity } = this.deps.validate(input, withBudget(options, batchId));
     const withReply = { ...request, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } };
     const jobId = jobIdFor(withReply, identity);
     const earlier = checkFirst ? await this.itemRequester(jobId, batchId, index) : null;

@@ -8,7 +8,7 @@ import { batchItemId } from '../store/service-models.js';
 import { jobIdFor } from '../queue/enrich-queue.js';
 import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
 import type { BatchItem, BatchItemProblem, BatchOptions, BatchSubmitResult, Lease } from '../plugin/service.js';
-import { BATCH_REPLY_TRIGGER, batchKey, batchKeyTtlMs, zeroCounts, type BatchesDeps } from './batch-deps.js';
+import { BATCH_REPLY_TRIGGER, batchKey, batchKeyTtlMs, withBudget, zeroCounts, type BatchesDeps } from './batch-deps.js';
 import { QUEUEING_LEASE_TTL_MS, queueingLeaseKey } from './batch-queueing.js';
 
 const CHUNK = 250;
@@ -55,7 +55,7 @@ export async function submitBatch(deps: BatchesDeps, steps: SubmitSteps, source:
       continue;
     }
     try {
-      const { request, identity } = deps.validate(item.input, options);
+      const { request, identity } = deps.validate(item.input, withBudget(options, batchId));
       const hash = await deps.tombstones.idFor(options.workspace, identity.key);
       if (forgotten.has(hash)) {
         // Nothing readable about the person is stored: not the row, not the input, not a reason quoting it.
@@ -117,6 +117,7 @@ export async function submitBatch(deps: BatchesDeps, steps: SubmitSteps, source:
       expireAt,
       refresh: options.refresh ?? false,
       ...(options.groups ? { groups: options.groups } : {}),
+      ...(options.maxCostUsd !== undefined ? { maxCostUsd: options.maxCostUsd } : {}),
       queueing: accepted > 0,
       queuedThrough: 0,
     });

@@ -23,6 +23,8 @@ const BatchSchema = new Schema(
     /** The options every item is queued with, so another process can finish queueing them. */
     refresh: Boolean,
     groups: { type: [String], default: undefined },
+    /** The batch-wide budget (USD) all its jobs share, under the batch id as budget key. */
+    maxCostUsd: Number,
     /** True until every accepted item is on the queue (done in the background, under a lease). */
     queueing: Boolean,
     /** Items before this index are on the queue (or need not be); the rest still have to be queued. */

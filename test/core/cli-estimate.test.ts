@@ -74,3 +74,15 @@ test('with --yes the file runs, and its batch record keeps the estimate beside t
   expect(batch?.estimate).toMatchObject({ expectedUsd: 9, worstUsd: 9, rows: 4, duplicates: 1 });
   expect(batch?.costUsd).toBeLessThanOrEqual(9);
 });
+
+test('`enrich --file x.csv --max-cost` holds one budget for the whole file: with room for one $3 call, the three companies make one paid call and the batch finishes at $3', async () => {
+  const r = await runCli(['enrich', '--file', csv, '-w', 'capped', ...GROUPS, '--yes', '--max-cost', '3.5', '--out', `${csv}.capped.csv`], env());
+  expect(r.stderr).not.toContain('applies to single inputs');
+  const conn = await mongoose.createConnection(names.mongodbUrl).asPromise();
+  const batch = await conn.collection('batches').findOne({ workspace: 'capped' });
+  const paid = await conn.collection('ledger').countDocuments({ workspace: 'capped', costUsd: { $gt: 0 } });
+  await conn.close();
+  expect(batch).toMatchObject({ maxCostUsd: 3.5, state: 'done', costUsd: 3 });
+  expect(paid).toBe(1);
+  expect(r.code).toBe(0);
+});

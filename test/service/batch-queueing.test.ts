@@ -1,7 +1,8 @@
 // A batch is answered before its items are queued; the queueing goes on in the background under
 // a Redis lease. These tests cut it short for real: a submitting process killed with SIGKILL mid
 // way (the sweeper takes over once its lease expires, and every item gets exactly one result,
-// each provider call made once), and a cancel while items are still being queued.
+// each provider call made once), a cancel while items are still being queued, and a batch-wide
+// budget kept through a takeover (read back from the batch record).
 import { once } from 'node:events';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
@@ -181,3 +182,54 @@ test('cancel from another process while a process is queueing: that process stop
     if (child) await stopWorker(child);
   }
 }, 420_000);
+
+test('a batch-wide maxCostUsd survives a queueing takeover: the items the sweeper queues spend against the same budget, so the whole batch makes only the calls it pays for', async () => {
+  const domains = Array.from({ length: 150 }, (_, i) => `b${i}-budget.com`);
+  // A second process that submits and queues; it stops (a shutdown) while item 100 is being queued.
+  const web = await startTestApp({
+    file: 'batch-queueing',
+    names: app.names,
+    role: 'web',
+    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: USD }) },
+    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: fake.url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] } },
+  });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let reached!: () => void;
+  const atGate = new Promise<void>((r) => (reached = r));
+  web.service.batches.queueing.hooks = {
+    afterItemQueued: async (_batchId, index) => {
+      if (index !== 100) return;
+      reached();
+      await gate;
+    },
+  };
+  try {
+    const before = fake.requests.filter((r) => r.path === '/co').length;
+    // 5 calls fit in $0.055; the 6th would pass it.
+    const { batchId, accepted } = await web.service.submitBatch(domains.map((input) => ({ input })), { trigger: 'cli', address: {} }, { workspace: 'W', maxCostUsd: 0.055 });
+    expect(accepted).toBe(150);
+    await atGate;
+    const stopping = web.service.batches.stop();
+    open();
+    await stopping;
+    const { Batch } = app.store.models;
+    const left = await Batch.findById(batchId).lean();
+    expect(left).toMatchObject({ queueing: true, maxCostUsd: 0.055 });
+    expect(left!.queuedThrough!).toBeLessThan(150);
+
+    expect((await app.sweeper!.runOnce()).batchesResumed).toBe(1);
+    const final = await app.service.waitForBatch(batchId, 120_000);
+    expect(final.state).toBe('done');
+    expect(nonZero(final.counts)).toEqual({ done: 150 });
+    const rows = [];
+    for await (const row of app.service.results(batchId)) rows.push(row);
+    const stopped = rows.filter((r) => r.result?.outcomes.some((o) => o.outcome === 'budget_reached' && o.costUsd === 0));
+    expect(stopped).toHaveLength(145);
+    expect(fake.requests.filter((r) => r.path === '/co').length - before).toBe(5);
+    expect(final.costUsd).toBeCloseTo(5 * USD, 6);
+  } finally {
+    open();
+    await web.stop();
+  }
+}, 120_000);

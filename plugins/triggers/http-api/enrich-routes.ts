@@ -129,7 +129,8 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
       ctx.logger.warn({ err: (err as Error).message }, 'batch estimate failed; the batch runs without one');
       return undefined;
     });
-    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), { ...options, actor: actor(res), label: body.label, columns: ITEM_COLUMNS });
+    const budget = body.maxCostUsd !== undefined ? { maxCostUsd: body.maxCostUsd } : {};
+    const submitted = await service.submitBatch(items, REPLY(key.id, callbackUrl), { ...options, ...budget, actor: actor(res), label: body.label, columns: ITEM_COLUMNS });
     if (estimate) await service.keepEstimate(submitted.batchId, estimate);
     await rememberRequested(ctx.redis, key.workspace, submitted.batchId, { fields: fields ?? null });
     const location = `${req.baseUrl}/jobs/${submitted.batchId}`;

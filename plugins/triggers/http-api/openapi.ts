@@ -117,7 +117,7 @@ export function openApiDocument(opts: { maxBatchItems: number; waitMs: number; p
           responses: {
             '200': ok('With "dryRun": true: the estimate; nothing was submitted and no provider was asked.', json('BatchEstimate')),
             '202': ok('Stored; invalid items are listed by index and the rest run.', json('BatchAccepted'), location),
-            '400': problem('The body is not valid (a batch-wide "maxCostUsd" is refused: not supported for batches yet).'),
+            '400': problem('The body is not valid.'),
             '409': problem('This Idempotency-Key was used with another body, or its first request is still running.'),
             '413': problem("Too many items (for the batch limit or the key's item budget), or the body is larger than the limit."),
             '415': problem('The body is not UTF-8 JSON.'),

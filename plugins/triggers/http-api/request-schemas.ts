@@ -52,7 +52,6 @@ const refresh = z.boolean().meta({ description: 'Ask providers again even when t
 const maxCostUsd = z.number().nonnegative().max(1_000_000).meta({ description: 'Most this request may spend, in USD. The paid call that would pass it is not made (outcome `budget_reached`, no charge) and the answer carries `budgetReached`.', example: 0.5 });
 const dryRun = z.boolean().meta({ description: 'Answer the estimate (200, `BatchEstimate`) and submit nothing: no job, no provider call.' });
 /** Batches share no budget yet (the batch service has no batch-wide budget): refused, never ignored. */
-export const BATCH_BUDGET_UNSUPPORTED = 'not supported for batches yet: send the items as single POST /v1/enrich requests with maxCostUsd, or use "dryRun": true to see the worst case first';
 
 /** Where to POST the signed completion event (webhooks.ts); checked against the SSRF guard at submit. */
 export const CallbackUrlSchema = z
@@ -61,6 +60,8 @@ export const CallbackUrlSchema = z
   .meta({ description: 'POSTed a signed completion event (job.completed or batch.completed) when the work finishes; retried for 24 h until it answers 2xx. Public hosts only.', example: 'https://crm.example.com/hooks/enrichbot' });
 
 /** One thing to enrich (also one batch item). */
+const batchMaxCostUsd = z.number().nonnegative().max(1_000_000).meta({ description: 'Most the whole batch may spend, in USD, shared by all its items (in any worker process). The paid call that would pass it is not made: those items end with outcome `budget_reached`, no charge, and the batch still finishes.', example: 5 });
+
 export const EnrichItemSchema = z.strictObject(identifierShape).superRefine(atLeastOneIdentifier);
 
 export const EnrichBodySchema = z
@@ -76,9 +77,7 @@ export function batchBodySchema(maxItems: number) {
     label: z.string().trim().min(1).max(200).meta({ description: 'A name for the batch, shown in its status.' }).optional(),
     callbackUrl: CallbackUrlSchema.optional(),
     dryRun: dryRun.optional(),
-    maxCostUsd: z.unknown().optional(),
-  }).superRefine((body, ctx) => {
-    if (body.maxCostUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['maxCostUsd'], message: BATCH_BUDGET_UNSUPPORTED });
+    maxCostUsd: batchMaxCostUsd.optional(),
   });
 }
 
@@ -90,6 +89,7 @@ export const BatchBodyDocSchema = z.strictObject({
     label: z.string().max(200).optional(),
     callbackUrl: CallbackUrlSchema.optional(),
     dryRun: dryRun.optional(),
+    maxCostUsd: batchMaxCostUsd.optional(),
   });
 
 export type EnrichItem = z.infer<typeof EnrichItemSchema>;

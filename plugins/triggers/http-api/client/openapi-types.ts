@@ -304,6 +304,11 @@ export interface components {
             callbackUrl?: string;
             /** @description Answer the estimate (200, `BatchEstimate`) and submit nothing: no job, no provider call. */
             dryRun?: boolean;
+            /**
+             * @description Most the whole batch may spend, in USD, shared by all its items (in any worker process). The paid call that would pass it is not made: those items end with outcome `budget_reached`, no charge, and the batch still finishes.
+             * @example 5
+             */
+            maxCostUsd?: number;
         };
         EnrichResult: {
             jobId: string;
@@ -831,7 +836,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
-            /** @description The body is not valid (a batch-wide "maxCostUsd" is refused: not supported for batches yet). */
+            /** @description The body is not valid. */
             400: {
                 headers: {
                     [name: string]: unknown;

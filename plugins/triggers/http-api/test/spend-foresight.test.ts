@@ -1,6 +1,6 @@
 // The API's spend foresight, through the real App and a fake provider ("co", $0.01 a call):
 // a request budget (maxCostUsd) stops the call that would pass it, a batch dry run answers the
-// estimate and asks no provider, a batch-wide budget is refused by name, and a submitted batch
+// estimate and asks no provider, a batch-wide budget holds across the batch's jobs, and a submitted batch
 // keeps its estimate beside its actual cost.
 import { jest } from '@jest/globals';
 import { createApiKey } from '../api-keys.js';
@@ -59,12 +59,22 @@ test('a batch dry run answers the estimate, lists bad items, submits nothing and
   expect(await h.app.store.models.Batch.countDocuments({})).toBe(batches);
 });
 
-test('a batch-wide maxCostUsd is refused with 400 naming the field (not supported for batches yet), and nothing is queued', async () => {
-  const batches = await h.app.store.models.Batch.countDocuments({});
-  const p = await problem(await h.call('/v1/enrich/batch', { key, body: { items: [{ domain: 'budget-batch.com' }], maxCostUsd: 1 } }), 400);
-  const err = p.errors?.find((e) => e.path === 'maxCostUsd');
-  expect(err?.message).toMatch(/not supported for batches yet/);
-  expect(await h.app.store.models.Batch.countDocuments({})).toBe(batches);
+test('a batch-wide maxCostUsd holds across the batch: 5 items, a budget for 2 calls, exactly 2 paid calls, the rest budget_reached at no charge, the batch done', async () => {
+  const before = providerCalls();
+  const items = ['bb-1.com', 'bb-2.com', 'bb-3.com', 'bb-4.com', 'bb-5.com'].map((domain) => ({ domain }));
+  const res = await h.call('/v1/enrich/batch', { key, body: { items, maxCostUsd: 0.025 } });
+  expect(res.status).toBe(202);
+  const { batchId } = (await res.json()) as { batchId: string };
+  expect((await h.app.store.models.Batch.findById(batchId).lean())?.maxCostUsd).toBe(0.025);
+  const status = await h.app.service.waitForBatch(batchId, 30_000);
+  expect(status.state).toBe('done');
+  const rows = [];
+  for await (const row of h.app.service.results(batchId)) rows.push(row);
+  const outcomes = rows.map((r) => r.result?.outcomes.find((o) => o.provider === 'co'));
+  expect(outcomes.filter((o) => o?.outcome === 'budget_reached')).toHaveLength(3);
+  expect(outcomes.filter((o) => o?.outcome === 'budget_reached').every((o) => o?.costUsd === 0)).toBe(true);
+  expect(providerCalls() - before).toBe(2);
+  expect(rows.every((r) => r.status === 'done')).toBe(true);
 });
 
 test('a submitted batch keeps the estimate made before it ran on its record, beside its cost', async () => {
