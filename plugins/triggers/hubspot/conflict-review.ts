@@ -45,7 +45,7 @@ export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Pro
     // One input per record: several accepted properties of one record go in one update.
     const inputs = new Map<string, WriteInput>();
     for (const r of ofType) {
-      const input = inputs.get(r.objectId) ?? { id: r.objectId, properties: {}, display: r.record, origins: {} };
+      const input = inputs.get(r.objectId) ?? { id: r.objectId, properties: {}, display: r.record, origins: {}, workspace: request.workspace };
       input.properties[r.property] = r.providerValue;
       input.origins![r.property] = { field: r.field, source: r.source, confidence: r.confidence };
       inputs.set(r.objectId, input);

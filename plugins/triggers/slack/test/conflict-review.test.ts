@@ -185,3 +185,21 @@ test("an admin of another team cannot settle this team's conflict, even with its
   expect(await conflicts().countDocuments({ _id: c.id as never })).toBe(1);
   expect((await app.service.activity('slack:TOTH', new Date(0))).some((e) => e.action === 'conflict')).toBe(false);
 });
+
+test("a value HubSpot refuses on Accept stays listed for the team with HubSpot's reason, and the reviewer is told", async () => {
+  await conflicts().deleteMany({});
+  hs.define('contacts', { name: 'hs_tier', label: 'Tier', type: 'enumeration', fieldType: 'select', options: [{ label: 'Gold', value: 'gold' }] });
+  const objectId = hs.add('contacts', { email: 'tier@refused.com', hs_tier: 'gold' });
+  const id = `contacts:${objectId}:hs_tier`;
+  await conflicts().replaceOne({ _id: id as never }, { objectType: 'contacts', objectId, record: 'tier@refused.com', workspace: 'slack:TOP', property: 'hs_tier', field: 'company.tier', hubspotValue: 'gold', providerValue: 'platinum', source: 'apollo', confidence: 0.7, at: '2026-03-08T00:00:00.000Z' }, { upsert: true });
+  const after = fake.calls.length;
+  await press('TOP', 'UREVIEWER', 'conflict_accept', JSON.stringify({ i: [id], o: 0 }));
+  const told = await fake.waitFor((x) => x.method === 'chat.postEphemeral' && x.args.user === 'UREVIEWER' && fake.calls.indexOf(x) >= after, 10_000);
+  expect(String(told.args.text)).toContain('HubSpot refused');
+  await homeFor('UREVIEWER', after);
+  expect(hs.objects.contacts.get(objectId)!.properties.hs_tier).toBe('gold');
+  expect(await conflicts().findOne({ _id: id as never })).toMatchObject({ workspace: 'slack:TOP', providerValue: 'platinum', reason: expect.stringContaining('platinum was not one of the allowed options') });
+  const home = await openHome('TOP', 'UVIEWER2');
+  expect(home.text).toContain('tier@refused.com');
+  expect((await app.service.activity('slack:TOP', new Date(0))).some((e) => e.action === 'conflict' && e.subject === 'tier@refused.com')).toBe(false);
+});
