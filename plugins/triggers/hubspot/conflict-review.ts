@@ -34,7 +34,7 @@ export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Pro
   }
   const rows = (await h.conflicts.find({ $and: [filter, { _id: { $in: request.ids.slice(0, 100) as never[] } }] }).toArray()) as unknown as Row[];
   if (request.op === 'keep') {
-    await h.conflicts.deleteMany({ _id: { $in: rows.map((r) => r._id) as never[] } });
+    await removeSettled(h, rows);
     return { items: rows.map(item), total: rows.length };
   }
   const settled: Row[] = [];
@@ -42,9 +42,18 @@ export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Pro
   for (const objectType of ['contacts', 'companies'] as const) {
     const ofType = rows.filter((r) => r.objectType === objectType);
     if (!ofType.length) continue;
+    // HubSpot's value may have changed since (someone edited it): that edit is not overwritten.
+    const current = new Map((await h.api.read(objectType, [...new Set(ofType.map((r) => r.objectId))], [...new Set(ofType.map((r) => r.property))])).map((o) => [o.id, o.properties]));
     // One input per record: several accepted properties of one record go in one update.
     const inputs = new Map<string, WriteInput>();
+    const stale = new Set<string>();
     for (const r of ofType) {
+      const now = current.get(r.objectId);
+      if (!now || (now[r.property] ?? '') !== (r.hubspotValue ?? '')) {
+        stale.add(r._id);
+        failed.push({ id: r._id, error: now ? `HubSpot's ${r.property} of ${r.record} changed since (now "${now[r.property] ?? ''}"); nothing was written: Keep it, or wait for the next enrichment` : `${objectType} ${r.objectId} is no longer in HubSpot` });
+        continue;
+      }
       const input = inputs.get(r.objectId) ?? { id: r.objectId, properties: {}, display: r.record, origins: {}, workspace: request.workspace };
       input.properties[r.property] = r.providerValue;
       input.origins![r.property] = { field: r.field, source: r.source, confidence: r.confidence };
@@ -54,12 +63,18 @@ export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Pro
     await updateBatch(h, objectType, [...inputs.values()], report);
     const failedIds = new Map(report.failed.map((f) => [f.objectId, f.error]));
     for (const r of ofType) {
+      if (stale.has(r._id)) continue;
       const error = failedIds.get(r.objectId);
       // A value HubSpot refused was dropped from its input (and recorded again with the reason).
       if (error || inputs.get(r.objectId)!.properties[r.property] === undefined) failed.push({ id: r._id, error: error ?? 'HubSpot refused the value' });
       else settled.push(r);
     }
   }
-  await h.conflicts.deleteMany({ _id: { $in: settled.map((r) => r._id) as never[] } });
+  await removeSettled(h, settled);
   return { items: settled.map(item), total: settled.length, ...(failed.length ? { failed } : {}) };
+}
+
+/** Removes the rows as they were read: a newer disagreement recorded meanwhile (same id, later `at`) stays. */
+async function removeSettled(h: Hubspot, rows: Row[]): Promise<void> {
+  if (rows.length) await h.conflicts.deleteMany({ $or: rows.map((r) => ({ _id: r._id as never, at: r.at })) });
 }

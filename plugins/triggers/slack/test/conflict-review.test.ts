@@ -203,3 +203,17 @@ test("a value HubSpot refuses on Accept stays listed for the team with HubSpot's
   expect(home.text).toContain('tier@refused.com');
   expect((await app.service.activity('slack:TOP', new Date(0))).some((e) => e.action === 'conflict' && e.subject === 'tier@refused.com')).toBe(false);
 });
+
+test('Accept of a conflict whose HubSpot value someone changed since writes nothing and says so; the conflict stays', async () => {
+  await conflicts().deleteMany({});
+  const c = await conflictOn('edited@stale.com', '2026-03-09T00:00:00.000Z');
+  hs.objects.contacts.get(c.objectId)!.properties.jobtitle = 'Founder';
+  const before = writes().length;
+  const after = fake.calls.length;
+  await press('TOP', 'UREVIEWER', 'conflict_accept', JSON.stringify({ i: [c.id], o: 0 }));
+  const told = await fake.waitFor((x) => x.method === 'chat.postEphemeral' && x.args.user === 'UREVIEWER' && fake.calls.indexOf(x) >= after, 10_000);
+  expect(String(told.args.text)).toContain('changed since');
+  expect(writes()).toHaveLength(before);
+  expect(hs.objects.contacts.get(c.objectId)!.properties.jobtitle).toBe('Founder');
+  expect(await conflicts().countDocuments({ _id: c.id as never })).toBe(1);
+});
