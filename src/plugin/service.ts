@@ -272,10 +272,13 @@ export interface ConflictItem {
   reason?: string;
   at: string;
 }
-/** Review of a workspace's conflicts: a page of them (newest first), or a decision on some. */
+/**
+ * Review of a workspace's conflicts: a page of them (newest first), or a decision on some.
+ * `fromSoleWorkspace` is set by the core, as for a push (a destination's default binding).
+ */
 export type ConflictRequest =
-  | { op: 'list'; workspace: string; offset: number; limit: number }
-  | { op: 'accept' | 'keep'; workspace: string; ids: string[]; by: string };
+  | { op: 'list'; workspace: string; offset: number; limit: number; fromSoleWorkspace?: boolean }
+  | { op: 'accept' | 'keep'; workspace: string; ids: string[]; by: string; fromSoleWorkspace?: boolean };
 export interface ConflictAnswer {
   /** The page asked for (list), or the conflicts settled (accept/keep). */
   items: ConflictItem[];

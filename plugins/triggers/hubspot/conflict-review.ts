@@ -8,8 +8,16 @@ import type { Hubspot } from './state.js';
 
 type Row = ConflictRow & { _id: string };
 
-/** Rows from before the workspace was kept are HubSpot's own workspace's. */
-const ofWorkspace = (h: Hubspot, workspace: string) => (workspace === h.config.workspace ? { $or: [{ workspace }, { workspace: { $exists: false } }] } : { workspace });
+/**
+ * A workspace's own conflicts, and HubSpot's own workspace's (its write-back) when the workspace
+ * is bound to this account as for a push (pushWorkspaces, or the single-workspace Slack team by
+ * default). Rows from before the workspace was kept are HubSpot's own workspace's.
+ */
+function ofWorkspace(h: Hubspot, request: ConflictRequest) {
+  const bound = (h.config.pushWorkspaces ?? [h.config.workspace]).includes(request.workspace) || (!h.config.pushWorkspaces && !!request.fromSoleWorkspace);
+  if (request.workspace !== h.config.workspace && !bound) return { workspace: request.workspace };
+  return { $or: [{ workspace: request.workspace }, { workspace: h.config.workspace }, { workspace: { $exists: false } }] };
+}
 
 const item = (r: Row): ConflictItem => ({
   id: r._id,
@@ -26,7 +34,7 @@ const item = (r: Row): ConflictItem => ({
 });
 
 export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Promise<ConflictAnswer> {
-  const filter = ofWorkspace(h, request.workspace);
+  const filter = ofWorkspace(h, request);
   if (request.op === 'list') {
     const total = await h.conflicts.countDocuments(filter);
     const rows = (await h.conflicts.find(filter).sort({ at: -1, _id: 1 }).skip(request.offset).limit(request.limit).toArray()) as unknown as Row[];

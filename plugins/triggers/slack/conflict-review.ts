@@ -46,7 +46,9 @@ export async function conflictSection(rt: SlackRuntime, team: string, offset: nu
     page = await rt.ctx.service.conflicts(DESTINATION, { op: 'list', workspace: workspaceOf(team), offset, limit: CONFLICTS_PER_PAGE });
   } catch (err) {
     if (isEnrichbotError(err, ErrorCodes.PUSH_UNAVAILABLE)) return [];
-    throw err;
+    // The rest of the Home tab is still shown.
+    rt.ctx.logger.warn({ err: { message: (err as Error).message } }, 'HubSpot conflicts not read for the Home tab');
+    return [{ type: 'divider' }, section('*HubSpot conflicts*'), context('Could not be read just now; open the tab again in a moment.')];
   }
   if (!page.total) return [{ type: 'divider' }, section('*HubSpot conflicts*'), context('None open: no provider disagrees with a value HubSpot already has.')];
   const now = rt.ctx.clock.now();

@@ -32,7 +32,7 @@ beforeAll(async () => {
       plugins: { providers: [], triggers: ['slack', 'hubspot'] },
       triggers: {
         slack: { signingSecret: SECRET, apiUrl: fake.apiUrl, postIntervalMs: 0, clientId: 'cid', clientSecret: 'csecret', tokenKeys: TEST_TOKEN_KEYS, allowedTeams: 'TOP,TOTH', conflictReviewers: 'SREVIEW' },
-        hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'hs-secret', portalIds: '62515', apiUrl: hs.url, publicUrl: 'https://bot.example.com', drainIntervalMs: 60_000, pushWorkspaces: ['slack:TOP', 'slack:TOTH'] },
+        hubspot: { accessToken: 'test-hubspot-token', clientSecret: 'hs-secret', portalIds: '62515', apiUrl: hs.url, publicUrl: 'https://bot.example.com', drainIntervalMs: 60_000, pushWorkspaces: ['slack:TOP'] },
       },
     },
   });
@@ -216,4 +216,11 @@ test('Accept of a conflict whose HubSpot value someone changed since writes noth
   expect(writes()).toHaveLength(before);
   expect(hs.objects.contacts.get(c.objectId)!.properties.jobtitle).toBe('Founder');
   expect(await conflicts().countDocuments({ _id: c.id as never })).toBe(1);
+});
+
+test("the write-back's own conflicts (HubSpot's workspace) are shown to a team bound to the account, not to another team", async () => {
+  await conflicts().deleteMany({});
+  await conflictOn('writeback@own.com', '2026-03-10T00:00:00.000Z', 'hubspot');
+  expect((await openHome('TOP', 'UVIEWER3')).text).toContain('writeback@own.com');
+  expect((await openHome('TOTH', 'UOTH3')).text).not.toContain('writeback@own.com');
 });
