@@ -56,7 +56,8 @@ export async function conflictSection(rt: SlackRuntime, team: string, offset: nu
   const blocks: Block[] = [{ type: 'divider' }, section(`*HubSpot conflicts* · ${page.total} open, newest first (${offset + 1}-${last})`)];
   for (const c of page.items) blocks.push(...conflictBlocks(c, offset, now));
   const nav = [
-    ...(page.items.length > 1 ? [button('conflict_accept', 'Accept all on this page', { i: page.items.map((c) => c.id), o: offset })] : []),
+    // Only when the page's ids fit in one button value (a cut value would be invalid JSON).
+    ...(page.items.length > 1 && JSON.stringify({ i: page.items.map((c) => c.id), o: offset }).length <= MAX_BUTTON_VALUE ? [button('conflict_accept', 'Accept all on this page', { i: page.items.map((c) => c.id), o: offset })] : []),
     ...(offset > 0 ? [button('conflict_page', 'Previous', { o: Math.max(0, offset - CONFLICTS_PER_PAGE) })] : []),
     ...(last < page.total ? [button('conflict_page', 'Next', { o: offset + CONFLICTS_PER_PAGE })] : []),
   ];
