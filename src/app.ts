@@ -180,6 +180,11 @@ export class App {
       },
       estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
       pushTo: (destination, request) => this.pushTo(destination, request),
+      conflictsVia: async (destination, request) => {
+        const t = this.triggerFor(destination);
+        if (!t?.plugin.conflicts) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here: enable it (plugins.triggers) with its credentials.`);
+        return t.plugin.conflicts({ ...request, fromSoleWorkspace: (await this.soleWorkspaces()).includes(request.workspace) }, t.ctx);
+      },
       notifyVia: async (destination, message) => {
         const t = this.triggerFor(destination);
         if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
@@ -273,7 +278,7 @@ export class App {
    */
   private serviceFacade(): EnrichService {
     const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'batchConfirmAboveUsd', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'ageingRecords', 'correct', 'forget', 'unforget', 'isForgotten', 'spend', 'activity', 'logActivity', 'push', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
+    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'batchConfirmAboveUsd', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'ageingRecords', 'correct', 'forget', 'unforget', 'isForgotten', 'spend', 'activity', 'logActivity', 'push', 'conflicts', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
     const facade = Object.create(null) as Record<string, unknown>;
     for (const m of methods) {
       const fn = impl[m] as (...args: unknown[]) => unknown;

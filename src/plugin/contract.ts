@@ -139,6 +139,8 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
    * (Slack's "Push to HubSpot" reaches the HubSpot trigger this way, never its token).
    */
   push?(request: PushRequest, ctx: TriggerContext<z.infer<S>>): Promise<PushResult>;
+  /** Conflicts it keeps for review, listed or settled for one workspace (through `service.conflicts`). */
+  conflicts?(request: import('./service.js').ConflictRequest, ctx: TriggerContext<z.infer<S>>): Promise<import('./service.js').ConflictAnswer>;
   /**
    * Other triggers may ask this one to post a message through `service.notify` (the digest posts
    * to Slack this way, never holding Slack's token).

@@ -255,7 +255,40 @@ export interface ProviderStatusRecord {
   at: string;
 }
 
-export type ActivityAction = 'enrich' | 'batch' | 'refresh' | 'correct' | 'forget' | 'unforget' | 'export' | 'push' | 'cancel';
+export type ActivityAction = 'enrich' | 'batch' | 'refresh' | 'correct' | 'forget' | 'unforget' | 'export' | 'push' | 'cancel' | 'conflict';
+
+/** A disagreement a destination (HubSpot) kept for review: its value, and what a provider found. */
+export interface ConflictItem {
+  /** The destination's id for it (objectType:objectId:property). */
+  id: string;
+  objectType: string;
+  objectId: string;
+  /** What identifies the record in enrichbot (an email or a domain). */
+  record: string;
+  property: string;
+  destinationValue: string;
+  providerValue: string;
+  source: string;
+  confidence: number;
+  /** Set when the destination refused the provider's value: why. */
+  reason?: string;
+  at: string;
+}
+/**
+ * Review of a workspace's conflicts: a page of them (newest first), or a decision on some.
+ * `fromSoleWorkspace` is set by the core, as for a push (a destination's default binding).
+ */
+export type ConflictRequest =
+  | { op: 'list'; workspace: string; offset: number; limit: number; fromSoleWorkspace?: boolean }
+  | { op: 'accept' | 'keep'; workspace: string; ids: string[]; by: string; fromSoleWorkspace?: boolean };
+export interface ConflictAnswer {
+  /** The page asked for (list), or the conflicts settled (accept/keep). */
+  items: ConflictItem[];
+  /** Open conflicts of the workspace (list). */
+  total: number;
+  /** Accept: conflicts whose value the destination refused, with its message (they stay open). */
+  failed?: { id: string; error: string }[];
+}
 export interface ActivityEntry {
   workspace: string;
   at: string;
@@ -359,6 +392,11 @@ export interface EnrichService {
    * that trigger's `push`, so the asker never holds the destination's credentials.
    */
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;
+  /**
+   * Lists or settles a workspace's conflicts kept by the trigger named `destination` (its
+   * `conflicts`): Accept writes the provider's value there, Keep dismisses; both are logged.
+   */
+  conflicts(destination: string, request: ConflictRequest): Promise<ConflictAnswer>;
   /** Posts a message through the trigger named `destination` (e.g. "slack"), via its `notify`. */
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult>;
   /**

@@ -37,6 +37,8 @@ import type {
   UsageReport,
   SubmitRequest,
   SubmitResult,
+  ConflictAnswer,
+  ConflictRequest,
 } from '../plugin/service.js';
 import type { NotifyMessage, NotifyResult, PushRequest, PushResult } from '../plugin/contract.js';
 import { CompletionHub } from './completion.js';
@@ -74,6 +76,8 @@ export interface EnrichServiceDeps {
   answer(result: JobResult, requesters: Requester[]): Promise<boolean>;
   /** The `push` of the trigger named `destination`, if it has one. */
   pushTo(destination: string, request: PushRequest): Promise<PushResult>;
+  /** The `conflicts` of the trigger named `destination`, if it has one. */
+  conflictsVia?(destination: string, request: ConflictRequest): Promise<ConflictAnswer>;
   /** The `notify` of the trigger named `destination`, if it has one. */
   notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
   /** Ids of the triggers running in this process that have `notify` (where alerts go). */
@@ -458,6 +462,17 @@ export class EnrichServiceImpl implements EnrichService {
     await this.activityLog.write(entry);
     await this.counters.activity(entry).catch((err) => this.deps.logger.warn({ err }, 'could not update usage counters'));
     return result;
+  }
+
+  async conflicts(destination: string, request: ConflictRequest): Promise<ConflictAnswer> {
+    if (!this.deps.conflictsVia) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here.`);
+    const answer = await this.deps.conflictsVia(destination, request);
+    if (request.op === 'list') return answer;
+    // Who settled what, one entry per conflict (Accept or Keep), for the activity log.
+    for (const c of answer.items) {
+      await this.logActivity({ workspace: request.workspace, actor: request.by, action: 'conflict', subject: c.record, detail: { destination, decision: request.op, property: c.property, objectType: c.objectType, objectId: c.objectId, destinationValue: c.destinationValue, providerValue: c.providerValue, source: c.source } });
+    }
+    return answer;
   }
 
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {

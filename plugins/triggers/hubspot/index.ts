@@ -12,6 +12,7 @@ import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
 import { backfill, type BackfillOptions } from './backfill.js';
 import { listConflicts } from './write-back.js';
+import { reviewConflicts } from './conflict-review.js';
 import { ensureProperties } from './properties.js';
 import { definitions, refreshDefinitions } from './property-definitions.js';
 
@@ -49,6 +50,9 @@ export default defineTrigger({
   },
   push(request, ctx) {
     return pushToHubspot(hubspotFor(ctx), request);
+  },
+  conflicts(request, ctx) {
+    return reviewConflicts(hubspotFor(ctx), request);
   },
   async jobChanged(notice, ctx) {
     await writeJobChange(hubspotFor(ctx), notice);

@@ -86,6 +86,8 @@ export interface WriteInput {
   properties: Record<string, string>;
   display?: string;
   origins?: Plan['origins'];
+  /** Whose conflict a refusal is (an accepted conflict keeps its workspace); default HubSpot's own. */
+  workspace?: string;
 }
 
 /** How many times a batch is re-sent after HubSpot names more refused properties. */
@@ -169,7 +171,7 @@ export async function recordRefusal(h: Hubspot, objectType: ObjectType, input: W
   h.ctx.logger.info({ objectType, objectId: input.id, property, reason }, 'HubSpot refused a property value; the rest of the record is written');
   await h.conflicts.replaceOne(
     { _id: `${objectType}:${input.id}:${property}` as never },
-    { objectType, objectId: input.id, record: input.display ?? '', property, field: origin?.field ?? '', hubspotValue: '', providerValue: value, source: origin?.source ?? 'enrichbot', confidence: origin?.confidence ?? 0, reason, at: h.ctx.clock.now().toISOString() },
+    { objectType, objectId: input.id, record: input.display ?? '', ...(input.workspace ? { workspace: input.workspace } : {}), property, field: origin?.field ?? '', hubspotValue: '', providerValue: value, source: origin?.source ?? 'enrichbot', confidence: origin?.confidence ?? 0, reason, at: h.ctx.clock.now().toISOString() },
     { upsert: true },
   );
 }

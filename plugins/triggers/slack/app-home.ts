@@ -1,5 +1,6 @@
 // The App Home tab, per user: today's spend against the caps, their recent requests with
-// status, and a button to download their last enriched CSV again.
+// status, a button to download their last enriched CSV again, and the team's HubSpot conflicts
+// to review (conflict-review.ts).
 import type { App } from '@slack/bolt';
 import { workspaceOf } from './config.js';
 import { section, context, type Block } from './block-limits.js';
@@ -7,10 +8,11 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { usageText } from './usage.js';
 import { deliverCsv } from './delivery.js';
 import { today, type SlackRuntime } from './runtime.js';
+import { conflictSection, registerConflictReview } from './conflict-review.js';
 
 const RECENT = 10;
 
-export async function homeView(rt: SlackRuntime, team: string, user: string): Promise<{ type: 'home'; blocks: Block[] }> {
+export async function homeView(rt: SlackRuntime, team: string, user: string, conflictsOffset = 0): Promise<{ type: 'home'; blocks: Block[] }> {
   const workspace = workspaceOf(team);
   const report = await rt.ctx.service.spend(today(rt), workspace);
   const since = new Date(rt.ctx.clock.now().getTime() - 30 * 86_400_000);
@@ -30,6 +32,8 @@ export async function homeView(rt: SlackRuntime, team: string, user: string): Pr
       elements: [{ type: 'button', action_id: 'home_last_csv', text: { type: 'plain_text', text: 'Download the last CSV' }, value: String(last.batchId) }],
     });
   }
+  blocks.push(...(await conflictSection(rt, team, conflictsOffset)));
+  // A Home tab takes at most 100 blocks (a message 50).
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
 
@@ -39,6 +43,9 @@ export function registerAppHome(app: App, rt: SlackRuntime): void {
     const team = (body as { team_id?: string }).team_id;
     if (!team) return;
     await client.views.publish({ user_id: event.user, view: (await homeView(rt, team, event.user)) as never });
+  });
+  registerConflictReview(app, rt, async (client, team, user, offset) => {
+    await client.views.publish({ user_id: user, view: (await homeView(rt, team, user, offset)) as never });
   });
   app.action({ action_id: 'home_last_csv' }, async ({ ack, body, client }) => {
     await ack();

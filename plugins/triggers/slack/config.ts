@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TokenKeysSchema } from './token-cipher.js';
 
 /** Bot scopes asked at install; README "Scopes" says what each one is for. */
-export const DEFAULT_SCOPES = ['commands', 'chat:write', 'files:read', 'files:write', 'im:history', 'im:write'];
+export const DEFAULT_SCOPES = ['commands', 'chat:write', 'files:read', 'files:write', 'im:history', 'im:write', 'usergroups:read', 'users:read'];
 
 const idList = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).default([]);
 
@@ -36,6 +36,8 @@ export const SlackConfigSchema = z
     scopes: z
       .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
       .default(DEFAULT_SCOPES),
+    /** User group ids (S...) whose members may Accept or Keep HubSpot conflicts; workspace admins always may. */
+    conflictReviewers: idList,
     /** Most inputs one /enrich takes. */
     maxInputs: z.coerce.number().int().min(1).max(25).default(25),
     /** Largest CSV downloaded from Slack, in bytes. */

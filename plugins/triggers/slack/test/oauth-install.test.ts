@@ -44,7 +44,7 @@ test('install, redirect with the code, installation kept sealed in MongoDB (no t
   const authorize = new URL(/<a href="([^"]+)"/.exec(page)![1].replace(/&amp;/g, '&'));
   expect(authorize.searchParams.get('client_id')).toBe('cid-1');
   expect(authorize.searchParams.get('state')).toBe(state);
-  expect(authorize.searchParams.get('scope')?.split(',')).toEqual(['commands', 'chat:write', 'files:read', 'files:write', 'im:history', 'im:write']);
+  expect(authorize.searchParams.get('scope')?.split(',')).toEqual(['commands', 'chat:write', 'files:read', 'files:write', 'im:history', 'im:write', 'usergroups:read', 'users:read']);
 
   fake.grantInstall('code-new', { team: 'TNEW', token: 'xoxb-new', ...APP });
   expect((await redirectBack(base(), { code: 'code-new', state, cookie })).status).toBe(200);

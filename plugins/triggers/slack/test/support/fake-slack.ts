@@ -52,6 +52,10 @@ export interface FakeSlack {
   revoked: string[];
   /** apps.connections.open with an app token answers this WebSocket URL. */
   socketUrl?: string;
+  /** A user group of `team` (S...) and its members, as usergroups.users.list answers. */
+  setUserGroup(team: string, id: string, users: string[]): void;
+  /** users.info answers is_admin: true for this user of `team` (anyone else is a plain member). */
+  setAdmin(team: string, user: string): void;
   /** Resolves with the first call (past or future) that matches. */
   waitFor(match: (c: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   of(method: string): SlackCall[];
@@ -80,6 +84,8 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
   const enterprises = new Map<string, string>();
   const revoked: string[] = [];
   const limits = new Map<string, { retryAfter: number; count: number }>();
+  const groups = new Map<string, string[]>();
+  const admins = new Set<string>();
   const events = new EventEmitter();
   events.setMaxListeners(100);
   let seq = 1000;
@@ -198,6 +204,16 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
         case 'views.open':
         case 'views.publish':
           return void json(200, { ok: true, view: { id: `V${seq++}` } });
+        // A group of another team is unknown, as in Slack (no_such_subteam).
+        case 'usergroups.users.list': {
+          const users = groups.get(`${team}:${String(args.usergroup)}`);
+          return void json(200, users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' });
+        }
+        case 'users.info': {
+          const id = String(args.user);
+          const admin = admins.has(`${team}:${id}`);
+          return void json(200, { ok: true, user: { id, team_id: team, name: id.toLowerCase(), deleted: false, is_admin: admin, is_owner: false, is_primary_owner: false, is_bot: false } });
+        }
         case 'conversations.open':
           return void json(200, { ok: true, channel: { id: `D${String(args.users)}` } });
         case 'files.getUploadURLExternal': {
@@ -233,6 +249,8 @@ export async function startFakeSlack(opts: { teams: Record<string, string>; appT
       return file;
     },
     failPosts: (channel, error) => void failing.set(channel, error),
+    setUserGroup: (team, id, users) => void groups.set(`${team}:${id}`, users),
+    setAdmin: (team, user) => void admins.add(`${team}:${user}`),
     grantInstall: (code, grant) => void grants.set(code, grant),
     revoked,
     waitFor(match, timeoutMs = 60_000) {

@@ -53,6 +53,22 @@ export function actionBody(f: { team: string; channel: string; user: string; act
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** A button pressed in the App Home tab: no channel, the container is the home view. */
+export function homeActionBody(f: { team: string; user: string; actionId: string; value: string }): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: f.team, domain: 'test' },
+    user: { id: f.user, team_id: f.team },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: triggerId('999.777'),
+    container: { type: 'view', view_id: 'VHOME' },
+    view: { id: 'VHOME', type: 'home', team_id: f.team },
+    actions: [{ type: 'button', action_id: f.actionId, block_id: 'conflicts', value: f.value, action_ts: '1.3' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export function viewSubmissionBody(f: { team: string; user: string; privateMetadata: string; field: string; value: string }): string {
   const payload = {
     type: 'view_submission',
