@@ -183,6 +183,7 @@ export class App {
       conflictsVia: async (destination, request) => {
         const t = this.triggerFor(destination);
         if (!t?.plugin.conflicts) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here: enable it (plugins.triggers) with its credentials.`);
+        if (request.op === 'count') return t.plugin.conflicts(request, t.ctx);
         return t.plugin.conflicts({ ...request, fromSoleWorkspace: (await this.soleWorkspaces()).includes(request.workspace) }, t.ctx);
       },
       notifyVia: async (destination, message) => {

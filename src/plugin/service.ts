@@ -280,7 +280,9 @@ export interface ConflictItem {
  */
 export type ConflictRequest =
   | { op: 'list'; workspace: string; offset: number; limit: number; fromSoleWorkspace?: boolean }
-  | { op: 'accept' | 'keep'; workspace: string; ids: string[]; by: string; fromSoleWorkspace?: boolean };
+  | { op: 'accept' | 'keep'; workspace: string; ids: string[]; by: string; fromSoleWorkspace?: boolean }
+  /** The operator's count of open conflicts in every workspace (the daily digest); no items. */
+  | { op: 'count' };
 export interface ConflictAnswer {
   /** The page asked for (list), or the conflicts settled (accept/keep). */
   items: ConflictItem[];

@@ -467,7 +467,7 @@ export class EnrichServiceImpl implements EnrichService {
   async conflicts(destination: string, request: ConflictRequest): Promise<ConflictAnswer> {
     if (!this.deps.conflictsVia) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here.`);
     const answer = await this.deps.conflictsVia(destination, request);
-    if (request.op === 'list') return answer;
+    if (request.op === 'list' || request.op === 'count') return answer;
     // Who settled what, one entry per conflict (Accept or Keep), for the activity log.
     for (const c of answer.items) {
       await this.logActivity({ workspace: request.workspace, actor: request.by, action: 'conflict', subject: c.record, detail: { destination, decision: request.op, property: c.property, objectType: c.objectType, objectId: c.objectId, destinationValue: c.destinationValue, providerValue: c.providerValue, source: c.source } });

@@ -34,7 +34,13 @@ export function isQuiet(r: DailyReport, q: QueueHealth): boolean {
   return r.providers.length === 0 && r.pausedJobs.count === 0 && r.hubspotFailures.count === 0 && q.failed === 0 && q.waiting === 0 && q.delayed === 0;
 }
 
-function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): Section[] {
+/** Figures the digest gathers beside the daily report (from other triggers). */
+export interface DigestExtras {
+  /** Open HubSpot conflicts in every workspace, when the hubspot trigger runs here. */
+  openConflicts?: number;
+}
+
+function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string, extras: DigestExtras = {}): Section[] {
   const out: Section[] = [];
   out.push({
     title: 'Spend by provider',
@@ -72,6 +78,9 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string): S
       title: 'Cost per deliverable email (valid, not catch-all)',
       lines: r.deliverableEmails.map((d) => `${esc(d.provider)}: ${d.costPerDeliverableUsd === null ? `none deliverable (${usd(d.costUsd)} on ${calls(d.paidCalls)})` : `${usd(d.costPerDeliverableUsd)} (${usd(d.costUsd)} on ${calls(d.paidCalls)}, ${d.deliverable} deliverable)`}`),
     });
+  }
+  if (extras.openConflicts) {
+    out.push({ title: 'CRM conflicts', lines: [`${extras.openConflicts} open: a provider disagrees with a filled HubSpot value (Accept or Keep them in the Slack App Home)`] });
   }
   if (r.jobChanges > 0) {
     out.push({ title: 'Job changes', lines: [`${r.jobChanges} ${r.jobChanges === 1 ? 'person' : 'people'} changed company or title (see their records, or the cards posted where they were last asked about)`] });
@@ -114,14 +123,14 @@ function weekOnWeek(r: DailyReport): string {
   return ` · ${change} vs ${weekday} ${day} (${usd2(before)})`;
 }
 
-export function buildDigest(r: DailyReport, q: QueueHealth): Digest {
+export function buildDigest(r: DailyReport, q: QueueHealth, extras: DigestExtras = {}): Digest {
   const title = `Enrichbot digest for ${r.day} (UTC)`;
   if (isQuiet(r, q)) {
     const line = `${title}: a quiet day, no provider calls, no errors, nothing paused.`;
     return { day: r.day, quiet: true, plain: line, text: line, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] };
   }
-  const rich = sections(r, q, escapeMrkdwn);
-  const bare = sections(r, q, (s) => s);
+  const rich = sections(r, q, escapeMrkdwn, extras);
+  const bare = sections(r, q, (s) => s, extras);
   const text = [`*${title}*`, headline(r), ...rich.map((s) => `*${s.title}*\n${s.lines.map((l) => `• ${l}`).join('\n')}`)].join('\n');
   const plain = [title, headline(r), ...bare.map((s) => `${s.title}\n${s.lines.map((l) => `  - ${l}`).join('\n')}`)].join('\n');
   const blocks: unknown[] = [
@@ -153,10 +162,19 @@ export interface DigestRun {
   posted?: NotifyResult;
 }
 
+/** Open HubSpot conflicts, when the hubspot trigger runs in this deployment (else none to count). */
+async function openCrmConflicts(service: EnrichService): Promise<number | undefined> {
+  try {
+    return (await service.conflicts('hubspot', { op: 'count' })).total;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the digest for `day`; posts it (with the chart) unless `dryRun`. */
 export async function runDigest(service: EnrichService, target: DigestTarget, day: string, opts: { dryRun?: boolean } = {}): Promise<DigestRun> {
-  const [report, queue] = await Promise.all([service.dailyReport(day), service.queueHealth()]);
-  const digest = buildDigest(report, queue);
+  const [report, queue, openConflicts] = await Promise.all([service.dailyReport(day), service.queueHealth(), openCrmConflicts(service)]);
+  const digest = buildDigest(report, queue, { openConflicts });
   let chart: DigestRun['chart'];
   if (!digest.quiet) {
     const series = await service.spendSeries(day, CHART_DAYS);

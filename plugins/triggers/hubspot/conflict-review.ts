@@ -13,7 +13,7 @@ type Row = ConflictRow & { _id: string };
  * is bound to this account as for a push (pushWorkspaces, or the single-workspace Slack team by
  * default). Rows from before the workspace was kept are HubSpot's own workspace's.
  */
-function ofWorkspace(h: Hubspot, request: ConflictRequest) {
+function ofWorkspace(h: Hubspot, request: Exclude<ConflictRequest, { op: 'count' }>) {
   const bound = (h.config.pushWorkspaces ?? [h.config.workspace]).includes(request.workspace) || (!h.config.pushWorkspaces && !!request.fromSoleWorkspace);
   if (request.workspace !== h.config.workspace && !bound) return { workspace: request.workspace };
   return { $or: [{ workspace: request.workspace }, { workspace: h.config.workspace }, { workspace: { $exists: false } }] };
@@ -34,6 +34,7 @@ const item = (r: Row): ConflictItem => ({
 });
 
 export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Promise<ConflictAnswer> {
+  if (request.op === 'count') return { items: [], total: await h.conflicts.countDocuments({}) };
   const filter = ofWorkspace(h, request);
   if (request.op === 'list') {
     const total = await h.conflicts.countDocuments(filter);

@@ -68,3 +68,11 @@ test('job changes found that day are counted in the digest, and the section is l
   expect(lines.slice(at, at + 2)).toEqual(['Job changes', '  - 3 people changed company or title (see their records, or the cards posted where they were last asked about)']);
   expect(buildDigest(report({ jobChanges: 0 }), queue).plain).not.toContain('Job changes');
 });
+
+test('open CRM conflicts are counted with where to settle them, and left out when there are none', () => {
+  const lines = buildDigest(report(), queue, { openConflicts: 4 }).plain.split('\n');
+  const at = lines.indexOf('CRM conflicts');
+  expect(lines.slice(at, at + 2)).toEqual(['CRM conflicts', '  - 4 open: a provider disagrees with a filled HubSpot value (Accept or Keep them in the Slack App Home)']);
+  expect(buildDigest(report(), queue, { openConflicts: 0 }).plain).not.toContain('CRM conflicts');
+  expect(buildDigest(report(), queue).plain).not.toContain('CRM conflicts');
+});

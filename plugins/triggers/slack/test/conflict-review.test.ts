@@ -224,3 +224,11 @@ test("the write-back's own conflicts (HubSpot's workspace) are shown to a team b
   expect((await openHome('TOP', 'UVIEWER3')).text).toContain('writeback@own.com');
   expect((await openHome('TOTH', 'UOTH3')).text).not.toContain('writeback@own.com');
 });
+
+test('the operator count of open conflicts (for the digest) counts every workspace\'s, and lists none of them', async () => {
+  await conflicts().deleteMany({});
+  await conflictOn('count-a@acme.com', '2026-03-01T10:00:00.000Z', 'slack:TOP');
+  await conflictOn('count-b@acme.com', '2026-03-01T11:00:00.000Z', 'slack:TNEW');
+  const answer = await app.service.conflicts('hubspot', { op: 'count' });
+  expect(answer).toEqual({ items: [], total: 2 });
+});
