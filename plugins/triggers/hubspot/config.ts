@@ -42,7 +42,16 @@ const num = (def: number) => z.coerce.number().int().positive().default(def);
 export const HubspotConfigSchema = z
   .object({
     enabled: z.union([z.boolean(), z.string()]).optional(),
-    accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)'),
+    /** The private-app token (every portal without its own in accessTokens). */
+    accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)').optional(),
+    /** One private-app token per portal: `{ "62515": "pat-..." }`, or HUBSPOT_ACCESS_TOKENS="62515=pat-...,77001=pat-...". */
+    accessTokens: z
+      .union([
+        z.record(z.string(), z.string()),
+        z.string().transform((s) => Object.fromEntries(s.split(',').map((p) => p.trim()).filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()]))),
+      ])
+      .pipe(z.record(z.string().regex(/^\d{1,20}$/, 'a HubSpot portal (hub) id, digits only (portalId=token)'), z.string().min(1, 'a token after portalId=')))
+      .optional(),
     clientSecret: z.string().min(1, 'set HUBSPOT_CLIENT_SECRET (verifies webhook signatures)'),
     /** Portals (hub ids) whose webhooks are taken; one app's signature covers every portal it is installed in. */
     portalIds: z
@@ -87,7 +96,11 @@ export const HubspotConfigSchema = z
     /** After a webhook, wait this long (unless 100 events wait) before processing, so events of close requests share one batch. */
     drainDelayMs: z.coerce.number().int().min(0).default(250),
   })
-  .loose();
+  .loose()
+  .superRefine((c, ctx) => {
+    const missing = (c.portalIds ?? []).filter((p) => !c.accessToken && !c.accessTokens?.[p]);
+    if (missing.length) ctx.addIssue({ code: 'custom', path: ['accessToken'], message: `set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token), or a token for portal ${missing.join(', ')} in HUBSPOT_ACCESS_TOKENS` });
+  });
 export type HubspotConfig = z.infer<typeof HubspotConfigSchema>;
 
 /** Built-in mapping with the operator's entries over it. */

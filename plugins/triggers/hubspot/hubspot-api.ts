@@ -44,9 +44,10 @@ export class HubspotApi {
     private readonly redis: Redis,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    accessToken: string,
   ) {
     this.client = new Client({
-      accessToken: config.accessToken,
+      accessToken,
       ...(config.apiUrl ? { basePath: config.apiUrl.replace(/\/$/, '') } : {}),
       numberOfApiCallRetries: 0,
       middleware: [{ pre: (c: unknown) => c, post: (c: unknown) => this.readLimits(c as { headers: Record<string, string> }) }],

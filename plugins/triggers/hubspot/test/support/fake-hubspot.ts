@@ -70,7 +70,8 @@ const invalid = (problems: { name: string; value: string; def: PropertyDefinitio
     )}`,
   );
 
-export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): Promise<FakeHubspot> {
+/** `token`: the bearer token this portal takes (another gets HubSpot's 401). */
+export async function startFakeHubspot(opts: { requestsPer10s?: number; token?: string } = {}): Promise<FakeHubspot> {
   const objects = { contacts: new Map<string, Obj>(), companies: new Map<string, Obj>() };
   const associations: FakeHubspot['associations'] = [];
   const groups = new Set<string>();
@@ -231,7 +232,7 @@ export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): 
       const at = Date.now();
       while (window.length && window[0] <= at - 10_000) window.shift();
       let retryAfter = limited.seconds;
-      if (req.headers.authorization !== 'Bearer test-hubspot-token') reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
+      if (req.headers.authorization !== `Bearer ${opts.token ?? 'test-hubspot-token'}`) reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
       else if (window.length >= perWindow) {
         limitHits++;
         retryAfter = Math.ceil((window[0] + 10_000 - at) / 1000);
