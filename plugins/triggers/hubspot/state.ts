@@ -3,6 +3,7 @@
 import type { TriggerContext } from '../../../src/sdk/index.js';
 import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { HubspotApi } from './hubspot-api.js';
+import { oauthToken } from './oauth.js';
 
 export interface Hubspot {
   ctx: TriggerContext<HubspotConfig>;
@@ -47,9 +48,9 @@ export function hubspotFor(ctx: TriggerContext<HubspotConfig> | TriggerContext):
   return h;
 }
 
-/** The private-app token for a portal: its own from accessTokens, else accessToken. */
+/** The private-app token for a portal: its own from accessTokens, else accessToken (none: OAuth). */
 export function tokenFor(config: HubspotConfig, portalId: string): string {
-  return config.accessTokens?.[portalId] ?? config.accessToken ?? '';
+  return config.accessTokens?.[portalId] ?? (config.clientId && !config.portalIds.includes(portalId) ? '' : (config.accessToken ?? ''));
 }
 
 /** The same trigger acting in another configured portal: its keys and its API token. */
@@ -58,7 +59,10 @@ export function forPortal(h: Hubspot, portalId: string | undefined): Hubspot {
   const id = portalId || root.portalId;
   let v = root.portals.get(id);
   if (!v) {
-    v = { ...root, portalId: id, api: new HubspotApi(root.config, root.ctx.redis, root.ctx.clock, root.ctx.logger, tokenFor(root.config, id)) };
+    const token = tokenFor(root.config, id);
+    v = { ...root, portalId: id, api: new HubspotApi(root.config, root.ctx.redis, root.ctx.clock, root.ctx.logger, token) };
+    // No private-app token: the portal installed the app, its OAuth token is fetched per call.
+    if (!token && root.config.clientId) v.api.tokenSource = () => oauthToken(v!, id);
     root.portals.set(id, v);
   }
   return v;

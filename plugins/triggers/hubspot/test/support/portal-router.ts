@@ -2,13 +2,14 @@
 // bearer token (a token belongs to one portal). A token no portal has gets HubSpot's 401.
 import http from 'node:http';
 
-export async function startPortalRouter(byToken: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+/** `oauth`: where OAuth calls (/oauth/v1/..., no bearer token) go; `byToken` may grow as tokens are issued. */
+export async function startPortalRouter(byToken: Record<string, string>, oauth?: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const target = byToken[token];
+      const target = req.url?.startsWith('/oauth/v1/') ? oauth : (byToken[token] ?? (token.startsWith('oauth-access-') ? oauth : undefined));
       if (!target) {
         res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION' }));
         return;
