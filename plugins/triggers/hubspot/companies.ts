@@ -85,7 +85,7 @@ async function linkChunk(h: Hubspot, domains: string[], byDomain: Map<string, Co
       const d = String(r.properties.domain ?? '').toLowerCase();
       companyOf.set(d, { id, properties: r.properties as Record<string, string | null> });
       // Its creation webhook is ours: it must not start another enrichment.
-      await h.ctx.redis.set(`created:${objectKey(type, id)}`, '1', 'EX', 86400);
+      await h.ctx.redis.set(`created:${objectKey(h, type, id)}`, '1', 'EX', 86400);
       await rememberWritten(h, type, id, inputs.find((x) => x.properties.domain === d)?.properties ?? {});
     }
     report.companiesCreated = (report.companiesCreated ?? 0) + created.results.length;

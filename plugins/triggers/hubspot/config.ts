@@ -1,6 +1,7 @@
 // The HubSpot trigger's settings: `triggers.hubspot` in YAML, or HUBSPOT_ACCESS_TOKEN,
 // HUBSPOT_CLIENT_SECRET, HUBSPOT_API_URL, HUBSPOT_PUBLIC_URL... (strings; numbers coerced).
 import { z } from 'zod';
+import { TokenKeysSchema } from './token-seal.js';
 
 /** `fill`: only when HubSpot's property is empty (the default); `overwrite`: whenever enrichbot has a value. */
 export const PolicySchema = z.enum(['fill', 'overwrite']);
@@ -42,12 +43,32 @@ const num = (def: number) => z.coerce.number().int().positive().default(def);
 export const HubspotConfigSchema = z
   .object({
     enabled: z.union([z.boolean(), z.string()]).optional(),
-    accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)'),
+    /** The private-app token (every portal without its own in accessTokens). */
+    accessToken: z.string().min(1, 'set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token)').optional(),
+    /** One private-app token per portal: `{ "62515": "pat-..." }`, or HUBSPOT_ACCESS_TOKENS="62515=pat-...,77001=pat-...". */
+    accessTokens: z
+      .union([
+        z.record(z.string(), z.string()),
+        z.string().transform((s) => Object.fromEntries(s.split(',').map((p) => p.trim()).filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()]))),
+      ])
+      .pipe(z.record(z.string().regex(/^\d{1,20}$/, 'a HubSpot portal (hub) id, digits only (portalId=token)'), z.string().min(1, 'a token after portalId=')))
+      .optional(),
     clientSecret: z.string().min(1, 'set HUBSPOT_CLIENT_SECRET (verifies webhook signatures)'),
     /** Portals (hub ids) whose webhooks are taken; one app's signature covers every portal it is installed in. */
     portalIds: z
       .union([z.array(z.coerce.string()), z.coerce.string().transform((s) => s.split(','))])
       .pipe(z.array(z.string().trim().regex(/^\d{1,20}$/, 'a HubSpot portal (hub) id, digits only')).min(1, 'set HUBSPOT_PORTAL_IDS (your HubSpot portal id; webhooks about other portals are refused)')),
+    /** A public app's client id (HUBSPOT_CLIENT_ID): turns on /webhooks/hubspot/install (OAuth). */
+    clientId: z.string().min(1).optional(),
+    /** Keys sealing installed portals' OAuth tokens (HUBSPOT_TOKEN_KEYS, "id:base64key,..."): required with clientId. */
+    // Already-read keys pass as they are (the settings are read again per context).
+    tokenKeys: z.union([z.array(z.object({ id: z.string(), key: z.custom<Buffer>((v) => Buffer.isBuffer(v)) })), TokenKeysSchema]).optional(),
+    /** Scopes asked for at install (space-separated). */
+    scopes: z.string().default('crm.objects.contacts.read crm.objects.contacts.write crm.objects.companies.read crm.objects.companies.write'),
+    /** HubSpot's authorize page (tests point it elsewhere). */
+    authorizeUrl: z.string().url().default('https://app.hubspot.com/oauth/authorize'),
+    /** An access token this close to expiry is refreshed before use. */
+    refreshBeforeMs: z.coerce.number().int().min(0).default(300_000),
     /** The API host (tests point it at a local server): the client's basePath. */
     apiUrl: z.string().url().optional(),
     /** The public base URL HubSpot calls (behind a proxy), e.g. https://bot.example.com: signatures cover it. */
@@ -87,7 +108,14 @@ export const HubspotConfigSchema = z
     /** After a webhook, wait this long (unless 100 events wait) before processing, so events of close requests share one batch. */
     drainDelayMs: z.coerce.number().int().min(0).default(250),
   })
-  .loose();
+  .loose()
+  .superRefine((c, ctx) => {
+    if (c.clientId && !c.tokenKeys) ctx.addIssue({ code: 'custom', path: ['tokenKeys'], message: 'set HUBSPOT_TOKEN_KEYS (id:base64key, openssl rand -base64 32): installed portals\' tokens are stored encrypted' });
+    if (c.clientId && !c.publicUrl) ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'set HUBSPOT_PUBLIC_URL: HubSpot redirects installs to <public URL>/webhooks/hubspot/oauth-callback' });
+    // With a public app, a configured portal may get its token by installing the app.
+    const missing = c.clientId ? [] : (c.portalIds ?? []).filter((p) => !c.accessToken && !c.accessTokens?.[p]);
+    if (missing.length) ctx.addIssue({ code: 'custom', path: ['accessToken'], message: `set HUBSPOT_ACCESS_TOKEN (a private-app or OAuth token), or a token for portal ${missing.join(', ')} in HUBSPOT_ACCESS_TOKENS` });
+  });
 export type HubspotConfig = z.infer<typeof HubspotConfigSchema>;
 
 /** Built-in mapping with the operator's entries over it. */

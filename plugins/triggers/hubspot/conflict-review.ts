@@ -4,9 +4,9 @@
 // object type per request; Keep dismisses. A workspace reaches only its own conflicts.
 import type { ConflictAnswer, ConflictItem, ConflictRequest } from '../../../src/sdk/index.js';
 import { updateBatch, type ConflictRow, type WriteInput, type WriteReport } from './write-back.js';
-import type { Hubspot } from './state.js';
+import { forPortal, type Hubspot } from './state.js';
 
-type Row = ConflictRow & { _id: string };
+type Row = ConflictRow & { _id: string; portalId?: string };
 
 /**
  * A workspace's own conflicts, and HubSpot's own workspace's (its write-back) when the workspace
@@ -48,35 +48,39 @@ export async function reviewConflicts(h: Hubspot, request: ConflictRequest): Pro
   }
   const settled: Row[] = [];
   const failed: { id: string; error: string }[] = [];
-  for (const objectType of ['contacts', 'companies'] as const) {
-    const ofType = rows.filter((r) => r.objectType === objectType);
-    if (!ofType.length) continue;
-    // HubSpot's value may have changed since (someone edited it): that edit is not overwritten.
-    const current = new Map((await h.api.read(objectType, [...new Set(ofType.map((r) => r.objectId))], [...new Set(ofType.map((r) => r.property))])).map((o) => [o.id, o.properties]));
-    // One input per record: several accepted properties of one record go in one update.
-    const inputs = new Map<string, WriteInput>();
-    const stale = new Set<string>();
-    for (const r of ofType) {
-      const now = current.get(r.objectId);
-      if (!now || (now[r.property] ?? '') !== (r.hubspotValue ?? '')) {
-        stale.add(r._id);
-        failed.push({ id: r._id, error: now ? `HubSpot's ${r.property} of ${r.record} changed since (now "${now[r.property] ?? ''}"); nothing was written: Keep it, or wait for the next enrichment` : `${objectType} ${r.objectId} is no longer in HubSpot` });
-        continue;
+  // Each portal's records are read and written with that portal's token (rows from before portals: the first).
+  for (const portalId of new Set(rows.map((r) => r.portalId ?? ''))) {
+    const hp = forPortal(h, portalId || undefined);
+    for (const objectType of ['contacts', 'companies'] as const) {
+      const ofType = rows.filter((r) => r.objectType === objectType && (r.portalId ?? '') === portalId);
+      if (!ofType.length) continue;
+      // HubSpot's value may have changed since (someone edited it): that edit is not overwritten.
+      const current = new Map((await hp.api.read(objectType, [...new Set(ofType.map((r) => r.objectId))], [...new Set(ofType.map((r) => r.property))])).map((o) => [o.id, o.properties]));
+      // One input per record: several accepted properties of one record go in one update.
+      const inputs = new Map<string, WriteInput>();
+      const stale = new Set<string>();
+      for (const r of ofType) {
+        const now = current.get(r.objectId);
+        if (!now || (now[r.property] ?? '') !== (r.hubspotValue ?? '')) {
+          stale.add(r._id);
+          failed.push({ id: r._id, error: now ? `HubSpot's ${r.property} of ${r.record} changed since (now "${now[r.property] ?? ''}"); nothing was written: Keep it, or wait for the next enrichment` : `${objectType} ${r.objectId} is no longer in HubSpot` });
+          continue;
+        }
+        const input = inputs.get(r.objectId) ?? { id: r.objectId, properties: {}, display: r.record, origins: {}, workspace: request.workspace };
+        input.properties[r.property] = r.providerValue;
+        input.origins![r.property] = { field: r.field, source: r.source, confidence: r.confidence };
+        inputs.set(r.objectId, input);
       }
-      const input = inputs.get(r.objectId) ?? { id: r.objectId, properties: {}, display: r.record, origins: {}, workspace: request.workspace };
-      input.properties[r.property] = r.providerValue;
-      input.origins![r.property] = { field: r.field, source: r.source, confidence: r.confidence };
-      inputs.set(r.objectId, input);
-    }
-    const report: WriteReport = { written: 0, failed: [], updateCalls: 0, kept: {} };
-    await updateBatch(h, objectType, [...inputs.values()], report);
-    const failedIds = new Map(report.failed.map((f) => [f.objectId, f.error]));
-    for (const r of ofType) {
-      if (stale.has(r._id)) continue;
-      const error = failedIds.get(r.objectId);
-      // A value HubSpot refused was dropped from its input (and recorded again with the reason).
-      if (error || inputs.get(r.objectId)!.properties[r.property] === undefined) failed.push({ id: r._id, error: error ?? 'HubSpot refused the value' });
-      else settled.push(r);
+      const report: WriteReport = { written: 0, failed: [], updateCalls: 0, kept: {} };
+      await updateBatch(hp, objectType, [...inputs.values()], report);
+      const failedIds = new Map(report.failed.map((f) => [f.objectId, f.error]));
+      for (const r of ofType) {
+        if (stale.has(r._id)) continue;
+        const error = failedIds.get(r.objectId);
+        // A value HubSpot refused was dropped from its input (and recorded again with the reason).
+        if (error || inputs.get(r.objectId)!.properties[r.property] === undefined) failed.push({ id: r._id, error: error ?? 'HubSpot refused the value' });
+        else settled.push(r);
+      }
     }
   }
   await removeSettled(h, settled);

@@ -38,15 +38,18 @@ export class HubspotApi {
   readonly client: Client;
   /** The latest X-HubSpot-RateLimit-Remaining seen (for logs and tests). */
   lastRemaining?: number;
+  /** An installed portal's token, read (and refreshed) before each call; unset: the fixed token. */
+  tokenSource?: () => Promise<string>;
 
   constructor(
     private readonly config: HubspotConfig,
     private readonly redis: Redis,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    accessToken: string,
   ) {
     this.client = new Client({
-      accessToken: config.accessToken,
+      accessToken,
       ...(config.apiUrl ? { basePath: config.apiUrl.replace(/\/$/, '') } : {}),
       numberOfApiCallRetries: 0,
       middleware: [{ pre: (c: unknown) => c, post: (c: unknown) => this.readLimits(c as { headers: Record<string, string> }) }],
@@ -95,6 +98,7 @@ export class HubspotApi {
     const { maxRetries, maxRetryAfterMs } = this.config.limits;
     for (let attempt = 0; ; attempt++) {
       await this.acquire();
+      if (this.tokenSource) this.client.setAccessToken(await this.tokenSource());
       try {
         return await fn(this.client);
       } catch (err) {

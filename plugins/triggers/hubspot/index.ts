@@ -7,6 +7,7 @@ import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { hubspotFor, activatedAt } from './state.js';
 import { writeJobChange } from './job-change.js';
 import { mountWebhook } from './webhook.js';
+import { mountOAuth } from './oauth.js';
 import { deliverBatch, drain, drainInProgress } from './intake.js';
 import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
@@ -33,7 +34,10 @@ export default defineTrigger({
       void drain(h).catch((err) => ctx.logger.error({ err }, 'HubSpot drain failed'));
       void flushWrites(h).catch((err) => ctx.logger.error({ err }, 'HubSpot write-back failed; the records stay queued'));
     };
-    if (ctx.role === 'web' || ctx.role === 'all') mountWebhook(h, () => void setTimeout(kick, h.config.drainDelayMs).unref());
+    if (ctx.role === 'web' || ctx.role === 'all') {
+      mountWebhook(h, () => void setTimeout(kick, h.config.drainDelayMs).unref());
+      mountOAuth(h);
+    }
     // Events queued by a web process that stopped before processing them are picked up here.
     const timer = setInterval(kick, h.config.drainIntervalMs);
     timer.unref();

@@ -5,7 +5,7 @@
 import { ErrorCodes, type BatchItem, type BatchStatus } from '../../../src/sdk/index.js';
 import type { ObjectType } from './hubspot-api.js';
 import type { StoredEvent } from './webhook.js';
-import { activatedAt, objectKey, type Hubspot } from './state.js';
+import { activatedAt, forPortal, objectKey, objectKeys, portalFilter, type Hubspot } from './state.js';
 import type { WriteItem } from './write-back.js';
 import { dropWrites, flushWrites, queueWrites } from './write-queue.js';
 import { MERGE_EVENTS, mergeObjects } from './merge.js';
@@ -78,15 +78,22 @@ async function drainOnce(h: Hubspot): Promise<void> {
   }
 }
 
+/** Each portal's events are handled in that portal (its keys, its token). */
 export async function processEvents(h: Hubspot, events: StoredEvent[]): Promise<void> {
+  const byPortal = new Map<string, StoredEvent[]>();
+  for (const e of events) byPortal.set(String(e.portalId ?? ''), [...(byPortal.get(String(e.portalId ?? '')) ?? []), e]);
+  for (const [portalId, list] of byPortal) await processPortalEvents(forPortal(h, portalId), list);
+}
+
+async function processPortalEvents(h: Hubspot, events: StoredEvent[]): Promise<void> {
   const since = await activatedAt(h);
   const sorted = [...events].sort((a, b) => a.occurredAt - b.occurredAt || Number(a.eventId) - Number(b.eventId));
   const wanted = new Map<string, { objectType: ObjectType; objectId: string; portalId: string }>();
   for (const e of sorted) {
-    const key = (t: ObjectType) => objectKey(t, e.objectId);
+    const key = (t: ObjectType) => objectKey(h, t, e.objectId);
     const merged = MERGE_EVENTS[e.subscriptionType];
     if (merged) {
-      for (const id of await mergeObjects(h, merged, e)) wanted.delete(objectKey(merged, id));
+      for (const id of await mergeObjects(h, merged, e)) wanted.delete(objectKey(h, merged, id));
       continue;
     }
     if (e.subscriptionType === 'contact.privacyDeletion') {
@@ -113,9 +120,11 @@ export async function processEvents(h: Hubspot, events: StoredEvent[]): Promise<
 
 async function isOwnChange(h: Hubspot, objectType: ObjectType, e: StoredEvent): Promise<boolean> {
   if (h.config.appId && e.sourceId && (e.sourceId === h.config.appId || e.sourceId === `app:${h.config.appId}`)) return true;
-  const wrote = await h.ctx.redis.hget(`wrote:${objectKey(objectType, e.objectId)}`, e.propertyName!);
-  if (wrote !== null && wrote.trim().toLowerCase() === e.propertyValue!.trim().toLowerCase()) return true;
-  const known = await h.objects.findOne({ _id: objectKey(objectType, e.objectId) as never });
+  for (const key of objectKeys(h, objectType, e.objectId)) {
+    const wrote = await h.ctx.redis.hget(`wrote:${key}`, e.propertyName!);
+    if (wrote !== null && wrote.trim().toLowerCase() === e.propertyValue!.trim().toLowerCase()) return true;
+  }
+  const known = await h.objects.findOne({ _id: { $in: objectKeys(h, objectType, e.objectId) as never[] } });
   const value = e.propertyValue!.trim().toLowerCase();
   return !!known && [known.input, ...((known.others as string[] | undefined) ?? [])].some((x) => String(x).toLowerCase() === value);
 }
@@ -140,13 +149,15 @@ export async function submit(h: Hubspot, targets: { objectType: ObjectType; obje
 }
 
 export async function submitItems(h: Hubspot, all: BatchItem[], opts: { source: string; label: string; actor?: string; forgottenChecked?: boolean }): Promise<{ batchId?: string; accepted: number }> {
-  const items = opts.forgottenChecked ? all : await withoutForgotten(h, all);
-  if (!items.length) return { accepted: 0 };
+  const checked = opts.forgottenChecked ? all : await withoutForgotten(h, all);
+  if (!checked.length) return { accepted: 0 };
+  // The portal travels with the item, so its result is written back to that portal.
+  const items = checked.map((i) => ({ ...i, columns: { ...i.columns, hubspotPortalId: h.portalId } as Record<string, string> }));
   await rememberObjects(
     h,
-    items.map((item) => ({ _id: objectKey(item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
+    items.map((item) => ({ _id: objectKey(h, item.columns!.hubspotObjectType, item.columns!.hubspotObjectId), input: String(item.input) })),
   );
-  const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId'] });
+  const res = await h.ctx.service.submitBatch(items, { trigger: 'hubspot', address: { source: opts.source } }, { workspace: h.config.workspace, label: opts.label, actor: opts.actor ?? 'hubspot', columns: ['hubspotObjectType', 'hubspotObjectId', 'hubspotPortalId'] });
   for (const p of res.rejected) h.ctx.logger.warn({ objectId: items[p.index]?.columns?.hubspotObjectId, reason: p.reason, code: p.code }, 'HubSpot record not enriched');
   return { batchId: res.batchId, accepted: res.accepted };
 }
@@ -193,8 +204,8 @@ async function rememberObjects(h: Hubspot, all: { _id: string; input: string }[]
  * workspace that pushed them here, and the trigger drops all it kept about them.
  */
 export async function forgetContact(h: Hubspot, objectId: string): Promise<void> {
-  const key = objectKey('contacts', objectId);
-  const known = await h.objects.findOne({ _id: key as never });
+  const keys = objectKeys(h, 'contacts', objectId);
+  const known = await h.objects.findOne({ _id: { $in: keys as never[] } });
   // A merged contact was enriched by several emails: each one is forgotten, in HubSpot's workspace
   // and in every workspace that pushed the contact here.
   const inputs = known?.input ? [String(known.input), ...((known.others as string[] | undefined) ?? [])] : [];
@@ -203,10 +214,10 @@ export async function forgetContact(h: Hubspot, objectId: string): Promise<void>
     for (const input of inputs) await h.ctx.service.forget(workspace, input, 'hubspot:privacy-deletion');
   }
   if (!inputs.length) h.ctx.logger.info({ objectId }, 'HubSpot privacy deletion for a contact enrichbot never enriched: nothing to forget');
-  await h.objects.deleteOne({ _id: key as never });
-  await h.conflicts.deleteMany({ objectType: 'contacts', objectId });
+  await h.objects.deleteMany({ _id: { $in: keys as never[] } });
+  await h.conflicts.deleteMany({ objectType: 'contacts', objectId, ...portalFilter(h) });
   await dropWrites(h, 'contacts', objectId);
-  await h.ctx.redis.del(`wrote:${key}`, `created:${key}`);
+  for (const key of keys) await h.ctx.redis.del(`wrote:${key}`, `created:${key}`);
 }
 
 /** A finished batch: the results that belong to HubSpot records are queued to go back to them. */
@@ -216,7 +227,7 @@ export async function deliverBatch(h: Hubspot, status: BatchStatus): Promise<voi
     const objectType = row.columns.hubspotObjectType as ObjectType | undefined;
     const objectId = row.columns.hubspotObjectId;
     if (!objectType || !objectId || row.status !== 'done' || !row.result) continue;
-    items.push({ objectType, objectId, views: { person: row.result.person, company: row.result.company }, display: row.result.display });
+    items.push({ portalId: row.columns.hubspotPortalId || h.config.portalIds[0], objectType, objectId, views: { person: row.result.person, company: row.result.company }, display: row.result.display });
   }
   await queueWrites(h, status.batchId, items);
   await flushWrites(h);

@@ -4,7 +4,7 @@
 // and an email change to a merged-in address is no new person), the written-values cache, the
 // conflicts and any queued write. Nothing is enriched again: a merge is no new information.
 import type { ObjectType } from './hubspot-api.js';
-import { objectKey, type Hubspot } from './state.js';
+import { objectKey, objectKeys, portalFilter, type Hubspot } from './state.js';
 import type { StoredEvent } from './webhook.js';
 
 export const MERGE_EVENTS: Record<string, ObjectType> = { 'contact.merge': 'contacts', 'company.merge': 'companies' };
@@ -20,14 +20,16 @@ export function mergeParts(e: StoredEvent): { survivor: string; gone: string[] }
 export async function mergeObjects(h: Hubspot, objectType: ObjectType, e: StoredEvent): Promise<string[]> {
   const { survivor, gone } = mergeParts(e);
   if (!gone.length) return [];
-  const to = objectKey(objectType, survivor);
-  const goneKeys = gone.map((id) => objectKey(objectType, id));
+  const to = objectKey(h, objectType, survivor);
+  // Records from before keys carried a portal are found (and moved) too.
+  const goneKeys = gone.flatMap((id) => objectKeys(h, objectType, id));
+  const oldTo = objectKeys(h, objectType, survivor).filter((k) => k !== to);
 
-  const docs = (await h.objects.find({ _id: { $in: [to, ...goneKeys] as never[] } }).toArray()) as unknown as { _id: string; input: string; others?: string[] }[];
-  const own = docs.find((d) => d._id === to);
+  const docs = (await h.objects.find({ _id: { $in: [to, ...oldTo, ...goneKeys] as never[] } }).toArray()) as unknown as { _id: string; input: string; others?: string[] }[];
+  const own = docs.find((d) => d._id === to) ?? docs.find((d) => oldTo.includes(d._id));
   const inputs = [...new Set([own?.input, ...docs.flatMap((d) => [d.input, ...(d.others ?? [])])].filter((x): x is string => !!x))];
   if (inputs.length) await h.objects.replaceOne({ _id: to as never }, { input: inputs[0], others: inputs.slice(1) }, { upsert: true });
-  await h.objects.deleteMany({ _id: { $in: goneKeys as never[] } });
+  await h.objects.deleteMany({ _id: { $in: [...oldTo, ...goneKeys] as never[] } });
 
   for (const key of goneKeys) {
     const wrote = await h.ctx.redis.hgetall(`wrote:${key}`);
@@ -38,13 +40,13 @@ export async function mergeObjects(h: Hubspot, objectType: ObjectType, e: Stored
   // A merge into a new record sends that record's creation event: it is no new person.
   if (e.newObjectId) await h.ctx.redis.set(`created:${to}`, '1', 'EX', 86400);
 
-  const conflicts = await h.conflicts.find({ objectType, objectId: { $in: gone } }).toArray();
+  const conflicts = await h.conflicts.find({ objectType, objectId: { $in: gone }, ...portalFilter(h) }).toArray();
   for (const c of conflicts) {
     const { _id, ...row } = c as Record<string, unknown>;
-    await h.conflicts.replaceOne({ _id: `${objectType}:${survivor}:${String(row.property)}` as never }, { ...row, objectId: survivor }, { upsert: true });
+    await h.conflicts.replaceOne({ _id: `${h.portalId}:${objectType}:${survivor}:${String(row.property)}` as never }, { ...row, portalId: h.portalId, objectId: survivor }, { upsert: true });
   }
-  await h.conflicts.deleteMany({ objectType, objectId: { $in: gone } });
-  await h.writes.updateMany({ objectType, objectId: { $in: gone } }, { $set: { objectId: survivor } });
+  await h.conflicts.deleteMany({ objectType, objectId: { $in: gone }, ...portalFilter(h) });
+  await h.writes.updateMany({ objectType, objectId: { $in: gone }, ...portalFilter(h) }, { $set: { objectId: survivor } });
   h.ctx.logger.info({ objectType, survivor, gone }, 'HubSpot merge: enrichbot state moved to the surviving record');
   return gone;
 }

@@ -15,11 +15,11 @@ export interface Definition {
 export type Definitions = Record<string, Definition>;
 
 const CACHE_S = 6 * 3600;
-const key = (objectType: ObjectType) => `defs:${objectType}`;
+const key = (h: Hubspot, objectType: ObjectType) => `defs:${h.portalId}:${objectType}`;
 
 /** The mapped properties' definitions (cached); a property HubSpot does not have is absent. */
 export async function definitions(h: Hubspot, objectType: ObjectType): Promise<Definitions> {
-  const cached = await h.ctx.redis.get(key(objectType));
+  const cached = await h.ctx.redis.get(key(h, objectType));
   if (cached) return JSON.parse(cached) as Definitions;
   return readDefinitions(h, objectType);
 }
@@ -32,7 +32,7 @@ export async function readDefinitions(h: Hubspot, objectType: ObjectType): Promi
   for (const p of res.results) {
     out[p.name] = { name: p.name, type: p.type, fieldType: p.fieldType, options: (p.options ?? []).filter((o) => !o.hidden).map((o) => ({ value: o.value, label: o.label })) };
   }
-  await h.ctx.redis.set(key(objectType), JSON.stringify(out), 'EX', CACHE_S);
+  await h.ctx.redis.set(key(h, objectType), JSON.stringify(out), 'EX', CACHE_S);
   return out;
 }
 

@@ -26,7 +26,7 @@ async function upsert(h: Hubspot, objectType: ObjectType, idProperty: string, id
     const created = await h.api.call(`create of ${objectType}`, (c) => c.crm.objects.basicApi.create(objectType, { properties, associations: [] }));
     const id = String(created.id);
     // Its creation webhook is ours: it must not start another enrichment.
-    await h.ctx.redis.set(`created:${objectKey(objectType, id)}`, '1', 'EX', 86400);
+    await h.ctx.redis.set(`created:${objectKey(h, objectType, id)}`, '1', 'EX', 86400);
     await rememberWritten(h, objectType, id, properties);
     return { id, created: true, count: Object.keys(properties).length, kept: [] };
   }
@@ -62,7 +62,7 @@ export async function pushToHubspot(h: Hubspot, request: PushRequest): Promise<P
   if (email) {
     contact = await upsert(h, 'contacts', 'email', email, views, request.workspace);
     // So a later privacy deletion of this contact knows whom to forget, and in which workspaces.
-    await h.objects.updateOne({ _id: objectKey('contacts', contact.id) as never }, { $set: { input: email }, $addToSet: { workspaces: request.workspace } }, { upsert: true });
+    await h.objects.updateOne({ _id: objectKey(h, 'contacts', contact.id) as never }, { $set: { input: email }, $addToSet: { workspaces: request.workspace } }, { upsert: true });
     parts.push(`contact ${contact.id} ${contact.created ? 'created' : 'updated'} (${contact.count} properties)`);
     kept.push(...contact.kept.map((p) => `contact.${p}`));
   }

@@ -3,11 +3,16 @@
 import type { TriggerContext } from '../../../src/sdk/index.js';
 import { HubspotConfigSchema, type HubspotConfig } from './config.js';
 import { HubspotApi } from './hubspot-api.js';
+import { oauthToken } from './oauth.js';
 
 export interface Hubspot {
   ctx: TriggerContext<HubspotConfig>;
   config: HubspotConfig;
   api: HubspotApi;
+  /** The portal (hub id) this view acts in; the root view is the first configured portal. */
+  portalId: string;
+  /** Per-portal views of the root (same collections, that portal's API door). */
+  portals: Map<string, Hubspot>;
   /** Pending webhook events, durably queued before HubSpot gets its 200. */
   events: ReturnType<TriggerContext['collection']>;
   /** HubSpot object -> the input enrichbot used for it (so a privacy deletion knows whom to forget). */
@@ -28,16 +33,39 @@ export function hubspotFor(ctx: TriggerContext<HubspotConfig> | TriggerContext):
     h = {
       ctx: c,
       config,
-      api: new HubspotApi(config, c.redis, c.clock, c.logger),
+      api: new HubspotApi(config, c.redis, c.clock, c.logger, tokenFor(config, config.portalIds[0])),
+      portalId: config.portalIds[0],
+      portals: new Map(),
       events: c.collection('events'),
       objects: c.collection('objects'),
       conflicts: c.collection('conflicts'),
       writes: c.collection('writes'),
       state: c.collection('state'),
     };
+    h.portals.set(h.portalId, h);
     states.set(ctx, h);
   }
   return h;
+}
+
+/** The private-app token for a portal: its own from accessTokens, else accessToken (none: OAuth). */
+export function tokenFor(config: HubspotConfig, portalId: string): string {
+  return config.accessTokens?.[portalId] ?? (config.clientId && !config.portalIds.includes(portalId) ? '' : (config.accessToken ?? ''));
+}
+
+/** The same trigger acting in another configured portal: its keys and its API token. */
+export function forPortal(h: Hubspot, portalId: string | undefined): Hubspot {
+  const root = h.portals.get(h.config.portalIds[0]) ?? h;
+  const id = portalId || root.portalId;
+  let v = root.portals.get(id);
+  if (!v) {
+    const token = tokenFor(root.config, id);
+    v = { ...root, portalId: id, api: new HubspotApi(root.config, root.ctx.redis, root.ctx.clock, root.ctx.logger, token) };
+    // No private-app token: the portal installed the app, its OAuth token is fetched per call.
+    if (!token && root.config.clientId) v.api.tokenSource = () => oauthToken(v!, id);
+    root.portals.set(id, v);
+  }
+  return v;
 }
 
 /** When the trigger was first turned on: only records created or changed after it are enriched. */
@@ -53,4 +81,17 @@ export async function activatedAt(h: Hubspot): Promise<number> {
   return Number((await h.state.findOne({ _id: 'activation' as never }))?.at ?? at);
 }
 
-export const objectKey = (objectType: string, objectId: string) => `${objectType}:${objectId}`;
+/** `<portalId>:<type>:<id>`: two portals' records with the same id are kept apart. */
+export const objectKey = (h: Pick<Hubspot, 'portalId'>, objectType: string, objectId: string) => `${h.portalId}:${objectType}:${objectId}`;
+
+/**
+ * Every key a record may be stored under: data from before keys carried a portal
+ * (`<type>:<id>`) belongs to the first configured portal.
+ */
+export const objectKeys = (h: Hubspot, objectType: string, objectId: string): string[] =>
+  h.portalId === h.config.portalIds[0] ? [objectKey(h, objectType, objectId), `${objectType}:${objectId}`] : [objectKey(h, objectType, objectId)];
+
+/** Rows (conflicts, queued writes) of this view's portal; rows without one are the first portal's. */
+export const portalFilter = (h: Hubspot): Record<string, unknown> =>
+  h.portalId === h.config.portalIds[0] ? { portalId: { $in: [h.portalId, null] } } : { portalId: h.portalId };
+

@@ -4,6 +4,7 @@
 // HubSpot retries a slow or failed answer up to 10 times over 24 hours, so the answer comes as
 // soon as the events are durable; enrichment happens after (intake.ts).
 import { randomUUID } from 'node:crypto';
+import { installedPortals } from './oauth.js';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Hubspot } from './state.js';
@@ -90,8 +91,11 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
       else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
     });
     if (rejected.length) ctx.logger.warn({ rejected }, 'HubSpot webhook: some events are malformed and were skipped; the others are processed');
-    const ours = good.filter((e) => config.portalIds.includes(e.portalId));
-    const foreign = [...new Set(good.filter((e) => !config.portalIds.includes(e.portalId)).map((e) => e.portalId))];
+    // Served: the configured portals and those that installed the app.
+    const installed = await installedPortals(h, [...new Set(good.map((e) => e.portalId))].filter((p) => !config.portalIds.includes(p)));
+    const served = (p: string) => config.portalIds.includes(p) || installed.has(p);
+    const ours = good.filter((e) => served(e.portalId));
+    const foreign = [...new Set(good.filter((e) => !served(e.portalId)).map((e) => e.portalId))];
     if (foreign.length) ctx.logger.warn({ portals: foreign }, 'HubSpot webhook: events about portals not in HUBSPOT_PORTAL_IDS were refused');
     if (foreign.length && !ours.length) {
       res.status(401).json({ error: `portal ${foreign.join(', ')} is not served here: add it to HUBSPOT_PORTAL_IDS if it should be` });

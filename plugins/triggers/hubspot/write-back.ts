@@ -13,6 +13,8 @@ import { linkCompanies } from './companies.js';
 import { objectKey, type Hubspot } from './state.js';
 
 export interface WriteItem {
+  /** The portal the record is in (unset: the first configured portal). */
+  portalId?: string;
   objectType: ObjectType;
   objectId: string;
   views: Views;
@@ -170,8 +172,8 @@ export async function recordRefusal(h: Hubspot, objectType: ObjectType, input: W
   const origin = input.origins?.[property];
   h.ctx.logger.info({ objectType, objectId: input.id, property, reason }, 'HubSpot refused a property value; the rest of the record is written');
   await h.conflicts.replaceOne(
-    { _id: `${objectType}:${input.id}:${property}` as never },
-    { objectType, objectId: input.id, record: input.display ?? '', ...(input.workspace ? { workspace: input.workspace } : {}), property, field: origin?.field ?? '', hubspotValue: '', providerValue: value, source: origin?.source ?? 'enrichbot', confidence: origin?.confidence ?? 0, reason, at: h.ctx.clock.now().toISOString() },
+    { _id: `${h.portalId}:${objectType}:${input.id}:${property}` as never },
+    { portalId: h.portalId, objectType, objectId: input.id, record: input.display ?? '', ...(input.workspace ? { workspace: input.workspace } : {}), property, field: origin?.field ?? '', hubspotValue: '', providerValue: value, source: origin?.source ?? 'enrichbot', confidence: origin?.confidence ?? 0, reason, at: h.ctx.clock.now().toISOString() },
     { upsert: true },
   );
 }
@@ -184,7 +186,7 @@ async function written(h: Hubspot, objectType: ObjectType, input: WriteInput, re
 /** What enrichbot wrote, so the propertyChange events it causes do not start new enrichments. */
 export async function rememberWritten(h: Hubspot, objectType: ObjectType, objectId: string, properties: Record<string, string>): Promise<void> {
   if (!Object.keys(properties).length) return;
-  const key = `wrote:${objectKey(objectType, objectId)}`;
+  const key = `wrote:${objectKey(h, objectType, objectId)}`;
   await h.ctx.redis.hset(key, properties);
   await h.ctx.redis.expire(key, WRITTEN_TTL_S);
 }
@@ -206,14 +208,16 @@ export async function recordConflicts(h: Hubspot, objectType: ObjectType, object
   const at = h.ctx.clock.now().toISOString();
   for (const c of conflicts) {
     await h.conflicts.replaceOne(
-      { _id: `${objectType}:${objectId}:${c.property}` as never },
-      { objectType, objectId, record: display, workspace, property: c.property, field: c.field, hubspotValue: c.hubspotValue, providerValue: c.providerValue, source: c.source, confidence: c.confidence, at },
+      { _id: `${h.portalId}:${objectType}:${objectId}:${c.property}` as never },
+      { portalId: h.portalId, objectType, objectId, record: display, workspace, property: c.property, field: c.field, hubspotValue: c.hubspotValue, providerValue: c.providerValue, source: c.source, confidence: c.confidence, at },
       { upsert: true },
     );
   }
 }
 
 export interface ConflictRow {
+  /** The portal the record is in (absent on rows from before portals were kept: the first configured one). */
+  portalId?: string;
   objectType: ObjectType;
   objectId: string;
   record: string;

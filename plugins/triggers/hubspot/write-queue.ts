@@ -4,11 +4,13 @@
 // that is not full is written once its oldest record has waited `writeDelayMs`. One process
 // writes at a time (lease); any process's timer picks up what a stopped one left.
 import type { ObjectType } from './hubspot-api.js';
-import type { Hubspot } from './state.js';
+import { forPortal, portalFilter, type Hubspot } from './state.js';
 import { writeBack, type WriteItem, type WriteReport } from './write-back.js';
 
 interface PendingWrite {
   _id: string;
+  /** Absent on writes queued before portals were kept: the first configured portal. */
+  portalId?: string;
   batchId: string;
   objectType: ObjectType;
   objectId: string;
@@ -30,7 +32,7 @@ export async function queueWrites(h: Hubspot, batchId: string, items: WriteItem[
     return;
   }
   await h.ctx.redis.set(`pending:${batchId}`, String(items.length), 'EX', DELIVERED_TTL_S);
-  const docs: PendingWrite[] = items.map((i) => ({ _id: `${batchId}:${i.objectType}:${i.objectId}`, batchId, objectType: i.objectType, objectId: i.objectId, display: i.display, views: JSON.stringify(i.views), at }));
+  const docs: PendingWrite[] = items.map((i) => ({ _id: `${batchId}:${i.portalId ?? h.portalId}:${i.objectType}:${i.objectId}`, portalId: i.portalId ?? h.portalId, batchId, objectType: i.objectType, objectId: i.objectId, display: i.display, views: JSON.stringify(i.views), at }));
   try {
     await h.writes.insertMany(docs as never[], { ordered: false });
   } catch {
@@ -70,12 +72,17 @@ async function flushOnce(h: Hubspot, all: boolean): Promise<void> {
         if (!docs.length) break;
         const waited = h.ctx.clock.now().getTime() - docs[0].at;
         if (docs.length < CHUNK && waited < h.config.writeDelayMs && !all) break;
-        const report = await writeBack(
-          h,
-          docs.map((d) => ({ objectType: d.objectType, objectId: d.objectId, display: d.display, views: JSON.parse(d.views) as WriteItem['views'] })),
-        );
-        await h.writes.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
-        await tally(h, docs, report);
+        // Each portal's records are written to that portal with its token.
+        const byPortal = new Map<string, PendingWrite[]>();
+        for (const d of docs) byPortal.set(d.portalId ?? h.config.portalIds[0], [...(byPortal.get(d.portalId ?? h.config.portalIds[0]) ?? []), d]);
+        for (const [portalId, mine] of byPortal) {
+          const report = await writeBack(
+            forPortal(h, portalId),
+            mine.map((d) => ({ portalId, objectType: d.objectType, objectId: d.objectId, display: d.display, views: JSON.parse(d.views) as WriteItem['views'] })),
+          );
+          await h.writes.deleteMany({ _id: { $in: mine.map((d) => d._id) as never[] } });
+          await tally(h, mine, report);
+        }
       }
     }
   } finally {
@@ -111,7 +118,7 @@ async function countDone(h: Hubspot, batchId: string, t: { written: number; fail
 
 /** A privacy deletion: the contact's queued writes go, and their batches no longer wait for them. */
 export async function dropWrites(h: Hubspot, objectType: ObjectType, objectId: string): Promise<void> {
-  const docs = (await h.writes.find({ objectType, objectId }).toArray()) as unknown as PendingWrite[];
+  const docs = (await h.writes.find({ objectType, objectId, ...portalFilter(h) }).toArray()) as unknown as PendingWrite[];
   if (!docs.length) return;
   await h.writes.deleteMany({ _id: { $in: docs.map((d) => d._id) as never[] } });
   for (const d of docs) await countDone(h, d.batchId, { written: 0, failed: 0 }, 1);

@@ -232,7 +232,7 @@ test('backfill enriches existing records that were never enriched, and only thos
 }, 120_000);
 
 test('a privacy deletion purges the contact: nothing about them stays in any collection', async () => {
-  const known = await app.store.connection.db!.collection('plugin_hubspot_objects').findOne({ _id: `contacts:${ann}` as never });
+  const known = await app.store.connection.db!.collection('plugin_hubspot_objects').findOne({ _id: `62515:contacts:${ann}` as never });
   expect(known).toMatchObject({ input: 'ann@alpha-hs.com' });
   await send([event('contact.privacyDeletion', ann)]);
   await until(drained, 'deletion processed');

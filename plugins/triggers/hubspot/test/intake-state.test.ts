@@ -69,7 +69,7 @@ test('a steady stream of small webhook deliveries is written back in chunks of 1
   expect(reads[0].body.properties.sort()).toEqual(['firstname', 'jobtitle', 'lastname']);
 }, 300_000);
 
-const objectDoc = (id: string) => db().collection('plugin_hubspot_objects').findOne({ _id: `contacts:${id}` as never });
+const objectDoc = (id: string) => db().collection('plugin_hubspot_objects').findOne({ _id: `62515:contacts:${id}` as never });
 
 test('a merge moves enrichbot\'s state to the surviving contact and costs nothing: no enrichment for the merged-in email or the new record', async () => {
   const primary = hs.add('contacts', { email: 'keep@merge-hs.com' });

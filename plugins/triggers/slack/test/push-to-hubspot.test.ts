@@ -165,7 +165,7 @@ test('a HubSpot privacy deletion of a contact pushed from a Slack workspace make
   // The trigger drops its object note last, after every forget.
   const objects = single.store.connection.db!.collection('plugin_hubspot_objects');
   const end = Date.now() + 20_000;
-  while ((await objects.countDocuments({ _id: `contacts:${contact.id}` as never })) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  while ((await objects.countDocuments({ _id: `62515:contacts:${contact.id}` as never })) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   expect((await single.service.record('slack:TSOLE', email)).person).toBeUndefined();
   await expect(single.service.submit({ workspace: 'slack:TSOLE', input: email }, { trigger: 'slack', address: {} })).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_IDENTITY_FORGOTTEN' });
 });

@@ -70,7 +70,57 @@ const invalid = (problems: { name: string; value: string; def: PropertyDefinitio
     )}`,
   );
 
-export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): Promise<FakeHubspot> {
+/** `token`: the bearer token this portal takes (another gets HubSpot's 401). */
+/** A public app's OAuth v1 (developers.hubspot.com, legacy OAuth tokens v1): the code it issues for, the portal it is installed in. */
+export interface FakeOAuth {
+  clientId: string;
+  clientSecret: string;
+  /** The authorization code HubSpot put on the redirect (single use). */
+  code: string;
+  hubId: number;
+  /** Lifetime of each issued access token, seconds (HubSpot: 1800). */
+  expiresIn?: number;
+}
+
+export async function startFakeHubspot(opts: { requestsPer10s?: number; token?: string; oauth?: FakeOAuth } = {}): Promise<FakeHubspot> {
+  // Tokens the portal takes: the private-app one and every OAuth access token it issued.
+  const accepted = new Set([opts.token ?? 'test-hubspot-token']);
+  const refreshTokens = new Set<string>();
+  let issued = 0;
+  let codeUsed = false;
+  const issue = () => {
+    issued++;
+    const access = `oauth-access-${issued}`;
+    const refresh = `oauth-refresh-${issued}`;
+    accepted.add(access);
+    refreshTokens.add(refresh);
+    return { token_type: 'bearer', access_token: access, refresh_token: refresh, expires_in: opts.oauth?.expiresIn ?? 1800 };
+  };
+  /** POST /oauth/v1/token (form-encoded) and GET /oauth/v1/access-tokens/:token, as HubSpot's v1 answers them. */
+  const oauthRoute = (method: string, path: string, text: string): { status: number; json?: unknown } => {
+    const o = opts.oauth;
+    if (!o) return error(404, 'OBJECT_NOT_FOUND', 'fake: no OAuth app');
+    if (path === '/oauth/v1/token' && method === 'POST') {
+      const f = new URLSearchParams(text);
+      if (f.get('client_id') !== o.clientId || f.get('client_secret') !== o.clientSecret) return { status: 400, json: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } };
+      if (f.get('grant_type') === 'authorization_code') {
+        if (f.get('code') !== o.code || codeUsed || !f.get('redirect_uri')) return { status: 400, json: { status: 'BAD_AUTH_CODE', message: 'missing or unknown auth code' } };
+        codeUsed = true;
+        return { status: 200, json: issue() };
+      }
+      if (f.get('grant_type') === 'refresh_token') {
+        if (!refreshTokens.has(f.get('refresh_token') ?? '')) return { status: 400, json: { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token' } };
+        return { status: 200, json: issue() };
+      }
+      return { status: 400, json: { status: 'BAD_GRANT_TYPE', message: 'unknown grant type' } };
+    }
+    const m = path.match(/^\/oauth\/v1\/access-tokens\/(.+)$/);
+    if (m && method === 'GET') {
+      if (!accepted.has(decodeURIComponent(m[1]))) return { status: 404, json: { status: 'error', message: 'token not found' } };
+      return { status: 200, json: { token: decodeURIComponent(m[1]), user: 'admin@example.com', hub_domain: 'example.com', scopes: ['crm.objects.contacts.read', 'crm.objects.contacts.write'], hub_id: o.hubId, app_id: 1160452, expires_in: o.expiresIn ?? 1800, user_id: 123, token_type: 'access' } };
+    }
+    return error(404, 'OBJECT_NOT_FOUND', `fake: no route ${method} ${path}`);
+  };
   const objects = { contacts: new Map<string, Obj>(), companies: new Map<string, Obj>() };
   const associations: FakeHubspot['associations'] = [];
   const groups = new Set<string>();
@@ -231,7 +281,8 @@ export async function startFakeHubspot(opts: { requestsPer10s?: number } = {}): 
       const at = Date.now();
       while (window.length && window[0] <= at - 10_000) window.shift();
       let retryAfter = limited.seconds;
-      if (req.headers.authorization !== 'Bearer test-hubspot-token') reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
+      if (url.pathname.startsWith('/oauth/v1/')) reply = oauthRoute(req.method ?? 'GET', url.pathname, text);
+      else if (!accepted.has(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')) reply = error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
       else if (window.length >= perWindow) {
         limitHits++;
         retryAfter = Math.ceil((window[0] + 10_000 - at) / 1000);
