@@ -59,10 +59,11 @@ const writes = () => hs.calls.filter((c) => c.method !== 'GET' && !c.path.endsWi
 /** A contact HubSpot holds with a job title and a city, and a provider's other job title kept as a conflict of `workspace`. */
 async function conflictOn(email: string, at: string, workspace = 'slack:TOP'): Promise<{ id: string; objectId: string }> {
   const objectId = hs.add('contacts', { email, jobtitle: 'CEO', city: 'Paris' });
-  const id = `contacts:${objectId}:jobtitle`;
+  // Conflict rows as the write-back keeps them: keyed by portal.
+  const id = `62515:contacts:${objectId}:jobtitle`;
   await conflicts().replaceOne(
     { _id: id as never },
-    { objectType: 'contacts', objectId, record: email, workspace, property: 'jobtitle', field: 'person.title', hubspotValue: 'CEO', providerValue: `CTO of ${email}`, source: 'apollo', confidence: 0.8, at },
+    { portalId: '62515', objectType: 'contacts', objectId, record: email, workspace, property: 'jobtitle', field: 'person.title', hubspotValue: 'CEO', providerValue: `CTO of ${email}`, source: 'apollo', confidence: 0.8, at },
     { upsert: true },
   );
   return { id, objectId };
@@ -190,8 +191,8 @@ test("a value HubSpot refuses on Accept stays listed for the team with HubSpot's
   await conflicts().deleteMany({});
   hs.define('contacts', { name: 'hs_tier', label: 'Tier', type: 'enumeration', fieldType: 'select', options: [{ label: 'Gold', value: 'gold' }] });
   const objectId = hs.add('contacts', { email: 'tier@refused.com', hs_tier: 'gold' });
-  const id = `contacts:${objectId}:hs_tier`;
-  await conflicts().replaceOne({ _id: id as never }, { objectType: 'contacts', objectId, record: 'tier@refused.com', workspace: 'slack:TOP', property: 'hs_tier', field: 'company.tier', hubspotValue: 'gold', providerValue: 'platinum', source: 'apollo', confidence: 0.7, at: '2026-03-08T00:00:00.000Z' }, { upsert: true });
+  const id = `62515:contacts:${objectId}:hs_tier`;
+  await conflicts().replaceOne({ _id: id as never }, { portalId: '62515', objectType: 'contacts', objectId, record: 'tier@refused.com', workspace: 'slack:TOP', property: 'hs_tier', field: 'company.tier', hubspotValue: 'gold', providerValue: 'platinum', source: 'apollo', confidence: 0.7, at: '2026-03-08T00:00:00.000Z' }, { upsert: true });
   const after = fake.calls.length;
   await press('TOP', 'UREVIEWER', 'conflict_accept', JSON.stringify({ i: [id], o: 0 }));
   const told = await fake.waitFor((x) => x.method === 'chat.postEphemeral' && x.args.user === 'UREVIEWER' && fake.calls.indexOf(x) >= after, 10_000);
