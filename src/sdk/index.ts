@@ -32,6 +32,10 @@ export { evidenceLine } from '../plugin/evidence-line.js';
 // A person's job change (issue 21) in one sentence.
 export { describeJobChange } from '../plugin/job-change-text.js';
 
+// Tokens at rest: AES-256-GCM under a plugin's key setting (Slack installations, HubSpot OAuth).
+export { TokenCipher, TokenKeysSchema } from '../platform/token-cipher.js';
+export type { Sealed, TokenCipherLabels, TokenKey } from '../platform/token-cipher.js';
+
 // Coded errors: a plugin throws these so users see a code and what to do.
 export { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
 export type { ErrorCode } from '../errors.js';
