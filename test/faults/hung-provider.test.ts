@@ -6,12 +6,9 @@
 // the fakes billed, the spend reservations of the hung calls are given back, and every job ends.
 import { startFakeServer, type FakeServer, type RecordedRequest } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
-import { startTestApp, dropTestData } from '../support/test-app.js';
+import { startTestApp, dropTestData, type TestApp } from '../support/test-app.js';
 import { Invoice, readBooks } from '../support/books.js';
-import type { App } from '../../src/app.js';
 import type { JobResult } from '../../src/engine/types.js';
-
-type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
 const HANG_MS = 30_000;
 const TIMEOUT_MS = 400;
@@ -37,7 +34,7 @@ beforeAll(async () => {
     hang: httpProvider({ id: 'hang', returns: ['company.name'], needs: [['domain']], usd: HANG_USD }),
     backup: httpProvider({ id: 'backup', returns: ['company.name'], needs: [['domain']], usd: BACKUP_USD }),
   };
-  app = (await startTestApp({
+  app = await startTestApp({
     file: 'faults-hung-provider',
     plugins: providers,
     overrides: {
@@ -47,7 +44,7 @@ beforeAll(async () => {
       resilience: { maxRetries: MAX_RETRIES, backoffBaseMs: 20 },
       queue: { concurrency: 6 },
     },
-  })) as TestApp;
+  });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();

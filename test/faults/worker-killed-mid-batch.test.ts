@@ -8,14 +8,11 @@
 import { once } from 'node:events';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeReply, type FakeServer, type RecordedRequest } from '../support/fake-http.js';
-import { startTestApp, dropTestData } from '../support/test-app.js';
+import { startTestApp, dropTestData, type TestApp } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
 import { runCliBatch, expectBatchFinished, survivorOptions } from '../support/cli-batch.js';
 import { drawFor } from '../support/seeded-random.js';
 import { Invoice, readBooks } from '../support/books.js';
-import type { App } from '../../src/app.js';
-
-type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
 const SEED = 2201;
 const ROWS = 500; // the size
@@ -78,7 +75,7 @@ async function paid(req: RecordedRequest): Promise<FakeReply> {
 beforeAll(async () => {
   assertDistIsFresh();
   fake = await startFakeServer({ 'POST /paid': paid });
-  client = (await startTestApp({ file: 'faults-worker-killed', role: 'client' })) as TestApp;
+  client = await startTestApp({ file: 'faults-worker-killed', role: 'client' });
 }, 60_000);
 afterAll(async () => {
   for (const h of held.splice(0)) h.release();

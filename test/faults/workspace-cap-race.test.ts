@@ -8,15 +8,12 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer, type RecordedRequest } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
-import { startTestApp, dropTestData } from '../support/test-app.js';
+import { startTestApp, dropTestData, type TestApp } from '../support/test-app.js';
 import { assertDistIsFresh, setWorkerClock, spawnWorker, stopWorker } from '../support/worker-child.js';
 import { jobsSettled, until } from '../support/wait.js';
 import { Invoice, micros, readBooks } from '../support/books.js';
 import { ManualClock, nextUtcMidnight, utcDay } from '../../src/clock.js';
-import type { App } from '../../src/app.js';
 import type { JobResult } from '../../src/engine/types.js';
-
-type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
 const WORKERS = 6;
 const CONCURRENCY = 5; // 30 slots racing for 20 calls
@@ -67,13 +64,13 @@ beforeAll(async () => {
   armGate(ALLOWED);
   fake = await startFakeServer({ 'POST /paid': paid });
   // This process only enqueues (and reads the books); its clock dates the jobs like the workers'.
-  app = (await startTestApp({
+  app = await startTestApp({
     file: 'faults-workspace-cap-race',
     role: 'web',
     clock,
     plugins: { paid: httpProvider({ id: 'paid', returns: ['company.name'], needs: [['domain']], usd: PRICE }) },
     overrides: { plugins: { providers: ['paid'] }, providers: { paid: { baseUrl: fake.url } }, waterfalls: { companyProfile: ['paid'] } },
-  })) as TestApp;
+  });
   const common = {
     mongodbUrl: app.names.mongodbUrl,
     redisUrl: app.names.redisUrl,

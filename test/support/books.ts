@@ -2,10 +2,8 @@
 // fakes, one line per answer they gave), the cost ledger in MongoDB, the spend counters in
 // Redis, and what the real `enrichbot spend` command reports, all in micro-dollars so that
 // "equal to the cent" is checked to the millionth.
-import type { App } from '../../src/app.js';
+import type { TestApp } from './test-app.js';
 import { cliEnv, runCli } from './cli-env.js';
-
-type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
 export const micros = (usd: number) => Math.round(usd * 1e6);
 

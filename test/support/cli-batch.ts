@@ -5,12 +5,10 @@ import { writeFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import type { TestApp } from './test-app.js';
 import { cliEnv, exited, startCli } from './cli-env.js';
 import { until } from './wait.js';
-import type { App } from '../../src/app.js';
 import type { BatchStatus } from '../../src/plugin/service.js';
-
-type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
 /** Worker options for a survivor: it sweeps every second and recounts a batch that stood still for 2 s. */
 export const survivorOptions = { sweeper: { intervalMs: 1000, requeueAfterMs: 2000 }, recountAfterMs: 2000 };
