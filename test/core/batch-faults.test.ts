@@ -2,16 +2,13 @@
 // by the real CLI (`enrich --file --no-worker`) while one worker is killed (SIGKILL) at a chosen
 // instant, or every Redis key of the deployment's prefix is deleted. The items' stored statuses
 // are the truth; the live counts may lag, the batch may never hang (issues 24 and 28).
-import { writeFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
-import { cliEnv, exited, startCli } from '../support/cli-env.js';
+import { runCliBatch, expectBatchFinished, survivorOptions } from '../support/cli-batch.js';
+import { seededRandom } from '../support/seeded-random.js';
 import type { App } from '../../src/app.js';
-import type { BatchStatus } from '../../src/plugin/service.js';
 
 type TestApp = App & { names: { prefix: string; mongodbUrl: string; redisUrl: string; dbName: string } };
 
@@ -42,86 +39,18 @@ afterAll(async () => {
   await fake?.close();
 }, 60_000);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function startWorker(extra: Record<string, unknown> = {}): Promise<ChildProcessWithoutNullStreams> {
   const w = await spawnWorker({ mongodbUrl: client.names.mongodbUrl, redisUrl: client.names.redisUrl, prefix: client.names.prefix, provider: 'paid', baseUrl: fake.url, usd: USD, concurrency: 5, ...extra });
   workers.push(w);
   return w;
 }
 
-/** The survivor sweeps every second and recounts a batch that stood still for 2 s. */
-const survivorOptions = { sweeper: { intervalMs: 1000, requeueAfterMs: 2000 }, recountAfterMs: 2000 };
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * Submits `rows` domains through the CLI and waits for it to exit. Returns the batch, its 'done'
- * events as published, and the CLI's exit code and output.
- */
-async function runBatch(workspace: string, rows: number, timeoutS: number) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'batch-faults-'));
-  const file = path.join(dir, 'in.csv');
-  const domains = Array.from({ length: rows }, (_, i) => `${workspace.toLowerCase()}-${i}.com`);
-  writeFileSync(file, `domain\n${domains.join('\n')}\n`);
+/** Submits `rows` domains through the CLI, counting this scenario's provider calls from zero. */
+function runBatch(workspace: string, rows: number, timeoutS: number) {
   calls = 0;
-  const cli = startCli(['enrich', '--file', file, '--out', path.join(dir, 'out.csv'), '--no-worker', '-w', workspace, '--groups', 'companyProfile', '--timeout', String(timeoutS)], cliEnv(client.names));
-  const { Batch } = client.store.models;
-  const batch = await until('the batch', async () => Batch.findOne({ workspace }, { _id: 1 }).lean());
-  const batchId = String(batch._id);
-  const doneEvents: BatchStatus[] = [];
-  const unsubscribe = await client.service.onBatchProgress(batchId, (s) => s.state === 'done' && doneEvents.push(s));
-  const code = await exited(cli);
-  // A second finish would publish again: give it the time a sweep takes to show up.
-  await new Promise((r) => setTimeout(r, 2500));
-  await unsubscribe();
-  return { batchId, domains, code, output: cli.output(), doneEvents, csv: existsSync(path.join(dir, 'out.csv')) ? readFileSync(path.join(dir, 'out.csv'), 'utf8') : '' };
+  return runCliBatch(client, { workspace, rows, timeoutS });
 }
-
-/** What every scenario must end with: done once, counts equal to the items, every row its answer, paid once. */
-async function expectFinished(run: Awaited<ReturnType<typeof runBatch>>) {
-  const { Batch, BatchItem, Job } = client.store.models;
-  // On failure, what the rows left waiting were waiting for.
-  const waiting = run.code === 0 ? [] : await BatchItem.find({ batchId: run.batchId, status: { $ne: 'done' } }, { index: 1, status: 1, jobId: 1 }).lean();
-  const jobsOf = await Promise.all(waiting.map(async (it) => ({ index: it.index, item: it.status, job: (await Job.findById(it.jobId, { status: 1, run: 1, attempts: 1 }).lean()) ?? null })));
-  expect({ code: run.code, output: run.code === 0 ? '' : run.output, waiting: jobsOf }).toEqual({ code: 0, output: '', waiting: [] });
-  const doc = await Batch.findById(run.batchId).lean();
-  expect(doc).toMatchObject({ state: 'done' });
-  expect(doc?.finishedAt).toBeTruthy();
-  const items = await BatchItem.find({ batchId: run.batchId }).sort({ _id: 1 }).lean();
-  const fromItems: Record<string, number> = {};
-  for (const it of items) fromItems[it.status] = (fromItems[it.status] ?? 0) + 1;
-  expect(fromItems).toEqual({ done: run.domains.length });
-  const status = (await client.service.status(run.batchId)) as BatchStatus;
-  expect(Object.fromEntries(Object.entries(status.counts).filter(([, n]) => n > 0))).toEqual(fromItems);
-  expect(Object.fromEntries(Object.entries(doc!.counts ?? {}).filter(([, n]) => (n as number) > 0))).toEqual(fromItems);
-  expect(items.map((it) => (it.result as { company?: { fields: { name?: { value: string } } } })?.company?.fields.name?.value)).toEqual(run.domains.map((d) => `Co ${d}`));
-  // Each row carries its job's cost once (a job run again after a kill reports the new attempt's calls).
-  const jobCost = new Map<string, number>();
-  for (const j of await Job.find({ workspace: doc!.workspace }, { result: 1 }).lean()) jobCost.set(String(j._id), (j.result as { costUsd?: number } | null)?.costUsd ?? 0);
-  expect(items.map((it) => Math.round((it.costUsd ?? 0) * 1e6))).toEqual(items.map((it) => Math.round((jobCost.get(it.jobId!) ?? -1) * 1e6)));
-  expect(Math.round(status.costUsd * 1e6)).toBe(items.reduce((s, it) => s + Math.round((it.costUsd ?? 0) * 1e6), 0));
-  // The end-of-batch delivery happened once.
-  expect(run.doneEvents).toHaveLength(1);
-  expect(run.csv.split('\n').filter((l) => l.includes('done')).length).toBe(run.domains.length);
-}
+const expectFinished = (run: Awaited<ReturnType<typeof runBatch>>) => expectBatchFinished(client, run);
 
 test('a worker killed the instant a job is marked done, before its requesters are answered: every row is answered once and the batch finishes (issue 28)', async () => {
   delayOf = () => 5;
@@ -143,7 +72,7 @@ test.each([
   { seed: 2, fault: 'killed mid-call' },
   { seed: 3, fault: 'killed mid-call' },
 ])('a worker $fault (seed $seed) in a 200-row batch: the batch reaches done, the submitter exits 0, one end-of-batch delivery, counts equal the items', async ({ seed, fault }) => {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   delayOf = () => Math.floor(random() * 30);
   const at = 20 + Math.floor(random() * 140);
   let victim: ChildProcessWithoutNullStreams;
@@ -165,7 +94,7 @@ test.each([
 }, 240_000);
 
 test("every Redis key of the deployment's prefix deleted mid-batch: the batch reaches done, the submitter exits 0, one end-of-batch delivery, counts equal the items", async () => {
-  const random = rng(4);
+  const random = seededRandom(4);
   delayOf = () => Math.floor(random() * 30);
   const w1 = await startWorker(survivorOptions);
   const w2 = await startWorker(survivorOptions);

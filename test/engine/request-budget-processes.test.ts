@@ -7,6 +7,7 @@ import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
+import { jobsSettled } from '../support/wait.js';
 import type { App } from '../../src/app.js';
 
 const BUDGET = 0.1;
@@ -48,11 +49,7 @@ afterAll(async () => {
 
 test('three worker processes sharing one request budget never spend past it by more than one call', async () => {
   await Promise.all(Array.from({ length: 40 }, (_, i) => app.enqueue({ workspace: 'w1', input: `budget${i}.com`, groups: ['companyProfile'], maxCostUsd: BUDGET, budgetKey: 'batch-1' })));
-  const deadline = Date.now() + 60_000;
-  while ((await app.store.models.Job.countDocuments({ status: { $in: ['queued', 'running'] } })) > 0) {
-    if (Date.now() > deadline) throw new Error('jobs still queued or running');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await jobsSettled(app.store.models);
   const rows = await app.store.models.Ledger.find({ budget: 'batch-1' }).lean();
   const spentMicros = rows.reduce((s, r) => s + Math.round((r.costUsd ?? 0) * 1e6), 0);
   expect(spentMicros).toBeLessThanOrEqual(Math.round((BUDGET + PRICE) * 1e6));

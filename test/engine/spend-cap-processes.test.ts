@@ -7,6 +7,7 @@ import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
+import { jobsSettled } from '../support/wait.js';
 import type { App } from '../../src/app.js';
 const CAP = 0.1;
 const PRICE = 0.01;
@@ -48,11 +49,7 @@ afterAll(async () => {
 
 test('two worker processes racing for one daily budget never call past it', async () => {
   await Promise.all(Array.from({ length: 30 }, (_, i) => app.enqueue({ workspace: 'w1', input: `proc${i}.com`, groups: ['companyProfile'] })));
-  const deadline = Date.now() + 60_000;
-  while ((await app.store.models.Job.countDocuments({ status: { $in: ['queued', 'running'] } })) > 0) {
-    if (Date.now() > deadline) throw new Error('jobs still queued or running');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await jobsSettled(app.store.models);
   const paidCalls = fake.requests.filter((r) => r.path === '/paid');
   expect(paidCalls).toHaveLength(10); // $0.10 / $0.01: not one call more
   const byChild = (key: string) => paidCalls.filter((r) => r.headers['x-key'] === key).length;

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { writeCsv } from '../../src/csv/write.js';
 import type { BatchResultRow, BatchStatus } from '../../src/plugin/service.js';
 import type { JobResult } from '../../src/engine/types.js';
@@ -31,18 +32,6 @@ afterAll(async () => {
   await fake.close();
 }, 60_000);
 
-/** A small seeded generator (mulberry32): the schedule of a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function csvOf(rows: AsyncIterable<BatchResultRow> | BatchResultRow[]): Promise<string> {
   let text = '';
   const out = new Writable({ write: (chunk, _enc, cb) => ((text += chunk.toString()), cb()) });
@@ -51,7 +40,7 @@ async function csvOf(rows: AsyncIterable<BatchResultRow> | BatchResultRow[]): Pr
 }
 
 test.each([11, 22, 33])('items whose jobs finish while their own queueing step is still writing keep their results, and the CSV equals the jobs results row for row (seed %i)', async (seed) => {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   // 160 items over 16 companies: each company's later items join the job its first one started.
   const domains = Array.from({ length: 160 }, (_, i) => `s${seed}-co${i % 16}.com`);
   // The queueing step of each item is slowed after its job is queued, by a seeded random delay,

@@ -9,6 +9,7 @@ import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
+import { until as untilEvery } from '../support/wait.js';
 import { jobIdFor, jobLeaseKey } from '../../src/queue/enrich-queue.js';
 import { BATCH_REPLY_TRIGGER } from '../../src/service/enrich-service.js';
 import { batchItemId } from '../../src/store/service-models.js';
@@ -41,15 +42,8 @@ function jobOf(domain: string): string {
   return jobIdFor(request, identity);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls every 200 ms, for at most two minutes unless told. */
+const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 120_000) => untilEvery(what, fn, timeoutMs, 200);
 
 /** The batch's counts as the items say, to compare with the live counts in Redis. */
 async function countsFromItems(batchId: string): Promise<Record<string, number>> {

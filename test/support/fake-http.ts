@@ -11,6 +11,10 @@ export interface RecordedRequest {
   json?: unknown;
   /** Date.now() when the request (with its body) had arrived. */
   at: number;
+  /** Date.now() when the client closed the connection before the answer was written (it gave up, or died). */
+  clientClosedAt?: number;
+  /** Date.now() when the answer was written (not when it was received: the client may be gone). */
+  answeredAt?: number;
 }
 
 export interface FakeReply {
@@ -20,6 +24,11 @@ export interface FakeReply {
   body?: string;
   /** Milliseconds to wait before answering. */
   delayMs?: number;
+  /**
+   * Called as the answer is written, after its delay, whether or not the client still listens;
+   * never when the server closed first. A paid fake bills here: a provider bills what it answered.
+   */
+  onAnswer?: () => void;
 }
 
 export type FakeHandler = (req: RecordedRequest) => FakeReply | Promise<FakeReply>;
@@ -38,6 +47,7 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
   const requests: RecordedRequest[] = [];
   // Replies still waiting out their delayMs; close() drops them so no timer outlives the server.
   const delays = new Set<NodeJS.Timeout>();
+  let closing = false;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -53,6 +63,9 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
       }
       const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, json, at };
       requests.push(rec);
+      res.once('close', () => {
+        if (!res.writableFinished && !closing) rec.clientClosedAt = Date.now();
+      });
       const handler = table.get(`${rec.method} ${rec.path}`) ?? table.get(`* ${rec.path}`) ?? table.get('*');
       if (!handler) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such route in fake' }));
@@ -70,6 +83,8 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
           });
         }
         const headers = { ...(reply.json !== undefined ? { 'content-type': 'application/json' } : {}), ...reply.headers };
+        rec.answeredAt = Date.now();
+        reply.onAnswer?.();
         res.writeHead(reply.status ?? 200, headers).end(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.body ?? ''));
       } catch (err) {
         res.writeHead(500).end(String(err));
@@ -86,6 +101,7 @@ export async function startFakeServer(routes: Record<string, FakeHandler> = {}):
     on: (route, handler) => void table.set(route, handler),
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         for (const t of delays) clearTimeout(t);
         delays.clear();
         server.closeAllConnections();

@@ -16,7 +16,10 @@ export interface TestAppOptions extends Partial<Omit<AppOptions, 'config'>> {
   useDefaultFile?: boolean;
 }
 
-export async function startTestApp(opts: TestAppOptions): Promise<App & { names: ReturnType<typeof testNames> }> {
+/** The App a test started, with the database and queue prefix it runs on. */
+export type TestApp = App & { names: ReturnType<typeof testNames> };
+
+export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
   const names = opts.names ?? testNames(opts.file);
   const config = loadConfig({
     useDefaultFile: opts.useDefaultFile ?? false,

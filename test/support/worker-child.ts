@@ -51,6 +51,29 @@ export function spawnWorker(opts: Record<string, unknown>, script = 'test/engine
   });
 }
 
+/**
+ * Moves the ManualClock of a worker started with `clockMs` to `ms` (ms since the epoch), and
+ * resolves once the child says it is set.
+ */
+export function setWorkerClock(child: ChildProcessWithoutNullStreams, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!out.split('\n').includes(`clock ${ms}`)) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      child.stdout.off('data', onData);
+      reject(new Error(`worker ${child.pid} did not set its clock within 10 s`));
+    }, 10_000);
+    child.stdout.on('data', onData);
+    child.stdin.write(`clock ${ms}\n`);
+  });
+}
+
 /** Stops a worker gracefully (its stdin closes), or kills it if it does not stop within 10 s. */
 export async function stopWorker(child: ChildProcessWithoutNullStreams): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
