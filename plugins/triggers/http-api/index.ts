@@ -9,6 +9,7 @@ import { HttpApiConfigSchema, type HttpApiConfig } from './config.js';
 import type { TriggerContext } from '../../../src/sdk/index.js';
 import { WebhookOutbox } from './webhooks.js';
 import { API_KEYS_COLLECTION, webhookSecretOf } from './api-keys.js';
+import { registerApiKeyCommands } from './cli.js';
 import { HttpApiErrors } from './errors.js';
 import { callbackChecker } from './callback-url.js';
 import { renderResult } from './record-response.js';
@@ -46,6 +47,7 @@ export default defineTrigger({
   // process helps send the webhook outbox.
   roles: ['web', 'worker'],
   mountPath: '/v1',
+  cli: { register: registerApiKeyCommands },
   errors: HttpApiErrors,
   start(ctx) {
     const { router, config, logger } = ctx;

@@ -12,6 +12,7 @@ import { deliverBatch, drain, drainInProgress } from './intake.js';
 import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
 import { reviewConflicts } from './conflict-review.js';
+import { registerHubspotCommands } from './cli.js';
 import { HubspotErrors } from './errors.js';
 
 const timers = new WeakMap<object, NodeJS.Timeout>();
@@ -23,6 +24,7 @@ export default defineTrigger({
   configSchema: HubspotConfigSchema,
   roles: ['web', 'worker'],
   mountPath: '/webhooks',
+  cli: { register: registerHubspotCommands, setup: 'set HUBSPOT_ACCESS_TOKEN, HUBSPOT_CLIENT_SECRET and HUBSPOT_PORTAL_IDS' },
   // Slack's "Push to HubSpot" and the write-back's own failures, on /metrics and in the digest.
   pushActivity: { label: 'HubSpot', metric: { name: 'enrichbot_hubspot_writes_total', help: 'Records written to HubSpot, by result (ok, failed).' } },
   errors: HubspotErrors,
