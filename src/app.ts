@@ -421,13 +421,13 @@ export class App {
 
   /** Reads every provider's credit balance now, stores it, and alerts on those under their floor. */
   refreshBalances(): Promise<{ rows: BalanceRow[]; alerted: string[] }> {
-    const channel = this.config.providerBalances.alertChannel;
+    const { alertChannel: channel, alertVia } = this.config.providerBalances;
     return refreshBalances({
       providers: this.providers, models: this.store.models, redis: this.redis, prefix: this.config.queue.prefix, clock: this.clock, safeFetch: this.safeFetch,
       logger: this.logger.child({ part: 'balances' }),
       alert: async (row, text) => {
         this.logger.warn({ provider: row.provider, credits: row.credits, floor: row.floor }, text);
-        if (channel) await this.service.notify('slack', { channel, text });
+        if (channel) await this.service.notify(alertVia, { channel, text });
       },
     });
   }
