@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { defaultLoader, ID, type PluginKind } from '../plugin/registry.js';
 import type { CliContext, Plugin, PluginCli, PluginContext } from '../plugin/contract.js';
-import { EnrichbotError, ErrorCodes } from '../errors.js';
+import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
 import { formatEstimate } from '../service/estimate.js';
 import { cliActor, fail, runWithApp } from './cli-app.js';
 import { confirmSpend } from './confirm-spend.js';
@@ -25,7 +25,7 @@ interface Found {
 export async function mountPluginCommands(program: Command, argv: string[]): Promise<void> {
   const config = readConfig();
   const found = config ? await listedPlugins(config) : await builtinPlugins({ listed: new Set(), enabled: true });
-  for (const f of found.filter((f) => !f.disabled)) register(f.plugin, program);
+  for (const f of found.filter((f) => !f.disabled)) mountEnabled(program, f.plugin);
   if (!wantsDisabled(program, argv[2])) return;
   const shown = new Set(found.map((f) => f.plugin.id));
   mountDisabled(program, [...found.filter((f) => f.disabled), ...(config ? await builtinPlugins({ listed: shown, enabled: false }) : [])]);
@@ -77,6 +77,28 @@ async function definition(kind: PluginKind, entry: string): Promise<Plugin | und
     return def?.kind === kind && typeof def.id === 'string' ? def : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Adds a plugin's commands, defined on a scratch program first: a command whose name is taken (a
+ * core command's, or an earlier plugin's), or a `register` that throws, costs that plugin its
+ * commands with one line on stderr, never the whole CLI (`start` included).
+ */
+function mountEnabled(program: Command, plugin: Plugin): void {
+  const scratch = new Command().showHelpAfterError();
+  try {
+    register(plugin, scratch);
+  } catch (err) {
+    process.stderr.write(`enrichbot: plugin "${plugin.id}" adds no commands: its cli.register failed: ${errorMessage(err)}\n`);
+    return;
+  }
+  for (const cmd of scratch.commands) {
+    if (program.commands.some((c) => c.name() === cmd.name())) {
+      process.stderr.write(`enrichbot: plugin "${plugin.id}": command "${cmd.name()}" is already taken; rename it in the plugin.\n`);
+      continue;
+    }
+    program.addCommand(cmd);
   }
 }
 

@@ -1,6 +1,9 @@
 // Plugins' own commands on the real `enrichbot` binary: mounted while the plugin is enabled;
 // while it is not, --help lists them with how to enable it, and running one says the same
 // instead of "unknown command". Help and refusals connect to nothing, so no database is needed.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { cliEnv, runCli, writeConfig } from '../support/cli-env.js';
 import { testNames } from '../support/env.js';
 
@@ -50,4 +53,23 @@ test('with a config that does not load, plugin commands are there and report the
   const r = await runCli(['hubspot', 'setup'], env(broken));
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/^enrichbot cannot start:\n {2}- config: port: got "eighty"/);
+});
+
+test("a plugin command whose name is taken, or a register that throws, costs that plugin its commands with one line, not the CLI", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-clash-'));
+  const plugin = (id: string, register: string) => {
+    const file = path.join(dir, `${id}.mjs`);
+    writeFileSync(file, `export default { kind: 'trigger', id: '${id}', description: 'test', configSchema: { safeParse: (v) => ({ success: true, data: v }) }, cli: { register(program) { ${register} } } };\n`);
+    return file;
+  };
+  const clashy = plugin('clashy', "program.command('spend').description('not the core one'); program.command('clashy-ok').description('a command of its own');");
+  const broken = plugin('broken', "throw new Error('boom');");
+  const r = await runCli(['--help'], env({ plugins: { triggers: [clashy, broken] } }));
+  expect(r.code).toBe(0);
+  expect(listed(r.stdout)).toEqual(expect.arrayContaining(['spend', 'clashy-ok']));
+  expect(r.stdout).toMatch(/spend \[options\] +What was spent/);
+  expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+    'enrichbot: plugin "clashy": command "spend" is already taken; rename it in the plugin.',
+    'enrichbot: plugin "broken" adds no commands: its cli.register failed: boom',
+  ]);
 });
