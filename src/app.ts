@@ -36,6 +36,8 @@ import { Scheduler, type ScheduleOptions } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
 import { announceJobChange } from './service/job-change-notice.js';
+import { pushActivityOf } from './plugin/contributions.js';
+import { metricsRecorder } from './platform/plugin-metrics.js';
 
 export interface AppOptions {
   config: Config;
@@ -178,6 +180,7 @@ export class App {
         await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (keys) => this.claimMany(keys), this.logger);
         return true;
       },
+      pushActivity: pushActivityOf(this.enabledDefinitions()),
       estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
       pushTo: (destination, request) => this.pushTo(destination, request),
       conflictsVia: async (destination, request) => {
@@ -200,7 +203,7 @@ export class App {
       const { metrics, arena, admin } = this.config.observability;
       if (metrics || arena.enabled) this.admin = createAdminServer();
       if (metrics) {
-        const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates() };
+        const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates(), plugins: this.enabledDefinitions() };
         mountMetrics(this.admin!.app, deps, admin.token);
       }
       if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
@@ -267,6 +270,10 @@ export class App {
   }
 
   /** A trigger starts only in the roles it declares; a one-shot CLI command starts only the CLI's. */
+  private enabledDefinitions(): Plugin[] {
+    return this.registry.enabledPlugins().map((l) => l.plugin);
+  }
+
   private runsTrigger(plugin: TriggerPlugin): boolean {
     if (this.role === 'client') return plugin.id === 'cli' || this.clientTriggers.includes(plugin.id);
     const roles = plugin.roles ?? ['web', 'worker'];
@@ -289,7 +296,7 @@ export class App {
   }
 
   private contextFor(plugin: Plugin, config: unknown, settings?: ProviderContext['settings']): PluginContext {
-    const base = { id: plugin.id, logger: this.logger.child({ plugin: plugin.id }), config, clock: this.clock };
+    const base = { id: plugin.id, logger: this.logger.child({ plugin: plugin.id }), config, clock: this.clock, metrics: metricsRecorder(this.redis, this.config.queue.prefix, plugin) };
     if (plugin.kind === 'provider') return { ...base, settings, safeFetch: this.safeFetch } satisfies ProviderContext;
     const mount = (plugin as TriggerPlugin).mountPath ?? `/${plugin.id}`;
     const router = this.http ? this.http.routerFor(mount) : createDetachedRouter();
@@ -414,13 +421,13 @@ export class App {
 
   /** Reads every provider's credit balance now, stores it, and alerts on those under their floor. */
   refreshBalances(): Promise<{ rows: BalanceRow[]; alerted: string[] }> {
-    const channel = this.config.providerBalances.alertChannel;
+    const { alertChannel: channel, alertVia } = this.config.providerBalances;
     return refreshBalances({
       providers: this.providers, models: this.store.models, redis: this.redis, prefix: this.config.queue.prefix, clock: this.clock, safeFetch: this.safeFetch,
       logger: this.logger.child({ part: 'balances' }),
       alert: async (row, text) => {
         this.logger.warn({ provider: row.provider, credits: row.credits, floor: row.floor }, text);
-        if (channel) await this.service.notify('slack', { channel, text });
+        if (channel) await this.service.notify(alertVia, { channel, text });
       },
     });
   }

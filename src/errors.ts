@@ -1,5 +1,7 @@
-// One place for every error code enrichbot raises. Tests assert `err.code`, not message text;
-// messages say what was wrong and what the user can do about it.
+// The core's error codes, and the helpers plugins declare their own with (`defineErrors`): a
+// plugin's codes live in the plugin and are checked at start-up against the core's and every
+// other enabled plugin's. Tests assert `err.code`, not message text; messages say what was wrong
+// and what the user can do about it.
 export const ErrorCodes = {
   CONFIG_INVALID: 'ENRICHBOT_ERR_CONFIG_INVALID',
   PLUGIN_UNKNOWN: 'ENRICHBOT_ERR_PLUGIN_UNKNOWN',
@@ -29,22 +31,24 @@ export const ErrorCodes = {
   BATCH_NOT_FOUND: 'ENRICHBOT_ERR_BATCH_NOT_FOUND',
   FIELD_INVALID: 'ENRICHBOT_ERR_FIELD_INVALID',
   PUSH_UNAVAILABLE: 'ENRICHBOT_ERR_PUSH_UNAVAILABLE',
-  /** A workspace asked another trigger to act outside what is bound to it (a HubSpot portal, a Slack team). */
+  /** A workspace asked another trigger to act outside what is bound to it (a CRM account, a chat team). */
   PUSH_REFUSED: 'ENRICHBOT_ERR_PUSH_REFUSED',
-  API_KEY_INVALID: 'ENRICHBOT_ERR_API_KEY_INVALID',
-  API_KEY_NOT_FOUND: 'ENRICHBOT_ERR_API_KEY_NOT_FOUND',
-  RATE_LIMITED: 'ENRICHBOT_ERR_RATE_LIMITED',
-  API_KEY_SCOPE: 'ENRICHBOT_ERR_API_KEY_SCOPE',
-  IDEMPOTENCY_CONFLICT: 'ENRICHBOT_ERR_IDEMPOTENCY_CONFLICT',
-  HUBSPOT_API_FAILED: 'ENRICHBOT_ERR_HUBSPOT_API_FAILED',
-  HUBSPOT_BUDGET_REACHED: 'ENRICHBOT_ERR_HUBSPOT_BUDGET_REACHED',
-  HUBSPOT_SIGNATURE_INVALID: 'ENRICHBOT_ERR_HUBSPOT_SIGNATURE_INVALID',
-  SLACK_TOKEN_KEY_MISSING: 'ENRICHBOT_ERR_SLACK_TOKEN_KEY_MISSING',
-  SLACK_NOT_INSTALLED: 'ENRICHBOT_ERR_SLACK_NOT_INSTALLED',
-  SLACK_TEAM_REFUSED: 'ENRICHBOT_ERR_SLACK_TEAM_REFUSED',
 } as const;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export type CoreErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/** A plugin's own code, declared with `defineErrors`. */
+export type PluginErrorCode = `ENRICHBOT_ERR_${string}`;
+export type ErrorCode = CoreErrorCode | PluginErrorCode;
+
+/**
+ * A plugin's error codes from their names and what the user can do about each:
+ * `defineErrors({ HUBSPOT_API_FAILED: 'HubSpot refused a call: ...' })` gives
+ * `{ HUBSPOT_API_FAILED: { code: 'ENRICHBOT_ERR_HUBSPOT_API_FAILED', help } }`. The plugin throws
+ * `new EnrichbotError(Errors.HUBSPOT_API_FAILED.code, message)` and declares `errors: Errors`.
+ */
+export function defineErrors<const T extends Record<string, string>>(help: T): { readonly [K in keyof T & string]: { code: `ENRICHBOT_ERR_${K}`; help: string } } {
+  return Object.fromEntries(Object.entries(help).map(([name, text]) => [name, { code: `ENRICHBOT_ERR_${name}`, help: text }])) as never;
+}
 
 export class EnrichbotError extends Error {
   readonly code: ErrorCode;

@@ -1,5 +1,6 @@
 // The `enrichbot` command: run the bot (`start`), enrich inputs or a CSV file (`enrich`), correct,
-// forget, see activity and batches, check the config, or show what was spent.
+// forget, see activity and batches, check the config, or show what was spent; and the commands
+// of the enabled plugins (`hubspot`, `api-key`, `digest`...), which they declare themselves.
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
@@ -12,14 +13,29 @@ import { Ledger } from '../engine/ledger.js';
 import { connectStore } from '../store/store.js';
 import { utcDay } from '../clock.js';
 import { registerNormalizeCommand } from './normalize-command.js';
-import { registerApiKeyCommands } from './api-key-command.js';
-import { registerDigestCommand } from './digest-command.js';
-import { registerHubspotCommands } from './hubspot-command.js';
 import { registerNewCommand } from './new-command.js';
+import { mountPluginCommands } from './plugin-commands.js';
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('enrichbot').description('Self-hosted prospect enrichment bot.').showHelpAfterError();
+  registerStartCommand(program);
+  registerEnrichCommand(program);
+  registerCreditsCommand(program);
+  registerRecordCommands(program);
+  registerCheckConfigCommand(program);
+  registerSpendCommand(program);
+  registerNormalizeCommand(program);
+  registerNewCommand(program);
+  // Last: a plugin's command may not take a core command's name (the core's wins).
+  await mountPluginCommands(program, argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    fail(err);
+  }
+}
 
+function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('Run the bot in the role from ENRICHBOT_ROLE (web, worker or all).')
@@ -48,11 +64,9 @@ export async function main(argv = process.argv): Promise<void> {
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
     });
+}
 
-  registerEnrichCommand(program);
-  registerCreditsCommand(program);
-  registerRecordCommands(program);
-
+function registerCheckConfigCommand(program: Command): void {
   program
     .command('check-config')
     .description('Validate the config and plugins without starting anything.')
@@ -66,7 +80,9 @@ export async function main(argv = process.argv): Promise<void> {
         fail(err);
       }
     });
+}
 
+function registerSpendCommand(program: Command): void {
   program
     .command('spend')
     .description('What was spent, on which provider, and what failed, for one UTC day.')
@@ -81,24 +97,18 @@ export async function main(argv = process.argv): Promise<void> {
         const rows = await new Ledger(store.models, config.engine.rawResponseMaxBytes).summary(opts.day, opts.workspace, opts.provider);
         await store.close();
         if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        else {
-          const total = rows.reduce((s, r) => s + r.costUsd, 0);
-          process.stdout.write(`Spend on ${opts.day}${opts.workspace ? ` for ${opts.workspace}` : ''}: $${total.toFixed(4)}\n`);
-          for (const r of rows) process.stdout.write(`  ${r.provider.padEnd(12)} ${r.outcome.padEnd(13)} ${String(r.calls).padStart(6)} calls  $${r.costUsd.toFixed(4)}\n`);
-          // Booked at the reserved price because the worker died mid-call: an upper bound, shown apart.
-          const lost = rows.filter((r) => r.outcome === 'lost');
-          if (lost.length) process.stdout.write(`  of which at most $${lost.reduce((s, r) => s + r.costUsd, 0).toFixed(4)} in ${lost.reduce((s, r) => s + r.calls, 0)} calls lost with a worker (booked at the reserved price; the provider may have charged less)\n`);
-        }
+        else printSpend(opts, rows);
       } catch (err) {
         fail(err);
       }
     });
+}
 
-  registerNormalizeCommand(program);
-  registerApiKeyCommands(program);
-  registerDigestCommand(program);
-  registerHubspotCommands(program);
-  registerNewCommand(program);
-
-  await program.parseAsync(argv);
+function printSpend(opts: { day: string; workspace?: string }, rows: Awaited<ReturnType<Ledger['summary']>>): void {
+  const total = rows.reduce((s, r) => s + r.costUsd, 0);
+  process.stdout.write(`Spend on ${opts.day}${opts.workspace ? ` for ${opts.workspace}` : ''}: $${total.toFixed(4)}\n`);
+  for (const r of rows) process.stdout.write(`  ${r.provider.padEnd(12)} ${r.outcome.padEnd(13)} ${String(r.calls).padStart(6)} calls  $${r.costUsd.toFixed(4)}\n`);
+  // Booked at the reserved price because the worker died mid-call: an upper bound, shown apart.
+  const lost = rows.filter((r) => r.outcome === 'lost');
+  if (lost.length) process.stdout.write(`  of which at most $${lost.reduce((s, r) => s + r.costUsd, 0).toFixed(4)} in ${lost.reduce((s, r) => s + r.calls, 0)} calls lost with a worker (booked at the reserved price; the provider may have charged less)\n`);
 }

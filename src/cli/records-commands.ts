@@ -4,6 +4,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { BatchStatus } from '../plugin/service.js';
+import type { TriggerContext } from '../plugin/contract.js';
 import { cliActor, runWithApp } from './cli-app.js';
 
 /** A correction's value as typed: numbers and booleans as such, JSON when it parses, else text. */
@@ -21,6 +22,13 @@ function parseValue(raw: string): unknown {
 }
 
 export function registerRecordCommands(program: Command): void {
+  registerCorrect(program);
+  registerForget(program);
+  registerActivity(program);
+  registerBatch(program);
+}
+
+function registerCorrect(program: Command): void {
   program
     .command('correct')
     .description('Set a field by hand (it wins over every provider from then on), e.g. correct jane@acme.com person.title "VP Sales".')
@@ -37,7 +45,9 @@ export function registerRecordCommands(program: Command): void {
         return 0;
       });
     });
+}
 
+function registerForget(program: Command): void {
   program
     .command('forget')
     .description('Delete everything held about a person or company and never enrich them again (until --undo).')
@@ -58,7 +68,9 @@ export function registerRecordCommands(program: Command): void {
         return 0;
       });
     });
+}
 
+function registerActivity(program: Command): void {
   program
     .command('activity')
     .description('Who did what in a workspace: enrich, batch, refresh, correct, forget, export, push.')
@@ -76,7 +88,9 @@ export function registerRecordCommands(program: Command): void {
         return 0;
       });
     });
+}
 
+function registerBatch(program: Command): void {
   program
     .command('batch')
     .description('Show a batch (counts, cost, state) and optionally write its results as CSV.')
@@ -93,16 +107,19 @@ export function registerRecordCommands(program: Command): void {
           process.stdout.write(`${s.batchId}${s.label ? ` (${s.label})` : ''}  [${s.state}]  ${c.done + c.failed + c.rejected + c.cancelled}/${s.total} rows: ${c.done} done, ${c.failed} failed, ${c.rejected} unusable, ${c.queued} queued, ${c.paused} paused · $${s.costUsd.toFixed(4)}\n`);
           if (s.resumeAt) process.stdout.write(`  paused by a spend cap; resumes ${s.resumeAt}\n`);
         }
-        if (opts.out) {
-          const out = path.resolve(opts.out);
-          const sink = createWriteStream(out);
-          const { rows } = await ctx.csv.write(ctx.service.results(id, opts.workspace), sink, { inputColumns: s.columns });
-          sink.end();
-          await finished(sink);
-          await ctx.service.logActivity({ workspace: s.workspace, actor: cliActor(), action: 'export', subject: id, detail: { file: path.basename(out), rows } });
-          process.stderr.write(`Wrote ${rows} rows to ${out}\n`);
-        }
+        if (opts.out) await exportBatch(ctx, { id, status: s, file: opts.out, workspace: opts.workspace });
         return 0;
       });
     });
+}
+
+/** Writes a batch's results as CSV and logs the export. */
+async function exportBatch(ctx: TriggerContext, { id, status: s, file, workspace }: { id: string; status: BatchStatus; file: string; workspace?: string }): Promise<void> {
+  const out = path.resolve(file);
+  const sink = createWriteStream(out);
+  const { rows } = await ctx.csv.write(ctx.service.results(id, workspace), sink, { inputColumns: s.columns });
+  sink.end();
+  await finished(sink);
+  await ctx.service.logActivity({ workspace: s.workspace, actor: cliActor(), action: 'export', subject: id, detail: { file: path.basename(out), rows } });
+  process.stderr.write(`Wrote ${rows} rows to ${out}\n`);
 }

@@ -183,6 +183,8 @@ export const ConfigSchema = z.object({
       cron: z.string().min(1).default('7 * * * *'),
       /** Slack channel for the low-balance alert; without it the alert is a warning in the log. */
       alertChannel: z.string().min(1).optional(),
+      /** The trigger whose `notify` posts the alert to alertChannel. */
+      alertVia: z.string().min(1).default('slack'),
     })
     .prefault({}),
   sweeper: z

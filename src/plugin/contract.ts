@@ -2,6 +2,7 @@
 // plugins/triggers/<id>/ that default-exports one of these definitions. Plugins receive what
 // they need through an injected context and never import the core's singletons (there are none).
 import type { z } from 'zod';
+import type { Command } from 'commander';
 import type { Router } from 'express';
 import type { Collection } from 'mongodb';
 import type { Redis } from 'ioredis';
@@ -12,7 +13,8 @@ import type { ProviderHttp } from '../net/provider-http.js';
 import type { SafeFetch } from '../net/safe-fetch.js';
 import type { Clock } from '../clock.js';
 import type { JobResult, ReplyTo } from '../engine/types.js';
-import type { AcquireLease, BatchStatus, CsvModule, EnrichService, JobChangeNotice, NotifyMessage, NotifyResult, Schedule } from './service.js';
+import type { PluginErrorCode } from '../errors.js';
+import type { AcquireLease, BatchEstimate, BatchStatus, CsvModule, EnrichService, JobChangeNotice, NotifyMessage, NotifyResult, Schedule } from './service.js';
 
 /** What a provider may be given. Everything is already normalized by the engine. */
 export interface LookupInput {
@@ -92,6 +94,10 @@ interface PluginBase<S extends z.ZodType> {
   configSchema: S;
   /** Ids of plugins that must be enabled and listed before this one. */
   dependencies?: string[];
+  /** Metrics it keeps: the core shows them on /metrics; the plugin records them through `ctx.metrics`. */
+  metrics?: MetricDefinition[];
+  /** Its own coded errors with what the user can do (`defineErrors`), checked against the core's and every other plugin's. */
+  errors?: ErrorCatalogue;
 }
 
 export interface ProviderPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<S> {
@@ -114,6 +120,8 @@ export interface ProviderPlugin<S extends z.ZodType = z.ZodType> extends PluginB
   init?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
   start?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
   stop?(ctx: ProviderContext<z.infer<S>>): Promise<void> | void;
+  /** `enrichbot` subcommands it adds while it is enabled. */
+  cli?: PluginCli<ProviderContext<z.infer<S>>>;
 }
 
 /** Where a trigger runs: `web` (HTTP routes, webhooks), `worker` (schedules, deliveries). */
@@ -153,7 +161,78 @@ export interface TriggerPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
   soleWorkspace?(ctx: TriggerContext<z.infer<S>>): Promise<string | undefined>;
   /** A refresh found a person's job change: called once per change, on the worker that found it. */
   jobChanged?(notice: JobChangeNotice, ctx: TriggerContext<z.infer<S>>): Promise<void>;
+  /** `enrichbot` subcommands it adds while it is enabled (`enrichbot hubspot backfill`, `enrichbot api-key`). */
+  cli?: PluginCli<TriggerContext<z.infer<S>>>;
+  /** What pushes to it count as, for a trigger that takes them (a CRM): how reports name it, and its /metrics counter. */
+  pushActivity?: PushActivity;
 }
+
+/**
+ * `enrichbot` subcommands of a plugin. The core mounts them while the plugin is enabled; while it
+ * is not, `enrichbot --help` and the command names say how to enable it instead.
+ */
+export interface PluginCli<X = TriggerContext> {
+  /** Adds the commands to `program` (commander). Called at every CLI start: define commands here, run nothing. */
+  register(program: Command, cli: CliContext<X>): void;
+  /** What enabling it takes besides listing it, said while it is disabled: "set HUBSPOT_ACCESS_TOKEN and ...". */
+  setup?: string;
+}
+
+/** What a plugin's command is given. A command that throws is reported with its code, exit status 1. */
+export interface CliContext<X = TriggerContext> {
+  /**
+   * Starts enrichbot for this one command, runs `fn` with the plugin's own started context, stops
+   * it and exits with the code `fn` returns (an error is printed with its code, exit status 1).
+   */
+  run(options: CliRunOptions, fn: (ctx: X) => Promise<number>): Promise<never>;
+  /** Who runs it, for the activity log: `cli:<user>`. */
+  actor: string;
+  /** Asks yes or no on a terminal; in a pipe nobody can say yes, so it says to add --yes and answers no. */
+  confirm(question: string): Promise<boolean>;
+  /** An estimate as the CLI prints it: one line per field group and a total. */
+  formatEstimate(estimate: BatchEstimate): string;
+}
+
+export interface CliRunOptions {
+  /**
+   * `client` (default): only the CLI's own trigger, this plugin and `alongside` start, and jobs are
+   * queued for the workers. `worker`: the process starts as a worker (every trigger of that role,
+   * and it works the queue), as `hubspot backfill` needs to write its results back.
+   */
+  role?: 'client' | 'worker';
+  /** Other triggers to start in the client role (the digest posts through Slack's `notify`). */
+  alongside?: string[];
+}
+
+/** A metric a plugin keeps, kept in Redis so the web role's /metrics shows every process's counts. */
+export interface MetricDefinition {
+  /** `enrichbot_<plugin id, dashes as underscores>_<what>`; a counter's name ends in `_total`. */
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  labelNames?: string[];
+}
+
+/** Records the plugin's declared metrics (`metrics`); a name it did not declare is refused. */
+export interface MetricsRecorder {
+  inc(name: string, labels?: Record<string, string>, by?: number): Promise<void>;
+  set(name: string, value: number, labels?: Record<string, string>): Promise<void>;
+}
+
+/**
+ * What pushes to a destination count as. The core counts each `push` activity entry whose
+ * `detail.destination` is the trigger's id (a `service.push` that succeeded, and the failures the
+ * trigger logs itself with `ok: false`) by result, and lists the failures in the daily report.
+ */
+export interface PushActivity {
+  /** How reports name where it writes: "HubSpot" gives the digest's "HubSpot records that failed to write". */
+  label: string;
+  /** A counter of those entries by `result` (ok, failed) on /metrics: `enrichbot_<id>_writes_total`. */
+  metric?: { name: string; help: string };
+}
+
+/** A plugin's error codes, each with what the user can do about it (see `defineErrors`). */
+export type ErrorCatalogue = Record<string, { code: PluginErrorCode; help: string }>;
 
 // Defined beside the service that carries them (service.ts must not import this file: no cycle).
 export type { NotifyMessage, NotifyResult } from './service.js';
@@ -182,6 +261,8 @@ interface ContextBase<C> {
   /** The plugin's own parsed config: nothing of any other plugin's. */
   config: C;
   clock: Clock;
+  /** Records the metrics it declares in `metrics`. */
+  metrics: MetricsRecorder;
 }
 
 export interface ProviderContext<C = unknown> extends ContextBase<C> {

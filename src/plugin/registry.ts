@@ -15,6 +15,7 @@ import { ErrorCodes, StartupError, errorMessage, type ErrorCode } from '../error
 import type { Logger } from '../logger.js';
 import type { Plugin, PluginContext, ProviderPlugin, TriggerPlugin } from './contract.js';
 import { FIELD_GROUPS, servesGroup, type FieldGroup } from '../engine/fields.js';
+import { contributionProblems } from './contributions.js';
 
 export type PluginKind = 'provider' | 'trigger';
 export type PluginLoader = (kind: PluginKind, id: string) => Promise<unknown>;
@@ -147,6 +148,9 @@ export class Registry {
         }
       }
     }
+
+    // Metrics and error codes the enabled plugins declare: well formed, and nobody else's.
+    for (const problem of contributionProblems([...all.values()].filter((l) => l.enabled).map((l) => l.plugin))) add(ErrorCodes.PLUGIN_INVALID, problem);
 
     // Waterfalls name known groups and listed providers that can serve them.
     for (const [group, ids] of Object.entries(config.waterfalls)) {

@@ -170,7 +170,7 @@ export interface SpendReport {
   caps: { dailyUsd: number | null; workspaceDailyUsd: number | null };
 }
 
-/** One UTC day for the digest: spend, calls, hits, errors, breakers, paused jobs, failed HubSpot writes. */
+/** One UTC day for the digest: spend, calls, hits, errors, breakers, paused jobs, failed pushes. */
 export interface DailyReport {
   day: string;
   totalUsd: number;
@@ -189,8 +189,11 @@ export interface DailyReport {
   breakers: { provider: string; refused: number }[];
   /** Jobs a spend cap paused (the first 20 listed). */
   pausedJobs: { count: number; jobs: { jobId: string; workspace: string; reason?: string }[] };
-  /** Records the HubSpot trigger could not write (the first 20 listed). */
-  hubspotFailures: { count: number; records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[] };
+  /**
+   * Records a destination could not write, per destination: every enabled one that declares
+   * `pushActivity` (count 0 on a good day), and any other that logged a failure that day.
+   */
+  pushFailures: PushFailures[];
   /** The same weekday a week before, for the change against it. */
   sameDayLastWeek: { day: string; totalUsd: number };
   /**
@@ -257,7 +260,17 @@ export interface ProviderStatusRecord {
 
 export type ActivityAction = 'enrich' | 'batch' | 'refresh' | 'correct' | 'forget' | 'unforget' | 'export' | 'push' | 'cancel' | 'conflict';
 
-/** A disagreement a destination (HubSpot) kept for review: its value, and what a provider found. */
+/** A destination's failed pushes on one day (`push` activity with `ok: false`), the first 20 listed. */
+export interface PushFailures {
+  /** The destination trigger's id. */
+  destination: string;
+  /** How reports name it: its `pushActivity` label, or its id when it declares none. */
+  label: string;
+  count: number;
+  records: { workspace: string; subject: string; error: string; objectId?: string; at: string }[];
+}
+
+/** A disagreement a destination (a CRM) kept for review: its value, and what a provider found. */
 export interface ConflictItem {
   /** The destination's id for it (objectType:objectId:property). */
   id: string;
@@ -390,7 +403,7 @@ export interface EnrichService {
   spend(day: string, workspace?: string): Promise<SpendReport>;
   activity(workspace: string, since: Date, limit?: number): Promise<ActivityEntry[]>;
   /**
-   * Sends a stored record to another trigger that can write it somewhere (destination "hubspot"):
+   * Sends a stored record to another trigger that can write it somewhere (a CRM's trigger):
    * that trigger's `push`, so the asker never holds the destination's credentials.
    */
   push(workspace: string, subject: string | StructuredInput, destination: string, by: string): Promise<{ summary: string; kept?: string[] }>;

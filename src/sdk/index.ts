@@ -36,9 +36,13 @@ export { describeJobChange } from '../plugin/job-change-text.js';
 export { TokenCipher, TokenKeysSchema } from '../platform/token-cipher.js';
 export type { Sealed, TokenCipherLabels, TokenKey } from '../platform/token-cipher.js';
 
-// Coded errors: a plugin throws these so users see a code and what to do.
-export { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
-export type { ErrorCode } from '../errors.js';
+// Coded errors: a plugin throws these so users see a code and what to do; its own codes come
+// from defineErrors and are declared on its definition (`errors`).
+export { EnrichbotError, ErrorCodes, defineErrors, errorMessage, isEnrichbotError } from '../errors.js';
+export type { ErrorCode, PluginErrorCode } from '../errors.js';
+
+// CLI commands a plugin adds (`cli`): commander's Command, as the core passes it.
+export type { Command } from 'commander';
 
 // Time and logging, as injected in every context (ManualClock for tests).
 export { ManualClock, systemClock, utcDay } from '../clock.js';

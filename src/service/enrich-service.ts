@@ -40,7 +40,7 @@ import type {
   ConflictAnswer,
   ConflictRequest,
 } from '../plugin/service.js';
-import type { NotifyMessage, NotifyResult, PushRequest, PushResult } from '../plugin/contract.js';
+import type { NotifyMessage, NotifyResult, PushActivity, PushRequest, PushResult } from '../plugin/contract.js';
 import { CompletionHub } from './completion.js';
 import { ActivityLog } from './activity-log.js';
 import { Tombstones } from './tombstones.js';
@@ -84,6 +84,8 @@ export interface EnrichServiceDeps {
   notifiers(): string[];
   /** Each enabled provider's circuit breaker state (shared in Redis by every worker). */
   breakerStates(): Promise<Record<string, BreakerState>>;
+  /** What pushes to each destination trigger count as (its `pushActivity`): the daily report names them so. */
+  pushActivity?: Record<string, PushActivity>;
   /** Prices a batch without a paid call (estimate.ts); needs the engine's providers, so the App supplies it. */
   estimator?: (items: (string | StructuredInput)[], options: EstimateOptions) => Promise<BatchEstimate>;
 }
@@ -111,7 +113,7 @@ export class EnrichServiceImpl implements EnrichService {
   constructor(private readonly deps: EnrichServiceDeps) {
     const { config, store, redis, clock } = deps;
     this.listing = new Listing(store);
-    this.reports = new Reports({ config, store, redis, queue: deps.queue });
+    this.reports = new Reports({ config, store, redis, queue: deps.queue, pushActivity: deps.pushActivity });
     this.counters = new UsageCounters(redis, clock, config.queue.prefix);
     this.hub = new CompletionHub(redis, config.queue.prefix);
     this.activityLog = new ActivityLog(store.models, clock, config.service.activityRetentionDays);

@@ -1,13 +1,14 @@
 // Read-only reports for operators and the daily digest: one UTC day's spend, calls, hits and
-// errors from the ledger (the truth), jobs a cap paused, HubSpot writes that failed (activity
-// log), breakers that refused calls, and the queue's health. Every sum is its own
+// errors from the ledger (the truth), jobs a cap paused, pushes a destination failed to write
+// (activity log), breakers that refused calls, and the queue's health. Every sum is its own
 // single-accumulator $group (FerretDB 1.24), joined by groupSums.
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/store.js';
 import type { Config } from '../config/schema.js';
 import type { EnrichQueue } from '../queue/enrich-queue.js';
 import { groupSums } from '../store/group-sums.js';
-import type { CapUsage, DailyReport, ProviderOutage, ProviderStatusRecord, QueueHealth, SpendSeries } from '../plugin/service.js';
+import type { CapUsage, DailyReport, ProviderOutage, ProviderStatusRecord, PushFailures, QueueHealth, SpendSeries } from '../plugin/service.js';
+import type { PushActivity } from '../plugin/contract.js';
 import { metricKeys, pausedKey } from './usage-counters.js';
 import { utcDay } from '../clock.js';
 import { balancesWithDaysLeft, batchEstimatesOf, costPerDeliverable } from './foresight-report.js';
@@ -19,11 +20,21 @@ const FAILED = { $in: ['error', 'timeout'] };
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 const MAX_LISTED = 20;
 
+function parseDetail(json: string | undefined | null): Record<string, unknown> | undefined {
+  try {
+    return json ? (JSON.parse(json) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ReportsDeps {
   config: Config;
   store: Store;
   redis: Redis;
   queue: EnrichQueue;
+  /** What pushes to each destination trigger count as, by its id (the enabled plugins' `pushActivity`). */
+  pushActivity?: Record<string, PushActivity>;
 }
 
 /** Redis set of the jobs a spend cap paused on a day (written by the service when a job pauses). */
@@ -47,9 +58,36 @@ export class Reports {
   constructor(private readonly deps: ReportsDeps) {}
 
   async daily(day: string): Promise<DailyReport> {
-    const { Ledger } = this.deps.store.models;
     const caps = this.deps.config.spendCaps;
-    const byOutcome = await groupSums(Ledger, { day }, { provider: 'provider', outcome: 'outcome' }, { costUsd: 'costUsd', calls: 1 });
+    const providers = await this.providerDay(day);
+    const emailsFound = await this.emailsFound(day);
+    const totalUsd = round6(providers.reduce((s, p) => s + p.costUsd, 0));
+    const models = this.deps.store.models;
+    return {
+      day,
+      totalUsd,
+      caps: { dailyUsd: caps.dailyUsd, perWorkspaceDailyUsd: caps.perWorkspaceDailyUsd },
+      providers,
+      workspaces: await this.workspaceDay(day),
+      emailsFound,
+      costPerEmailUsd: emailsFound ? round6(totalUsd / emailsFound) : null,
+      errors: await this.errorsOf(day),
+      breakers: await this.breakersOf(day),
+      pausedJobs: await this.pausedJobs(day),
+      pushFailures: await this.pushFailures(day),
+      sameDayLastWeek: await this.sameDayLastWeek(day),
+      monthToDate: await this.monthToDate(day),
+      // People whose job change a refresh found that day (issue 21).
+      jobChanges: await models.Person.countDocuments({ jobChangeDays: day }),
+      balances: await balancesWithDaysLeft(models, day),
+      batchEstimates: await batchEstimatesOf(models, day),
+      deliverableEmails: await costPerDeliverable(models, day),
+    };
+  }
+
+  /** Calls, hits, cached answers and spend per provider, most spent first. */
+  private async providerDay(day: string): Promise<DailyReport['providers']> {
+    const byOutcome = await groupSums(this.deps.store.models.Ledger, { day }, { provider: 'provider', outcome: 'outcome' }, { costUsd: 'costUsd', calls: 1 });
     const providers = new Map<string, DailyReport['providers'][number]>();
     for (const r of byOutcome) {
       const p = providers.get(r.provider) ?? { provider: r.provider, calls: 0, hits: 0, hitRate: null, cached: 0, costUsd: 0 };
@@ -60,13 +98,22 @@ export class Reports {
       providers.set(r.provider, p);
     }
     for (const p of providers.values()) p.hitRate = p.calls ? p.hits / p.calls : null;
+    return [...providers.values()].sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider));
+  }
 
-    const wsRows = await groupSums(Ledger, { day }, { workspace: 'workspace' }, { costUsd: 'costUsd' });
-    const workspaces = wsRows
+  /** Workspaces that spent, with the cap that applies to each, most spent first. */
+  private async workspaceDay(day: string): Promise<DailyReport['workspaces']> {
+    const caps = this.deps.config.spendCaps;
+    const rows = await groupSums(this.deps.store.models.Ledger, { day }, { workspace: 'workspace' }, { costUsd: 'costUsd' });
+    return rows
       .map((r) => ({ workspace: r.workspace, costUsd: round6(r.costUsd), capUsd: Object.hasOwn(caps.workspaces, r.workspace) ? caps.workspaces[r.workspace]! : caps.perWorkspaceDailyUsd }))
       .filter((w) => w.costUsd > 0)
       .sort((a, b) => b.costUsd - a.costUsd || a.workspace.localeCompare(b.workspace));
+  }
 
+  /** Failed calls by provider and error kind, each with its latest message. */
+  private async errorsOf(day: string): Promise<DailyReport['errors']> {
+    const { Ledger } = this.deps.store.models;
     const errRows = await groupSums(Ledger, { day, outcome: FAILED }, { provider: 'provider', kind: 'errorKind' }, { count: 1 });
     const errors: DailyReport['errors'] = [];
     for (const r of errRows) {
@@ -74,38 +121,18 @@ export class Reports {
       const sample = await Ledger.findOne({ day, outcome: FAILED, provider: r.provider, errorKind: kind }, { error: 1 }).sort({ at: -1 }).lean();
       errors.push({ provider: r.provider, kind: kind ?? 'unknown', count: r.count, sample: sample?.error ?? '' });
     }
-    errors.sort((a, b) => b.count - a.count || a.provider.localeCompare(b.provider) || a.kind.localeCompare(b.kind));
+    return errors.sort((a, b) => b.count - a.count || a.provider.localeCompare(b.provider) || a.kind.localeCompare(b.kind));
+  }
 
-    const breakerRows = await groupSums(Ledger, { day, outcome: 'circuit_open' }, { provider: 'provider' }, { refused: 1 });
-    const breakers = breakerRows.map((r) => ({ provider: r.provider, refused: r.refused })).sort((a, b) => b.refused - a.refused || a.provider.localeCompare(b.provider));
+  private async breakersOf(day: string): Promise<DailyReport['breakers']> {
+    const rows = await groupSums(this.deps.store.models.Ledger, { day, outcome: 'circuit_open' }, { provider: 'provider' }, { refused: 1 });
+    return rows.map((r) => ({ provider: r.provider, refused: r.refused })).sort((a, b) => b.refused - a.refused || a.provider.localeCompare(b.provider));
+  }
 
-    const emailsFound = await this.emailsFound(day);
-    const totalUsd = round6([...providers.values()].reduce((s, p) => s + p.costUsd, 0));
+  private async sameDayLastWeek(day: string): Promise<DailyReport['sameDayLastWeek']> {
     const weekBefore = shiftDay(day, -7);
-    const [lastWeek] = await Ledger.aggregate<{ costUsd: number }>([{ $match: { day: weekBefore } }, { $group: { _id: null, costUsd: { $sum: '$costUsd' } } }]);
-    const pausedJobs = await this.pausedJobs(day);
-    const hubspot = await this.hubspotFailures(day);
-    // People whose job change a refresh found that day (issue 21).
-    const jobChanges = await this.deps.store.models.Person.countDocuments({ jobChangeDays: day });
-    return {
-      day,
-      totalUsd,
-      caps: { dailyUsd: caps.dailyUsd, perWorkspaceDailyUsd: caps.perWorkspaceDailyUsd },
-      providers: [...providers.values()].sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider)),
-      workspaces,
-      emailsFound,
-      costPerEmailUsd: emailsFound ? round6(totalUsd / emailsFound) : null,
-      errors,
-      breakers,
-      pausedJobs,
-      hubspotFailures: hubspot,
-      sameDayLastWeek: { day: weekBefore, totalUsd: round6(lastWeek?.costUsd ?? 0) },
-      monthToDate: await this.monthToDate(day),
-      jobChanges,
-      balances: await balancesWithDaysLeft(this.deps.store.models, day),
-      batchEstimates: await batchEstimatesOf(this.deps.store.models, day),
-      deliverableEmails: await costPerDeliverable(this.deps.store.models, day),
-    };
+    const [lastWeek] = await this.deps.store.models.Ledger.aggregate<{ costUsd: number }>([{ $match: { day: weekBefore } }, { $group: { _id: null, costUsd: { $sum: '$costUsd' } } }]);
+    return { day: weekBefore, totalUsd: round6(lastWeek?.costUsd ?? 0) };
   }
 
   /** Spend from the 1st of the month through `day`, per workspace, with a linear forecast. */
@@ -163,31 +190,31 @@ export class Reports {
     return { count: jobs.length, jobs: jobs.slice(0, MAX_LISTED) };
   }
 
-  private async hubspotFailures(day: string): Promise<DailyReport['hubspotFailures']> {
+  /**
+   * Failed pushes (`push` activity with `ok: false`) per destination: each destination that
+   * declares `pushActivity` (named by its label, listed even with none), then any other with one.
+   */
+  private async pushFailures(day: string): Promise<PushFailures[]> {
+    const declared = this.deps.pushActivity ?? {};
+    const out = new Map<string, PushFailures>(Object.entries(declared).map(([destination, p]) => [destination, { destination, label: p.label, count: 0, records: [] }]));
     const { from, to } = dayRange(day);
     const rows = await this.deps.store.models.Activity.find({ action: 'push', at: { $gte: from, $lt: to } }, { workspace: 1, subject: 1, detailJson: 1, at: 1 }).sort({ at: 1 }).lean();
-    const failed: DailyReport['hubspotFailures']['records'] = [];
-    let count = 0;
     for (const r of rows) {
-      let detail: Record<string, unknown> = {};
-      try {
-        detail = r.detailJson ? (JSON.parse(r.detailJson) as Record<string, unknown>) : {};
-      } catch {
-        continue;
-      }
-      if (detail.destination !== 'hubspot' || detail.ok !== false) continue;
-      count++;
-      if (failed.length < MAX_LISTED) {
-        failed.push({
-          workspace: r.workspace,
-          subject: r.subject,
-          error: typeof detail.error === 'string' ? detail.error : '',
-          ...(detail.objectId !== undefined ? { objectId: String(detail.objectId) } : {}),
-          at: new Date(r.at).toISOString(),
-        });
-      }
+      const detail = parseDetail(r.detailJson);
+      if (typeof detail?.destination !== 'string' || detail.ok !== false) continue;
+      const entry = out.get(detail.destination) ?? { destination: detail.destination, label: detail.destination, count: 0, records: [] };
+      out.set(detail.destination, entry);
+      entry.count++;
+      if (entry.records.length >= MAX_LISTED) continue;
+      entry.records.push({
+        workspace: r.workspace,
+        subject: r.subject,
+        error: typeof detail.error === 'string' ? detail.error : '',
+        ...(detail.objectId !== undefined ? { objectId: String(detail.objectId) } : {}),
+        at: new Date(r.at).toISOString(),
+      });
     }
-    return { count, records: failed };
+    return [...out.values()];
   }
 
   /** Spend per day and provider for the `days` days ending with `endDay` (oldest first). */

@@ -25,7 +25,8 @@ export const metricKeys = (prefix: string) => ({
   spendWorkspaces: (day: string) => `${prefix}:metrics:spend-workspaces:${day}`,
   latency: (provider: string) => `${prefix}:metrics:latency:${provider}`,
   latencyProviders: `${prefix}:metrics:latency-providers`,
-  hubspot: `${prefix}:metrics:hubspot`,
+  /** Pushes to one destination trigger by result (ok, failed), from push activity entries. */
+  push: (destination: string) => `${prefix}:metrics:push:${destination}`,
   /** Daily per-provider API usage (successful calls), kept 90 days: `<prefix>:api_usage:<provider>:<day>`. */
   apiUsage: (provider: string, day: string) => `${prefix}:api_usage:${provider}:${day}`,
 });
@@ -79,9 +80,14 @@ export class UsageCounters {
     await m.exec();
   }
 
-  /** HubSpot writes, from push activity entries (`detail.destination === 'hubspot'`). */
+  /**
+   * Pushes by destination and result, from push activity entries: a `service.push` that succeeded,
+   * and the failures a destination logs itself (`ok: false`). The destination's `pushActivity`
+   * says what they count as on /metrics.
+   */
   async activity(entry: Omit<ActivityEntry, 'at'>): Promise<void> {
-    if (entry.action !== 'push' || entry.detail?.destination !== 'hubspot') return;
-    await this.redis.hincrby(this.keys.hubspot, entry.detail.ok === false ? 'failed' : 'ok', 1);
+    const destination = entry.detail?.destination;
+    if (entry.action !== 'push' || typeof destination !== 'string' || !destination) return;
+    await this.redis.hincrby(this.keys.push(destination), entry.detail!.ok === false ? 'failed' : 'ok', 1);
   }
 }

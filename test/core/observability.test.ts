@@ -8,9 +8,26 @@ import { startTestApp, dropTestData } from '../support/test-app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { utcDay } from '../../src/clock.js';
+import { defineTrigger, type TriggerContext } from '../../src/plugin/contract.js';
+import { z } from 'zod';
 
 let fake: FakeServer;
 let app: Awaited<ReturnType<typeof startTestApp>>;
+/**
+ * A destination trigger (a CRM) that declares what pushes to it count as, and keeps a counter
+ * and a gauge of its own, recorded through its context.
+ */
+const crm = defineTrigger({
+  kind: 'trigger',
+  id: 'crm',
+  description: 'test destination with metrics of its own',
+  configSchema: z.object({}).loose(),
+  pushActivity: { label: 'CRM', metric: { name: 'enrichbot_crm_writes_total', help: 'Records written to the CRM, by result (ok, failed).' } },
+  metrics: [
+    { name: 'enrichbot_crm_syncs_total', help: 'Syncs by portal.', type: 'counter', labelNames: ['portal'] },
+    { name: 'enrichbot_crm_backlog', help: 'Records waiting.', type: 'gauge' },
+  ],
+});
 const ARENA = { enabled: true, username: 'ops', password: 'correct horse battery' };
 
 beforeAll(async () => {
@@ -29,9 +46,10 @@ beforeAll(async () => {
       two: httpProvider({ id: 'two', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
       flaky: httpProvider({ id: 'flaky', returns: ['person.personalEmail', 'person.phone'], needs: [['workEmail']], usd: 0.3 }),
       down: httpProvider({ id: 'down', returns: ['company.acceptsMail'], needs: [['domain']], usd: 0 }),
+      crm,
     },
     overrides: {
-      plugins: { providers: ['co', 'two', 'flaky', 'down'] },
+      plugins: { providers: ['co', 'two', 'flaky', 'down'], triggers: ['crm'] },
       providers: { co: { baseUrl: fake.url, apiKey: 'co-secret-key-123' }, two: { baseUrl: fake.url }, flaky: { baseUrl: fake.url }, down: { baseUrl: fake.url } },
       waterfalls: { companyProfile: ['co'], personalEmail: ['flaky', 'two'], phone: ['flaky', 'two'], mailServer: ['down'] },
       resilience: { breakerThreshold: 2, maxRetries: 1 },
@@ -50,11 +68,13 @@ const get = (path: string, headers: Record<string, string> = {}) => fetch(`http:
 const getPublic = (path: string) => fetch(`http://127.0.0.1:${app.port}${path}`, { redirect: 'manual' });
 const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 
-test('/metrics exposes jobs, provider calls, latency, spend, queue depth and HubSpot writes after a real job', async () => {
+test('/metrics exposes jobs, provider calls, latency, spend, queue depth and a destination\'s writes after a real job', async () => {
   const result = await app.enrichAndWait({ workspace: 'W', input: 'acme.com', groups: ['companyProfile'] });
   expect(result.status).toBe('done');
-  await app.service.logActivity({ workspace: 'W', actor: 'hubspot', action: 'push', subject: 'acme.com', detail: { destination: 'hubspot', ok: false, error: 'rate limited', objectId: 7 } });
-  await app.service.logActivity({ workspace: 'W', actor: 'hubspot', action: 'push', subject: 'acme.com', detail: { destination: 'hubspot', ok: true, objectId: 7 } });
+  await app.service.logActivity({ workspace: 'W', actor: 'crm', action: 'push', subject: 'acme.com', detail: { destination: 'crm', ok: false, error: 'rate limited', objectId: 7 } });
+  await app.service.logActivity({ workspace: 'W', actor: 'crm', action: 'push', subject: 'acme.com', detail: { destination: 'crm', ok: true, objectId: 7 } });
+  // A destination no enabled trigger declares is counted, and shown by none.
+  await app.service.logActivity({ workspace: 'W', actor: 'x', action: 'push', subject: 'acme.com', detail: { destination: 'elsewhere', ok: true } });
 
   const res = await get('/metrics');
   expect(res.status).toBe(200);
@@ -69,12 +89,26 @@ test('/metrics exposes jobs, provider calls, latency, spend, queue depth and Hub
     'enrichbot_spend_today_usd 0.01',
     'enrichbot_queue_jobs{state="waiting"} 0',
     'enrichbot_queue_jobs{state="failed"} 0',
-    'enrichbot_hubspot_writes_total{result="failed"} 1',
-    'enrichbot_hubspot_writes_total{result="ok"} 1',
+    'enrichbot_crm_writes_total{result="failed"} 1',
+    'enrichbot_crm_writes_total{result="ok"} 1',
     '# TYPE enrichbot_provider_latency_seconds histogram',
   ]) {
     expect(lines).toContain(line);
   }
+  expect(lines.filter((l) => l.includes('elsewhere'))).toEqual([]);
+});
+
+test("a plugin's declared counter and gauge show on /metrics as it records them; an undeclared name is refused", async () => {
+  const ctx = app.registry.context('crm') as TriggerContext;
+  await ctx.metrics.inc('enrichbot_crm_syncs_total', { portal: '62515' });
+  await ctx.metrics.inc('enrichbot_crm_syncs_total', { portal: '62515' }, 2);
+  await ctx.metrics.set('enrichbot_crm_backlog', 7);
+  await ctx.metrics.set('enrichbot_crm_backlog', 4);
+  const lines = await metricLines();
+  expect(lines).toEqual(expect.arrayContaining(['# TYPE enrichbot_crm_syncs_total counter', 'enrichbot_crm_syncs_total{portal="62515"} 3', '# TYPE enrichbot_crm_backlog gauge', 'enrichbot_crm_backlog 4']));
+  await expect(ctx.metrics.inc('enrichbot_crm_other_total')).rejects.toMatchObject({ code: ErrorCodes.PLUGIN_INVALID });
+  await expect(ctx.metrics.inc('enrichbot_crm_backlog')).rejects.toMatchObject({ code: ErrorCodes.PLUGIN_INVALID });
+  await expect(ctx.metrics.inc('enrichbot_crm_syncs_total', { region: 'eu' })).rejects.toMatchObject({ code: ErrorCodes.PLUGIN_INVALID });
 });
 
 test('successful provider calls count in api_usage:{provider}:{day}, kept 90 days', async () => {

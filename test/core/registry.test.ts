@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Registry } from '../../src/plugin/registry.js';
 import { loadConfig } from '../../src/config/load.js';
 import { defineTrigger, type Plugin } from '../../src/plugin/contract.js';
-import { ErrorCodes, StartupError } from '../../src/errors.js';
+import { defineErrors, ErrorCodes, StartupError } from '../../src/errors.js';
 import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 
@@ -147,5 +147,26 @@ describe('plugin registry', () => {
   test('an out-of-tree provider named in a waterfall takes its key from <ID>_API_KEY', () => {
     const config = loadConfig({ env: { EXAMPLE_FINDER_API_KEY: 'k-9' }, useDefaultFile: false, overrides: { plugins: { providers: ['@acme/enrichbot-provider-example'] }, waterfalls: { workEmail: ['example-finder'] } } });
     expect(config.providers['example-finder']).toMatchObject({ apiKey: 'k-9' });
+  });
+
+  test("a plugin's metrics must carry its own prefix, and its error codes may be no one else's", async () => {
+    const own = defineErrors({ ALPHA_BROKEN: 'alpha broke: restart it' });
+    const taken = { CLASH: { code: ErrorCodes.INPUT_INVALID, help: 'the core has it' } };
+    const shared = defineErrors({ ALPHA_SHARED: 'both claim it' });
+    const err = await loadErrors(
+      { plugins: { providers: [], triggers: ['alpha', 'beta'] } },
+      {
+        alpha: trigger('alpha', [], { errors: { ...own, ...shared }, metrics: [{ name: 'enrichbot_alpha_runs_total', help: 'runs', type: 'counter' }] }),
+        beta: trigger('beta', [], { errors: { ...taken, ...shared }, metrics: [{ name: 'enrichbot_alpha_runs_total', help: 'runs', type: 'counter' }], pushActivity: { label: 'Beta', metric: { name: 'beta_writes_total', help: 'writes' } } } as Partial<Plugin>),
+      },
+    );
+    expect(err.codes).toEqual([ErrorCodes.PLUGIN_INVALID, ErrorCodes.PLUGIN_INVALID, ErrorCodes.PLUGIN_INVALID, ErrorCodes.PLUGIN_INVALID]);
+    expect(err.issues.map((i) => i.message)).toEqual([
+      'plugin "beta": metric "enrichbot_alpha_runs_total" must start with enrichbot_beta_ and use lowercase letters, digits and _ only.',
+      'plugin "beta": metric "beta_writes_total" must start with enrichbot_beta_ and use lowercase letters, digits and _ only.',
+      'plugin "beta": error code ENRICHBOT_ERR_INPUT_INVALID is already the core\'s; name it differently.',
+      'plugin "beta": error code ENRICHBOT_ERR_ALPHA_SHARED is already plugin "alpha"\'s; name it differently.',
+    ]);
+    expect(own.ALPHA_BROKEN).toEqual({ code: 'ENRICHBOT_ERR_ALPHA_BROKEN', help: 'alpha broke: restart it' });
   });
 });

@@ -31,7 +31,7 @@ const ofCap = (spent: number, cap: number | null) => (cap === null ? '' : ` of $
 
 /** Nothing spent, called, failed or paused, and the queue is empty of trouble. */
 export function isQuiet(r: DailyReport, q: QueueHealth): boolean {
-  return r.providers.length === 0 && r.pausedJobs.count === 0 && r.hubspotFailures.count === 0 && q.failed === 0 && q.waiting === 0 && q.delayed === 0;
+  return r.providers.length === 0 && r.pausedJobs.count === 0 && r.pushFailures.every((f) => f.count === 0) && q.failed === 0 && q.waiting === 0 && q.delayed === 0;
 }
 
 /** Figures the digest gathers beside the daily report (from other triggers). */
@@ -41,6 +41,11 @@ export interface DigestExtras {
 }
 
 function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string, extras: DigestExtras = {}): Section[] {
+  return [...spendSections(r, esc), ...foresightSections(r, esc), ...troubleSections(r, esc, extras), ...pushFailureSections(r, esc), { title: 'Queue now', lines: [`${q.waiting} waiting · ${q.active} active · ${q.delayed} delayed · ${q.failed} failed`] }];
+}
+
+/** Spend by provider and by workspace, and the month so far. */
+function spendSections(r: DailyReport, esc: (s: string) => string): Section[] {
   const out: Section[] = [];
   out.push({
     title: 'Spend by provider',
@@ -55,6 +60,12 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string, ex
     const line = (name: string, spent: number, forecast: number) => `${name}: ${usd2(spent)}, forecast ${usd2(forecast)} by ${monthEnd}`;
     out.push({ title: `Month to date (${m.from} to ${m.through})`, lines: [line('all workspaces', m.totalUsd, m.forecastUsd), ...m.workspaces.map((w) => line(esc(w.workspace), w.costUsd, w.forecastUsd))] });
   }
+  return out;
+}
+
+/** Balances with days left, batch estimates against what they cost, cost per deliverable email. */
+function foresightSections(r: DailyReport, esc: (s: string) => string): Section[] {
+  const out: Section[] = [];
   if (r.balances.length) {
     out.push({
       title: 'Provider balances',
@@ -79,6 +90,12 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string, ex
       lines: r.deliverableEmails.map((d) => `${esc(d.provider)}: ${d.costPerDeliverableUsd === null ? `none deliverable (${usd(d.costUsd)} on ${calls(d.paidCalls)})` : `${usd(d.costPerDeliverableUsd)} (${usd(d.costUsd)} on ${calls(d.paidCalls)}, ${d.deliverable} deliverable)`}`),
     });
   }
+  return out;
+}
+
+/** Conflicts, job changes, cost per email, errors, breakers and paused jobs. */
+function troubleSections(r: DailyReport, esc: (s: string) => string, extras: DigestExtras): Section[] {
+  const out: Section[] = [];
   if (extras.openConflicts) {
     out.push({ title: 'CRM conflicts', lines: [`${extras.openConflicts} open: a provider disagrees with a filled HubSpot value (Accept or Keep them in the Slack App Home)`] });
   }
@@ -97,17 +114,20 @@ function sections(r: DailyReport, q: QueueHealth, esc: (s: string) => string, ex
       ? [`${r.pausedJobs.count} job${r.pausedJobs.count === 1 ? '' : 's'}`, ...r.pausedJobs.jobs.slice(0, 5).map((j) => `${esc(j.workspace)} · ${esc(j.jobId)}${j.reason ? `: ${esc(oneLine(j.reason, 120))}` : ''}`)]
       : ['none'],
   });
-  out.push({
-    title: 'HubSpot records that failed to write',
-    lines: r.hubspotFailures.count
+  return out;
+}
+
+/** Records each destination (a CRM) could not write: one section per destination, "none" on a good day. */
+function pushFailureSections(r: DailyReport, esc: (s: string) => string): Section[] {
+  return r.pushFailures.map((f) => ({
+    title: `${esc(f.label)} records that failed to write`,
+    lines: f.count
       ? [
-          `${r.hubspotFailures.count} record${r.hubspotFailures.count === 1 ? '' : 's'}`,
-          ...r.hubspotFailures.records.slice(0, 10).map((f) => `${esc(f.workspace)} · ${esc(oneLine(f.subject, 100))}${f.objectId ? ` (object ${esc(f.objectId)})` : ''}: ${esc(oneLine(f.error || 'no reason given'))}`),
+          `${f.count} record${f.count === 1 ? '' : 's'}`,
+          ...f.records.slice(0, 10).map((x) => `${esc(x.workspace)} · ${esc(oneLine(x.subject, 100))}${x.objectId ? ` (object ${esc(x.objectId)})` : ''}: ${esc(oneLine(x.error || 'no reason given'))}`),
         ]
       : ['none'],
-  });
-  out.push({ title: 'Queue now', lines: [`${q.waiting} waiting · ${q.active} active · ${q.delayed} delayed · ${q.failed} failed`] });
-  return out;
+  }));
 }
 
 function headline(r: DailyReport): string {

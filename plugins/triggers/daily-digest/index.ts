@@ -6,6 +6,7 @@ import { defineTrigger } from '../../../src/sdk/index.js';
 import { dayBefore, runDigest } from './digest.js';
 import { checkOutages, checkRecoveries, digestFailedAlert } from './outage-alerts.js';
 import { checkCaps } from './cap-alerts.js';
+import { registerDigestCommand } from './cli.js';
 
 const ConfigSchema = z.object({
   /** Slack channel (id or name) for the digest. */
@@ -45,7 +46,10 @@ export default defineTrigger({
   // It posts through Slack's notify: without it every digest would fail at 09:00, so start-up refuses.
   dependencies: ['slack'],
   roles: ['worker'],
+  cli: { register: registerDigestCommand, setup: 'list slack before it and set DAILY_DIGEST_CHANNEL' },
   start(ctx) {
+    // Started by `enrichbot digest` (client role) only for its settings and the service: no schedules.
+    if (ctx.role === 'client') return;
     const { config } = ctx;
     const target = { channel: config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };
     const alertsTarget = { channel: config.alertsChannel ?? config.channel, ...(config.workspace ? { workspace: config.workspace } : {}) };

@@ -8,6 +8,10 @@ import type { Collection } from 'mongodb';
 import { z } from 'zod';
 import { EnrichbotError, ErrorCodes } from '../../../src/sdk/index.js';
 import { CallbackUrlSchema } from './request-schemas.js';
+import { HttpApiErrors } from './errors.js';
+
+/** The plugin collection (plugin_http_api_api_keys) the keys are kept in, hashed. */
+export const API_KEYS_COLLECTION = 'api_keys';
 
 /** enrich: POST enrich and batch, cancel; read: GET jobs, batches, usage; privacy: forget; admin: all. */
 export const SCOPES = ['enrich', 'read', 'privacy', 'admin'] as const;
@@ -99,7 +103,7 @@ export async function listApiKeys(keys: Collection, workspace?: string): Promise
 export async function revokeApiKey(keys: Collection, id: string, now = new Date()): Promise<ApiKeyView> {
   const coll = keys as unknown as Collection<ApiKeyDoc>;
   const doc = await coll.findOne({ id });
-  if (!doc) throw new EnrichbotError(ErrorCodes.API_KEY_NOT_FOUND, `No API key ${id}: \`enrichbot api-key list\` shows the ids.`);
+  if (!doc) throw new EnrichbotError(HttpApiErrors.API_KEY_NOT_FOUND.code, `No API key ${id}: \`enrichbot api-key list\` shows the ids.`);
   if (!doc.revokedAt) await coll.updateOne({ _id: doc._id }, { $set: { revokedAt: now } });
   return view({ ...doc, revokedAt: doc.revokedAt ?? now });
 }

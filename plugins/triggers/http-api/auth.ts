@@ -3,13 +3,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Collection } from 'mongodb';
 import type { Clock } from '../../../src/sdk/index.js';
-import { ErrorCodes } from '../../../src/sdk/index.js';
 import { findActiveKey, hasScope, type ApiKeyView, type Scope } from './api-keys.js';
 import { ApiProblem } from './problem.js';
 import { rateLimitHeaders, type KeyRateLimiter, type WindowLimits } from './rate-limit.js';
+import { HttpApiErrors } from './errors.js';
 
 const unauthorized = (detail: string) =>
-  new ApiProblem(401, 'unauthorized', 'Missing or invalid API key', detail, { code: ErrorCodes.API_KEY_INVALID, headers: { 'WWW-Authenticate': 'Bearer realm="enrichbot"' } });
+  new ApiProblem(401, 'unauthorized', 'Missing or invalid API key', detail, { code: HttpApiErrors.API_KEY_INVALID.code, headers: { 'WWW-Authenticate': 'Bearer realm="enrichbot"' } });
 
 /** The caller's key, set by `authenticate`. */
 export const callerKey = (res: Response) => res.locals.apiKey as ApiKeyView;
@@ -36,7 +36,7 @@ export function requireScope(scope: Scope) {
   return (_req: Request, res: Response, next: NextFunction) => {
     const key = callerKey(res);
     if (!hasScope(key, scope)) {
-      throw new ApiProblem(403, 'forbidden', 'Missing scope', `This key (${key.id}) has the scopes ${key.scopes.join(', ')}, and this call needs "${scope}": ask for a key made with \`enrichbot api-key create --scope ${scope}\`.`, { code: ErrorCodes.API_KEY_SCOPE, scope });
+      throw new ApiProblem(403, 'forbidden', 'Missing scope', `This key (${key.id}) has the scopes ${key.scopes.join(', ')}, and this call needs "${scope}": ask for a key made with \`enrichbot api-key create --scope ${scope}\`.`, { code: HttpApiErrors.API_KEY_SCOPE.code, scope });
     }
     next();
   };
@@ -51,7 +51,7 @@ export function rateLimit(limiter: KeyRateLimiter, defaults: WindowLimits) {
     if (!decision.allowed) {
       const when = decision.window === 'minute' ? 'this minute' : 'today (UTC)';
       throw new ApiProblem(429, 'rate-limited', 'Too many requests', `This key has used its ${decision.limit} requests for ${when}: retry after ${decision.resetSeconds} s, or ask for higher limits (triggers.http-api.ratePerMinute / ratePerDay, or the key's own).`, {
-        code: ErrorCodes.RATE_LIMITED,
+        code: HttpApiErrors.RATE_LIMITED.code,
         headers: { ...headers, 'Retry-After': String(decision.resetSeconds) },
       });
     }

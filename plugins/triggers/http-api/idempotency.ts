@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { ErrorCodes } from '../../../src/sdk/index.js';
 import { callerKey } from './auth.js';
 import { ApiProblem } from './problem.js';
+import { HttpApiErrors } from './errors.js';
 
 const KEEP_MS = 24 * 3600_000;
 const HEADER = /^[\x21-\x7e]{1,255}$/;
@@ -63,10 +64,10 @@ export function idempotent(redis: Redis, pendingMs: number) {
 function answerFromSlot(stored: string | null, fingerprint: string, res: Response): void {
   const slot = stored ? (JSON.parse(stored) as Slot) : undefined;
   if (slot && slot.fingerprint !== fingerprint) {
-    throw new ApiProblem(409, 'idempotency-key-reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with another request body (or route) in the last 24 h: use a new key for a new request.', { code: ErrorCodes.IDEMPOTENCY_CONFLICT });
+    throw new ApiProblem(409, 'idempotency-key-reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with another request body (or route) in the last 24 h: use a new key for a new request.', { code: HttpApiErrors.IDEMPOTENCY_CONFLICT.code });
   }
   if (!slot || slot.state === 'pending') {
-    throw new ApiProblem(409, 'idempotency-key-in-use', 'Request in progress', 'The first request with this Idempotency-Key is still being answered: retry after 1 s to get its answer.', { code: ErrorCodes.IDEMPOTENCY_CONFLICT, headers: { 'Retry-After': '1' } });
+    throw new ApiProblem(409, 'idempotency-key-in-use', 'Request in progress', 'The first request with this Idempotency-Key is still being answered: retry after 1 s to get its answer.', { code: HttpApiErrors.IDEMPOTENCY_CONFLICT.code, headers: { 'Retry-After': '1' } });
   }
   if (slot.location) res.location(slot.location);
   res.set('Idempotent-Replayed', 'true').status(slot.status!).json(slot.body);

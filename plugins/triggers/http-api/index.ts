@@ -8,7 +8,9 @@ import { EnrichbotError, ErrorCodes, isEnrichbotError } from '../../../src/sdk/i
 import { HttpApiConfigSchema, type HttpApiConfig } from './config.js';
 import type { TriggerContext } from '../../../src/sdk/index.js';
 import { WebhookOutbox } from './webhooks.js';
-import { webhookSecretOf } from './api-keys.js';
+import { API_KEYS_COLLECTION, webhookSecretOf } from './api-keys.js';
+import { registerApiKeyCommands } from './cli.js';
+import { HttpApiErrors } from './errors.js';
 import { callbackChecker } from './callback-url.js';
 import { renderResult } from './record-response.js';
 import { authenticate, rateLimit } from './auth.js';
@@ -22,7 +24,7 @@ import { mountPrivacyRoutes } from './privacy-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem.js';
 
-export const API_KEYS_COLLECTION = 'api_keys';
+export { API_KEYS_COLLECTION } from './api-keys.js';
 
 /** Service errors as HTTP: what the caller can fix is 4xx, the rest 500 without internals. */
 const STATUS_OF: Partial<Record<string, [number, string, string]>> = {
@@ -45,6 +47,8 @@ export default defineTrigger({
   // process helps send the webhook outbox.
   roles: ['web', 'worker'],
   mountPath: '/v1',
+  cli: { register: registerApiKeyCommands },
+  errors: HttpApiErrors,
   start(ctx) {
     const { router, config, logger } = ctx;
     const keys = ctx.collection(API_KEYS_COLLECTION);

@@ -4,6 +4,7 @@
 import { ErrorCodes } from '../../../src/sdk/index.js';
 import { ApiProblem } from './problem.js';
 import type { KeyRateLimiter, WindowLimits } from './rate-limit.js';
+import { HttpApiErrors } from './errors.js';
 
 /** Takes `items` from the key's budget, or throws the 413 (can never fit) or 429 (not now) problem. */
 export async function takeItems(limiter: KeyRateLimiter, keyId: string, items: number, limits: WindowLimits): Promise<void> {
@@ -17,7 +18,7 @@ export async function takeItems(limiter: KeyRateLimiter, keyId: string, items: n
   if (d.allowed) return;
   const [per, when] = d.window === 'minute' ? ['a minute', 'this minute'] : ['a day (UTC)', 'today'];
   throw new ApiProblem(429, 'rate-limited', 'Too many items', `This key may queue ${d.limit} items ${per}; ${when} it has ${d.remaining} left: send at most ${d.remaining} now, or retry after ${d.resetSeconds} s (limits: triggers.http-api.itemsPerMinute / itemsPerDay).`, {
-    code: ErrorCodes.RATE_LIMITED,
+    code: HttpApiErrors.RATE_LIMITED.code,
     headers: { 'Retry-After': String(d.resetSeconds) },
     itemsRemaining: d.remaining,
   });

@@ -5,7 +5,8 @@
 // The client's own retry is off: it waits fixed times and ignores Retry-After.
 import { Client } from '@hubspot/api-client';
 import type { Redis } from 'ioredis';
-import { type Clock, EnrichbotError, ErrorCodes, type Logger } from '../../../src/sdk/index.js';
+import { type Clock, EnrichbotError, type Logger } from '../../../src/sdk/index.js';
+import { HubspotErrors } from './errors.js';
 import type { HubspotConfig } from './config.js';
 
 export type ObjectType = 'contacts' | 'companies';
@@ -21,7 +22,7 @@ export class HubspotApiError extends EnrichbotError {
     message: string,
     cause?: unknown,
   ) {
-    super(ErrorCodes.HUBSPOT_API_FAILED, message, { cause });
+    super(HubspotErrors.HUBSPOT_API_FAILED.code, message, { cause });
   }
 }
 
@@ -89,7 +90,7 @@ export class HubspotApi {
     const used = await this.redis.incr(`budget:${day}`);
     if (used === 1) await this.redis.expire(`budget:${day}`, 2 * 86400);
     if (used > dailyBudget) {
-      throw new EnrichbotError(ErrorCodes.HUBSPOT_BUDGET_REACHED, `The daily HubSpot request budget (${dailyBudget}) is used up for ${day}: raise triggers.hubspot.limits.dailyBudget or wait for tomorrow (UTC).`);
+      throw new EnrichbotError(HubspotErrors.HUBSPOT_BUDGET_REACHED.code, `The daily HubSpot request budget (${dailyBudget}) is used up for ${day}: raise triggers.hubspot.limits.dailyBudget or wait for tomorrow (UTC).`);
     }
   }
 

@@ -2,8 +2,8 @@
 // are enriched as batches through the EnrichService, and are written back under a fill-only
 // policy. It also takes "Push to HubSpot" requests from other triggers (Slack) via `push`.
 // Routes run on the web role; deliveries (deliverBatch, push) on the worker role.
-import { defineTrigger, type TriggerContext } from '../../../src/sdk/index.js';
-import { HubspotConfigSchema, type HubspotConfig } from './config.js';
+import { defineTrigger } from '../../../src/sdk/index.js';
+import { HubspotConfigSchema } from './config.js';
 import { hubspotFor, activatedAt } from './state.js';
 import { writeJobChange } from './job-change.js';
 import { mountWebhook } from './webhook.js';
@@ -11,11 +11,9 @@ import { mountOAuth } from './oauth.js';
 import { deliverBatch, drain, drainInProgress } from './intake.js';
 import { flushInProgress, flushWrites } from './write-queue.js';
 import { pushToHubspot } from './push.js';
-import { backfill, type BackfillOptions } from './backfill.js';
-import { listConflicts } from './write-back.js';
 import { reviewConflicts } from './conflict-review.js';
-import { ensureProperties } from './properties.js';
-import { definitions, refreshDefinitions } from './property-definitions.js';
+import { registerHubspotCommands } from './cli.js';
+import { HubspotErrors } from './errors.js';
 
 const timers = new WeakMap<object, NodeJS.Timeout>();
 
@@ -26,6 +24,10 @@ export default defineTrigger({
   configSchema: HubspotConfigSchema,
   roles: ['web', 'worker'],
   mountPath: '/webhooks',
+  cli: { register: registerHubspotCommands, setup: 'set HUBSPOT_ACCESS_TOKEN, HUBSPOT_CLIENT_SECRET and HUBSPOT_PORTAL_IDS' },
+  // Slack's "Push to HubSpot" and the write-back's own failures, on /metrics and in the digest.
+  pushActivity: { label: 'HubSpot', metric: { name: 'enrichbot_hubspot_writes_total', help: 'Records written to HubSpot, by result (ok, failed).' } },
+  errors: HubspotErrors,
   async start(ctx) {
     const h = hubspotFor(ctx);
     // The first start stores the activation time: records from before it wait for a backfill.
@@ -63,21 +65,5 @@ export default defineTrigger({
   },
 });
 
-// For the CLI (`enrichbot hubspot ...`), given this trigger's context from a started App.
-type Ctx = TriggerContext<HubspotConfig> | TriggerContext;
-export const hubspotConflicts = (ctx: Ctx, limit?: number) => listConflicts(hubspotFor(ctx), limit);
-export const hubspotBackfill = (ctx: Ctx, opts?: BackfillOptions) => backfill(hubspotFor(ctx), opts);
-export const hubspotSetup = (ctx: Ctx) => ensureProperties(hubspotFor(ctx).api);
-/** The mapped properties' definitions as enrichbot uses them; `refresh` reads them from HubSpot again. */
-export async function hubspotProperties(ctx: Ctx, refresh = false) {
-  const h = hubspotFor(ctx);
-  if (refresh) await refreshDefinitions(h);
-  return { contacts: await definitions(h, 'contacts'), companies: await definitions(h, 'companies') };
-}
-/** Writes what waits for a full chunk of 100 now (`all`), or only what is due. */
-export const hubspotFlush = (ctx: Ctx, opts?: { all?: boolean }) => flushWrites(hubspotFor(ctx), opts);
-/** Whether all of the batch's results were written back (or failed). */
-export async function hubspotDelivered(ctx: Ctx, batchId: string): Promise<{ written: number; failed: number } | undefined> {
-  const v = await ctx.redis.get(`delivered:${batchId}`);
-  return v ? (JSON.parse(v) as { written: number; failed: number }) : undefined;
-}
+// What the CLI and tests call with this trigger's context from a started App.
+export { hubspotBackfill, hubspotConflicts, hubspotDelivered, hubspotFlush, hubspotProperties, hubspotSetup } from './operations.js';

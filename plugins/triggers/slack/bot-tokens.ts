@@ -7,9 +7,10 @@
 import { WebClient } from '@slack/web-api';
 import type { Installation } from '@slack/bolt';
 import type { TriggerContext } from '../../../src/sdk/index.js';
-import { EnrichbotError, ErrorCodes } from '../../../src/sdk/index.js';
+import { EnrichbotError } from '../../../src/sdk/index.js';
 import { isMultiWorkspace, type SlackConfig } from './config.js';
 import { notInstalled, type MongoInstallationStore, type TokenQuery } from './installation-store.js';
+import { SlackErrors } from './errors.js';
 
 /** Refresh this long before expiry (what Bolt's InstallProvider does too). */
 export const REFRESH_MARGIN_SECONDS = 2 * 3600;
@@ -122,7 +123,7 @@ export class BotTokens {
     }
     // Still expiring after waiting for the holder: the old token works until it actually expires.
     if ((inst.bot!.expiresAt ?? 0) > this.nowSeconds()) return inst.bot!.token!;
-    throw new EnrichbotError(ErrorCodes.SLACK_NOT_INSTALLED, `the Slack bot token of ${key} expired and could not be refreshed; try again, or reinstall from /slack/install`);
+    throw new EnrichbotError(SlackErrors.SLACK_NOT_INSTALLED.code, `the Slack bot token of ${key} expired and could not be refreshed; try again, or reinstall from /slack/install`);
   }
 
   private async refresh(inst: Installation): Promise<string> {

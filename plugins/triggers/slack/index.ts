@@ -7,7 +7,7 @@
 // Each Slack team is its own enrichbot workspace (`slack:<team id>`): records, spend and files
 // never cross teams.
 import boltPkg, { type App as BoltApp, type Receiver } from '@slack/bolt';
-import { defineTrigger, isEnrichbotError, ErrorCodes, type TriggerContext } from '../../../src/sdk/index.js';
+import { defineTrigger, isEnrichbotError, type TriggerContext } from '../../../src/sdk/index.js';
 import { SlackConfigSchema, isMultiWorkspace, workspaceOf, type SlackConfig } from './config.js';
 import { MongoInstallationStore } from './installation-store.js';
 import { TokenCipher } from './token-cipher.js';
@@ -27,6 +27,7 @@ import { registerBatchConfirm } from './batch-confirm.js';
 import { deliverCsv, deliverResult, notify, updateProgress } from './delivery.js';
 import { deliverJobChange } from './job-change.js';
 import type { SlackRuntime } from './runtime.js';
+import { SlackErrors } from './errors.js';
 
 const { App, SocketModeReceiver } = boltPkg as unknown as typeof import('@slack/bolt');
 
@@ -75,6 +76,7 @@ export default defineTrigger({
   description: 'Slack: /enrich, result cards, lookalikes, corrections, App Home, and CSV files in direct messages.',
   configSchema: SlackConfigSchema,
   mountPath: '/slack',
+  errors: SlackErrors,
   async start(ctx) {
     const config = ctx.config;
     const cipher = config.tokenKeys ? new TokenCipher(config.tokenKeys) : undefined;
@@ -120,7 +122,7 @@ async function unlessUninstalled(ctx: TriggerContext<SlackConfig>, delivery: Pro
   try {
     await delivery;
   } catch (err) {
-    if (!isEnrichbotError(err, ErrorCodes.SLACK_NOT_INSTALLED)) throw err;
+    if (!isEnrichbotError(err, SlackErrors.SLACK_NOT_INSTALLED.code)) throw err;
     ctx.logger.warn({ err: { code: err.code, message: err.message } }, 'slack delivery dropped: the app is no longer installed in that team');
   }
 }

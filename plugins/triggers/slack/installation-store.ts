@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
-import { EnrichbotError, ErrorCodes } from '../../../src/sdk/index.js';
+import { EnrichbotError } from '../../../src/sdk/index.js';
 import type { TokenCipher } from './token-cipher.js';
+import { SlackErrors } from './errors.js';
 
 interface InstallationDoc {
   _id: string;
@@ -35,7 +36,7 @@ export const installationKey = (q: TokenQuery) => (q.isEnterpriseInstall && q.en
 const revokedKey = (token: string) => `revoked:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 
 export const notInstalled = (q: TokenQuery) =>
-  new EnrichbotError(ErrorCodes.SLACK_NOT_INSTALLED, `enrichbot is not installed in Slack ${q.isEnterpriseInstall ? `org ${q.enterpriseId}` : `team ${q.teamId ?? q.enterpriseId}`}: install it from /slack/install`);
+  new EnrichbotError(SlackErrors.SLACK_NOT_INSTALLED.code, `enrichbot is not installed in Slack ${q.isEnterpriseInstall ? `org ${q.enterpriseId}` : `team ${q.teamId ?? q.enterpriseId}`}: install it from /slack/install`);
 
 export class MongoInstallationStore implements InstallationStore {
   constructor(
@@ -48,7 +49,7 @@ export class MongoInstallationStore implements InstallationStore {
   }
 
   private sealer(): TokenCipher {
-    if (!this.cipher) throw new EnrichbotError(ErrorCodes.SLACK_TOKEN_KEY_MISSING, 'Slack installations are stored encrypted: set SLACK_TOKEN_KEYS');
+    if (!this.cipher) throw new EnrichbotError(SlackErrors.SLACK_TOKEN_KEY_MISSING.code, 'Slack installations are stored encrypted: set SLACK_TOKEN_KEYS');
     return this.cipher;
   }
 

@@ -19,7 +19,7 @@ const report = (over: Partial<DailyReport> = {}): DailyReport => ({
   errors: [],
   breakers: [],
   pausedJobs: { count: 0, jobs: [] },
-  hubspotFailures: { count: 0, records: [] },
+  pushFailures: [],
   sameDayLastWeek: { day: '2026-02-20', totalUsd: 5 },
   monthToDate: { from: '2026-02-01', through: '2026-02-27', daysInMonth: 28, totalUsd: 5.2, forecastUsd: 5.392593, workspaces: [{ workspace: 'T1', costUsd: 5.2, forecastUsd: 5.392593 }, { workspace: '<!here>', costUsd: 0.01, forecastUsd: 0.010370 }] },
   balances: [],

@@ -136,8 +136,10 @@ test('the daily report states the exact figures of the seeded ledger', async () 
   ]);
   expect(r.breakers).toEqual([{ provider: 'exa', refused: 3 }]);
   expect(r.pausedJobs).toEqual({ count: 1, jobs: [{ jobId: 'enr_5', workspace: 'T2', reason: "workspace T2's daily spend cap of $0.50 is reached" }] });
-  expect(r.hubspotFailures.count).toBe(1);
-  expect(r.hubspotFailures.records).toEqual([{ workspace: 'T1', subject: 'jane@acme.com', error: 'PROPERTY_DOESNT_EXIST <x>', objectId: '501', at: '2026-03-01T15:00:00.000Z' }]);
+  // No trigger here declares what pushes to "hubspot" are: its failures are listed under its id.
+  expect(r.pushFailures).toEqual([
+    { destination: 'hubspot', label: 'hubspot', count: 1, records: [{ workspace: 'T1', subject: 'jane@acme.com', error: 'PROPERTY_DOESNT_EXIST <x>', objectId: '501', at: '2026-03-01T15:00:00.000Z' }] },
+  ]);
 
   const series = await a.service.spendSeries(DAY, 7);
   expect(series.days).toEqual(['2026-02-23', '2026-02-24', '2026-02-25', '2026-02-26', '2026-02-27', '2026-02-28', '2026-03-01']);
@@ -267,19 +269,23 @@ test('a bad day is refused with what to give', async () => {
   await expect(a.service.spendSeries(DAY, 0)).rejects.toMatchObject({ code: 'ENRICHBOT_ERR_INPUT_INVALID' });
 });
 
-test('enrichbot digest --dry-run prints the digest and posts nothing; without --now or --dry-run it says what to give', async () => {
-  const env = cliEnv(a.names);
+test('enrichbot digest --dry-run prints the digest and posts nothing; without --now or --dry-run it says what to give; disabled, it says how to enable it', async () => {
+  const enabled = writeConfig({ plugins: { triggers: ['slack', 'daily-digest'] }, triggers: { slack: { apiUrl: slack.apiUrl, botToken: 'xoxb-test-token', signingSecret: 'test-signing-secret' }, 'daily-digest': { channel: '#ops' } } });
+  const env = cliEnv(a.names, { ENRICHBOT_CONFIG: enabled });
+  const posted = slack.messages().length;
   const dry = await runCli(['digest', '--dry-run', '--date', DAY], env, 120000);
   expect(dry.stderr).toBe('');
   expect(dry.code).toBe(0);
   expect(dry.stdout).toContain('  - apollo: $0.3000 · 6 calls · 3 hits (50.0%) · 1 cached');
   expect(dry.stdout).toContain(`Chart: ${CHART_FILENAME}, ${CHART_WIDTH}x${CHART_HEIGHT} px`);
   expect(dry.stdout).toContain('Dry run: nothing was posted.');
+  expect(slack.messages().length).toBe(posted);
   const none = await runCli(['digest'], env);
   expect(none.code).toBe(1);
   expect(none.stderr).toContain('--now posts the digest, --dry-run prints it');
-  const noTrigger = await runCli(['digest', '--now', '--date', DAY], env);
+  const noTrigger = await runCli(['digest', '--now', '--date', DAY], cliEnv(a.names));
   expect(noTrigger.code).toBe(1);
+  expect(noTrigger.stderr).toContain('daily-digest: disabled; enable it: add daily-digest to plugins.triggers');
   expect(noTrigger.stderr).toContain('ENRICHBOT_ERR_TRIGGER_UNKNOWN');
 }, 150000);
 

@@ -13,6 +13,7 @@ import { jobIdFor, jobLeaseKey } from '../../../../src/queue/enrich-queue.js';
 import { BATCH_REPLY_TRIGGER } from '../../../../src/service/enrich-service.js';
 import httpApi, { API_KEYS_COLLECTION } from '../index.js';
 import { createApiKey, revokeApiKey } from '../api-keys.js';
+import { HttpApiErrors } from '../errors.js';
 
 // Several tests start a second App; on a loaded machine start-up alone can take seconds.
 jest.setTimeout(90_000);
@@ -148,7 +149,7 @@ describe('access', () => {
     await revokeApiKey(keys, record.id);
     const p = await problem(await call('/v1/jobs/enr_abc', { key }), 401);
     expect(p.detail).toMatch(/revoked/);
-    expect(p.code).toBe(ErrorCodes.API_KEY_INVALID);
+    expect(p.code).toBe(HttpApiErrors.API_KEY_INVALID.code);
   });
 
   test('keys are stored as hashes only', async () => {
@@ -188,7 +189,7 @@ describe('rate limits', () => {
       expect((await get()).headers.get('ratelimit-remaining')).toBe('0');
       const refused = await get();
       const p = await problem(refused, 429);
-      expect(p.code).toBe(ErrorCodes.RATE_LIMITED);
+      expect(p.code).toBe(HttpApiErrors.RATE_LIMITED.code);
       expect(refused.headers.get('retry-after')).toBe('45');
       expect(refused.headers.get('ratelimit-remaining')).toBe('0');
 

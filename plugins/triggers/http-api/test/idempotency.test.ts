@@ -1,9 +1,9 @@
 // Idempotency-Key on POST /v1/enrich and /v1/enrich/batch: a retry with the same key and body
 // gets the first answer (no second batch, no second paid call); another body is a 409.
 import { jest } from '@jest/globals';
-import { ErrorCodes } from '../../../../src/errors.js';
 import { createApiKey } from '../api-keys.js';
 import { startApi, problem, type ApiHarness } from './api-harness.js';
+import { HttpApiErrors } from '../errors.js';
 
 jest.setTimeout(60_000);
 
@@ -36,7 +36,7 @@ test('a retried batch POST with the same Idempotency-Key gets the first answer: 
 
   // The same key with another body: refused, nothing made.
   const other = await problem(await api.call('/v1/enrich/batch', { key, body: { items: [{ domain: 'idem-three.com' }] }, headers }), 409);
-  expect(other.code).toBe(ErrorCodes.IDEMPOTENCY_CONFLICT);
+  expect(other.code).toBe(HttpApiErrors.IDEMPOTENCY_CONFLICT.code);
   expect(other.detail).toMatch(/another request body/);
   expect(await api.app.store.models.Batch.countDocuments({})).toBe(1);
   // Without the header, the same body is a new batch.
@@ -81,7 +81,7 @@ test('a retry while the first request is still being answered is a 409 with Retr
   const first = api.call('/v1/enrich', { key, body: { domain: 'idem-slow.com' }, headers });
   for (let i = 0; i < 500 && !api.fake.requests.some((r) => (r.json as { domain?: string })?.domain === 'idem-slow.com'); i++) await new Promise((r) => setTimeout(r, 10));
   const during = await api.call('/v1/enrich', { key, body: { domain: 'idem-slow.com' }, headers });
-  expect((await problem(during, 409)).code).toBe(ErrorCodes.IDEMPOTENCY_CONFLICT);
+  expect((await problem(during, 409)).code).toBe(HttpApiErrors.IDEMPOTENCY_CONFLICT.code);
   expect(during.headers.get('retry-after')).toBe('1');
   release();
   const answered = await first;

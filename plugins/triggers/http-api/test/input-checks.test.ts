@@ -12,6 +12,7 @@ import { httpProvider } from '../../../../test/support/http-provider.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import httpApi, { API_KEYS_COLLECTION } from '../index.js';
 import { createApiKey } from '../api-keys.js';
+import { HttpApiErrors } from '../errors.js';
 
 jest.setTimeout(60_000);
 
@@ -158,7 +159,7 @@ describe('item budget', () => {
     const jobs = await app.store.models.Batch.countDocuments({});
     const refused = await post('/v1/enrich/batch', items(2, 'b'), 'application/json', budgetKey);
     const p = await problem(refused, 429);
-    expect(p.code).toBe(ErrorCodes.RATE_LIMITED);
+    expect(p.code).toBe(HttpApiErrors.RATE_LIMITED.code);
     expect(p.detail).toMatch(/10 items .* minute.*1 left/);
     expect(refused.headers.get('retry-after')).toBe('55');
     expect(await app.store.models.Batch.countDocuments({})).toBe(jobs);

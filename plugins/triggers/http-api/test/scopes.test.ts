@@ -4,6 +4,7 @@ import { ErrorCodes } from '../../../../src/errors.js';
 import { ManualClock } from '../../../../src/clock.js';
 import { createApiKey, hashKey } from '../api-keys.js';
 import { startApi, problem, type ApiHarness } from './api-harness.js';
+import { HttpApiErrors } from '../errors.js';
 
 jest.setTimeout(60_000);
 
@@ -23,7 +24,7 @@ test('a key without the privacy scope gets 403 on the forget routes, naming the 
   const plain = await make();
   for (const res of [await forget(plain), await api.call('/v1/people/jane%40scoped-acme.com', { key: plain, method: 'DELETE' })]) {
     const p = await problem(res, 403);
-    expect(p.code).toBe(ErrorCodes.API_KEY_SCOPE);
+    expect(p.code).toBe(HttpApiErrors.API_KEY_SCOPE.code);
     expect(p.detail).toMatch(/needs "privacy".*--scope privacy/);
   }
   expect(await api.app.store.models.Tombstone.countDocuments({})).toBe(0);
@@ -34,7 +35,7 @@ test('a key without the privacy scope gets 403 on the forget routes, naming the 
 test('enrich and read are separate scopes; new keys and keys made before scopes have both', async () => {
   const readOnly = await make({ scopes: ['read'] });
   expect((await problem(await enrich(readOnly), 403)).detail).toMatch(/needs "enrich"/);
-  expect((await problem(await api.call('/v1/enrich/batch', { key: readOnly, body: { items: [{ domain: 'a.com' }] } }), 403)).code).toBe(ErrorCodes.API_KEY_SCOPE);
+  expect((await problem(await api.call('/v1/enrich/batch', { key: readOnly, body: { items: [{ domain: 'a.com' }] } }), 403)).code).toBe(HttpApiErrors.API_KEY_SCOPE.code);
   expect((await list(readOnly)).status).toBe(200);
   const writeOnly = await make({ scopes: ['enrich'] });
   expect((await enrich(writeOnly)).status).toBe(202);
@@ -65,7 +66,7 @@ test('a key\'s own request and item limits replace the trigger\'s', async () => 
   // The third request is a batch of 5 items: more than the key's 4 a minute can ever take.
   expect((await problem(await api.call('/v1/enrich/batch', { key, body: { items: Array.from({ length: 5 }, (_, i) => ({ domain: `own${i}-limit.com` })) } }), 413)).detail).toMatch(/at most 4 items a minute/);
   const refused = await problem(await list(key), 429);
-  expect(refused.code).toBe(ErrorCodes.RATE_LIMITED);
+  expect(refused.code).toBe(HttpApiErrors.RATE_LIMITED.code);
   // Another key keeps the trigger's limits.
   expect((await list(await make())).headers.get('ratelimit-limit')).toBe('100000');
 });

@@ -134,3 +134,12 @@ test("an existing company found by domain gets only its empty properties filled 
   expect(hs.associations).toContainEqual({ from: 'contacts', fromId: item.objectId, to: 'companies', toId: company });
   expect(await hubspotConflicts(ctx)).toContainEqual(expect.objectContaining({ objectType: 'companies', objectId: company, property: 'name', hubspotValue: 'Known Inc (official)' }));
 }, 60_000);
+
+test('a write HubSpot cannot take counts as a failed HubSpot write on /metrics and is listed under "HubSpot" in the daily report', async () => {
+  const report = await writeBack(hubspotFor(ctx), [contactItem('999999', 'gone@missing-hs.com', {})]);
+  expect(report.failed).toEqual([expect.objectContaining({ objectId: '999999' })]);
+  const metrics = (await (await fetch(`http://127.0.0.1:${app.adminPort}/metrics`)).text()).split('\n');
+  expect(metrics).toContain('enrichbot_hubspot_writes_total{result="failed"} 1');
+  const daily = await app.service.dailyReport(app.clock.now().toISOString().slice(0, 10));
+  expect(daily.pushFailures).toEqual([{ destination: 'hubspot', label: 'HubSpot', count: 1, records: [expect.objectContaining({ subject: 'hubspot contacts 999999', objectId: '999999' })] }]);
+}, 60_000);

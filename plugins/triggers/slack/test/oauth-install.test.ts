@@ -6,11 +6,12 @@
 import { jest } from '@jest/globals';
 import { dropTestData } from '../../../../test/support/test-app.js';
 import type { FakeServer } from '../../../../test/support/fake-http.js';
-import { isEnrichbotError, ErrorCodes } from '../../../../src/errors.js';
+import { isEnrichbotError } from '../../../../src/errors.js';
 import { startSlackTestApp, installationStore, TEST_KEY_1, TEST_KEY_2, TEST_TOKEN_KEYS, type SlackTestApp } from './support/slack-app.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { sendSigned, commandBody, FORM } from './support/slack-requests.js';
 import { install, redirectBack, startInstall } from './support/oauth-flow.js';
+import { SlackErrors } from '../errors.js';
 
 const SECRET = 'oauth-signing-secret';
 const APP = { clientId: 'cid-1', clientSecret: 'csecret-1' };
@@ -122,5 +123,5 @@ test('key rotation: with a new key first, a record sealed with the old key still
   expect(JSON.stringify(doc)).not.toContain('xoxb-new');
 
   const err = await installationStore(app, TEST_KEY_1).find({ teamId: 'TNEW' }).catch((e: unknown) => e);
-  expect(isEnrichbotError(err, ErrorCodes.SLACK_TOKEN_KEY_MISSING)).toBe(true);
+  expect(isEnrichbotError(err, SlackErrors.SLACK_TOKEN_KEY_MISSING.code)).toBe(true);
 });
