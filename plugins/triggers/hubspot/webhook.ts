@@ -72,24 +72,12 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
       res.status(401).json({ error: `signature refused: ${check.reason}` });
       return;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      res.status(400).json({ error: 'the body is not JSON: expected an array of HubSpot webhook events' });
+    const read = readWebhookBody(body);
+    if (!read.ok) {
+      res.status(400).json({ error: read.error });
       return;
     }
-    if (!Array.isArray(parsed) || parsed.length > MAX_EVENTS_PER_REQUEST) {
-      res.status(400).json({ error: `expected an array of at most ${MAX_EVENTS_PER_REQUEST} events` });
-      return;
-    }
-    const good: HubspotEvent[] = [];
-    const rejected: { index: number; problem: string }[] = [];
-    parsed.forEach((raw, index) => {
-      const r = HubspotEventSchema.safeParse(raw);
-      if (r.success) good.push(r.data);
-      else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
-    });
+    const { good, rejected } = read;
     if (rejected.length) ctx.logger.warn({ rejected }, 'HubSpot webhook: some events are malformed and were skipped; the others are processed');
     // Served: the configured portals and those that installed the app.
     const installed = await installedPortals(h, [...new Set(good.map((e) => e.portalId))].filter((p) => !config.portalIds.includes(p)));
@@ -111,6 +99,29 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
     }
     onQueued();
   });
+}
+
+export type WebhookBody = { ok: true; good: HubspotEvent[]; rejected: { index: number; problem: string }[] } | { ok: false; error: string };
+
+/** A signed body's events: the valid ones, and each malformed one by index with why (the others still go through). */
+export function readWebhookBody(body: Buffer): WebhookBody {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, error: 'the body is not JSON: expected an array of HubSpot webhook events' };
+  }
+  if (!Array.isArray(parsed) || parsed.length > MAX_EVENTS_PER_REQUEST) {
+    return { ok: false, error: `expected an array of at most ${MAX_EVENTS_PER_REQUEST} events` };
+  }
+  const good: HubspotEvent[] = [];
+  const rejected: { index: number; problem: string }[] = [];
+  parsed.forEach((raw, index) => {
+    const r = HubspotEventSchema.safeParse(raw);
+    if (r.success) good.push(r.data);
+    else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
+  });
+  return { ok: true, good, rejected };
 }
 
 /**
