@@ -10,7 +10,10 @@ import { z } from 'zod';
 import type { Hubspot } from './state.js';
 import { verifyV3 } from './signature.js';
 
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+// One message for every way an id is wrong: zod's own were a bare "Invalid input" or a regex
+// (found by test/fuzz/hubspot-webhook-body).
+const ID = 'expected a HubSpot id: a non-negative integer or a string of digits';
+const id = z.union([z.number().int(ID).nonnegative(ID), z.string().regex(/^\d+$/, ID)], { error: ID }).transform(String);
 
 export const HubspotEventSchema = z
   .object({
@@ -19,7 +22,7 @@ export const HubspotEventSchema = z
     portalId: id,
     appId: z.number().optional(),
     occurredAt: z.number().int().positive(),
-    subscriptionType: z.string().regex(/^[a-z_]+\.[A-Za-z_]+$/, 'like contact.creation'),
+    subscriptionType: z.string().regex(/^[a-z_]+\.[A-Za-z_]+$/, 'expected an object and an event, such as contact.creation'),
     attemptNumber: z.number().optional(),
     objectId: id,
     propertyName: z.string().optional(),
