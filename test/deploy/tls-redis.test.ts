@@ -1,5 +1,6 @@
-// Managed Redis speaks TLS (rediss://) with a certificate from the provider's own CA. Against a
-// local redis-server that listens on TLS only, with a CA made at test time: a job runs end to end
+// Managed Redis speaks TLS (rediss://) with a certificate from the provider's own CA, and takes
+// an ACL user and password. Against a local redis-server that listens on TLS only, with a CA made
+// at test time and the default user off: a job runs end to end
 // (the app's client and its duplicates, bee-queue's three clients and the completion pub/sub all
 // connect, or the job could not finish), a wrong CA or none is refused with a message naming
 // REDIS_TLS_CA_FILE, and a CA file that cannot serve fails start-up naming the setting.
@@ -60,7 +61,7 @@ test.each([
   const names = testNames('tls-redis-refused');
   await expect(startApp(names, caFile())).rejects.toMatchObject({
     code: ErrorCodes.SERVICE_UNREACHABLE,
-    message: expect.stringMatching(/^Redis at rediss:\/\/127\.0\.0\.1:\d+ presented a TLS certificate this process does not trust \(self[- ]signed certificate in certificate chain\): set REDIS_TLS_CA_FILE to the PEM file of the CA that signed it/),
+    message: expect.stringMatching(/^Redis at rediss:\/\/\[redacted\]@127\.0\.0\.1:\d+ presented a TLS certificate this process does not trust \(self[- ]signed certificate in certificate chain\): set REDIS_TLS_CA_FILE to the PEM file of the CA that signed it/),
   });
   await dropTestData(names);
 });

@@ -1,6 +1,7 @@
 // A redis-server of the test's own that speaks TLS only (--port 0 --tls-port <free port>), with a
 // CA and a server certificate for 127.0.0.1 made with openssl at test time in a temp dir, and a
-// second CA that signed nothing (the "wrong CA"). Stopped (and the dir removed) by stop().
+// second CA that signed nothing (the "wrong CA"). Like a managed Redis it takes an ACL user and
+// password only (the default user is off). Stopped (and the dir removed) by stop().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export interface TlsRedis {
+  /** rediss://<user>:<password>@127.0.0.1:<port> */
   url: string;
   port: number;
   /** The CA that signed the server's certificate (PEM). */
@@ -16,6 +18,9 @@ export interface TlsRedis {
   otherCaFile: string;
   stop(): Promise<void>;
 }
+
+const USER = 'enrichbot';
+const PASSWORD = 'tls-test-password';
 
 function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
@@ -71,7 +76,9 @@ export async function startTlsRedis(): Promise<TlsRedis> {
   // A port found free can be taken before redis-server binds it: try a few.
   for (let attempt = 0; !child && attempt < 5; attempt++) {
     port = await freePort();
-    const c = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'server.crt', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'ca.crt', '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--dir', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tls = ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'server.crt', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'ca.crt', '--tls-auth-clients', 'no'];
+    const acl = ['--user', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all', '--user', 'default', 'off'];
+    const c = spawn('redis-server', [...tls, ...acl, '--save', '', '--appendonly', 'no', '--dir', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await started(c);
       child = c;
@@ -82,7 +89,7 @@ export async function startTlsRedis(): Promise<TlsRedis> {
   }
   const server = child!;
   return {
-    url: `rediss://127.0.0.1:${port}`,
+    url: `rediss://${USER}:${PASSWORD}@127.0.0.1:${port}`,
     port,
     caFile: path.join(dir, 'ca.crt'),
     otherCaFile: path.join(dir, 'other-ca.crt'),
