@@ -37,6 +37,8 @@ export function redisOptions(settings: RedisSettings | string): Record<string, u
     host: u.hostname,
     port: Number(u.port || 6379),
     db,
+    // The ACL user, as managed Redis has them (without it, AUTH checks the password against "default").
+    ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(tls ? { tls } : {}),
   };
@@ -76,6 +78,9 @@ export function redisUnreachable(url: string, cause: unknown): EnrichbotError {
       `Redis at ${where} presented a TLS certificate this process does not trust (${why}): set REDIS_TLS_CA_FILE to the PEM file of the CA that signed it (your Redis provider's CA certificate), and check that REDIS_URL names the host the certificate is for.`,
       { cause },
     );
+  }
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(why)) {
+    return new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis at ${where} refused the user or password (${why}): check them in REDIS_URL (rediss://user:password@host:port).`, { cause });
   }
   if (/^ERR_SSL_|^EPROTO$/.test(code)) {
     return new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis at ${where} did not complete a TLS handshake (${why}): check that the port speaks TLS, or use redis:// for a plain one.`, { cause });

@@ -66,6 +66,14 @@ test.each([
   await dropTestData(names);
 });
 
+test('with the right CA but a wrong password, start-up is refused naming the user or password, not "start redis-server"', async () => {
+  const names = testNames('tls-redis-refused');
+  await expect(
+    startTestApp({ file: 'tls-redis', names, env: { REDIS_URL: redis.url.replace(/:[^:@]+@/, ':wrong@'), REDIS_TLS_CA_FILE: redis.caFile } }),
+  ).rejects.toMatchObject({ code: ErrorCodes.SERVICE_UNREACHABLE, message: expect.stringMatching(/^Redis at rediss:\/\/\[redacted\]@127\.0\.0\.1:\d+ refused the user or password \(WRONGPASS [^)]*\): check them in REDIS_URL/) });
+  await dropTestData(names);
+});
+
 test('with REDIS_TLS_CA_FILE naming the CA, a job runs end to end through a TLS-only Redis and is delivered', async () => {
   const names = testNames('tls-redis');
   const app = await startApp(names, redis.caFile);
