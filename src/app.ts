@@ -1,11 +1,12 @@
 // The composition root: builds the shared services once (logger, store, Redis, queue, engine,
 // HTTP) and hands them to plugins through their contexts. Roles: web serves HTTP, worker
 // consumes the queue, all does both.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import express from 'express';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectStore, redactUrl, type Store } from './store/store.js';
+import { connectStore, type Store } from './store/store.js';
+import { connectRedis } from './platform/redis-connection.js';
 import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
 import { answerRequesters, claimKey, type Delivery } from './queue/requesters.js';
@@ -119,12 +120,11 @@ export class App {
   async start(): Promise<this> {
     await this.registry.load();
     this.store = await connectStore(this.config.mongodbUrl);
-    this.redis = new Redis(this.config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
     try {
-      await this.redis.connect();
+      this.redis = await connectRedis(this.config, { maxRetriesPerRequest: 2 });
     } catch (err) {
       await this.store.close();
-      throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${redactUrl(this.config.redisUrl)}: start it (redis-server) or set REDIS_URL.`, { cause: err });
+      throw err;
     }
     const { prefix } = this.config.queue;
     this.leases = new Leases(this.redis, prefix, this.logger.child({ part: 'lease' }));
@@ -133,6 +133,7 @@ export class App {
       leases: this.leases,
       redis: this.redis,
       redisUrl: this.config.redisUrl,
+      redisTlsCaFile: this.config.redisTlsCaFile,
       prefix,
       store: this.store,
       clock: this.clock,
@@ -206,7 +207,7 @@ export class App {
         const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates(), plugins: this.enabledDefinitions() };
         mountMetrics(this.admin!.app, deps, admin.token);
       }
-      if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, prefix });
+      if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, redisTlsCaFile: this.config.redisTlsCaFile, prefix });
     }
     await this.registry.start(
       (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),

@@ -80,6 +80,7 @@ export function envOverrides(env: NodeJS.ProcessEnv, providerIds: string[], trig
     logLevel: env.LOG_LEVEL || undefined,
     mongodbUrl: env.MONGODB_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisTlsCaFile: env.REDIS_TLS_CA_FILE || undefined,
   };
   if (env.ENRICHBOT_QUEUE_PREFIX) out.queue = { prefix: env.ENRICHBOT_QUEUE_PREFIX };
   if (env.ENRICHBOT_ALLOW_PRIVATE_HOSTS) {
@@ -206,5 +207,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (parsed.data.net.allowPrivateHosts.length && env.NODE_ENV === 'production') {
     throw new StartupError([{ code: ErrorCodes.CONFIG_INVALID, message: 'config: net.allowPrivateHosts must be empty when NODE_ENV=production; it exists for local test sites only.' }]);
   }
+  const caProblem = redisCaProblem(parsed.data);
+  if (caProblem) throw new StartupError([{ code: ErrorCodes.CONFIG_INVALID, message: `config: redisTlsCaFile (REDIS_TLS_CA_FILE): ${caProblem}` }]);
   return parsed.data;
+}
+
+/** A CA file that cannot serve: unreadable, not PEM, or set for a connection without TLS. */
+function redisCaProblem(c: Config): string | undefined {
+  if (c.redisTlsCaFile === undefined) return undefined;
+  if (!/^rediss:\/\//.test(c.redisUrl)) return `set, but REDIS_URL is not rediss:// (TLS); use rediss:// or unset REDIS_TLS_CA_FILE.`;
+  let pem: string;
+  try {
+    pem = readFileSync(c.redisTlsCaFile, 'utf8');
+  } catch (err) {
+    return `cannot read ${c.redisTlsCaFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the CA certificate file (PEM).`;
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return `${c.redisTlsCaFile} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); give the CA certificate file your Redis provider publishes.`;
+  return undefined;
 }

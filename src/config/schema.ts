@@ -40,6 +40,8 @@ export const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   mongodbUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL').default('mongodb://127.0.0.1:27017/enrichbot'),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** REDIS_TLS_CA_FILE: PEM file of the CA that signed a rediss:// server's certificate, when Node's bundled CAs do not (a managed Redis's own CA, a self-signed one). */
+  redisTlsCaFile: z.string().min(1).optional(),
   queue: z
     .object({
       prefix: z.string().min(1).default('enrichbot'),

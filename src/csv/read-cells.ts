@@ -75,7 +75,7 @@ export async function readCells(source: Readable | Buffer | string, options: Cel
   const { delimiter, record: head } = first.value;
   if (head.kind === 'broken') {
     release();
-    throw invalid(`The header line cannot be read: ${head.reason}.`);
+    throw invalid(`The header line cannot be read: ${head.reason}; expected the column names on the first line, such as "Email,First Name,Last Name,Company", in a file saved as CSV (UTF-8).`);
   }
   const header = parseFields([head.text], delimiter)[0] ?? [];
 
@@ -170,7 +170,9 @@ function parseFields(texts: string[], delimiter: string): string[][] {
   return parse(texts.join('\n'), {
     delimiter,
     record_delimiter: '\n',
-    bom: true,
+    // The file's BOM is gone before splitting; past it a BOM is a character to the splitter, so
+    // here too (bom: true dropped one opening a batch, then threw on the quote after it).
+    bom: false,
     relax_quotes: true,
     relax_column_count: true,
     skip_empty_lines: false,

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Express, Request, Response, NextFunction } from 'express';
 import BeeQueue from 'bee-queue';
-import { redisOptions } from '../queue/enrich-queue.js';
+import { redisOptions } from '../platform/redis-connection.js';
 
 const require = createRequire(import.meta.url);
 
@@ -14,6 +14,7 @@ export interface ArenaSettings {
   username: string;
   password: string;
   redisUrl: string;
+  redisTlsCaFile?: string;
   prefix: string;
 }
 
@@ -37,7 +38,7 @@ export function basicAuth(username: string, password: string) {
 export function mountArena(app: Express, s: ArenaSettings): () => Promise<void> {
   const Arena = require('bull-arena') as (config: unknown, listen: unknown) => Express;
   const arena = Arena(
-    { Bee: BeeQueue, queues: [{ type: 'bee', name: 'enrich', hostId: 'enrichbot', prefix: s.prefix, redis: redisOptions(s.redisUrl) }] },
+    { Bee: BeeQueue, queues: [{ type: 'bee', name: 'enrich', hostId: 'enrichbot', prefix: s.prefix, redis: redisOptions(s) }] },
     { disableListen: true, basePath: '/', useCdn: false },
   );
   app.use(s.path, basicAuth(s.username, s.password), arena);

@@ -21,11 +21,16 @@ import type { Identity } from '../engine/identity.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { utcDay, type Clock } from '../clock.js';
 import type { Leases } from '../platform/lease.js';
+import { redisOptions, redisUnreachable } from '../platform/redis-connection.js';
+
+export { redisOptions };
 import type { Lease } from '../plugin/service.js';
 import { newRequester, requestersOf, type Requester } from './requesters.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
+  /** REDIS_TLS_CA_FILE (platform/redis-connection.ts). */
+  redisTlsCaFile?: string;
   prefix: string;
   store: Store;
   clock: Clock;
@@ -67,18 +72,6 @@ export async function acquireWaiting(leases: Leases, key: string, ttlMs: number,
 type Status = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 const OPEN: Status[] = ['queued', 'running', 'paused'];
 
-export function redisOptions(url: string): Record<string, unknown> {
-  const u = new URL(url);
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    db,
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
-  };
-}
-
 /**
  * Each run of a job is its own bee-queue job, "<jobId>#<run>": a run started again just as the
  * previous one finishes must not collide with that one's id while bee-queue still holds it.
@@ -104,7 +97,7 @@ export class EnrichQueue {
     this.opts = opts;
     this.bee = new BeeQueue<EnrichRequest>('enrich', {
       prefix: opts.prefix,
-      redis: redisOptions(opts.redisUrl) as BeeQueue.QueueSettings['redis'],
+      redis: redisOptions(opts) as BeeQueue.QueueSettings['redis'],
       isWorker: opts.isWorker,
       getEvents: true,
       sendEvents: true,
@@ -122,7 +115,7 @@ export class EnrichQueue {
     try {
       await this.bee.ready();
     } catch (err) {
-      throw new EnrichbotError(ErrorCodes.SERVICE_UNREACHABLE, `Redis is not reachable at ${this.opts.redisUrl.replace(/\/\/[^@/]*@/, '//[redacted]@')}: start it (redis-server) or set REDIS_URL.`, { cause: err });
+      throw redisUnreachable(this.opts.redisUrl, err);
     }
   }
 

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { RecordSplitter, type SplitRecord } from '../../src/csv/record-splitter.js';
 import { ReferenceSplitter } from './reference-splitter.js';
+import { MAX_WORK_PER_CHAR, hostilePiece } from '../fuzz/csv-hostile.js';
 
 /** Splits `text` fed in 64 KiB slices; returns the records and the characters examined. */
 function split(text: string, maxRecordChars = 64 * 1024): { records: SplitRecord[]; examined: number } {
@@ -16,9 +17,6 @@ function split(text: string, maxRecordChars = 64 * 1024): { records: SplitRecord
 
 /** The reproducer from the review: a header, then `lines` lines that each open a quote. */
 const unclosedQuotes = (lines: number) => `email\n${'a","\n'.repeat(lines)}`;
-
-/** At most six scanner states are alive at once, so no character is examined more than six times. */
-const MAX_WORK_PER_CHAR = 6;
 
 test('the review reproducer (email + lines of a",") is split with at most 6 characters examined per character, at every size', () => {
   for (const lines of [1_000, 4_000, 25_000]) {
@@ -37,12 +35,7 @@ test('the review reproducer (email + lines of a",") is split with at most 6 char
 /** Fixed so a failure can be replayed; fast-check prints it (with the shrunk case) when a property fails. */
 const SEED = Number(process.env.CSV_FC_SEED ?? 20261207);
 
-/** Hostile pieces: lone and doubled quotes, quotes mid-field, three delimiters, CR/LF/CRLF, BOMs, huge cells. */
-const piece = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('a', 'é', ' ', ',', ';', '\t', '"', '""', '\n', '\r', '\r\n', '\uFEFF', 'a","', '"a', 'a"b', '",') },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', '"', '",\n', 'a","\n', '\n"'), fc.integer({ min: 1, max: 300 })).map(([s, n]) => s.repeat(n)) },
-);
-const hostileText = fc.array(piece, { maxLength: 120 }).map((p) => p.join(''));
+const hostileText = fc.array(hostilePiece(300), { maxLength: 120 }).map((p) => p.join(''));
 
 function splitWith(splitter: { feed(t: string): SplitRecord[]; end(): SplitRecord[] }, pieces: string[]): SplitRecord[] {
   return [...pieces.flatMap((p) => splitter.feed(p)), ...splitter.end()];

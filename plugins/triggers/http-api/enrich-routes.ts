@@ -2,12 +2,11 @@
 // POST /v1/enrich/batch (a batch id at once; bad items reported by index, the rest run).
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { TriggerContext } from '../../../src/sdk/index.js';
-import type { BatchItem } from '../../../src/sdk/index.js';
 import { ErrorCodes, isEnrichbotError } from '../../../src/sdk/index.js';
 import type { HttpApiConfig } from './config.js';
 import { callerKey, requireScope } from './auth.js';
-import { ApiProblem, fieldErrors, validationProblem, type FieldError } from './problem.js';
-import { EnrichBodySchema, EnrichItemSchema, ITEM_COLUMNS, batchBodySchema, itemColumns, toStructuredInput } from './request-schemas.js';
+import { ApiProblem, fieldErrors, validationProblem } from './problem.js';
+import { EnrichBodySchema, ITEM_COLUMNS, batchBodySchema, checkBatchItems, toStructuredInput } from './request-schemas.js';
 import { canonicalField, groupsFor } from './requested-fields.js';
 import { renderResult, type RequestedField } from './record-response.js';
 import { newRequestId, rememberRequested } from './requested-store.js';
@@ -105,15 +104,7 @@ export function mountEnrichRoutes(router: Router, ctx: TriggerContext<HttpApiCon
     const key = callerKey(res);
     const fields = requested(body.enrich);
     // Each item is checked alone: a bad one becomes a rejected row with its reason, the rest run.
-    const itemErrors = new Map<number, FieldError[]>();
-    const items: BatchItem[] = body.items.map((raw, index) => {
-      const columns = itemColumns(raw);
-      const item = EnrichItemSchema.safeParse(raw);
-      if (item.success) return { input: toStructuredInput(item.data), columns };
-      const errors = fieldErrors(item.error, ['items', index]);
-      itemErrors.set(index, errors);
-      return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
-    });
+    const { items, itemErrors } = checkBatchItems(body.items);
     const options = { workspace: key.workspace, refresh: body.refresh ?? false, ...(fields ? { groups: groupsFor(fields.map((f) => f.field)) } : {}) };
     if (body.dryRun) {
       // The price only: no job, no item budget taken, no provider asked.

@@ -2,9 +2,10 @@
 // document (z.toJSONSchema). Bodies are strict: an unknown key is an error naming it, since a
 // misspelt "emial" silently ignored would enrich the wrong thing.
 import { z } from 'zod';
-import type { StructuredInput } from '../../../src/sdk/index.js';
+import type { BatchItem, StructuredInput } from '../../../src/sdk/index.js';
 import { normalizeDomain, normalizeEmail, normalizeLinkedinUrl } from '../../../src/sdk/index.js';
 import { ACCEPTED_FIELD_NAMES, canonicalField } from './requested-fields.js';
+import { fieldErrors, type FieldError } from './problem.js';
 
 const IDENTIFIERS = ['email', 'domain', 'company_name', 'linkedin_url'] as const;
 
@@ -55,7 +56,7 @@ const dryRun = z.boolean().meta({ description: 'Answer the estimate (200, `Batch
 
 /** Where to POST the signed completion event (webhooks.ts); checked against the SSRF guard at submit. */
 export const CallbackUrlSchema = z
-  .url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })
+  .url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL such as https://crm.example.com/hooks/enrichbot' })
   .max(2000)
   .meta({ description: 'POSTed a signed completion event (job.completed or batch.completed) when the work finishes; retried for 24 h until it answers 2xx. Public hosts only.', example: 'https://crm.example.com/hooks/enrichbot' });
 
@@ -68,8 +69,19 @@ export const EnrichBodySchema = z
   .strictObject({ ...identifierShape, enrich: enrichList.optional(), refresh: refresh.optional(), maxCostUsd: maxCostUsd.optional(), callbackUrl: CallbackUrlSchema.optional() })
   .superRefine(atLeastOneIdentifier);
 
-/** The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone. */
+/**
+ * The batch body; items are checked one by one (EnrichItemSchema) so a bad item fails alone.
+ * One schema per limit, kept: zod compiles a schema on its first parse, which cost 150 µs a
+ * request when it was built per request (found by test/fuzz/http-api-bodies).
+ */
 export function batchBodySchema(maxItems: number) {
+  let schema = batchSchemas.get(maxItems);
+  if (!schema) batchSchemas.set(maxItems, (schema = buildBatchBodySchema(maxItems)));
+  return schema;
+}
+const batchSchemas = new Map<number, ReturnType<typeof buildBatchBodySchema>>();
+
+function buildBatchBodySchema(maxItems: number) {
   return z.strictObject({
     items: z.array(z.unknown()).min(1, 'send at least one item').max(maxItems, `send at most ${maxItems} items per batch; split the rest into further batches`),
     enrich: enrichList.optional(),
@@ -107,6 +119,23 @@ export function toStructuredInput(item: EnrichItem): StructuredInput {
     out.lastName = rest.join(' ');
   }
   return out;
+}
+
+/**
+ * A batch's items, each checked alone: a bad one becomes an item with its `problem` (and its
+ * errors by index, for the answer), so the rest still run.
+ */
+export function checkBatchItems(raw: unknown[]): { items: BatchItem[]; itemErrors: Map<number, FieldError[]> } {
+  const itemErrors = new Map<number, FieldError[]>();
+  const items = raw.map((one, index): BatchItem => {
+    const columns = itemColumns(one);
+    const item = EnrichItemSchema.safeParse(one);
+    if (item.success) return { input: toStructuredInput(item.data), columns };
+    const errors = fieldErrors(item.error, ['items', index]);
+    itemErrors.set(index, errors);
+    return { input: {}, columns, problem: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
+  });
+  return { items, itemErrors };
 }
 
 /** The item's identifiers as text columns (kept for the CSV export). */

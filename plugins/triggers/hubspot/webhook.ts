@@ -10,7 +10,10 @@ import { z } from 'zod';
 import type { Hubspot } from './state.js';
 import { verifyV3 } from './signature.js';
 
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+// One message for every way an id is wrong: zod's own were a bare "Invalid input" or a regex
+// (found by test/fuzz/hubspot-webhook-body).
+const ID = 'expected a HubSpot id: a non-negative integer or a string of digits';
+const id = z.union([z.number().int(ID).nonnegative(ID), z.string().regex(/^\d+$/, ID)], { error: ID }).transform(String);
 
 export const HubspotEventSchema = z
   .object({
@@ -19,7 +22,7 @@ export const HubspotEventSchema = z
     portalId: id,
     appId: z.number().optional(),
     occurredAt: z.number().int().positive(),
-    subscriptionType: z.string().regex(/^[a-z_]+\.[A-Za-z_]+$/, 'like contact.creation'),
+    subscriptionType: z.string().regex(/^[a-z_]+\.[A-Za-z_]+$/, 'expected an object and an event, such as contact.creation'),
     attemptNumber: z.number().optional(),
     objectId: id,
     propertyName: z.string().optional(),
@@ -72,24 +75,12 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
       res.status(401).json({ error: `signature refused: ${check.reason}` });
       return;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      res.status(400).json({ error: 'the body is not JSON: expected an array of HubSpot webhook events' });
+    const read = readWebhookBody(body);
+    if (!read.ok) {
+      res.status(400).json({ error: read.error });
       return;
     }
-    if (!Array.isArray(parsed) || parsed.length > MAX_EVENTS_PER_REQUEST) {
-      res.status(400).json({ error: `expected an array of at most ${MAX_EVENTS_PER_REQUEST} events` });
-      return;
-    }
-    const good: HubspotEvent[] = [];
-    const rejected: { index: number; problem: string }[] = [];
-    parsed.forEach((raw, index) => {
-      const r = HubspotEventSchema.safeParse(raw);
-      if (r.success) good.push(r.data);
-      else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
-    });
+    const { good, rejected } = read;
     if (rejected.length) ctx.logger.warn({ rejected }, 'HubSpot webhook: some events are malformed and were skipped; the others are processed');
     // Served: the configured portals and those that installed the app.
     const installed = await installedPortals(h, [...new Set(good.map((e) => e.portalId))].filter((p) => !config.portalIds.includes(p)));
@@ -111,6 +102,29 @@ export function mountWebhook(h: Hubspot, onQueued: () => void): void {
     }
     onQueued();
   });
+}
+
+export type WebhookBody = { ok: true; good: HubspotEvent[]; rejected: { index: number; problem: string }[] } | { ok: false; error: string };
+
+/** A signed body's events: the valid ones, and each malformed one by index with why (the others still go through). */
+export function readWebhookBody(body: Buffer): WebhookBody {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, error: 'the body is not JSON: expected an array of HubSpot webhook events' };
+  }
+  if (!Array.isArray(parsed) || parsed.length > MAX_EVENTS_PER_REQUEST) {
+    return { ok: false, error: `expected an array of at most ${MAX_EVENTS_PER_REQUEST} events` };
+  }
+  const good: HubspotEvent[] = [];
+  const rejected: { index: number; problem: string }[] = [];
+  parsed.forEach((raw, index) => {
+    const r = HubspotEventSchema.safeParse(raw);
+    if (r.success) good.push(r.data);
+    else rejected.push({ index, problem: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
+  });
+  return { ok: true, good, rejected };
 }
 
 /**

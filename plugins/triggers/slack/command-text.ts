@@ -18,12 +18,14 @@ export function splitInputs(text: string): string[] {
     else out.push(...p.split(/\s+/).filter(Boolean));
   }
   // Slack wraps what it recognises as a link or an email: <mailto:a@b.com|a@b.com>, <http://acme.com|acme.com>.
-  return out.map(unwrapSlackLink);
+  // An empty wrapper (`<mailto:|>`, found by fuzzing) is no input at all, not an empty one.
+  return out.map(unwrapSlackLink).filter(Boolean);
 }
 
+/** The label, else the target (an empty label is no label). */
 function unwrapSlackLink(s: string): string {
-  const m = /^<(?:mailto:)?([^|>]+)(?:\|([^>]*))?>$/.exec(s);
-  return m ? (m[2] ?? m[1]) : s;
+  const m = /^<(?:mailto:)?([^|>]*)(?:\|([^>]*))?>$/.exec(s);
+  return m ? (m[2]?.trim() || m[1].trim()) : s;
 }
 
 export function parseCommand(text: string, maxInputs: number): EnrichCommand {
@@ -48,6 +50,8 @@ export function parseCommand(text: string, maxInputs: number): EnrichCommand {
   }
   void rest;
   const inputs = splitInputs(t);
+  // Only separators (`/enrich ,`): ask, rather than answer "Enriching 0 inputs" and do nothing.
+  if (!inputs.length) return { kind: 'missing', what: 'something to enrich: an email, a domain, a LinkedIn URL or "First Last @ company" (`/enrich help` lists them)' };
   return inputs.length > maxInputs ? { kind: 'too_many', count: inputs.length } : { kind: 'enrich', inputs };
 }
 
