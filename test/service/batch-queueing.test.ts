@@ -10,7 +10,6 @@ import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
 import { jobIdFor, jobLeaseKey } from '../../src/queue/enrich-queue.js';
-import { BATCH_REPLY_TRIGGER } from '../../src/service/enrich-service.js';
 import { batchItemId } from '../../src/store/service-models.js';
 import type { BatchStatus } from '../../src/plugin/service.js';
 
@@ -37,7 +36,7 @@ afterAll(async () => {
 
 /** The job id an item of a batch in workspace W with default options gets. */
 function jobOf(domain: string): string {
-  const { request, identity } = app.service.validate({ workspace: 'W', input: domain }, { trigger: BATCH_REPLY_TRIGGER, address: {} });
+  const { request, identity } = app.service.validate({ workspace: 'W', input: domain });
   return jobIdFor(request, identity);
 }
 
