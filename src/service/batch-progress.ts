@@ -171,8 +171,9 @@ export class BatchProgress {
           () => reject(new EnrichbotError(ErrorCodes.JOB_TIMEOUT, `Batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s; it goes on: check it with \`enrichbot batch ${batchId}\`.`)),
           timeoutMs,
         );
+        // Only the batch's end carries finishedAt: a cancelled batch's progress (rows still running) does not end the wait.
         const settle = (s: BatchStatus) => {
-          if (s.state !== 'done' && s.state !== 'cancelled') return;
+          if (!s.finishedAt) return;
           clearTimeout(timer);
           resolve(s);
         };
