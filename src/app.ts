@@ -9,17 +9,16 @@ import { connectStore, type Store } from './store/store.js';
 import { connectRedis } from './platform/redis-connection.js';
 import { EnrichQueue, cancelKey, jobIdOfBee, runOfBee } from './queue/enrich-queue.js';
 import { JobRunner } from './queue/job-runner.js';
-import { answerRequesters, claimKey, type Delivery } from './queue/requesters.js';
+import { Delivery } from './delivery/delivery.js';
 import { Registry, type PluginLoader } from './plugin/registry.js';
-import type { Plugin, PluginContext, ProviderContext, PushRequest, PushResult, TriggerContext, TriggerPlugin } from './plugin/contract.js';
-import type { BatchStatus, BreakerState, EnrichService, SubmitResult } from './plugin/service.js';
+import type { Plugin, PluginContext, ProviderContext, TriggerContext, TriggerPlugin } from './plugin/contract.js';
+import type { SubmitResult } from './plugin/service.js';
 import { Engine } from './engine/engine.js';
 import { buildProviderRuntimes } from './engine/provider-runtime.js';
 import { Ledger } from './engine/ledger.js';
 import { ProviderCache } from './engine/provider-cache.js';
 import { SpendCap } from './engine/spend-cap.js';
 import { RequestBudgets } from './engine/request-budget.js';
-import { estimateBatch } from './service/estimate.js';
 import { refreshBalances, storedBalances, type BalanceRow } from './service/credit-balances.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
@@ -28,15 +27,15 @@ import { mountMetrics } from './http/metrics.js';
 import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
 import { systemClock, type Clock } from './clock.js';
-import type { EnrichRequestInput, JobResult, ReplyTo } from './engine/types.js';
+import type { EnrichRequestInput, JobResult } from './engine/types.js';
 import { EnrichbotError, ErrorCodes, errorMessage } from './errors.js';
 import type { ProviderRuntime } from './engine/provider-call.js';
-import { EnrichServiceImpl, BATCH_REPLY_TRIGGER } from './service/enrich-service.js';
+import { EnrichServiceImpl } from './service/enrich-service.js';
+import { serviceFacade } from './service/service-facade.js';
 import { Leases } from './platform/lease.js';
 import { Scheduler, type ScheduleOptions } from './platform/scheduler.js';
 import { csvModule } from './csv/index.js';
 import { cliTrigger } from './cli/cli-trigger.js';
-import { announceJobChange } from './service/job-change-notice.js';
 import { pushActivityOf } from './plugin/contributions.js';
 import { metricsRecorder } from './platform/plugin-metrics.js';
 
@@ -80,6 +79,8 @@ export class App {
   providers!: Map<string, ProviderRuntime>;
   spendCap!: SpendCap;
   service!: EnrichServiceImpl;
+  /** The road back to triggers (answers, batch deliveries, push, notify), shared by the service and the runner. */
+  delivery!: Delivery;
   leases!: Leases;
   safeFetch: SafeFetch;
   http?: HttpServer;
@@ -88,7 +89,6 @@ export class App {
   admin?: Listener;
   adminPort?: number;
   sweeper?: Sweeper;
-  private runner?: JobRunner;
   ledger!: Ledger;
   private scheduler?: Scheduler;
   private stopping?: Promise<void>;
@@ -119,6 +119,22 @@ export class App {
   /** Validates plugins first (bad config fails before touching any service), then connects and starts. */
   async start(): Promise<this> {
     await this.registry.load();
+    await this.connect();
+    await this.buildQueueAndEngine();
+    this.buildService();
+    if (this.isWeb) this.mountHttp();
+    await this.registry.start(
+      (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
+      (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
+    );
+    if (this.isWorker) this.startWorker();
+    await this.listen();
+    this.logger.info({ role: this.role, providers: [...this.providers.values()].filter((p) => p.enabled).map((p) => p.id) }, 'enrichbot started');
+    return this;
+  }
+
+  /** MongoDB, then Redis (closing MongoDB again if Redis is not there), and what hangs on them. */
+  private async connect(): Promise<void> {
     this.store = await connectStore(this.config.mongodbUrl);
     try {
       this.redis = await connectRedis(this.config, { maxRetriesPerRequest: 2 });
@@ -126,124 +142,94 @@ export class App {
       await this.store.close();
       throw err;
     }
-    const { prefix } = this.config.queue;
-    this.leases = new Leases(this.redis, prefix, this.logger.child({ part: 'lease' }));
+    this.leases = new Leases(this.redis, this.config.queue.prefix, this.logger.child({ part: 'lease' }));
     this.ledger = new Ledger(this.store.models, this.config.engine.rawResponseMaxBytes);
+  }
+
+  private async buildQueueAndEngine(): Promise<void> {
+    const { config, redis, clock } = this;
+    const { prefix } = config.queue;
     this.queue = new EnrichQueue({
-      leases: this.leases,
-      redis: this.redis,
-      redisUrl: this.config.redisUrl,
-      redisTlsCaFile: this.config.redisTlsCaFile,
-      prefix,
-      store: this.store,
-      clock: this.clock,
+      leases: this.leases, redis, redisUrl: config.redisUrl, redisTlsCaFile: config.redisTlsCaFile, prefix, store: this.store, clock,
       logger: this.logger.child({ part: 'queue' }),
       isWorker: this.isWorker,
-      stallIntervalMs: this.config.queue.stallIntervalMs,
-      retries: this.config.queue.retries,
-      retryBackoffMs: this.config.queue.retryBackoffMs,
-      jobRetentionDays: this.config.sweeper.jobRetentionDays,
+      stallIntervalMs: config.queue.stallIntervalMs, retries: config.queue.retries, retryBackoffMs: config.queue.retryBackoffMs,
+      jobRetentionDays: config.sweeper.jobRetentionDays,
     });
     await this.queue.ready();
-
-    this.providers = buildProviderRuntimes(this.registry.providers, this.config, this.logger, { redis: this.redis, prefix, clock: this.clock });
-    this.spendCap = new SpendCap(this.redis, this.store.models, this.config.spendCaps, this.clock, prefix);
+    this.providers = buildProviderRuntimes(this.registry.providers, config, this.logger, { redis, prefix, clock });
+    this.spendCap = new SpendCap(redis, this.store.models, config.spendCaps, clock, prefix);
     this.engine = new Engine({
-      config: this.config,
-      store: this.store,
+      config, store: this.store, clock, providers: this.providers, leases: this.leases,
       logger: this.logger.child({ part: 'engine' }),
-      clock: this.clock,
-      providers: this.providers,
-      leases: this.leases,
       services: {
         ledger: this.ledger,
         cache: new ProviderCache(this.store.models),
         spendCap: this.spendCap,
-        budgets: new RequestBudgets(this.redis, this.store.models, prefix),
-        rateLimiter: new RateLimiter(this.redis, prefix),
-        clock: this.clock,
+        budgets: new RequestBudgets(redis, this.store.models, prefix),
+        rateLimiter: new RateLimiter(redis, prefix),
+        clock,
         safeFetch: this.safeFetch,
       },
     });
+  }
 
+  /** The road back to triggers, built once over the registry, and the service that uses it. */
+  private buildService(): void {
+    this.delivery = new Delivery({ triggers: this.registry, redis: this.redis, prefix: this.config.queue.prefix, logger: this.logger.child({ part: 'delivery' }), answersHere: this.isWorker });
     this.service = new EnrichServiceImpl({
-      config: this.config,
-      store: this.store,
-      redis: this.redis,
-      queue: this.queue,
-      clock: this.clock,
+      config: this.config, store: this.store, redis: this.redis, queue: this.queue, clock: this.clock, leases: this.leases,
       logger: this.logger.child({ part: 'service' }),
-      leases: this.leases,
-      triggerExists: (id) => !!this.registry.triggers.get(id)?.enabled,
-      notifyTrigger: (kind, status, replyTo) => this.notifyBatch(kind, status, replyTo),
-      answer: async (result, requesters) => {
-        if (!this.isWorker) return false;
-        await answerRequesters(requesters, result, (r, to) => this.deliver(r, to), (keys) => this.claimMany(keys), this.logger);
-        return true;
-      },
+      delivery: this.delivery, providers: this.providers, spendCap: this.spendCap,
       pushActivity: pushActivityOf(this.enabledDefinitions()),
-      estimator: (items, options) => estimateBatch({ config: this.config, models: this.store.models, providers: this.providers, spendCap: this.spendCap, clock: this.clock }, items, options),
-      pushTo: (destination, request) => this.pushTo(destination, request),
-      conflictsVia: async (destination, request) => {
-        const t = this.triggerFor(destination);
-        if (!t?.plugin.conflicts) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here: enable it (plugins.triggers) with its credentials.`);
-        if (request.op === 'count') return t.plugin.conflicts(request, t.ctx);
-        return t.plugin.conflicts({ ...request, fromSoleWorkspace: (await this.soleWorkspaces()).includes(request.workspace) }, t.ctx);
-      },
-      notifyVia: async (destination, message) => {
-        const t = this.triggerFor(destination);
-        if (!t?.plugin.notify) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can post messages here: enable it (plugins.triggers) with its credentials.`);
-        return t.plugin.notify(message, t.ctx);
-      },
-      notifiers: () => [...this.registry.triggers.keys()].filter((id) => !!this.triggerFor(id)?.plugin.notify),
-      breakerStates: () => this.breakerStates(),
     });
+  }
 
-    if (this.isWeb) {
-      this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
-      const { metrics, arena, admin } = this.config.observability;
-      if (metrics || arena.enabled) this.admin = createAdminServer();
-      if (metrics) {
-        const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.breakerStates(), plugins: this.enabledDefinitions() };
-        mountMetrics(this.admin!.app, deps, admin.token);
-      }
-      if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, redisTlsCaFile: this.config.redisTlsCaFile, prefix });
+  /** The web role's listener, and the admin one (/metrics, /arena) when either is on. */
+  private mountHttp(): void {
+    const { prefix } = this.config.queue;
+    this.http = createHttpServer({ logger: this.logger, ready: () => this.readiness() });
+    const { metrics, arena, admin } = this.config.observability;
+    if (metrics || arena.enabled) this.admin = createAdminServer();
+    if (metrics) {
+      const deps = { redis: this.redis, prefix, clock: this.clock, queueHealth: () => this.service.queueHealth(), capUsage: () => this.service.capUsage(), breakerStates: () => this.service.breakerStates(), plugins: this.enabledDefinitions() };
+      mountMetrics(this.admin!.app, deps, admin.token);
     }
-    await this.registry.start(
-      (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
-      (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
-    );
+    if (arena.enabled) this.closeArena = mountArena(this.admin!.app, { path: arena.path, username: arena.username!, password: arena.password!, redisUrl: this.config.redisUrl, redisTlsCaFile: this.config.redisTlsCaFile, prefix });
+  }
 
-    if (this.isWorker) {
-      this.runner = new JobRunner({
-        store: this.store,
-        engine: this.engine,
-        clock: this.clock,
-        logger: this.logger.child({ part: 'worker' }),
-        deliver: (result, to) => this.deliver(result, to),
-        claim: (keys) => this.claimMany(keys),
-        isCancelled: async (jobId) => (await this.redis.exists(cancelKey(prefix, jobId))) === 1,
-        leases: this.leases,
-        redis: this.redis,
-        prefix,
-        ledger: this.ledger,
-        maxStalls: this.config.queue.maxStalls,
-        runLeaseTtlMs: Math.max(3 * this.config.queue.stallIntervalMs, 3000),
-        onFinished: async (result) => {
-          await this.service.jobFinished(result);
-          if (result.jobChange) await announceJobChange({ models: this.store.models, logger: this.logger, triggers: () => this.runningTriggers() }, result);
-        },
-        ...(this.hooks.afterRunDone ? { afterRunDone: this.hooks.afterRunDone } : {}),
-      });
-      // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
-      // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
-      this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void this.runner!.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
-      this.queue.process(this.config.queue.concurrency, (req, id, run) => this.runner!.handle(req, id, run));
-      this.sweeper = new Sweeper({ store: this.store, clock: this.clock, logger: this.logger.child({ part: 'sweeper' }), queue: this.queue, rawRetentionDays: this.config.sweeper.ledgerRawRetentionDays, requeueAfterMs: this.config.sweeper.requeueAfterMs, leases: this.leases, ledger: this.ledger, reconcileSpend: () => this.spendCap.reconcile(), resumeBatchQueueing: () => this.service.batches.resumeQueueing(), finishStalledBatches: () => this.service.batches.finishStalled() });
-      this.sweeper.start(this.config.sweeper.intervalMs);
-      // A reading, not a task: a missed hour is read at the next one, not at every process's start.
-      this.schedule('provider-balances', this.config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()), { catchUp: false });
-    }
+  /** The worker role: the job runner on the queue, the sweeper, and the balance readings. */
+  private startWorker(): void {
+    const { config } = this;
+    const { prefix } = config.queue;
+    const runner = new JobRunner({
+      store: this.store, engine: this.engine, clock: this.clock, leases: this.leases, redis: this.redis, prefix, ledger: this.ledger,
+      logger: this.logger.child({ part: 'worker' }),
+      delivery: this.delivery,
+      isCancelled: async (jobId) => (await this.redis.exists(cancelKey(prefix, jobId))) === 1,
+      maxStalls: config.queue.maxStalls,
+      runLeaseTtlMs: Math.max(3 * config.queue.stallIntervalMs, 3000),
+      onFinished: (result) => this.service.jobFinished(result),
+      ...(this.hooks.afterRunDone ? { afterRunDone: this.hooks.afterRunDone } : {}),
+    });
+    // bee-queue also emits 'failed' for an attempt it will retry (bee-queue #184): only
+    // 'failed:fatal' (untyped in its .d.ts) is the last attempt.
+    this.queue.bee.on('failed:fatal' as 'failed', (job, err) => void runner.giveUp(job.data, jobIdOfBee(job.id), runOfBee(job.id), err).catch((e) => this.logger.error({ err: e }, 'could not record failure')));
+    this.queue.process(config.queue.concurrency, (req, id, run) => runner.handle(req, id, run));
+    this.sweeper = new Sweeper({
+      store: this.store, clock: this.clock, queue: this.queue, leases: this.leases, ledger: this.ledger,
+      logger: this.logger.child({ part: 'sweeper' }),
+      rawRetentionDays: config.sweeper.ledgerRawRetentionDays, requeueAfterMs: config.sweeper.requeueAfterMs,
+      reconcileSpend: () => this.spendCap.reconcile(),
+      resumeBatchQueueing: () => this.service.batches.resumeQueueing(),
+      finishStalledBatches: () => this.service.batches.finishStalled(),
+    });
+    this.sweeper.start(config.sweeper.intervalMs);
+    // A reading, not a task: a missed hour is read at the next one, not at every process's start.
+    this.schedule('provider-balances', config.providerBalances.cron, 'UTC', async () => void (await this.refreshBalances()), { catchUp: false });
+  }
+
+  private async listen(): Promise<void> {
     if (this.http) {
       this.port = await this.http.listen(this.config.port);
       this.logger.info({ port: this.port, role: this.role }, 'enrichbot web listening');
@@ -255,8 +241,6 @@ export class App {
       });
       this.logger.info({ port: this.adminPort, host }, 'enrichbot admin listening (/metrics, /arena)');
     }
-    this.logger.info({ role: this.role, providers: [...this.providers.values()].filter((p) => p.enabled).map((p) => p.id) }, 'enrichbot started');
-    return this;
   }
 
   private readonly pluginRedises = new Map<string, Redis>();
@@ -281,21 +265,6 @@ export class App {
     return (this.isWeb && roles.includes('web')) || (this.isWorker && roles.includes('worker'));
   }
 
-  /**
-   * What a trigger holds of the service: its methods and nothing else, so no plugin can walk
-   * from its context to the config (and another plugin's API key).
-   */
-  private serviceFacade(): EnrichService {
-    const impl = this.service;
-    const methods: (keyof EnrichService)[] = ['submit', 'submitBatch', 'estimate', 'keepEstimate', 'batchConfirmAboveUsd', 'status', 'cancel', 'waitFor', 'waitForBatch', 'onBatchProgress', 'results', 'record', 'ageingRecords', 'correct', 'forget', 'unforget', 'isForgotten', 'spend', 'activity', 'logActivity', 'push', 'conflicts', 'notify', 'alert', 'dailyReport', 'spendSeries', 'queueHealth', 'providerOutages', 'providerStatus', 'breakerStates', 'capUsage', 'listJobs', 'listBatches', 'usage'];
-    const facade = Object.create(null) as Record<string, unknown>;
-    for (const m of methods) {
-      const fn = impl[m] as (...args: unknown[]) => unknown;
-      facade[m] = (...args: unknown[]) => fn.apply(impl, args);
-    }
-    return Object.freeze(facade) as unknown as EnrichService;
-  }
-
   private contextFor(plugin: Plugin, config: unknown, settings?: ProviderContext['settings']): PluginContext {
     const base = { id: plugin.id, logger: this.logger.child({ plugin: plugin.id }), config, clock: this.clock, metrics: metricsRecorder(this.redis, this.config.queue.prefix, plugin) };
     if (plugin.kind === 'provider') return { ...base, settings, safeFetch: this.safeFetch } satisfies ProviderContext;
@@ -303,7 +272,7 @@ export class App {
     const router = this.http ? this.http.routerFor(mount) : createDetachedRouter();
     return {
       ...base,
-      service: this.serviceFacade(),
+      service: serviceFacade(this.service),
       router,
       role: this.role,
       lease: (key, ttlMs) => this.leases.acquire(`${plugin.id}:${key}`, ttlMs),
@@ -316,13 +285,6 @@ export class App {
       redis: this.pluginRedis(plugin.id),
       safeFetch: this.safeFetch,
     } satisfies TriggerContext;
-  }
-
-  /** Each enabled provider's breaker, read from the state every worker shares in Redis. */
-  private async breakerStates(): Promise<Record<string, BreakerState>> {
-    const out: Record<string, BreakerState> = {};
-    for (const p of [...this.providers.values()].filter((r) => r.enabled).sort((a, b) => a.id.localeCompare(b.id))) out[p.id] = await p.policy.breaker.state();
-    return out;
   }
 
   private async readiness(): Promise<Record<string, boolean>> {
@@ -343,81 +305,6 @@ export class App {
 
   cancel(jobId: string): Promise<void> {
     return this.service.cancelJob(jobId);
-  }
-
-  /** Claims taken in one round trip (a job's requesters are answered together). */
-  private async claimMany(keys: string[]): Promise<boolean[]> {
-    const tx = this.redis.pipeline();
-    for (const key of keys) tx.set(claimKey(this.config.queue.prefix, key), '1', 'EX', 30 * 86400, 'NX');
-    const out = (await tx.exec()) ?? [];
-    return keys.map((_, i) => {
-      const [err, v] = out[i] ?? [new Error('no reply')];
-      if (err) throw err;
-      return v === 'OK';
-    });
-  }
-
-  private runningTriggers(): { plugin: TriggerPlugin; ctx: TriggerContext }[] {
-    return [...this.registry.triggers.keys()].map((id) => this.triggerFor(id)).filter((t): t is { plugin: TriggerPlugin; ctx: TriggerContext } => !!t);
-  }
-
-  /** The trigger and its context when it runs in this process. */
-  private triggerFor(id: string): { plugin: TriggerPlugin; ctx: TriggerContext } | undefined {
-    const loaded = this.registry.triggers.get(id);
-    const ctx = this.registry.context(id) as TriggerContext | undefined;
-    if (!loaded?.enabled || !ctx || !this.registry.isStarted(id)) return undefined;
-    return { plugin: loaded.plugin as TriggerPlugin, ctx };
-  }
-
-  /** Answers a job's requesters: batch rows in bulk, each trigger's requesters one by one. */
-  private async deliver(result: JobResult, to: Delivery[]): Promise<void> {
-    const rows = to.filter((d) => d.replyTo.trigger === BATCH_REPLY_TRIGGER);
-    if (rows.length) await this.service.onBatchItems(result, rows).catch((err) => this.logger.error({ err, jobId: result.jobId }, 'could not record the result on its batch rows'));
-    for (const d of to) {
-      if (d.replyTo.trigger === BATCH_REPLY_TRIGGER) continue;
-      await this.deliverTo(result, d.replyTo).catch((err) => this.logger.error({ err, jobId: result.jobId, trigger: d.replyTo.trigger }, 'could not deliver the result'));
-    }
-  }
-
-  private async deliverTo(result: JobResult, replyTo: ReplyTo): Promise<void> {
-    const plugin = this.registry.triggers.get(replyTo.trigger)?.plugin as TriggerPlugin | undefined;
-    // A trigger without deliver (the HTTP API, the CLI) learns results by waiting on the service.
-    if (plugin && !plugin.deliver) return;
-    const t = this.triggerFor(replyTo.trigger);
-    if (!t) {
-      // Never silently: the result stays on the job record, and the operator learns why nobody got it.
-      this.logger.error({ jobId: result.jobId, trigger: replyTo.trigger }, 'result not delivered: that trigger is not enabled or does not run in this role (the result is kept on the job record)');
-      return;
-    }
-    await t.plugin.deliver!(result, replyTo, t.ctx);
-  }
-
-  private async notifyBatch(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void> {
-    const t = this.triggerFor(replyTo.trigger);
-    if (!t) {
-      if (kind === 'done') this.logger.error({ batchId: status.batchId, trigger: replyTo.trigger }, 'finished batch not delivered: that trigger is not enabled in this process');
-      return;
-    }
-    await (kind === 'done' ? t.plugin.deliverBatch : t.plugin.batchProgress)?.call(t.plugin, status, replyTo, t.ctx);
-  }
-
-  private async pushTo(destination: string, request: PushRequest): Promise<PushResult> {
-    const t = this.triggerFor(destination);
-    if (!t?.plugin.push) {
-      throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" can take a push: enable it (plugins.triggers) and configure its credentials.`);
-    }
-    return t.plugin.push({ ...request, fromSoleWorkspace: (await this.soleWorkspaces()).includes(request.workspace) }, t.ctx);
-  }
-
-  /** Workspaces that an enabled trigger serves alone (a destination's default binding). */
-  private async soleWorkspaces(): Promise<string[]> {
-    const out: string[] = [];
-    for (const id of this.registry.triggers.keys()) {
-      const t = this.triggerFor(id);
-      const sole = t?.plugin.soleWorkspace ? await t.plugin.soleWorkspace(t.ctx).catch(() => undefined) : undefined;
-      if (sole) out.push(sole);
-    }
-    return out;
   }
 
   /** Reads every provider's credit balance now, stores it, and alerts on those under their floor. */

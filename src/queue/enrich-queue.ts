@@ -25,7 +25,7 @@ import { redisOptions, redisUnreachable } from '../platform/redis-connection.js'
 
 export { redisOptions };
 import type { Lease } from '../plugin/service.js';
-import { newRequester, requestersOf, type Requester } from './requesters.js';
+import { newRequester, requestersOf, type AnswerTo, type Requester } from '../delivery/requesters.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
@@ -49,6 +49,23 @@ export interface EnrichQueueOptions {
 export const runStateKey = (prefix: string, jobId: string, run: number) => `${prefix}:run-state:${jobId}#${run}`;
 export const RUN_STATE_TTL_S = 8 * 86400;
 export const cancelKey = (prefix: string, jobId: string) => `${prefix}:cancel:${jobId}`;
+
+export interface EnqueueOptions {
+  request: EnrichRequest;
+  identity: Identity;
+  /** Where this requester's answer goes; by default the trigger in the request's replyTo (none: nobody). */
+  answerTo?: AnswerTo;
+}
+
+/** A run about to be started or joined, under the job's lease. */
+interface RunToStart {
+  jobId: string;
+  request: EnrichRequest;
+  identity: Identity;
+  requester?: Requester;
+}
+
+type OpenJob = { status: string; run?: number | null; request?: unknown };
 
 export type JobHandler = (request: EnrichRequest, jobId: string, run: number) => Promise<JobResult>;
 
@@ -120,77 +137,93 @@ export class EnrichQueue {
   }
 
   /**
-   * Queues a request, or joins the identical one already queued or running. The requester's
-   * replyTo is added to the job so every asker gets the answer. Under the job's lease: one
-   * group-committed insert to start a new job's first run, one command more to start a later run
-   * or two to join an open one, none for the requester.
+   * Queues a request, or joins the identical one already queued or running. The requester is
+   * added to the job so every asker gets the answer. Under the job's lease: one group-committed
+   * insert to start a new job's first run, one command more to start a later run or two to join
+   * an open one, none for the requester.
    */
-  async enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }> {
-    const { Job } = this.opts.store.models;
+  async enqueue({ request, identity, answerTo }: EnqueueOptions): Promise<{ jobId: string; joined: boolean }> {
     const jobId = jobIdFor(request, identity);
-    const now = this.opts.clock.now();
-    const expireAt = new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000);
-    const requester = request.replyTo ? newRequester(request.replyTo) : undefined;
-
+    const to = answerTo ?? (request.replyTo ? { replyTo: request.replyTo } : undefined);
+    const requester = to ? newRequester(to) : undefined;
     // Starting and joining are exclusive (with cancelling, resuming and finishing, which take the
     // same lease): only the holder may turn a finished job into a new run, and a requester added
     // to an open job is never lost to a concurrent write of the same document (FerretDB).
-    const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
-    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
-    let started: number | null = null;
-    let open: { status: string; run?: number | null; request?: unknown } | null = null;
-    try {
-      try {
-        const fields = {
-          jobId,
-          workspace: request.workspace,
-          identityKey: identity.key,
-          display: identity.display,
-          request,
-          status: 'queued',
-          outcomes: [],
-          costUsd: 0,
-          error: null,
-          errorCode: null,
-          result: null,
-          resumeAt: null,
-          stalls: 0,
-          requesters: requester ? [requester] : [],
-          createdDay: utcDay(now),
-          expireAt,
-        };
-        try {
-          // A job never asked for before (most are: new rows, new people) is one insert,
-          // group-committed with other enqueues (a CSV's rows share a few commands).
-          await groupCommit(Job).write({ insertOne: { document: { _id: jobId, ...fields, run: 1 } as never } });
-          started = 1;
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          // It exists: a finished job starts its next run here; an open one fails this upsert
-          // with a duplicate key too, and is joined below.
-          const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $nin: OPEN } }, { $set: fields, $inc: { run: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
-          started = doc?.run ?? 1;
-        }
-        // A cancel of an earlier run must not stop this one.
-        await this.opts.redis.del(cancelKey(this.opts.prefix, jobId));
-      } catch (err) {
-        // The job is open (queued, running or paused): the upsert met its _id. Join it.
-        if (!isDuplicateKey(err)) throw err;
-        open = requester
-          ? await Job.findOneAndUpdate({ _id: jobId }, { $push: { requesters: requester } }, { returnDocument: 'after' }).lean()
-          : await Job.findOne({ _id: jobId }, { status: 1, run: 1, request: 1 }).lean();
-      }
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
-    if (started !== null) {
-      await this.push(jobId, started, request, true);
+    const outcome = await this.withJobLease(jobId, () => this.startOrJoin({ jobId, request, identity, requester }));
+    if ('started' in outcome) {
+      await this.push(jobId, outcome.started, request, true);
       return { jobId, joined: false };
     }
     // A paused job waits for the resumer; an active one must exist in Redis (it may not after a
     // Redis restart, so re-adding is harmless: bee-queue ignores a known id).
+    const { open } = outcome;
     if (open && open.status !== 'paused') await this.push(jobId, open.run ?? 0, open.request as EnrichRequest);
     return { jobId, joined: true };
+  }
+
+  /** Under the job's lease: a new run (its number), or the open job joined. */
+  private async startOrJoin(run: RunToStart): Promise<{ started: number } | { open: OpenJob | null }> {
+    const { Job } = this.opts.store.models;
+    try {
+      const started = await this.startRun(run);
+      // A cancel of an earlier run must not stop this one.
+      await this.opts.redis.del(cancelKey(this.opts.prefix, run.jobId));
+      return { started };
+    } catch (err) {
+      // The job is open (queued, running or paused): the upsert met its _id. Join it.
+      if (!isDuplicateKey(err)) throw err;
+      const open = run.requester
+        ? await Job.findOneAndUpdate({ _id: run.jobId }, { $push: { requesters: run.requester } }, { returnDocument: 'after' }).lean()
+        : await Job.findOne({ _id: run.jobId }, { status: 1, run: 1, request: 1 }).lean();
+      return { open };
+    }
+  }
+
+  /**
+   * A job never asked for before (most are: new rows, new people) is one insert, group-committed
+   * with other enqueues (a CSV's rows share a few commands). A finished one starts its next run;
+   * an open one fails both with a duplicate key (startOrJoin joins it).
+   */
+  private async startRun({ jobId, request, identity, requester }: RunToStart): Promise<number> {
+    const { Job } = this.opts.store.models;
+    const now = this.opts.clock.now();
+    const fields = {
+      jobId,
+      workspace: request.workspace,
+      identityKey: identity.key,
+      display: identity.display,
+      request,
+      status: 'queued',
+      outcomes: [],
+      costUsd: 0,
+      error: null,
+      errorCode: null,
+      result: null,
+      resumeAt: null,
+      stalls: 0,
+      requesters: requester ? [requester] : [],
+      createdDay: utcDay(now),
+      expireAt: new Date(now.getTime() + this.opts.jobRetentionDays * 86400_000),
+    };
+    try {
+      await groupCommit(Job).write({ insertOne: { document: { _id: jobId, ...fields, run: 1 } as never } });
+      return 1;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const doc = await Job.findOneAndUpdate({ _id: jobId, status: { $nin: OPEN } }, { $set: fields, $inc: { run: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
+      return doc?.run ?? 1;
+    }
+  }
+
+  /** Runs `fn` holding the job's lease, or JOB_BUSY when another process holds it too long. */
+  private async withJobLease<T>(jobId: string, fn: () => Promise<T>): Promise<T> {
+    const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
+    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
+    try {
+      return await fn();
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
   }
 
   /**
@@ -202,9 +235,7 @@ export class EnrichQueue {
    */
   async cancel(jobId: string): Promise<{ result: JobResult; was: 'queued' | 'paused'; run: number; request: EnrichRequest; requesters: Requester[] } | null> {
     const { Job } = this.opts.store.models;
-    const lease = await acquireWaiting(this.opts.leases, jobLeaseKey(jobId), JOB_LEASE_TTL_MS, JOB_LEASE_TTL_MS);
-    if (!lease) throw new EnrichbotError(ErrorCodes.JOB_BUSY, `Job ${jobId} is being changed by another process; ask again in a moment.`);
-    try {
+    return this.withJobLease(jobId, async () => {
       const doc = await Job.findOne({ _id: jobId }).lean();
       if (!doc || (doc.status !== 'queued' && doc.status !== 'paused')) return null;
       // Queued in the record may be running in Redis: that attempt stops at its cancel flag.
@@ -212,9 +243,7 @@ export class EnrichQueue {
       const result: JobResult = { jobId, workspace: doc.workspace, status: 'cancelled', display: doc.display ?? '', outcomes: [], costUsd: 0 };
       await Job.updateOne({ _id: jobId, run: doc.run }, { $set: { status: 'cancelled', result, resumeAt: null, finishedAt: this.opts.clock.now() } });
       return { result, was: doc.status, run: doc.run ?? 0, request: doc.request as EnrichRequest, requesters: requestersOf(doc) };
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
+    });
   }
 
   /** Puts the job into Redis; false when a job with this id is already there. */

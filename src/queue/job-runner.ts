@@ -1,5 +1,5 @@
 // What a worker does with one job: claim the run, run the engine, record the outcome, and hand
-// the result to every requester's trigger. Paused jobs are resumed by the sweeper.
+// the result to the delivery, which answers every requester. Paused jobs are resumed by the sweeper.
 // One live attempt per run: the runner holds the Redis lease "run:<jobId>#<run>" for the whole
 // attempt (bee-queue may hand a stalled job to a second worker while the first still runs it),
 // and only the run that is still the job's current one may write its result.
@@ -16,7 +16,8 @@ import type { Ledger } from '../engine/ledger.js';
 import type { EnrichRequest, JobResult } from '../engine/types.js';
 import type { Leases } from '../platform/lease.js';
 import { EnrichbotError, isEnrichbotError, errorMessage, ErrorCodes } from '../errors.js';
-import { answerRequesters, requestersOf, type ClaimMany, type Deliver } from './requesters.js';
+import { requestersOf } from '../delivery/requesters.js';
+import type { Delivery } from '../delivery/delivery.js';
 import { JOB_LEASE_TTL_MS, RUN_STATE_TTL_S, acquireWaiting, jobLeaseKey, runStateKey } from './enrich-queue.js';
 
 /**
@@ -43,8 +44,8 @@ export interface JobRunnerDeps {
   engine: Engine;
   clock: Clock;
   logger: Logger;
-  deliver: Deliver;
-  claim: ClaimMany;
+  /** Answers the requesters of a recorded result (each once, across every process). */
+  delivery: Pick<Delivery, 'answer'>;
   isCancelled: (jobId: string) => Promise<boolean>;
   leases: Leases;
   ledger: Ledger;
@@ -59,6 +60,15 @@ export interface JobRunnerDeps {
   onFinished?: (result: JobResult) => Promise<void>;
   /** Test hook: called the instant a run is marked done in Redis, before anyone is answered. */
   afterRunDone?: (jobId: string, run: number) => void;
+}
+
+/** This attempt at a run: its number, whether the one before it stalled, and how it was claimed. */
+interface Attempt {
+  attempt: number;
+  stalled: boolean;
+  stalls: number;
+  /** Claimed on the job record (no Redis state, done there, or cancelled), not in Redis. */
+  viaRecord: boolean;
 }
 
 const displayOf = (request: EnrichRequest) => (typeof request.input === 'string' ? request.input : JSON.stringify(request.input));
@@ -77,69 +87,82 @@ export class JobRunner {
     }
   }
 
+  /** The run's phases, under its lease: claim the attempt, fail a run that stalls too often, run, record. */
   private async runHeld(request: EnrichRequest, jobId: string, run: number, lease: { lost: boolean }): Promise<JobResult> {
-    const { Job } = this.deps.store.models;
     const log = this.deps.logger.child({ jobId, run });
-    const stateKey = runStateKey(this.deps.prefix, jobId, run);
-    const [known, attemptsNow, stalledNow, done, stallsNow] = (await this.deps.redis.eval(START_ATTEMPT, 1, stateKey, String(RUN_STATE_TTL_S))) as number[];
-    let attempt = attemptsNow;
-    let stalled = stalledNow === 1;
-    let stalls = stallsNow;
-    // Done in Redis but open in the record (a state left from an older job of the same id and
-    // run): the record decides. So does a cancel (cancelled while queued: answered here).
-    const viaRecord = !known || !!done || (await this.deps.isCancelled(jobId));
-    if (viaRecord) {
-      // The claim matches `running` only for this run: under the run lease, a `running` record of
-      // this run means the attempt before this one died or hung (bee-queue found it stalled).
-      const before = await Job.findOneAndUpdate(
-        { _id: jobId, run, status: { $in: ['queued', 'running'] } },
-        { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
-        { returnDocument: 'before' },
-      ).lean();
-      if (!before) {
-        await this.deps.redis.hdel(stateKey, 'open');
-        return this.recorded(request, jobId);
-      }
-      attempt = (before.attempts ?? 0) + 1;
-      stalled = before.status === 'running';
-      stalls = (before.stalls ?? 0) + (stalled ? 1 : 0);
-    }
-    if (stalled) {
+    const attempt = await this.claimAttempt(jobId, run);
+    if (!attempt) return this.recorded(request, jobId);
+    const counts = { attempts: attempt.attempt, stalls: attempt.stalls };
+    if (attempt.stalled) {
       // Its paid calls in flight were billed and never settled: count them before calling again.
       const lost = await this.deps.ledger.markLost({ jobId });
-      log.warn({ stalls, lost }, 'the previous attempt at this job stopped mid-way; running it again');
-      if (stalls > this.deps.maxStalls) {
-        const result: JobResult = {
-          jobId, workspace: request.workspace, status: 'failed', display: displayOf(request), outcomes: [], costUsd: 0,
-          error: `The job stopped mid-way ${stalls} times (its worker died or hung each time), more than queue.maxStalls (${this.deps.maxStalls}); it was failed so it does not loop. Check the workers' logs, then ask again.`,
-          errorCode: ErrorCodes.JOB_STALLED,
-        };
-        await this.finish(jobId, run, result, undefined, { attempts: attempt, stalls });
-        return result;
-      }
+      log.warn({ stalls: attempt.stalls, lost }, 'the previous attempt at this job stopped mid-way; running it again');
+      if (attempt.stalls > this.deps.maxStalls) return this.failStalled({ request, jobId, run, counts });
     }
-    let result: JobResult;
-    try {
-      result = await this.deps.engine.run(request, { jobId, run, attempt, shouldStop: () => this.deps.isCancelled(jobId) });
-    } catch (err) {
-      if (isEnrichbotError(err, ErrorCodes.INPUT_INVALID)) {
-        result = { jobId, workspace: request.workspace, status: 'failed', display: String(typeof request.input === 'string' ? request.input : ''), outcomes: [], costUsd: 0, error: err.message, errorCode: err.code };
-      } else {
-        log.error({ err }, 'job failed; it will be retried');
-        // Handed back cleanly: a retry after an error is not a stall.
-        await this.deps.redis.hdel(stateKey, 'open').catch(() => undefined);
-        if (viaRecord) await Job.updateOne({ _id: jobId, run, status: 'running' }, { $set: { status: 'queued' } }).catch(() => undefined);
-        throw err;
-      }
-    }
+    const result = await this.runEngine({ request, jobId, run, attempt, log });
     if (lease.lost) {
       // Another worker may be running this job now: its result, not this one, is the record.
       log.warn('the run lease was lost during the run; this attempt does not record its result');
       return result;
     }
-    await this.finish(jobId, run, result, undefined, { attempts: attempt, stalls });
+    await this.finish(jobId, run, result, undefined, counts);
     log.info({ status: result.status, costUsd: result.costUsd }, 'job finished');
     return result;
+  }
+
+  /**
+   * Claims this attempt at the run in its Redis state; null when there is nothing to run (the
+   * record says the run is over). Done in Redis but open in the record (a state left from an
+   * older job of the same id and run): the record decides. So does a cancel (cancelled while
+   * queued: answered by `recorded`), and a missing state (Redis lost it).
+   */
+  private async claimAttempt(jobId: string, run: number): Promise<Attempt | null> {
+    const stateKey = runStateKey(this.deps.prefix, jobId, run);
+    const [known, attempts, stalled, done, stalls] = (await this.deps.redis.eval(START_ATTEMPT, 1, stateKey, String(RUN_STATE_TTL_S))) as number[];
+    const viaRecord = !known || !!done || (await this.deps.isCancelled(jobId));
+    if (!viaRecord) return { attempt: attempts, stalled: stalled === 1, stalls, viaRecord };
+    // The claim matches `running` only for this run: under the run lease, a `running` record of
+    // this run means the attempt before this one died or hung (bee-queue found it stalled).
+    const before = await this.deps.store.models.Job.findOneAndUpdate(
+      { _id: jobId, run, status: { $in: ['queued', 'running'] } },
+      { $set: { status: 'running', startedAt: this.deps.clock.now() }, $inc: { attempts: 1 } },
+      { returnDocument: 'before' },
+    ).lean();
+    if (!before) {
+      await this.deps.redis.hdel(stateKey, 'open');
+      return null;
+    }
+    const wasRunning = before.status === 'running';
+    return { attempt: (before.attempts ?? 0) + 1, stalled: wasRunning, stalls: (before.stalls ?? 0) + (wasRunning ? 1 : 0), viaRecord };
+  }
+
+  /** A run that stopped mid-way more than queue.maxStalls times is failed, so it does not loop. */
+  private async failStalled({ request, jobId, run, counts }: { request: EnrichRequest; jobId: string; run: number; counts: { attempts: number; stalls: number } }): Promise<JobResult> {
+    const result: JobResult = {
+      jobId, workspace: request.workspace, status: 'failed', display: displayOf(request), outcomes: [], costUsd: 0,
+      error: `The job stopped mid-way ${counts.stalls} times (its worker died or hung each time), more than queue.maxStalls (${this.deps.maxStalls}); it was failed so it does not loop. Check the workers' logs, then ask again.`,
+      errorCode: ErrorCodes.JOB_STALLED,
+    };
+    await this.finish(jobId, run, result, undefined, counts);
+    return result;
+  }
+
+  /**
+   * The engine's run. Bad input fails the job; any other error hands the run back cleanly (not a
+   * stall) and is thrown, so bee-queue retries it.
+   */
+  private async runEngine({ request, jobId, run, attempt, log }: { request: EnrichRequest; jobId: string; run: number; attempt: Attempt; log: Logger }): Promise<JobResult> {
+    try {
+      return await this.deps.engine.run(request, { jobId, run, attempt: attempt.attempt, shouldStop: () => this.deps.isCancelled(jobId) });
+    } catch (err) {
+      if (isEnrichbotError(err, ErrorCodes.INPUT_INVALID)) {
+        return { jobId, workspace: request.workspace, status: 'failed', display: String(typeof request.input === 'string' ? request.input : ''), outcomes: [], costUsd: 0, error: err.message, errorCode: err.code };
+      }
+      log.error({ err }, 'job failed; it will be retried');
+      await this.deps.redis.hdel(runStateKey(this.deps.prefix, jobId, run), 'open').catch(() => undefined);
+      if (attempt.viaRecord) await this.deps.store.models.Job.updateOne({ _id: jobId, run, status: 'running' }, { $set: { status: 'queued' } }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -151,7 +174,7 @@ export class JobRunner {
     // Nothing to run, nothing to charge.
     const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
     const ended = doc?.result as JobResult | undefined;
-    if (ended && doc && !['queued', 'running'].includes(String(doc.status))) await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claim, this.deps.logger);
+    if (ended && doc && !['queued', 'running'].includes(String(doc.status))) await this.deps.delivery.answer(ended, requestersOf(doc));
     return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
   }
 
@@ -217,7 +240,7 @@ export class JobRunner {
       return false;
     }
     await this.deps.onFinished?.(result);
-    await answerRequesters(requestersOf(doc), result, this.deps.deliver, this.deps.claim, this.deps.logger);
+    await this.deps.delivery.answer(result, requestersOf(doc));
     return true;
   }
 }

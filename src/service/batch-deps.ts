@@ -5,16 +5,17 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
-import type { EnrichRequest, ReplyTo } from '../engine/types.js';
-import type { Identity } from '../engine/identity.js';
 import type { Leases } from '../platform/lease.js';
-import type { BatchCounts, BatchItem, BatchOptions, BatchRowStatus, BatchStatus } from '../plugin/service.js';
+import type { EnrichQueue } from '../queue/enrich-queue.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { EnrichRequest } from '../engine/types.js';
+import type { Identity } from '../engine/identity.js';
+import type { BatchCounts, BatchItem, BatchOptions, BatchRowStatus } from '../plugin/service.js';
+import { validateRequest } from './request-validation.js';
 import type { CompletionHub } from './completion.js';
 import type { ActivityLog } from './activity-log.js';
 import type { Tombstones } from './tombstones.js';
-
-/** The replyTo of a batch item's job: the service answers it, not a plugin. */
-export const BATCH_REPLY_TRIGGER = 'enrichbot:batch';
+import type { Jobs } from './jobs.js';
 
 export const COUNT_KEYS: (keyof BatchCounts)[] = ['queued', 'running', 'done', 'failed', 'paused', 'cancelled', 'rejected'];
 export const FINAL: BatchRowStatus[] = ['done', 'failed', 'cancelled', 'rejected'];
@@ -28,11 +29,13 @@ export interface BatchesDeps {
   hub: CompletionHub;
   tombstones: Tombstones;
   activity: ActivityLog;
-  validate(input: BatchItem['input'], options: BatchOptions & { budgetKey?: string }): { request: EnrichRequest; identity: Identity };
-  enqueue(request: EnrichRequest, identity: Identity): Promise<{ jobId: string; joined: boolean }>;
-  notifyTrigger(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void>;
-  cancelJob(jobId: string): Promise<void>;
   leases: Leases;
+  /** Items are queued as ordinary jobs, each answered on its row. */
+  queue: EnrichQueue;
+  /** Cancelling a batch cancels its items' jobs. */
+  jobs: Jobs;
+  /** Progress and the finished batch go back to the trigger that submitted it. */
+  delivery: Delivery;
 }
 
 /** The batch's live counts in Redis. */
@@ -42,6 +45,11 @@ export const batchKeyTtlMs = (config: Config) => config.service.batch.retentionD
 /** A batch's budget is shared by all its jobs: its key is the batch id. */
 export function withBudget(options: BatchOptions, batchId: string): BatchOptions & { budgetKey?: string } {
   return options.maxCostUsd === undefined ? options : { ...options, budgetKey: batchId };
+}
+
+/** An item's request, checked as a trigger's is; it names no trigger (its answer goes to its row). */
+export function itemRequest(input: BatchItem['input'], options: BatchOptions, batchId: string): { request: EnrichRequest; identity: Identity } {
+  return validateRequest({ ...withBudget(options, batchId), input });
 }
 
 export const micro = (usd: number) => Math.round(usd * 1e6);

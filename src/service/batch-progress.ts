@@ -132,7 +132,7 @@ export class BatchProgress {
     const throttle = await this.deps.redis.set(`${prefix}:batch-progress:${batchId}`, '1', 'PX', this.deps.config.service.batch.progressIntervalMs, 'NX');
     if (throttle !== 'OK' && !(stateChanged && status.state === 'paused')) return;
     await this.deps.hub.publish('batch', batchId, status);
-    await this.deps.notifyTrigger('progress', status, batch.replyTo as ReplyTo).catch((err) => this.deps.logger.warn({ err, batchId }, 'could not deliver batch progress'));
+    await this.deps.delivery.batchProgress(status, batch.replyTo as ReplyTo);
   }
 
   /**
@@ -157,7 +157,7 @@ export class BatchProgress {
       await this.hooks.afterFinishWrite?.(batchId);
       const final = { ...status, finishedAt: finishedAt.toISOString() };
       await this.deps.hub.publish('batch', batchId, final);
-      await this.deps.notifyTrigger('done', final, doc.replyTo as ReplyTo).catch((err) => this.deps.logger.error({ err, batchId }, 'could not deliver the finished batch'));
+      await this.deps.delivery.batchDone(final, doc.replyTo as ReplyTo);
       return true;
     });
     return out.ran && out.value;
@@ -171,8 +171,9 @@ export class BatchProgress {
           () => reject(new EnrichbotError(ErrorCodes.JOB_TIMEOUT, `Batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s; it goes on: check it with \`enrichbot batch ${batchId}\`.`)),
           timeoutMs,
         );
+        // Only the batch's end carries finishedAt: a cancelled batch's progress (rows still running) does not end the wait.
         const settle = (s: BatchStatus) => {
-          if (s.state !== 'done' && s.state !== 'cancelled') return;
+          if (!s.finishedAt) return;
           clearTimeout(timer);
           resolve(s);
         };

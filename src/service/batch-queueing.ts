@@ -2,11 +2,11 @@
 // Redis lease, recording progress on the batch (`queuedThrough`) every chunk, so the sweeper can
 // finish the queueing of a process that died (resumeQueueing). Cancelling stops it here.
 import { acquireWaiting, jobIdFor } from '../queue/enrich-queue.js';
-import { answeredClaim, claimKey, requestersOf } from '../queue/requesters.js';
+import { answeredClaim, claimKey, isBatchItem, requestersOf } from '../delivery/requesters.js';
 import { batchItemId } from '../store/service-models.js';
 import { EnrichbotError, ErrorCodes, errorMessage, isEnrichbotError } from '../errors.js';
 import type { BatchItem, BatchOptions, Lease } from '../plugin/service.js';
-import { BATCH_REPLY_TRIGGER, batchKey, withBudget, type BatchesDeps } from './batch-deps.js';
+import { batchKey, itemRequest, type BatchesDeps } from './batch-deps.js';
 
 /** Enqueues in flight at once: each is a few round trips; in sequence 10,000 rows take minutes. */
 const ENQUEUE_CONCURRENCY = 16;
@@ -112,14 +112,13 @@ export class BatchQueueing {
    */
   private async queueItem(batchId: string, index: number, input: BatchItem['input'], options: BatchOptions, checkFirst: boolean, stop: () => boolean): Promise<void> {
     const { Batch } = this.deps.store.models;
-    const { request, identity } = this.deps.validate(input, withBudget(options, batchId));
-    const withReply = { ...request, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } };
-    const jobId = jobIdFor(withReply, identity);
+    const { request, identity } = itemRequest(input, options, batchId);
+    const jobId = jobIdFor(request, identity);
     const earlier = checkFirst ? await this.itemRequester(jobId, batchId, index) : null;
     if (earlier?.delivered) return;
     for (;;) {
       try {
-        await this.deps.enqueue(withReply, identity);
+        await this.deps.queue.enqueue({ request, identity, answerTo: { batchItem: { batchId, index } } });
         break;
       } catch (err) {
         if (!isEnrichbotError(err, ErrorCodes.JOB_BUSY) || stop()) throw err;
@@ -164,12 +163,12 @@ export class BatchQueueing {
   /**
    * This item's request on its job, if one was recorded: where it stands among the run's
    * requesters (0: it started the run), whether it was answered (its claim is taken) and
-   * whether the job is open. Requesters live on the job document (src/queue/requesters.ts).
+   * whether the job is open. Requesters live on the job document (src/delivery/requesters.ts).
    */
   private async itemRequester(jobId: string, batchId: string, index: number): Promise<{ position: number; delivered: boolean; open: boolean } | null> {
     const doc = await this.deps.store.models.Job.findById(jobId, { status: 1, requesters: 1 }).lean();
     const list = requestersOf(doc);
-    const position = list.findIndex((r) => r.replyTo.trigger === BATCH_REPLY_TRIGGER && r.replyTo.address.batchId === batchId && r.replyTo.address.index === index);
+    const position = list.findIndex((r) => isBatchItem(r, { batchId, index }));
     if (!doc || position < 0) return null;
     const delivered = (await this.deps.redis.exists(claimKey(this.deps.config.queue.prefix, answeredClaim(list[position])))) === 1;
     return { position, delivered, open: ['queued', 'running', 'paused'].includes(String(doc.status)) };
@@ -217,7 +216,7 @@ export class BatchQueueing {
     try {
       await this.cancelUnqueued(batchId);
       const open = await this.deps.store.models.BatchItem.find({ batchId, status: { $in: ['queued', 'paused'] } }, { jobId: 1 }).lean();
-      for (const it of open) if (it.jobId) await this.deps.cancelJob(it.jobId);
+      for (const it of open) if (it.jobId) await this.deps.jobs.cancel(it.jobId);
     } finally {
       await lease.release().catch(() => undefined);
     }

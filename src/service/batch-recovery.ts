@@ -5,10 +5,10 @@
 // `service.batch.recountAfterMs`: items still waiting whose job is final get the job's result,
 // the counts are recounted from the items, and a batch whose items are all final is finished.
 import type { JobResult } from '../engine/types.js';
-import { requestersOf } from '../queue/requesters.js';
-import type { Delivery } from '../queue/requesters.js';
+import { isBatchItem, requestersOf } from '../delivery/requesters.js';
+import type { ItemAnswer } from '../delivery/delivery.js';
 import { batchItemId } from '../store/service-models.js';
-import { BATCH_REPLY_TRIGGER, batchKey, type BatchesDeps } from './batch-deps.js';
+import { batchKey, type BatchesDeps } from './batch-deps.js';
 import type { BatchProgress } from './batch-progress.js';
 import type { BatchResults } from './batch-results.js';
 
@@ -56,11 +56,8 @@ export class BatchRecovery {
       const job = await Job.findById(jobId).lean();
       if (job && FINAL_JOB.includes(String(job.status)) && job.result) {
         const requesters = requestersOf(job);
-        const to: Delivery[] = indexes.map((index) => {
-          const at = requesters.findIndex((r) => r.replyTo.trigger === BATCH_REPLY_TRIGGER && r.replyTo.address.batchId === batchId && r.replyTo.address.index === index);
-          return { replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } }, starter: at === 0 };
-        });
-        await this.rows.onItemResults(job.result as JobResult, to);
+        const to: ItemAnswer[] = indexes.map((index) => ({ batchId, index, starter: requesters.findIndex((r) => isBatchItem(r, { batchId, index })) === 0 }));
+        await this.rows.answerItems(job.result as JobResult, to);
       } else if (!job) {
         // Its job is gone (forgotten, or expired): nothing will ever answer it.
         await BatchItem.updateMany(

@@ -1,7 +1,7 @@
 // A batch's results: each item's job result written on the item when the job ends (so results
 // stream back in input order with no join), and the rows read back in order.
 import type { JobResult } from '../engine/types.js';
-import type { Delivery } from '../queue/requesters.js';
+import type { ItemAnswer } from '../delivery/delivery.js';
 import { EnrichbotError, ErrorCodes } from '../errors.js';
 import { batchItemId } from '../store/service-models.js';
 import type { BatchResultRow, BatchRowStatus } from '../plugin/service.js';
@@ -35,14 +35,12 @@ export class BatchResults {
    * item once its job is queued, so no two writers meet on one item (FerretDB rewrites the
    * whole document on update, and the later of two concurrent writes undoes the other).
    */
-  async onItemResults(result: JobResult, to: Delivery[]): Promise<void> {
+  async answerItems(result: JobResult, to: ItemAnswer[]): Promise<void> {
     const byBatch = new Map<string, Map<number, boolean>>();
-    for (const d of to) {
-      const { batchId, index } = d.replyTo.address as { batchId?: string; index?: number };
-      if (typeof batchId !== 'string' || typeof index !== 'number') continue;
+    for (const { batchId, index, starter } of to) {
       const items = byBatch.get(batchId) ?? new Map<number, boolean>();
       // The same item asked twice (a queueing taken over): charged once if either started the run.
-      items.set(index, (items.get(index) ?? false) || d.starter);
+      items.set(index, (items.get(index) ?? false) || starter);
       byBatch.set(batchId, items);
     }
     for (const [batchId, items] of byBatch) await this.writeResults(batchId, items, result);

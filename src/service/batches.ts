@@ -1,24 +1,26 @@
 // Batches: many inputs submitted together (a CSV file, an API batch, a backfill). Each accepted
-// item is an ordinary job whose requester is the batch itself. The parts:
+// item is an ordinary job whose requester is the item's row (`batchItem`); the delivery hands
+// the job's answer back here (answerItems) and takes the batch's progress and end to the trigger
+// that submitted it. The parts:
 // - batch-submit.ts: validation and the first writes (items, live counts, batch document);
 // - batch-queueing.ts: the items put on the queue in the background, under a lease;
 // - batch-results.ts: each job's result written on its item, and the rows read back in order;
 // - batch-progress.ts: live counts, status, progress events and completion, once;
 // - batch-recovery.ts: the sweeper's step that finishes a batch whose counts drifted.
 import type { JobResult, ReplyTo } from '../engine/types.js';
-import type { Delivery } from '../queue/requesters.js';
-import type { BatchItem, BatchOptions, BatchResultRow, BatchStatus, BatchSubmitResult } from '../plugin/service.js';
-import { BATCH_REPLY_TRIGGER, type BatchesDeps } from './batch-deps.js';
+import type { BatchItemAnswers, ItemAnswer } from '../delivery/delivery.js';
+import type { BatchItem, BatchOptions, BatchResultRow, BatchStatus, BatchSubmitResult, Lease } from '../plugin/service.js';
+import type { BatchesDeps } from './batch-deps.js';
 import { submitBatch } from './batch-submit.js';
 import { BatchQueueing } from './batch-queueing.js';
 import { BatchProgress } from './batch-progress.js';
 import { BatchResults } from './batch-results.js';
 import { BatchRecovery } from './batch-recovery.js';
 
-export { BATCH_REPLY_TRIGGER, type BatchesDeps };
+export type { BatchesDeps };
 export { QUEUEING_LEASE_TTL_MS, queueingLeaseKey } from './batch-queueing.js';
 
-export class Batches {
+export class Batches implements BatchItemAnswers {
   readonly queueing: BatchQueueing;
   readonly progress: BatchProgress;
   readonly rows: BatchResults;
@@ -37,7 +39,8 @@ export class Batches {
   }
 
   submit(source: BatchItem[] | AsyncIterable<BatchItem>, replyTo: ReplyTo, options: BatchOptions): Promise<BatchSubmitResult> {
-    return submitBatch(this.deps, { startQueueing: (batchId, lease) => this.queueing.start(batchId, lease, false), maybeFinish: (batchId) => this.progress.maybeFinish(batchId) }, source, replyTo, options);
+    const steps = { startQueueing: (batchId: string, lease: Lease) => this.queueing.start(batchId, lease, false), maybeFinish: (batchId: string) => this.progress.maybeFinish(batchId) };
+    return submitBatch({ deps: this.deps, steps, source, replyTo, options });
   }
 
   /** The sweeper's step: takes over batches still queueing whose holder is gone. */
@@ -50,8 +53,9 @@ export class Batches {
     return this.queueing.stop();
   }
 
-  onItemResults(result: JobResult, to: Delivery[]): Promise<void> {
-    return this.rows.onItemResults(result, to);
+  /** A job's answer to the rows that asked for it (from the delivery): rows written in bulk, counts moved once. */
+  answerItems(result: JobResult, items: ItemAnswer[]): Promise<void> {
+    return this.rows.answerItems(result, items);
   }
 
   status(batchId: string, workspace?: string): Promise<BatchStatus> {

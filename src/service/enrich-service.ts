@@ -1,24 +1,26 @@
 // The EnrichService: the only way a trigger reaches the core. It validates and normalizes what
 // a trigger asks, refuses forgotten identities, queues (or joins) jobs, answers status and
 // waits by Redis pub/sub, and keeps the activity log. Batches live in batches.ts (and its
-// batch-*.ts parts), forgetting in forget.ts; this file is the front door that ties them together.
+// batch-*.ts parts), a job's end and cancel in jobs.ts, forgetting in forget.ts; whatever goes
+// back to a trigger goes through the delivery (src/delivery/). This file is the front door.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
-import { cancelKey, runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
-import type { Delivery, Requester } from '../queue/requesters.js';
+import { runStateKey, type EnrichQueue } from '../queue/enrich-queue.js';
+import type { Delivery, AlertResult } from '../delivery/delivery.js';
 import type { Leases } from '../platform/lease.js';
-import { EnrichRequestSchema, type EnrichRequest, type JobResult, type RecordView, type ReplyTo } from '../engine/types.js';
+import type { EnrichRequest, JobResult, RecordView, ReplyTo } from '../engine/types.js';
 import { identityOfInput, type Identity, type StructuredInput } from '../engine/identity.js';
+import type { ProviderRuntime } from '../engine/provider-call.js';
+import type { SpendCap } from '../engine/spend-cap.js';
 import { FIELD_SCHEMAS } from '../engine/fields.js';
 import { MANUAL_PROVIDER } from '../engine/merge.js';
 import { normalizeField } from '../engine/normalize/index.js';
 import { Ledger } from '../engine/ledger.js';
 import { recordId } from '../store/models.js';
 import { EnrichbotError, ErrorCodes, errorMessage } from '../errors.js';
-import { formatZodIssues } from '../config/load.js';
 import type {
   ActivityEntry,
   BatchItem,
@@ -40,21 +42,20 @@ import type {
   ConflictAnswer,
   ConflictRequest,
 } from '../plugin/service.js';
-import type { NotifyMessage, NotifyResult, PushActivity, PushRequest, PushResult } from '../plugin/contract.js';
+import type { NotifyMessage, NotifyResult, PushActivity, PushResult } from '../plugin/contract.js';
 import { CompletionHub } from './completion.js';
 import { ActivityLog } from './activity-log.js';
 import { Tombstones } from './tombstones.js';
 import { ageingRecords, readRecords, toRecordView, type AgeingRecord } from './records.js';
-import { Batches, BATCH_REPLY_TRIGGER } from './batches.js';
+import { Batches } from './batches.js';
 import { forgetIdentity } from './forget.js';
 import { Reports } from './reports.js';
 import { UsageCounters } from './usage-counters.js';
-import { raiseAlert, type AlertResult } from './alerts.js';
 import { Listing } from './listing.js';
 import { workspaceUsage } from './usage.js';
-import { keepEstimate, type BatchEstimate, type EstimateOptions } from './estimate.js';
-
-export { BATCH_REPLY_TRIGGER };
+import { estimateBatch, keepEstimate, type BatchEstimate } from './estimate.js';
+import { Jobs } from './jobs.js';
+import { validateRequest, type RequestToValidate } from './request-validation.js';
 
 export interface EnrichServiceDeps {
   config: Config;
@@ -65,29 +66,14 @@ export interface EnrichServiceDeps {
   logger: Logger;
   /** Batches are queued in the background under a lease. */
   leases: Leases;
-  /** Whether a trigger with this id is loaded and enabled (so its results can be delivered). */
-  triggerExists(id: string): boolean;
-  /** Hands batch progress / completion to the batch's trigger. */
-  notifyTrigger(kind: 'progress' | 'done', status: BatchStatus, replyTo: ReplyTo): Promise<void>;
-  /**
-   * Answers the requesters of a job cancelled before it ran. Only a worker runs the triggers that
-   * deliver; elsewhere it returns false and a worker answers when it dequeues the cancelled job.
-   */
-  answer(result: JobResult, requesters: Requester[]): Promise<boolean>;
-  /** The `push` of the trigger named `destination`, if it has one. */
-  pushTo(destination: string, request: PushRequest): Promise<PushResult>;
-  /** The `conflicts` of the trigger named `destination`, if it has one. */
-  conflictsVia?(destination: string, request: ConflictRequest): Promise<ConflictAnswer>;
-  /** The `notify` of the trigger named `destination`, if it has one. */
-  notifyVia(destination: string, message: NotifyMessage): Promise<NotifyResult>;
-  /** Ids of the triggers running in this process that have `notify` (where alerts go). */
-  notifiers(): string[];
-  /** Each enabled provider's circuit breaker state (shared in Redis by every worker). */
-  breakerStates(): Promise<Record<string, BreakerState>>;
+  /** The road back to triggers: answers, a batch's progress and end, push, conflicts, notify, alerts. */
+  delivery: Delivery;
+  /** The engine's providers: estimates price their waterfalls; their breakers are shared in Redis. */
+  providers: Map<string, ProviderRuntime>;
+  /** The spend caps an estimate compares itself with. */
+  spendCap: SpendCap;
   /** What pushes to each destination trigger count as (its `pushActivity`): the daily report names them so. */
   pushActivity?: Record<string, PushActivity>;
-  /** Prices a batch without a paid call (estimate.ts); needs the engine's providers, so the App supplies it. */
-  estimator?: (items: (string | StructuredInput)[], options: EstimateOptions) => Promise<BatchEstimate>;
 }
 
 const OPEN = ['queued', 'running', 'paused'];
@@ -105,13 +91,14 @@ export class EnrichServiceImpl implements EnrichService {
   readonly activityLog: ActivityLog;
   readonly tombstones: Tombstones;
   readonly batches: Batches;
+  readonly jobs: Jobs;
   private readonly ledger: Ledger;
   readonly reports: Reports;
   readonly counters: UsageCounters;
   private readonly listing: Listing;
 
   constructor(private readonly deps: EnrichServiceDeps) {
-    const { config, store, redis, clock } = deps;
+    const { config, store, redis, clock, delivery } = deps;
     this.listing = new Listing(store);
     this.reports = new Reports({ config, store, redis, queue: deps.queue, pushActivity: deps.pushActivity });
     this.counters = new UsageCounters(redis, clock, config.queue.prefix);
@@ -119,6 +106,7 @@ export class EnrichServiceImpl implements EnrichService {
     this.activityLog = new ActivityLog(store.models, clock, config.service.activityRetentionDays);
     this.tombstones = new Tombstones(store.models, config.service.privacySalt, redis, config.queue.prefix);
     this.ledger = new Ledger(store.models, config.engine.rawResponseMaxBytes);
+    this.jobs = new Jobs({ redis, prefix: config.queue.prefix, queue: deps.queue, models: store.models, hub: this.hub, counters: this.counters, delivery, logger: deps.logger });
     this.batches = new Batches({
       config,
       store,
@@ -128,32 +116,27 @@ export class EnrichServiceImpl implements EnrichService {
       hub: this.hub,
       tombstones: this.tombstones,
       activity: this.activityLog,
-      validate: (input, options) => this.validate({ ...options, input }, { trigger: BATCH_REPLY_TRIGGER, address: {} }),
-      enqueue: (request, identity) => deps.queue.enqueue(request, identity),
-      notifyTrigger: deps.notifyTrigger,
-      cancelJob: (jobId) => this.cancelJob(jobId),
       leases: deps.leases,
+      queue: deps.queue,
+      jobs: this.jobs,
+      delivery,
     });
+    // A job's answer to batch rows comes back through the delivery to these batches.
+    delivery.answerBatchItemsWith(this.batches);
   }
 
   /** Validates a request (zod) and parses its input; throws with what to fix. */
-  /** `budgetKey`: the budget `maxCostUsd` counts against when shared (a batch's id). */
-  validate(request: SubmitRequest & { budgetKey?: string }, replyTo: ReplyTo): { request: EnrichRequest; identity: Identity } {
-    const budget = request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd, budgetKey: request.budgetKey };
-    const parsed = EnrichRequestSchema.safeParse({ workspace: request.workspace, input: request.input, refresh: request.refresh ?? false, groups: request.groups, replyTo, ...budget });
-    if (!parsed.success) {
-      throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `Invalid request: ${formatZodIssues('', parsed.error, request).join('; ')}`);
-    }
-    return { request: parsed.data, identity: identityOfInput(parsed.data.input) };
+  validate(request: RequestToValidate, replyTo?: ReplyTo): { request: EnrichRequest; identity: Identity } {
+    return validateRequest(request, replyTo);
   }
 
   async estimate(items: BatchItem[], options: BatchOptions): Promise<BatchEstimate> {
-    if (!this.deps.estimator) throw new EnrichbotError(ErrorCodes.INPUT_INVALID, 'Estimates need the engine\'s providers: this service was built without them.');
     if (items.length > this.deps.config.service.batch.maxItems) {
       throw new EnrichbotError(ErrorCodes.INPUT_INVALID, `${items.length} items is more than service.batch.maxItems (${this.deps.config.service.batch.maxItems}): split the list.`);
     }
     const usable = items.filter((i) => !i.problem).map((i) => i.input);
-    const est = await this.deps.estimator(usable, { workspace: options.workspace, refresh: options.refresh, groups: options.groups });
+    const { config, store, providers, spendCap, clock } = this.deps;
+    const est = await estimateBatch({ config, models: store.models, providers, spendCap, clock }, usable, { workspace: options.workspace, refresh: options.refresh, groups: options.groups });
     return { ...est, rows: items.length, rejected: est.rejected + (items.length - usable.length) };
   }
 
@@ -166,7 +149,7 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   private checkTrigger(replyTo: ReplyTo): void {
-    if (replyTo.trigger !== BATCH_REPLY_TRIGGER && !this.deps.triggerExists(replyTo.trigger)) {
+    if (!this.deps.delivery.hasTrigger(replyTo.trigger)) {
       throw new EnrichbotError(ErrorCodes.TRIGGER_UNKNOWN, `No enabled trigger "${replyTo.trigger}" to send the answer to: list it under plugins.triggers (or fix replyTo.trigger).`);
     }
   }
@@ -184,7 +167,7 @@ export class EnrichServiceImpl implements EnrichService {
     this.checkTrigger(replyTo);
     const { request: req, identity } = this.validate(request, replyTo);
     await this.refuseForgotten(req.workspace, identity);
-    const { jobId, joined } = await this.deps.queue.enqueue(req, identity);
+    const { jobId, joined } = await this.deps.queue.enqueue({ request: req, identity });
     await this.activityLog.write({ workspace: req.workspace, actor: request.actor ?? replyTo.trigger, action: req.refresh ? 'refresh' : 'enrich', subject: identity.display, identityKey: identity.key, detail: { jobId, joined } });
     return { jobId, joined, display: identity.display };
   }
@@ -221,23 +204,13 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   /** Asks a queued or running job to stop: providers not yet called are marked not_run. */
-  async cancelJob(jobId: string): Promise<void> {
-    const { prefix } = this.deps.config.queue;
-    await this.deps.redis.set(cancelKey(prefix, jobId), '1', 'EX', 86400);
-    // Exclusive under the job's lease (a conditional update is not a lock on FerretDB).
-    const c = await this.deps.queue.cancel(jobId);
-    if (c) {
-      await this.jobFinished(c.result);
-      // A paused job is not in the queue: put it back so a worker can answer its requesters.
-      if (!(await this.deps.answer(c.result, c.requesters)) && c.was === 'paused') await this.deps.queue.push(jobId, c.run, c.request);
-    }
+  cancelJob(jobId: string): Promise<void> {
+    return this.jobs.cancel(jobId);
   }
 
   /** Called by the worker when a job ends (or pauses): wakes every waiter in every process. */
-  async jobFinished(result: JobResult): Promise<void> {
-    // Waiters first: the usage counters are bookkeeping and may take a few reads.
-    await this.hub.publish('job', result.jobId, result).catch((err) => this.deps.logger.warn({ err, jobId: result.jobId }, 'could not publish the job event; waiters time out'));
-    await this.counters.jobFinished(result).catch((err) => this.deps.logger.warn({ err, jobId: result.jobId }, 'could not update usage counters'));
+  jobFinished(result: JobResult): Promise<void> {
+    return this.jobs.finished(result);
   }
 
   async waitFor(jobId: string, timeoutMs = this.deps.config.queue.waitTimeoutMs): Promise<JobResult> {
@@ -286,11 +259,6 @@ export class EnrichServiceImpl implements EnrichService {
 
   results(batchId: string, workspace?: string): AsyncIterable<BatchResultRow> {
     return this.batches.results(batchId, workspace);
-  }
-
-  /** Called by the app for a job's results addressed to batch items (in bulk). */
-  onBatchItems(result: JobResult, to: Delivery[]): Promise<void> {
-    return this.batches.onItemResults(result, to);
   }
 
   ageingRecords(workspace: string, before: Date, limit: number): Promise<AgeingRecord[]> {
@@ -345,7 +313,7 @@ export class EnrichServiceImpl implements EnrichService {
 
   async forget(workspace: string, subject: string | StructuredInput, by: string): Promise<ForgetReport> {
     const identity = identityOfInput(subject);
-    const report = await forgetIdentity({ models: this.deps.store.models, workspace, identity, cancelJob: (id) => this.cancelJob(id) });
+    const report = await forgetIdentity({ models: this.deps.store.models, workspace, identity, jobs: this.jobs });
     await this.tombstones.add(workspace, identity.key, by, this.deps.clock.now());
     // The log keeps that something was forgotten, not whom.
     await this.activityLog.write({ workspace, actor: by, action: 'forget', subject: '[forgotten]' });
@@ -435,8 +403,11 @@ export class EnrichServiceImpl implements EnrichService {
     return this.reports.capUsage(this.deps.clock.now());
   }
 
-  breakerStates() {
-    return this.deps.breakerStates();
+  /** Each enabled provider's circuit breaker, read from the state every worker shares in Redis. */
+  async breakerStates(): Promise<Record<string, BreakerState>> {
+    const out: Record<string, BreakerState> = {};
+    for (const p of [...this.deps.providers.values()].filter((r) => r.enabled).sort((a, b) => a.id.localeCompare(b.id))) out[p.id] = await p.policy.breaker.state();
+    return out;
   }
 
   providerOutages(since: Date) {
@@ -455,7 +426,7 @@ export class EnrichServiceImpl implements EnrichService {
     }
     let result: PushResult;
     try {
-      result = await this.deps.pushTo(destination, { workspace, ...records, by });
+      result = await this.deps.delivery.push(destination, { workspace, ...records, by });
     } catch (err) {
       if (err instanceof EnrichbotError) throw err;
       throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `Could not push ${identity.display} to ${destination}: ${errorMessage(err)}`, { cause: err });
@@ -467,8 +438,7 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   async conflicts(destination: string, request: ConflictRequest): Promise<ConflictAnswer> {
-    if (!this.deps.conflictsVia) throw new EnrichbotError(ErrorCodes.PUSH_UNAVAILABLE, `No enabled trigger "${destination}" keeps conflicts here.`);
-    const answer = await this.deps.conflictsVia(destination, request);
+    const answer = await this.deps.delivery.conflicts(destination, request);
     if (request.op === 'list' || request.op === 'count') return answer;
     // Who settled what, one entry per conflict (Accept or Keep), for the activity log.
     for (const c of answer.items) {
@@ -478,11 +448,11 @@ export class EnrichServiceImpl implements EnrichService {
   }
 
   notify(destination: string, message: NotifyMessage): Promise<NotifyResult> {
-    return this.deps.notifyVia(destination, message);
+    return this.deps.delivery.notify(destination, message);
   }
 
   alert(message: NotifyMessage): Promise<AlertResult> {
-    return raiseAlert({ logger: this.deps.logger, notifiers: this.deps.notifiers, notifyVia: this.deps.notifyVia }, message);
+    return this.deps.delivery.alert(message);
   }
 
   async close(): Promise<void> {

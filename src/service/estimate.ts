@@ -80,114 +80,167 @@ interface CacheSlim {
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 const plainFields = (f: unknown): Fields => (f instanceof Map ? Object.fromEntries(f) : ((f ?? {}) as Fields));
 
+/** What the pricing of one batch reads and gathers as it walks the rows. */
+interface Pricing {
+  config: Config;
+  providers: Map<string, ProviderRuntime>;
+  options: EstimateOptions;
+  now: Date;
+  people: Map<string, RecordSlim>;
+  companies: Map<string, RecordSlim>;
+  cache: Map<string, CacheSlim>;
+  rates: Map<string, { hitRate: number; calls: number }>;
+  groups: Map<FieldGroup, GroupEstimate>;
+  seenJobs: Set<string>;
+  /** A company's groups run once per batch: later rows about it find the first one's answers cached. */
+  seenCompanyGroups: Set<string>;
+  usedRates: Map<string, ProviderRate>;
+}
+
+/** One row to enrich: what is known about it, and what a provider could be given. */
+interface Row {
+  identity: Identity;
+  refresh: boolean;
+  given: Map<string, unknown>;
+  person: Fields;
+  company: Fields;
+  /** Inputs a provider might have by the time it runs: what is given or stored, and what earlier groups may return. */
+  available: Set<string>;
+  lookup: LookupInput;
+  subjectKeys: Record<Subject, string | undefined>;
+}
+
 export async function estimateBatch(deps: EstimateDeps, items: (string | StructuredInput)[], options: EstimateOptions): Promise<BatchEstimate> {
-  const { config, models, providers, clock } = deps;
-  const { workspace } = options;
-  const now = clock.now();
-  const [people, companies, cache, rates] = await Promise.all([
-    loadRecords(models.Person, workspace),
-    loadRecords(models.Company, workspace),
-    loadCache(models, workspace, now),
-    hitRates(models, workspace, now),
-  ]);
-  const rateOf = (provider: string, operation: string) => rates.get(`${provider}|${operation}`) ?? { hitRate: HIT_RATE_PRIOR, calls: 0 };
-  const groups = new Map<FieldGroup, GroupEstimate>();
-  const seenJobs = new Set<string>();
-  // A company's groups run once per batch: later rows about it find the first one's answers cached.
-  const seenCompanyGroups = new Set<string>();
+  const pricing = await startPricing(deps, options);
   const est: BatchEstimate = {
-    workspace, rows: items.length, rejected: 0, duplicates: 0, fresh: 0, toRun: 0, groups: [], expectedUsd: 0, worstUsd: 0, providers: [],
+    workspace: options.workspace, rows: items.length, rejected: 0, duplicates: 0, fresh: 0, toRun: 0, groups: [], expectedUsd: 0, worstUsd: 0, providers: [],
     workspaceCap: emptyShare(), globalCap: emptyShare(),
   };
-  const usedRates = new Map<string, ProviderRate>();
-
-  for (const item of items) {
-    const parsed = EnrichRequestSchema.safeParse({ workspace, input: item, refresh: options.refresh ?? false, groups: options.groups });
-    let identity: Identity;
-    try {
-      if (!parsed.success) throw new Error('invalid');
-      identity = identityOfInput(parsed.data.input);
-    } catch {
-      est.rejected++;
-      continue;
-    }
-    const request = parsed.data;
-    const jobId = jobIdFor(request, identity);
-    if (seenJobs.has(jobId)) {
-      est.duplicates++;
-      continue;
-    }
-    seenJobs.add(jobId);
-    const companyKey = identity.company?.domain ? `company:${identity.company.domain}` : identity.subject === 'company' ? identity.key : undefined;
-    const main = identity.subject === 'person' ? people.get(recordId(workspace, identity.key)) : companyKey ? companies.get(recordId(workspace, companyKey)) : undefined;
-    const plan = planFromRecord(main ?? null, groupsToRun(config, identity, request), request, now, config.engine.recordFreshnessDays);
-    if (plan.fromRecord) {
-      est.fresh++;
-      continue;
-    }
-    est.toRun++;
-    const person: Fields = identity.subject === 'person' ? { ...(main?.fields ?? {}) } : {};
-    const company: Fields = { ...(companyKey ? companies.get(recordId(workspace, companyKey))?.fields ?? {} : {}) };
-    const given = seedKnown(identity);
-    // Inputs a provider might have by the time it runs: what is given or stored, and what earlier groups may return.
-    const available = new Set<string>([...given.keys(), ...[...Object.keys(person).map((k) => `person.${k}`), ...Object.keys(company).map((k) => `company.${k}`)]].map((f) => INPUT_OF[f]).filter(Boolean));
-    const lookup: LookupInput = Object.fromEntries([...given].filter(([f]) => INPUT_OF[f]).map(([f, v]) => [INPUT_OF[f], v]));
-    const subjectKeys: Record<Subject, string | undefined> = {
-      person: identity.subject === 'person' ? identity.key : undefined,
-      company: identity.subject === 'company' ? identity.key : identity.company?.domain ? `company:${identity.company.domain}` : identity.company?.name ? `company:name:${identity.company.name.toLowerCase()}` : undefined,
-    };
-
-    for (const group of plan.groups) {
-      const def = FIELD_GROUPS[group];
-      const subject = def.subject;
-      if (subject === 'company' && !available.has('domain') && !available.has('companyName') && !available.has('companyLinkedinUrl')) continue;
-      const fields = subject === 'person' ? person : company;
-      const stopFields = def.stopFields as readonly string[];
-      const known = stopFields.every((f) => given.has(f) || (fields[f.slice(subject.length + 1)] && !request.refresh));
-      if (known) continue;
-      if (subject === 'company' && identity.subject === 'person') {
-        const once = `${group}|${subjectKeys.company ?? identity.key}`;
-        if (seenCompanyGroups.has(once)) continue;
-        seenCompanyGroups.add(once);
-      }
-      const g = groups.get(group) ?? { group, rows: 0, cachedAnswers: 0, paidCalls: 0, expectedUsd: 0, worstUsd: 0 };
-      groups.set(group, g);
-      g.rows++;
-      const keys = [...new Set([subjectKeys[subject], ...inputKeys(lookup, subject)].filter((k): k is string => !!k))];
-      let reach = 1;
-      for (const id of config.waterfalls[group] ?? []) {
-        const provider = providers.get(id);
-        if (!provider?.enabled) continue;
-        const op = operationFor(provider, group).find((o) => o.needs.some((set) => set.every((k) => available.has(k))));
-        if (!op) continue;
-        for (const f of op.returns) if (INPUT_OF[f]) available.add(INPUT_OF[f]);
-        const cached = keys.map((k) => cache.get(cacheId(workspace, id, op.name, k))).find(Boolean);
-        if (cached) {
-          g.cachedAnswers++;
-          if (!('collect' in def) && stops(cached.result, stopFields, config.engine.minConfidence)) reach = 0;
-          continue;
-        }
-        const price = provider.cost(op.name);
-        if (price.usd <= 0) continue;
-        const rate = rateOf(id, op.name);
-        usedRates.set(id, { provider: id, hitRate: rate.hitRate, calls: rate.calls });
-        g.paidCalls++;
-        g.worstUsd += price.usd;
-        g.expectedUsd += reach * (rate.hitRate * price.usd + (1 - rate.hitRate) * (price.missCharged ? price.usd : 0));
-        if (!('collect' in def)) reach *= 1 - rate.hitRate;
-      }
-    }
-  }
-
-  est.groups = [...groups.values()].map((g) => ({ ...g, expectedUsd: round(g.expectedUsd), worstUsd: round(g.worstUsd) }));
-  est.expectedUsd = round([...groups.values()].reduce((s, g) => s + g.expectedUsd, 0));
-  est.worstUsd = round([...groups.values()].reduce((s, g) => s + g.worstUsd, 0));
-  est.providers = [...usedRates.values()].sort((a, b) => a.provider.localeCompare(b.provider));
-  const caps = deps.spendCap.capFor(workspace);
-  const [wsSpent, globalSpent] = await Promise.all([deps.spendCap.spentToday(workspace), deps.spendCap.spentToday()]);
+  for (const item of items) priceRow(pricing, est, item);
+  const groups = [...pricing.groups.values()];
+  est.groups = groups.map((g) => ({ ...g, expectedUsd: round(g.expectedUsd), worstUsd: round(g.worstUsd) }));
+  est.expectedUsd = round(groups.reduce((s, g) => s + g.expectedUsd, 0));
+  est.worstUsd = round(groups.reduce((s, g) => s + g.worstUsd, 0));
+  est.providers = [...pricing.usedRates.values()].sort((a, b) => a.provider.localeCompare(b.provider));
+  const caps = deps.spendCap.capFor(options.workspace);
+  const [wsSpent, globalSpent] = await Promise.all([deps.spendCap.spentToday(options.workspace), deps.spendCap.spentToday()]);
   est.workspaceCap = share(caps.workspace, wsSpent, est);
   est.globalCap = share(caps.global, globalSpent, est);
   return est;
+}
+
+/** The workspace read once: records, cached answers and hit rates. */
+async function startPricing(deps: EstimateDeps, options: EstimateOptions): Promise<Pricing> {
+  const { config, models, providers, clock } = deps;
+  const now = clock.now();
+  const [people, companies, cache, rates] = await Promise.all([
+    loadRecords(models.Person, options.workspace),
+    loadRecords(models.Company, options.workspace),
+    loadCache(models, options.workspace, now),
+    hitRates(models, options.workspace, now),
+  ]);
+  return { config, providers, options, now, people, companies, cache, rates, groups: new Map(), seenJobs: new Set(), seenCompanyGroups: new Set(), usedRates: new Map() };
+}
+
+/** One row: rejected, a duplicate, fresh, or priced group by group. */
+function priceRow(pricing: Pricing, est: BatchEstimate, item: string | StructuredInput): void {
+  const { config, options, now } = pricing;
+  const { workspace } = options;
+  const parsed = EnrichRequestSchema.safeParse({ workspace, input: item, refresh: options.refresh ?? false, groups: options.groups });
+  let identity: Identity;
+  try {
+    if (!parsed.success) throw new Error('invalid');
+    identity = identityOfInput(parsed.data.input);
+  } catch {
+    est.rejected++;
+    return;
+  }
+  const request = parsed.data;
+  const jobId = jobIdFor(request, identity);
+  if (pricing.seenJobs.has(jobId)) {
+    est.duplicates++;
+    return;
+  }
+  pricing.seenJobs.add(jobId);
+  const companyKey = identity.company?.domain ? `company:${identity.company.domain}` : identity.subject === 'company' ? identity.key : undefined;
+  const main = identity.subject === 'person' ? pricing.people.get(recordId(workspace, identity.key)) : companyKey ? pricing.companies.get(recordId(workspace, companyKey)) : undefined;
+  const plan = planFromRecord(main ?? null, groupsToRun(config, identity, request), request, now, config.engine.recordFreshnessDays);
+  if (plan.fromRecord) {
+    est.fresh++;
+    return;
+  }
+  est.toRun++;
+  const row = rowOf(identity, request.refresh, main, companyKey ? pricing.companies.get(recordId(workspace, companyKey)) : undefined);
+  for (const group of plan.groups) priceGroup(pricing, row, group);
+}
+
+function rowOf(identity: Identity, refresh: boolean, main: RecordSlim | undefined, companyRecord: RecordSlim | undefined): Row {
+  const person: Fields = identity.subject === 'person' ? { ...(main?.fields ?? {}) } : {};
+  const company: Fields = { ...(companyRecord?.fields ?? {}) };
+  const given = seedKnown(identity);
+  const available = new Set<string>([...given.keys(), ...[...Object.keys(person).map((k) => `person.${k}`), ...Object.keys(company).map((k) => `company.${k}`)]].map((f) => INPUT_OF[f]).filter(Boolean));
+  const lookup: LookupInput = Object.fromEntries([...given].filter(([f]) => INPUT_OF[f]).map(([f, v]) => [INPUT_OF[f], v]));
+  const subjectKeys: Record<Subject, string | undefined> = {
+    person: identity.subject === 'person' ? identity.key : undefined,
+    company: identity.subject === 'company' ? identity.key : identity.company?.domain ? `company:${identity.company.domain}` : identity.company?.name ? `company:name:${identity.company.name.toLowerCase()}` : undefined,
+  };
+  return { identity, refresh, given, person, company, available, lookup, subjectKeys };
+}
+
+/** One field group of one row: skipped when known or already run for its company, else its waterfall walked. */
+function priceGroup(pricing: Pricing, row: Row, group: FieldGroup): void {
+  const { identity, given, available, subjectKeys } = row;
+  const def = FIELD_GROUPS[group];
+  const subject = def.subject;
+  if (subject === 'company' && !available.has('domain') && !available.has('companyName') && !available.has('companyLinkedinUrl')) return;
+  const fields = subject === 'person' ? row.person : row.company;
+  const stopFields = def.stopFields as readonly string[];
+  const known = stopFields.every((f) => given.has(f) || (fields[f.slice(subject.length + 1)] && !row.refresh));
+  if (known) return;
+  if (subject === 'company' && identity.subject === 'person') {
+    const once = `${group}|${subjectKeys.company ?? identity.key}`;
+    if (pricing.seenCompanyGroups.has(once)) return;
+    pricing.seenCompanyGroups.add(once);
+  }
+  const g = pricing.groups.get(group) ?? { group, rows: 0, cachedAnswers: 0, paidCalls: 0, expectedUsd: 0, worstUsd: 0 };
+  pricing.groups.set(group, g);
+  g.rows++;
+  walkWaterfall(pricing, row, group, g);
+}
+
+/**
+ * The group's providers in order: a cached answer is free (and may stop the walk), a paid call
+ * adds its price to the worst case and, reached with the chance every one before missed, to the
+ * expected cost.
+ */
+function walkWaterfall(pricing: Pricing, row: Row, group: FieldGroup, g: GroupEstimate): void {
+  const { config, providers, cache, options } = pricing;
+  const def = FIELD_GROUPS[group];
+  const subject = def.subject;
+  const stopFields = def.stopFields as readonly string[];
+  const keys = [...new Set([row.subjectKeys[subject], ...inputKeys(row.lookup, subject)].filter((k): k is string => !!k))];
+  let reach = 1;
+  for (const id of config.waterfalls[group] ?? []) {
+    const provider = providers.get(id);
+    if (!provider?.enabled) continue;
+    const op = operationFor(provider, group).find((o) => o.needs.some((set) => set.every((k) => row.available.has(k))));
+    if (!op) continue;
+    for (const f of op.returns) if (INPUT_OF[f]) row.available.add(INPUT_OF[f]);
+    const cached = keys.map((k) => cache.get(cacheId(options.workspace, id, op.name, k))).find(Boolean);
+    if (cached) {
+      g.cachedAnswers++;
+      if (!('collect' in def) && stops(cached.result, stopFields, config.engine.minConfidence)) reach = 0;
+      continue;
+    }
+    const price = provider.cost(op.name);
+    if (price.usd <= 0) continue;
+    const rate = pricing.rates.get(`${id}|${op.name}`) ?? { hitRate: HIT_RATE_PRIOR, calls: 0 };
+    pricing.usedRates.set(id, { provider: id, hitRate: rate.hitRate, calls: rate.calls });
+    g.paidCalls++;
+    g.worstUsd += price.usd;
+    g.expectedUsd += reach * (rate.hitRate * price.usd + (1 - rate.hitRate) * (price.missCharged ? price.usd : 0));
+    if (!('collect' in def)) reach *= 1 - rate.hitRate;
+  }
 }
 
 function emptyShare(): CapShare {

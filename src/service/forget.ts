@@ -6,19 +6,21 @@ import type { Identity } from '../engine/identity.js';
 import type { Models } from '../store/models.js';
 import type { ServiceModels } from '../store/service-models.js';
 import { recordId } from '../store/models.js';
+import type { Jobs } from './jobs.js';
 
 export interface ForgetDeps {
   models: Models & ServiceModels;
   workspace: string;
   identity: Identity;
-  cancelJob(jobId: string): Promise<void>;
+  /** Queued or paused jobs about the identity are cancelled first. */
+  jobs: Pick<Jobs, 'cancel'>;
 }
 
-export async function forgetIdentity({ models, workspace, identity, cancelJob }: ForgetDeps): Promise<Record<string, number>> {
+export async function forgetIdentity({ models, workspace, identity, jobs: cancelling }: ForgetDeps): Promise<Record<string, number>> {
   const removed: Record<string, number> = {};
   const key = identity.key;
   const jobs = await models.Job.find({ workspace, identityKey: key }, { _id: 1, status: 1 }).lean();
-  for (const j of jobs) if (['queued', 'paused'].includes(j.status)) await cancelJob(String(j._id));
+  for (const j of jobs) if (['queued', 'paused'].includes(j.status)) await cancelling.cancel(String(j._id));
   const jobIds = jobs.map((j) => String(j._id));
 
   const ledgerRows = jobIds.length ? await models.Ledger.find({ jobId: { $in: jobIds } }, { _id: 1 }).lean() : [];

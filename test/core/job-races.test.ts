@@ -58,7 +58,7 @@ beforeAll(async () => {
     const sweeperDeps = { store, clock: systemClock, logger, queue, rawRetentionDays: 30, leases, ledger };
     const sweeper = new Sweeper(sweeperDeps);
     const runner = new JobRunner({
-      store, engine: app.engine, clock: systemClock, logger, deliver: async () => undefined, claim: async (keys: string[]) => keys.map(() => true), isCancelled: async () => false,
+      store, engine: app.engine, clock: systemClock, logger, delivery: { answer: async (_result, requesters) => requesters.length }, isCancelled: async () => false,
       leases, ledger, maxStalls: 3, runLeaseTtlMs: 3000, redis, prefix: app.names.prefix,
     });
     conns.push({ store, redis, queue, sweeper, runner });
@@ -89,7 +89,7 @@ const coCalls = (domain: string) => fake.requests.filter((r) => r.path === '/co'
 test('six connections restarting the same finished job start one new run', async () => {
   const { jobId, request } = await seedJob('restart-race.com', 'done', 1);
   const identity = identityOfInput(request.input);
-  const outcomes = await Promise.all(conns.map((c) => c.queue.enqueue(request, identity)));
+  const outcomes = await Promise.all(conns.map((c) => c.queue.enqueue({ request, identity })));
   expect(outcomes.filter((o) => !o.joined)).toHaveLength(1);
   expect(outcomes.every((o) => o.jobId === jobId)).toBe(true);
   const doc = await jobDoc(jobId);

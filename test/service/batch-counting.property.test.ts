@@ -6,9 +6,8 @@
 import fc from 'fast-check';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { batchItemId } from '../../src/store/service-models.js';
-import { BATCH_REPLY_TRIGGER } from '../../src/service/enrich-service.js';
 import type { JobResult } from '../../src/engine/types.js';
-import type { Delivery } from '../../src/queue/requesters.js';
+import type { ItemAnswer } from '../../src/delivery/delivery.js';
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 const USD = 0.01;
@@ -56,7 +55,7 @@ test('any counting step may die between two writes, and Redis may lose the count
         const status = outcomes[j];
         const result: JobResult = { jobId: jobIds[j], workspace: 'P', status, display: `p${run}-${j}.com`, outcomes: [], costUsd: USD, ...(status === 'failed' ? { error: 'provider down' } : {}) };
         results.set(j, result);
-        const requesters = jobOf.flatMap((jj, index) => (jj === j ? [{ id: `r${run}-${index}`, replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } } }] : []));
+        const requesters = jobOf.flatMap((jj, index) => (jj === j ? [{ id: `r${run}-${index}`, batchItem: { batchId, index } }] : []));
         await Job.create({ _id: jobIds[j], jobId: jobIds[j], workspace: 'P', identityKey: `company:p${run}-${j}.com`, display: result.display, request: {}, status, result, requesters, run: 1, expireAt, createdDay: '2026-12-07' });
       }
 
@@ -71,8 +70,8 @@ test('any counting step may die between two writes, and Redis may lose the count
         };
         batches.rows.hooks = { afterItemsWritten: die('after-items-written'), afterCountsMoved: die('after-counts-moved') };
         batches.progress.hooks = { beforeFinishWrite: die('before-finish-write'), afterFinishWrite: die('after-finish-write') };
-        const to: Delivery[] = jobOf.flatMap((jj, index) => (jj === j ? [{ replyTo: { trigger: BATCH_REPLY_TRIGGER, address: { batchId, index } }, starter: jobOf.indexOf(j) === index }] : []));
-        await batches.onItemResults(results.get(j)!, to).catch((err) => {
+        const to: ItemAnswer[] = jobOf.flatMap((jj, index) => (jj === j ? [{ batchId, index, starter: jobOf.indexOf(j) === index }] : []));
+        await batches.answerItems(results.get(j)!, to).catch((err) => {
           if (!(err instanceof Crash)) throw err;
         });
       }

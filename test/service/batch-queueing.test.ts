@@ -11,7 +11,6 @@ import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
 import { until as untilEvery } from '../support/wait.js';
 import { jobIdFor, jobLeaseKey } from '../../src/queue/enrich-queue.js';
-import { BATCH_REPLY_TRIGGER } from '../../src/service/enrich-service.js';
 import { batchItemId } from '../../src/store/service-models.js';
 import type { BatchStatus } from '../../src/plugin/service.js';
 
@@ -38,7 +37,7 @@ afterAll(async () => {
 
 /** The job id an item of a batch in workspace W with default options gets. */
 function jobOf(domain: string): string {
-  const { request, identity } = app.service.validate({ workspace: 'W', input: domain }, { trigger: BATCH_REPLY_TRIGGER, address: {} });
+  const { request, identity } = app.service.validate({ workspace: 'W', input: domain });
   return jobIdFor(request, identity);
 }
 

@@ -10,7 +10,6 @@ import { startFakeServer, type FakeServer } from '../../../../test/support/fake-
 import { httpProvider } from '../../../../test/support/http-provider.js';
 import { startTestApp, dropTestData } from '../../../../test/support/test-app.js';
 import { jobIdFor, jobLeaseKey } from '../../../../src/queue/enrich-queue.js';
-import { BATCH_REPLY_TRIGGER } from '../../../../src/service/enrich-service.js';
 import httpApi, { API_KEYS_COLLECTION } from '../index.js';
 import { createApiKey, revokeApiKey } from '../api-keys.js';
 import { HttpApiErrors } from '../errors.js';
@@ -313,7 +312,7 @@ describe('batches and CSV', () => {
       const items = Array.from({ length: 1000 }, (_, i) => (bad.has(i) ? bad.get(i) : { domain: `b${i}-big.com` }));
       // Item 0's job is held busy by another "process": queueing cannot get past the first chunk,
       // so the answer below can only have come before the items were queued.
-      const { request, identity } = web.service.validate({ workspace: 'WA', input: { domain: 'b0-big.com' } }, { trigger: BATCH_REPLY_TRIGGER, address: {} });
+      const { request, identity } = web.service.validate({ workspace: 'WA', input: { domain: 'b0-big.com' } });
       const busy = (await web.leases.acquire(jobLeaseKey(jobIdFor(request, identity)), 60_000))!;
       const res = await fetch(`${url}/v1/enrich/batch`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
       expect(res.status).toBe(202);
