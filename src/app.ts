@@ -120,15 +120,22 @@ export class App {
   async start(): Promise<this> {
     await this.registry.load();
     await this.connect();
-    await this.buildQueueAndEngine();
-    this.buildService();
-    if (this.isWeb) this.mountHttp();
-    await this.registry.start(
-      (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
-      (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
-    );
-    if (this.isWorker) this.startWorker();
-    await this.listen();
+    try {
+      await this.buildQueueAndEngine();
+      this.buildService();
+      if (this.isWeb) this.mountHttp();
+      await this.registry.start(
+        (loaded) => this.contextFor(loaded.plugin, loaded.config, loaded.settings),
+        (loaded) => loaded.plugin.kind === 'provider' || this.runsTrigger(loaded.plugin as TriggerPlugin),
+      );
+      if (this.isWorker) this.startWorker();
+      await this.listen();
+    } catch (err) {
+      // Close what is open (Redis, the queue's clients, MongoDB, plugins started so far), or the
+      // process that reports the failure keeps reconnecting in the background and never exits.
+      await this.stop().catch((e) => this.logger.warn({ err: e }, 'could not close everything after a failed start'));
+      throw err;
+    }
     this.logger.info({ role: this.role, providers: [...this.providers.values()].filter((p) => p.enabled).map((p) => p.id) }, 'enrichbot started');
     return this;
   }
