@@ -82,11 +82,17 @@ async function main(): Promise<void> {
   const machine = await describeMachine(MONGODB_URL, REDIS_URL);
   console.log(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.ramGb} GB RAM, Node ${machine.node}, Redis ${machine.redis}, ${machine.database}`);
   const fake = await startFakeProvider({ rate: 20, latencyMs: LATENCY_MS });
+  const list = parts(fake);
+  const unknown = [...only].filter((o) => !list.some((p) => p.id === o || p.name === o));
+  if (unknown.length) {
+    await fake.close();
+    throw new Error(`BENCH_ONLY names no part ${unknown.join(', ')}: use ${list.map((p) => `${p.id} (${p.name})`).join(', ')}`);
+  }
   const results: PartResult[] = [];
   let failed = false;
   const t0 = performance.now();
   try {
-    for (const part of parts(fake)) {
+    for (const part of list) {
       if (only.size && !only.has(part.id) && !only.has(part.name)) continue;
       console.log(`\n(${part.id}) ${part.title}`);
       results.push(await runPart(part.id, part.title, machine, part.run));
