@@ -141,7 +141,7 @@ export async function costBench(): Promise<ResultRow[]> {
     console.log(`calls by provider: ${order.map((id) => `${id} ${fake.calls.get(id) ?? 0}`).join(', ')}; ledger total $${(ledger?.usd ?? 0).toFixed(4)}, invoice total $${fake.invoiceUsd.toFixed(4)}`);
     console.log(`emails found ${found} (held by some provider: ${held}); paid calls per found email ${perFound.toFixed(3)}, the least the order allows ${minPerFound.toFixed(3)} (${first[1]} calls vs ${minimum})`);
     return [
-      { what: `paid calls, ${N} people enriched for their work email (default order, 5 providers)`, result: `${first[1]} calls, invoice $${first[2].toFixed(2)}, ledger $${(ledger?.usd ?? 0).toFixed(2)}`, goal: 'ledger = invoice', met: Math.abs((ledger?.usd ?? 0) - fake.invoiceUsd) < 0.005 },
+      { what: `paid calls, ${N} people enriched for their work email (default order, 5 providers)`, result: `${first[1].toLocaleString('en-US')} calls, invoice $${first[2].toFixed(2)}, ledger $${(ledger?.usd ?? 0).toFixed(2)}`, goal: 'ledger = invoice', met: Math.abs((ledger?.usd ?? 0) - fake.invoiceUsd) < 0.005 },
       { what: 'the same inputs enriched again', result: `${again[1]} paid calls`, goal: 'none', met: again[1] === 0 },
       { what: 'the same inputs refreshed, within the freshness windows', result: `${refreshed[1]} paid calls`, goal: 'none', met: refreshed[1] === 0 },
       { what: 'paid calls per found email, next to the least the configured order allows', result: `${perFound.toFixed(3)} vs ${minPerFound.toFixed(3)} (${found} of ${held} findable emails found)`, goal: 'the least, every findable email found', met: first[1] === minimum && found === held },

@@ -124,7 +124,7 @@ export async function hubspotBench(fake: FakeProvider): Promise<ResultRow[]> {
   }
   const [contacts, companies] = runs;
   return [
-    { what: `HubSpot calls per 1,000 contacts written (${N} from webhooks, 100 requests per 10 s allowed)`, result: `${per1000(contacts).toFixed(1)}, ${contacts.limited} 429s`, goal: 'at most 30, no 429', met: per1000(contacts) <= 30 && contacts.limited === 0 },
-    { what: `the same with their companies (${DOMAINS} domains: found, created, filled, associated)`, result: `${per1000(companies).toFixed(1)}, ${companies.limited} 429s`, goal: 'no 429', met: companies.limited === 0 },
+    { what: `HubSpot calls per 1,000 contacts written (${N} from webhooks, 100 requests per 10 s allowed)`, result: `${per1000(contacts).toFixed(1)}; 429s: ${contacts.limited}`, goal: 'at most 30, no 429', met: per1000(contacts) <= 30 && contacts.limited === 0 },
+    { what: `the same with their companies (${DOMAINS} domains: found, created, filled, associated)`, result: `${per1000(companies).toFixed(1)}; 429s: ${companies.limited}`, goal: 'no 429', met: companies.limited === 0 },
   ];
 }

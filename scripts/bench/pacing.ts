@@ -121,7 +121,7 @@ export async function pacingBench(fake: FakeProvider): Promise<ResultRow[]> {
   );
   return runs.map((r) => ({
     what: `${r.label}, ${WORKERS} processes, ${r.jobs} calls`,
-    result: `at most ${r.busiest} calls in any sliding second, ${((r.achieved / r.rate) * 100).toFixed(1)} % of R, ${r.rejected} 429s`,
+    result: `at most ${r.busiest} calls in any sliding second, ${((r.achieved / r.rate) * 100).toFixed(1)} % of R, 429s: ${r.rejected}`,
     goal: 'never more than R, at least 95 % of R, no 429',
     met: met(r),
   }));

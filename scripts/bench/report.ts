@@ -95,7 +95,7 @@ export async function runPart(part: string, title: string, machine: Machine, run
   const t0 = performance.now();
   try {
     const rows = await run();
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = Math.round(performance.now() - t0) / 1000;
     print(`    [${title}: ${seconds.toFixed(1)} s]`);
     return { part, title, seconds, rows, detail: lines.join('\n').replace(/^\n+/, ''), date: new Date().toISOString().slice(0, 10), machine };
   } finally {
@@ -164,3 +164,6 @@ export function writeDoc(fresh: PartResult[]): void {
   const doc = `${template.replace('{{results}}', render(merged)).trimEnd()}\n\n${DATA_OPEN}${data}${DATA_CLOSE}\n`;
   writeFileSync(DOC, doc);
 }
+
+// `npm run bench:doc`: the file again from its stored results, after an edit of the template.
+if (process.argv[1] === fileURLToPath(import.meta.url)) writeDoc([]);
