@@ -22,8 +22,8 @@ function clockTicks(): number {
 
 export type CpuSnapshot = Map<string, number>;
 
-/** CPU seconds (user + system) so far, by label; empty where /proc is not there. */
-export function cpuSnapshot(): CpuSnapshot {
+/** CPU seconds (user + system) so far, by label; empty where /proc is not there. `labels` names other processes by pid (worker children). */
+export function cpuSnapshot(labels: Map<number, string> = new Map()): CpuSnapshot {
   const out: CpuSnapshot = new Map();
   let pids: string[];
   try {
@@ -41,7 +41,7 @@ export function cpuSnapshot(): CpuSnapshot {
     const open = stat.indexOf('(');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(open + 1, close);
-    const label = Number(pid) === process.pid ? 'node (bench)' : WATCHED[comm];
+    const label = Number(pid) === process.pid ? 'node (bench)' : (labels.get(Number(pid)) ?? WATCHED[comm]);
     if (!label) continue;
     // Fields after "(comm) ": state is 3rd overall, utime 14th, stime 15th.
     const rest = stat.slice(close + 2).split(' ');
@@ -54,4 +54,15 @@ export function cpuSnapshot(): CpuSnapshot {
 /** CPU milliseconds per job by label between two snapshots (processes that ended are missed). */
 export function cpuPerJob(before: CpuSnapshot, after: CpuSnapshot, jobs: number): [string, number][] {
   return [...after.entries()].map(([k, v]) => [k, ((v - (before.get(k) ?? 0)) * 1000) / jobs] as [string, number]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+}
+
+/** CPU seconds all processes spent so far (Linux /proc/stat: every state but idle and iowait); undefined elsewhere. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return (user + nice + system + irq + softirq + steal) / clockTicks();
+  } catch {
+    return undefined;
+  }
 }
