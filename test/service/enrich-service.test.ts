@@ -320,7 +320,7 @@ test('a record stored before canonical values existed reads canonical through th
 
 test("a trigger's context holds its own settings only: no path from it leads to another plugin's API key", () => {
   const ctx = inboxCtx!;
-  expect(Object.keys(ctx).sort()).toEqual(['clock', 'collection', 'config', 'csv', 'id', 'lease', 'logger', 'redis', 'role', 'router', 'safeFetch', 'schedule', 'service']);
+  expect(Object.keys(ctx).sort()).toEqual(['clock', 'collection', 'config', 'csv', 'id', 'lease', 'logger', 'metrics', 'redis', 'role', 'router', 'safeFetch', 'schedule', 'service']);
   const seen = new Set<unknown>();
   const found: string[] = [];
   const walk = (v: unknown, path: string, depth: number) => {
