@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { defineProvider } from '../../src/plugin/contract.js';
 import { ProviderError } from '../../src/engine/provider-error.js';
 import { recordId } from '../../src/store/models.js';
+import { runWaterfall } from '../../src/engine/waterfall.js';
+import type { CallServices } from '../../src/engine/provider-call.js';
 
 // Like an LLM whose reply does not fit its schema: the call fails, but it was billed.
 const billedFailure = defineProvider({
@@ -188,6 +190,22 @@ test("a person's answers that name their company file its facts under that compa
   // Named by its own domain, not by the person's input.
   const company = await app.store.models.Company.findOne({ _id: recordId('w7c', 'company:revealed.io') }).lean();
   expect(company).toMatchObject({ key: 'company:revealed.io', kind: 'domain', display: 'revealed.io' });
+});
+
+test('a provider that is off or not loaded is skipped with its reason, and one without its input names what it needs; none is called', async () => {
+  const first = app.providers.get('first')!;
+  const providers = new Map([['first', { ...first, enabled: false, disabledReason: 'providers.first.enabled is false' }], ['third', app.providers.get('third')!]]);
+  // No service is given: a call would throw.
+  const run = await runWaterfall(
+    { group: 'workEmail', order: ['first', 'ghost', 'third'], providers, input: { fullName: 'Ann Bee', domain: 'acme.com' }, workspace: 'w7d', minConfidence: 0.5, signal: new AbortController().signal },
+    {} as CallServices,
+  );
+  expect(run.outcomes).toEqual([
+    { group: 'workEmail', provider: 'first', costUsd: 0, outcome: 'skipped', reason: 'providers.first.enabled is false' },
+    { group: 'workEmail', provider: 'ghost', costUsd: 0, outcome: 'skipped', reason: 'not enabled in plugins.providers' },
+    { group: 'workEmail', provider: 'third', costUsd: 0, operation: 'lookup', outcome: 'skipped', reason: 'needs linkedinUrl' },
+  ]);
+  expect(run).toMatchObject({ contributions: [], due: false });
 });
 
 test('a group with nothing left to find asks nobody: a given work email skips the email finders', async () => {
