@@ -45,28 +45,44 @@ const SLICE_CHARS = 256 * 1024;
 /** Slices the row count reads, small so it stops soon after the row limit. */
 const COUNT_SLICE_CHARS = 16 * 1024;
 
+/** The limits of one read, defaults filled in. */
+interface ReadLimits {
+  maxRows: number;
+  maxBytes: number;
+  maxRecordChars: number;
+  probe?: CsvReadProbe;
+}
+
 export async function readCells(source: Readable | Buffer | string, options: CellReadOptions = {}): Promise<CellRead> {
-  const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
-
-  let chunks: AsyncIterator<string>;
-  if (typeof source === 'string' || Buffer.isBuffer(source)) {
-    const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
-    if (bytes > maxBytes) throw tooManyBytes(maxBytes);
-    const text = stripBom(typeof source === 'string' ? source : decodeBuffer(source));
-    // Counting records is one cheap pass, stopped once the limit is passed; it refuses an
-    // oversized file before any row is used.
-    if (countRecords(text, maxRecordChars, maxRows + 1, options.probe) - 1 > maxRows) throw tooManyRows(maxRows);
-    chunks = slices(text)[Symbol.asyncIterator]();
-  } else {
-    chunks = decodeStream(source, maxBytes, () => source.destroy())[Symbol.asyncIterator]();
-  }
-
-  const split = splitRecords(chunks, maxRecordChars, options.probe);
+  const limits: ReadLimits = {
+    maxRows: options.maxRows ?? DEFAULT_MAX_ROWS,
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
+    probe: options.probe,
+  };
+  const chunks = textChunks(source, limits);
+  const split = splitRecords(chunks, limits.maxRecordChars, limits.probe);
   const release = () => {
     if (typeof source !== 'string' && !Buffer.isBuffer(source) && !source.readableEnded) source.destroy();
   };
+  const { header, delimiter } = await readHeader(split, release);
+  return { header, delimiter, records: cellRecords(split, { delimiter, maxRows: limits.maxRows, release }), release };
+}
+
+/** The source as text slices; a string or Buffer is held against the byte and row limits first. */
+function textChunks(source: Readable | Buffer | string, limits: ReadLimits): AsyncIterator<string> {
+  if (typeof source !== 'string' && !Buffer.isBuffer(source)) return decodeStream(source, limits.maxBytes, () => source.destroy())[Symbol.asyncIterator]();
+  const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
+  if (bytes > limits.maxBytes) throw tooManyBytes(limits.maxBytes);
+  const text = stripBom(typeof source === 'string' ? source : decodeBuffer(source));
+  // Counting records is one cheap pass, stopped once the limit is passed; it refuses an
+  // oversized file before any row is used.
+  if (countRecords(text, limits.maxRecordChars, limits.maxRows + 1, limits.probe) - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
+  return slices(text)[Symbol.asyncIterator]();
+}
+
+/** The header line's cells and the delimiter; an empty file or an unreadable header is refused (the source let go). */
+async function readHeader(split: AsyncGenerator<{ delimiter: string; record: SplitRecord }>, release: () => void): Promise<{ header: string[]; delimiter: string }> {
   const first = await split.next();
   if (first.done) {
     release();
@@ -77,42 +93,47 @@ export async function readCells(source: Readable | Buffer | string, options: Cel
     release();
     throw invalid(`The header line cannot be read: ${head.reason}; expected the column names on the first line, such as "Email,First Name,Last Name,Company", in a file saved as CSV (UTF-8).`);
   }
-  const header = parseFields([head.text], delimiter)[0] ?? [];
+  return { delimiter, header: parseFields([head.text], delimiter)[0] ?? [] };
+}
 
-  async function* records(): AsyncGenerator<CellRecord> {
-    let count = 0;
-    let batch: SplitRecord[] = [];
-    const emit = function* (pending: SplitRecord[]): Generator<CellRecord> {
-      const good = pending.filter((r) => r.kind === 'record');
-      const fields = parseBatch(good, delimiter);
-      let g = 0;
-      for (const rec of pending) {
-        if (count++ >= maxRows) throw tooManyRows(maxRows);
-        if (rec.kind === 'broken') {
-          yield { line: rec.line, text: rec.text, reason: rec.reason };
-          continue;
-        }
-        const parsed = fields[g++];
-        yield parsed instanceof Error ? { line: rec.line, text: rec.text, reason: parsed.message } : { line: rec.line, cells: parsed };
-      }
-    };
-    try {
-      for (;;) {
-        const next = await split.next();
-        if (next.done) break;
-        batch.push(next.value.record);
-        if (batch.length >= PARSE_BATCH) {
-          yield* emit(batch);
-          batch = [];
-        }
-      }
-      yield* emit(batch);
-    } finally {
-      release(); // stopped early (the consumer broke off, or a limit was hit): let go of the file
+/** The data rows as cells, parsed PARSE_BATCH at a time; the row past maxRows throws. */
+async function* cellRecords(split: AsyncGenerator<{ delimiter: string; record: SplitRecord }>, read: { delimiter: string; maxRows: number; release: () => void }): AsyncGenerator<CellRecord> {
+  let count = 0;
+  const counted = function* (cells: Iterable<CellRecord>): Generator<CellRecord> {
+    for (const rec of cells) {
+      if (count++ >= read.maxRows) throw tooManyRows(read.maxRows);
+      yield rec;
     }
+  };
+  let batch: SplitRecord[] = [];
+  try {
+    for (;;) {
+      const next = await split.next();
+      if (next.done) break;
+      batch.push(next.value.record);
+      if (batch.length >= PARSE_BATCH) {
+        yield* counted(cellsOf(batch, read.delimiter));
+        batch = [];
+      }
+    }
+    yield* counted(cellsOf(batch, read.delimiter));
+  } finally {
+    read.release(); // stopped early (the consumer broke off, or a limit was hit): let go of the file
   }
+}
 
-  return { header, delimiter, records: records(), release };
+/** A batch's records as cells, in order: the good ones parsed in one call, the broken ones as they are. */
+function* cellsOf(pending: SplitRecord[], delimiter: string): Generator<CellRecord> {
+  const fields = parseBatch(pending.filter((r) => r.kind === 'record'), delimiter);
+  let g = 0;
+  for (const rec of pending) {
+    if (rec.kind === 'broken') {
+      yield { line: rec.line, text: rec.text, reason: rec.reason };
+      continue;
+    }
+    const parsed = fields[g++];
+    yield parsed instanceof Error ? { line: rec.line, text: rec.text, reason: parsed.message } : { line: rec.line, cells: parsed };
+  }
 }
 
 /** Records in order, each with the delimiter detected from the header line. */

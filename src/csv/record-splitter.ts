@@ -102,67 +102,86 @@ export class RecordSplitter {
     if (text.length === 0) return this.out.splice(0);
     this.chunks.push(text);
     this.bases.push(this.total);
-    const d = this.d;
     for (let i = 0; i < text.length; i++) {
       const p = this.total + i;
       const c = text.charCodeAt(i);
-      if (this.atLineStart) {
-        this.atLineStart = false;
-        this.spawn(p);
-      }
-      if (c === LF) {
-        const current = this.starts.length > this.head ? this.starts[this.starts.length - 1] : null;
-        if (current && current.line === this.line && current.firstNl < 0) current.firstNl = p;
-      }
-      const groups = this.groups;
-      if (groups.length > 0 && c !== LF) {
-        // Run the live scans to the next line break, the next record end, the next merge or the
-        // next length check, with no other bookkeeping: on a well-formed file, one scan per line.
-        const n = groups.length;
-        const states = this.states;
-        const nexts = this.nexts;
-        for (let k = 0; k < n; k++) states[k] = groups[k].state;
-        const stop = Math.min(text.length, this.nextOverflow - this.total);
-        let j = i;
-        run: for (; j < stop; j++) {
-          const cj = text.charCodeAt(j);
-          if (cj === LF) break;
-          for (let k = 0; k < n; k++) {
-            const next = transition(states[k], cj, d);
-            if (next < 0) break run;
-            nexts[k] = next;
-          }
-          for (let a = 1; a < n; a++) for (let b = 0; b < a; b++) if (nexts[a] === nexts[b]) break run;
-          for (let k = 0; k < n; k++) states[k] = nexts[k];
-        }
-        for (let k = 0; k < n; k++) groups[k].state = states[k];
-        this.examined += n * (j - i);
+      this.noteLine(c, p);
+      if (this.groups.length > 0 && c !== LF) {
+        const j = this.runAhead(text, i);
         if (j > i) {
           i = j - 1; // the loop's i++ moves to the character that stopped the run
           continue;
         }
       }
-      this.examined += groups.length || 1; // no group: discarding the rest of an over-long line
-      if (groups.length === 1) {
-        // One scan alive, as on every line of a well-formed file: no merging to do.
-        const g = groups[0];
-        const next = transition(g.state, c, d);
-        if (next >= 0) g.state = next;
-        else {
-          this.end1(g, next, p);
-          groups.length = 0;
-        }
-      } else if (groups.length > 1) this.step(c, p);
-      if (p >= this.nextOverflow) this.checkLength(p);
-      if (this.primary?.outcome) this.advance();
-      if (c === LF) {
-        this.line++;
-        this.atLineStart = true;
-      }
+      this.stepOne(c, p);
     }
     this.total += text.length;
     this.dropUnneededText();
     return this.out.splice(0);
+  }
+
+  /** A line starting at `p` gets its own scan; the line break ending it is noted (a broken row's text stops there). */
+  private noteLine(c: number, p: number): void {
+    if (this.atLineStart) {
+      this.atLineStart = false;
+      this.spawn(p);
+    }
+    if (c === LF) {
+      const current = this.starts.length > this.head ? this.starts[this.starts.length - 1] : null;
+      if (current && current.line === this.line && current.firstNl < 0) current.firstNl = p;
+    }
+  }
+
+  /**
+   * Runs the live scans from text[i] to the next line break, the next record end, the next merge
+   * or the next length check, with no other bookkeeping: on a well-formed file, one scan per line.
+   * Counts the characters it examined; returns where it stopped (i itself when it could not start).
+   */
+  private runAhead(text: string, i: number): number {
+    const groups = this.groups;
+    const n = groups.length;
+    const states = this.states;
+    const nexts = this.nexts;
+    const d = this.d;
+    for (let k = 0; k < n; k++) states[k] = groups[k].state;
+    const stop = Math.min(text.length, this.nextOverflow - this.total);
+    let j = i;
+    run: for (; j < stop; j++) {
+      const cj = text.charCodeAt(j);
+      if (cj === LF) break;
+      for (let k = 0; k < n; k++) {
+        const next = transition(states[k], cj, d);
+        if (next < 0) break run;
+        nexts[k] = next;
+      }
+      for (let a = 1; a < n; a++) for (let b = 0; b < a; b++) if (nexts[a] === nexts[b]) break run;
+      for (let k = 0; k < n; k++) states[k] = nexts[k];
+    }
+    for (let k = 0; k < n; k++) groups[k].state = states[k];
+    this.examined += n * (j - i);
+    return j;
+  }
+
+  /** One character the slow way: scans end, merge, run over the length limit; finished records are emitted. */
+  private stepOne(c: number, p: number): void {
+    const groups = this.groups;
+    this.examined += groups.length || 1; // no group: discarding the rest of an over-long line
+    if (groups.length === 1) {
+      // One scan alive, as on every line of a well-formed file: no merging to do.
+      const g = groups[0];
+      const next = transition(g.state, c, this.d);
+      if (next >= 0) g.state = next;
+      else {
+        this.end1(g, next, p);
+        groups.length = 0;
+      }
+    } else if (groups.length > 1) this.step(c, p);
+    if (p >= this.nextOverflow) this.checkLength(p);
+    if (this.primary?.outcome) this.advance();
+    if (c === LF) {
+      this.line++;
+      this.atLineStart = true;
+    }
   }
 
   /** Ends the input: open scans end as records, or as broken rows when a quote is still open. */

@@ -174,59 +174,64 @@ export function parseIdentity(rawInput: string): Identity {
   const input = collapse(rawInput ?? '');
   if (!input) throw invalid('Nothing to enrich: give an email, a domain, a LinkedIn URL, "First Last @ company" or a company name.');
   if (input.length > 500) throw invalid('That input is longer than 500 characters: give one email, domain, LinkedIn URL or name.');
-
-  if (/linkedin\.com\//i.test(input)) {
-    const li = normalizeLinkedinUrl(input);
-    if (li.kind === 'person') {
-      return { kind: 'linkedin-person', subject: 'person', key: `person:linkedin:${li.slug}`, person: { linkedinUrl: li.url }, display: li.url };
-    }
-    const company = { linkedinUrl: li.url };
-    return { kind: 'linkedin-company', subject: 'company', key: companyKey(company), company, display: li.url };
-  }
-
+  if (/linkedin\.com\//i.test(input)) return linkedinIdentity(input);
   const nameAt = /^(.+?)\s+@\s+(.+)$/.exec(input);
-  if (nameAt) {
-    const name = splitName(nameAt[1]);
-    if (!name.lastName) throw invalid(`"${input}": give both first and last name before the @, e.g. "Jane Doe @ acme.com".`);
-    const company = companyFromText(nameAt[2]);
-    const who = `${name.fullName.toLowerCase()}@${company.domain ?? (company.name ?? '').toLowerCase()}`;
-    return {
-      kind: 'name-at-company',
-      subject: 'person',
-      key: `person:name:${who}`,
-      person: name,
-      company,
-      display: `${name.fullName} @ ${company.domain ?? company.name}`,
-    };
-  }
-
-  if (/^[^\s@]+@[^\s@]+$/.test(input)) {
-    const email = normalizeEmail(input);
-    const domain = email.slice(email.lastIndexOf('@') + 1);
-    const personal = isFreeMailDomain(domain);
-    return {
-      kind: 'email',
-      subject: 'person',
-      key: `person:email:${emailMatchKey(email)}`,
-      person: personal ? { personalEmail: email } : { workEmail: email },
-      company: personal ? undefined : { domain: registrableDomain(domain) },
-      display: email,
-    };
-  }
-
-  if (/^(https?:\/\/)?[^\s/]+\.[^\s/]+(\/.*)?$/i.test(input) && !/\s/.test(input)) {
-    const domain = registrableDomain(normalizeDomain(input));
-    if (isFreeMailDomain(domain)) {
-      throw invalid(`${domain} is a free mail provider, not a company: give a company domain or a person's email.`);
-    }
-    return { kind: 'domain', subject: 'company', key: companyKey({ domain }), company: { domain }, display: domain };
-  }
-
+  if (nameAt) return nameAtCompanyIdentity(input, { who: nameAt[1], where: nameAt[2] });
+  if (/^[^\s@]+@[^\s@]+$/.test(input)) return emailIdentity(input);
+  if (/^(https?:\/\/)?[^\s/]+\.[^\s/]+(\/.*)?$/i.test(input) && !/\s/.test(input)) return domainIdentity(input);
   if (/[\p{L}\p{N}]/u.test(input)) {
     const company = { name: companyName(input) };
     return { kind: 'company-name', subject: 'company', key: companyKey(company), company, display: input };
   }
   throw invalid(`"${input}" is not something enrichbot can look up: give an email, a domain, a LinkedIn URL, "First Last @ company" or a company name.`);
+}
+
+function linkedinIdentity(input: string): Identity {
+  const li = normalizeLinkedinUrl(input);
+  if (li.kind === 'person') {
+    return { kind: 'linkedin-person', subject: 'person', key: `person:linkedin:${li.slug}`, person: { linkedinUrl: li.url }, display: li.url };
+  }
+  const company = { linkedinUrl: li.url };
+  return { kind: 'linkedin-company', subject: 'company', key: companyKey(company), company, display: li.url };
+}
+
+/** "First Last @ company": the name needs a last name; the company is a domain or a name. */
+function nameAtCompanyIdentity(input: string, parts: { who: string; where: string }): Identity {
+  const name = splitName(parts.who);
+  if (!name.lastName) throw invalid(`"${input}": give both first and last name before the @, e.g. "Jane Doe @ acme.com".`);
+  const company = companyFromText(parts.where);
+  const who = `${name.fullName.toLowerCase()}@${company.domain ?? (company.name ?? '').toLowerCase()}`;
+  return {
+    kind: 'name-at-company',
+    subject: 'person',
+    key: `person:name:${who}`,
+    person: name,
+    company,
+    display: `${name.fullName} @ ${company.domain ?? company.name}`,
+  };
+}
+
+/** A work email names its company by its domain; a free-mail address is a personal email with no company. */
+function emailIdentity(input: string): Identity {
+  const email = normalizeEmail(input);
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  const personal = isFreeMailDomain(domain);
+  return {
+    kind: 'email',
+    subject: 'person',
+    key: `person:email:${emailMatchKey(email)}`,
+    person: personal ? { personalEmail: email } : { workEmail: email },
+    company: personal ? undefined : { domain: registrableDomain(domain) },
+    display: email,
+  };
+}
+
+function domainIdentity(input: string): Identity {
+  const domain = registrableDomain(normalizeDomain(input));
+  if (isFreeMailDomain(domain)) {
+    throw invalid(`${domain} is a free mail provider, not a company: give a company domain or a person's email.`);
+  }
+  return { kind: 'domain', subject: 'company', key: companyKey({ domain }), company: { domain }, display: domain };
 }
 
 /** Structured input (API bodies, CSV rows, webhooks). At least one usable identifier. */

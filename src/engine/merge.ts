@@ -7,7 +7,7 @@ import type { MergePolicy } from '../config/schema.js';
 import { FIELD_SCHEMAS, type Subject } from './fields.js';
 import type { Contribution } from './waterfall.js';
 import type { FieldAlternative, StoredField } from './types.js';
-import { derivedValues, normalizeField, type NormalizeHints } from './normalize/index.js';
+import { derivedValues, normalizeField, type FieldNormalized, type NormalizeHints } from './normalize/index.js';
 
 /** Provenance of a value a person set by hand (`EnrichService.correct`). */
 export const MANUAL_PROVIDER = 'manual';
@@ -31,38 +31,22 @@ export function bestCandidates(
   for (const c of contributions) {
     for (const [path, contributed] of Object.entries(c.result.fields)) {
       if (!path.startsWith(`${subject}.`) || isEmpty(contributed)) continue;
-      const schema = FIELD_SCHEMAS[path];
-      // Canonical values first (issue 11): every provider's words become the same value here.
-      const normalized = schema ? normalizeField(path, contributed, hints) : undefined;
-      if (normalized && !normalized.ok) {
-        rejected.push({ field: path, provider: c.provider, problem: normalized.problem });
+      const checked = canonicalValue(path, contributed, hints);
+      if (!checked.ok) {
+        rejected.push({ field: path, provider: c.provider, problem: checked.problem });
         continue;
       }
-      const parsed = schema?.safeParse(normalized!.ok ? normalized!.value : contributed);
-      if (!schema || !parsed?.success) {
-        rejected.push({ field: path, provider: c.provider, problem: schema ? parsed!.error!.issues[0]?.message ?? 'invalid' : 'unknown field' });
-        continue;
-      }
-      const raw = normalized!.ok ? normalized!.raw : undefined;
+      const { value, raw } = checked;
       const confidence = c.result.fieldConfidence?.[path as keyof typeof c.result.fieldConfidence] ?? c.result.confidence;
       const field = path.slice(subject.length + 1);
-      if (isScalar(parsed.data)) {
+      if (isScalar(value)) {
         const list = seen.get(field) ?? [];
-        if (!list.some((a) => a.provider === c.provider)) list.push({ provider: c.provider, value: parsed.data, confidence, ...(raw !== undefined ? { raw } : {}) });
+        if (!list.some((a) => a.provider === c.provider)) list.push({ provider: c.provider, value, confidence, ...(raw !== undefined ? { raw } : {}) });
         seen.set(field, list);
       }
       const prev = candidates.get(field);
       if (!prev || confidence > prev.confidence) {
-        candidates.set(field, {
-          field,
-          value: parsed.data,
-          provider: c.provider,
-          operation: c.operation,
-          fetchedAt: c.fetchedAt.toISOString(),
-          confidence,
-          ledgerId: c.ledgerId,
-          ...(raw !== undefined ? { raw } : {}),
-        });
+        candidates.set(field, { field, value, provider: c.provider, operation: c.operation, fetchedAt: c.fetchedAt.toISOString(), confidence, ledgerId: c.ledgerId, ...(raw !== undefined ? { raw } : {}) });
       }
     }
   }
@@ -73,6 +57,20 @@ export function bestCandidates(
   }
   addDerived(candidates, subject);
   return { candidates, rejected };
+}
+
+/**
+ * A contributed value made canonical (issue 11: every provider's words become the same value) and
+ * checked against its field's schema; `raw` is the provider's own value when it differs.
+ */
+function canonicalValue(path: string, contributed: unknown, hints: NormalizeHints): FieldNormalized {
+  const schema = FIELD_SCHEMAS[path];
+  if (!schema) return { ok: false, problem: 'unknown field' };
+  const normalized = normalizeField(path, contributed, hints);
+  if (!normalized.ok) return normalized;
+  const parsed = schema.safeParse(normalized.value);
+  if (!parsed.success) return { ok: false, problem: parsed.error.issues[0]?.message ?? 'invalid' };
+  return { ok: true, value: parsed.data, raw: normalized.raw };
 }
 
 const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';

@@ -5,15 +5,15 @@ import type { Logger } from '../logger.js';
 import type { ProviderSettings } from '../config/schema.js';
 import type { LookupInput, LookupResult, ProviderOperation, ProviderPlugin } from '../plugin/contract.js';
 import type { SafeFetch } from '../net/safe-fetch.js';
-import { createProviderHttp } from '../net/provider-http.js';
+import { createProviderHttp, type ProviderHttpOptions } from '../net/provider-http.js';
 import { envPrefix } from '../config/load.js';
 import type { Clock } from '../clock.js';
-import type { Ledger, Settlement } from './ledger.js';
+import type { Ledger, LedgerInput, Settlement } from './ledger.js';
 import { ProviderCache, hashInput } from './provider-cache.js';
 import { confirmedKeys, inputKeys, type Subject } from './call-identity.js';
 import { FIELD_GROUPS } from './fields.js';
-import type { SpendCap } from './spend-cap.js';
-import type { BudgetRef, RequestBudgets } from './request-budget.js';
+import type { Reservation, SpendCap } from './spend-cap.js';
+import type { BudgetRef, BudgetReservation, RequestBudgets } from './request-budget.js';
 import type { RateLimiter } from './rate-limit.js';
 import { BrokenCircuitError, isTimeout, type ProviderPolicy } from './resilience.js';
 import { ProviderError } from './provider-error.js';
@@ -79,142 +79,220 @@ function subjectOf(group: string): Subject {
   return (FIELD_GROUPS as Record<string, { subject: Subject } | undefined>)[group]?.subject ?? 'company';
 }
 
+/** What names one call: its outcome line, the keys its answer is found and filed under, its ledger row. */
+interface Call {
+  req: CallRequest;
+  base: { group: string; provider: string; operation: string };
+  inputHash: string;
+  subject: Subject;
+  /** Whom the answer is about, then every other key it can be found by. */
+  lookupKeys: string[];
+  now: Date;
+  rowBase: Pick<LedgerInput, 'workspace' | 'jobId' | 'provider' | 'operation' | 'group' | 'inputHash' | 'budget'>;
+}
+
+/** What one lookup through the resilience policy gave: an answer or the last error. */
+interface Attempted {
+  result?: LookupResult;
+  error?: unknown;
+  attempts: number;
+  latencyMs: number;
+}
+
+/** The spend held for a paid call: the request's budget (if it has one) and the daily caps. */
+interface Held {
+  budget?: BudgetReservation;
+  reservation: Extract<Reservation, { ok: true }>;
+}
+
+/**
+ * cache -> spend reserved (budget, daily caps) -> pending ledger row -> lookup through the
+ * policy -> answer cached -> ledger row and counters settled.
+ */
 export async function callProvider(req: CallRequest, svc: CallServices): Promise<CallResult> {
+  const call = describeCall(req, svc.clock.now());
+  const cached = await fromCache(call, svc);
+  if (cached) return cached;
+  // An open circuit is left to the policy: it refuses at once (BrokenCircuitError, no request),
+  // and lets one trial call through once the cool-down has passed (half-open).
+  const price = req.provider.cost(req.operation.name);
+  const held = await holdSpend(call, svc, price.usd);
+  if ('refused' in held) return held.refused;
+  const pendingId = await beginPendingRow(call, svc, held, price.usd);
+  const attempted = await lookUp(req, svc);
+  const at = svc.clock.now();
+  const { row, outcome } = settlementOf(call, { attempted, price, at });
+  // The answer is cached before the books are written: if a ledger write fails after this, a
+  // re-run finds the answer here and does not call (and pay) again.
+  // Free calls have no pending row; their row's id is chosen now so the cache can point at it.
+  const rowId = pendingId ?? new Types.ObjectId().toHexString();
+  if (attempted.result) await cacheAnswer(call, svc, { result: attempted.result, rowId, at });
+  const ledgerId = await settleBooks(call, svc, { held, pendingId, rowId, row });
+  return { outcome: { ...outcome, ledgerId }, result: attempted.result, fetchedAt: at };
+}
+
+function describeCall(req: CallRequest, now: Date): Call {
   const { provider, operation, group, workspace } = req;
-  const base = { group, provider: provider.id, operation: operation.name };
   const inputHash = hashInput(provider.id, operation.name, req.input);
   const subject = subjectOf(group);
   const lookupKeys = [...new Set([req.identityKey, ...inputKeys(req.input, subject)].filter((k): k is string => !!k))];
   // An input that names no person or company (free text for a summary) is known by its hash.
   if (!lookupKeys.length) lookupKeys.push(`input:${inputHash}`);
-  const identityKey = lookupKeys[0];
-  const now = svc.clock.now();
-  const rowBase = { workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash, budget: req.budget?.key };
+  return {
+    req, inputHash, subject, lookupKeys, now,
+    base: { group, provider: provider.id, operation: operation.name },
+    rowBase: { workspace, jobId: req.jobId, provider: provider.id, operation: operation.name, group, inputHash, budget: req.budget?.key },
+  };
+}
 
-  const cached = await svc.cache.get(workspace, provider.id, operation.name, lookupKeys, now);
-  if (cached) {
-    const ledgerId = await svc.ledger.record({ ...rowBase, outcome: 'cached', costUsd: 0, charged: false, at: now });
-    return {
-      outcome: { ...base, outcome: 'cached', reason: `${cached.result.outcome === 'matched' ? 'match' : 'no match'} from ${cached.fetchedAt.toISOString().slice(0, 10)}`, costUsd: 0, ledgerId },
-      result: cached.result,
-      fetchedAt: cached.fetchedAt,
-    };
-  }
+/** A fresh answer from the cache: free, with a ledger row that says so. */
+async function fromCache(call: Call, svc: CallServices): Promise<CallResult | undefined> {
+  const { provider, operation, workspace } = call.req;
+  const cached = await svc.cache.get(workspace, provider.id, operation.name, call.lookupKeys, call.now);
+  if (!cached) return undefined;
+  const ledgerId = await svc.ledger.record({ ...call.rowBase, outcome: 'cached', costUsd: 0, charged: false, at: call.now });
+  const said = cached.result.outcome === 'matched' ? 'match' : 'no match';
+  return {
+    outcome: { ...call.base, outcome: 'cached', reason: `${said} from ${cached.fetchedAt.toISOString().slice(0, 10)}`, costUsd: 0, ledgerId },
+    result: cached.result,
+    fetchedAt: cached.fetchedAt,
+  };
+}
 
-  // An open circuit is left to the policy: it refuses at once (BrokenCircuitError, no request),
-  // and lets one trial call through once the cool-down has passed (half-open).
-  const price = provider.cost(operation.name);
-  const budget = await reserveBudget(req, svc, price.usd);
+/** The price reserved against the request's budget, then the daily caps; or the refusal that stops the job. */
+async function holdSpend(call: Call, svc: CallServices, usd: number): Promise<Held | { refused: CallResult }> {
+  const { base, now, req } = call;
+  const budget = await reserveBudget(req, svc, usd);
   if (budget && !budget.ok) {
     return {
-      outcome: { ...base, outcome: 'budget_reached', reason: `the request's budget of $${budget.maxUsd.toFixed(2)} would be passed ($${budget.spentUsd.toFixed(4)} spent, this call costs $${price.usd.toFixed(4)})`, costUsd: 0 },
-      fetchedAt: now,
-      budgetReached: { maxUsd: budget.maxUsd, spentUsd: budget.spentUsd },
+      refused: {
+        outcome: { ...base, outcome: 'budget_reached', reason: `the request's budget of $${budget.maxUsd.toFixed(2)} would be passed ($${budget.spentUsd.toFixed(4)} spent, this call costs $${usd.toFixed(4)})`, costUsd: 0 },
+        fetchedAt: now,
+        budgetReached: { maxUsd: budget.maxUsd, spentUsd: budget.spentUsd },
+      },
     };
   }
-  const reservation = await svc.spendCap.reserve(workspace, price.usd);
+  const reservation = await svc.spendCap.reserve(req.workspace, usd);
   if (!reservation.ok) {
     if (budget) await svc.budgets!.settle(budget, 0);
-    const scope = reservation.scope === 'global' ? 'the daily spend cap' : `workspace ${workspace}'s daily spend cap`;
+    const scope = reservation.scope === 'global' ? 'the daily spend cap' : `workspace ${req.workspace}'s daily spend cap`;
     return {
-      outcome: { ...base, outcome: 'cap_reached', reason: `${scope} of $${reservation.capUsd.toFixed(2)} is reached ($${reservation.spentUsd.toFixed(4)} spent)`, costUsd: 0 },
-      fetchedAt: now,
-      capReached: { scope: reservation.scope, capUsd: reservation.capUsd },
+      refused: {
+        outcome: { ...base, outcome: 'cap_reached', reason: `${scope} of $${reservation.capUsd.toFixed(2)} is reached ($${reservation.spentUsd.toFixed(4)} spent)`, costUsd: 0 },
+        fetchedAt: now,
+        capReached: { scope: reservation.scope, capUsd: reservation.capUsd },
+      },
     };
   }
-  // A paid call leaves a pending row first: if this worker dies during the call, the next run
-  // finds it and counts it as lost (billed), so the books still match the provider's invoice.
-  const pendingId =
-    reservation.micros > 0
-      ? await svc.ledger.begin(`${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`, {
-          ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day,
-        })
-      : undefined;
+  return { budget, reservation };
+}
 
+/**
+ * A paid call leaves a pending row first: if this worker dies during the call, the next run
+ * finds it and counts it as lost (billed), so the books still match the provider's invoice.
+ */
+async function beginPendingRow(call: Call, svc: CallServices, held: Held, usd: number): Promise<string | undefined> {
+  if (held.reservation.micros <= 0) return undefined;
+  const { req } = call;
+  const key = `${req.runTag ?? req.jobId ?? 'direct'}|${req.provider.id}|${req.operation.name}|${call.inputHash}`;
+  return svc.ledger.begin(key, { ...call.rowBase, outcome: 'pending', costUsd: usd, reservedUsd: usd, charged: false, at: call.now, day: held.reservation.day });
+}
+
+/** The plugin's lookup, through the provider's resilience policy (time limit, retries, breaker). */
+async function lookUp(req: CallRequest, svc: CallServices): Promise<Attempted> {
+  const { provider, operation } = req;
   const started = Date.now();
   let attempts = 0;
-  let result: LookupResult | undefined;
-  let error: unknown;
   try {
-    result = (await provider.policy.policy.execute(async ({ signal }) => {
+    const result = (await provider.policy.policy.execute(async ({ signal }) => {
       attempts++;
       const callSignal = AbortSignal.any([signal, req.signal]);
-      // Paced per HTTP request, at the moment it leaves (see provider-http's beforeSend).
-      const pace = provider.pacePerSecond;
-      const beforeSend = pace
-        ? async () => {
-            const grant = await svc.rateLimiter.acquire(provider.id, pace, callSignal);
-            return { sent: () => void svc.rateLimiter.sent(grant).catch((err) => provider.logger.warn({ err }, 'could not move a late grant in the rate log')) };
-          }
-        : undefined;
-      const http = createProviderHttp({ providerId: provider.id, baseUrl: provider.baseUrl, signal: callSignal, keyEnvName: `${envPrefix(provider.id)}_API_KEY`, beforeSend });
+      const http = createProviderHttp({ providerId: provider.id, baseUrl: provider.baseUrl, signal: callSignal, keyEnvName: `${envPrefix(provider.id)}_API_KEY`, beforeSend: pacing(provider, svc, callSignal) });
       return operation.lookup(req.input, { config: provider.config, settings: provider.settings, http, safeFetch: svc.safeFetch, logger: provider.logger, signal: callSignal });
     }, req.signal)) as LookupResult;
-  } catch (err) {
-    error = err;
+    return { result, attempts, latencyMs: Date.now() - started };
+  } catch (error) {
+    return { error, attempts, latencyMs: Date.now() - started };
   }
-  const latencyMs = Date.now() - started;
-  const at = svc.clock.now();
+}
 
+/** Paced per HTTP request, at the moment it leaves (see provider-http's beforeSend); none when unlimited. */
+function pacing(provider: ProviderRuntime, svc: CallServices, signal: AbortSignal): ProviderHttpOptions['beforeSend'] {
+  const pace = provider.pacePerSecond;
+  if (!pace) return undefined;
+  return async () => {
+    const grant = await svc.rateLimiter.acquire(provider.id, pace, signal);
+    return { sent: () => void svc.rateLimiter.sent(grant).catch((err) => provider.logger.warn({ err }, 'could not move a late grant in the rate log')) };
+  };
+}
+
+/** What the call cost and how it ended, as its ledger row and its outcome line. */
+function settlementOf(call: Call, ended: { attempted: Attempted; price: { usd: number; missCharged: boolean }; at: Date }): { row: Settlement; outcome: ProviderOutcome } {
+  const { attempted, price, at } = ended;
+  const { result, error, attempts, latencyMs } = attempted;
+  const { base } = call;
+  const { provider } = call.req;
   let costUsd = 0;
   if (result?.outcome === 'matched') costUsd = result.costUsd ?? price.usd;
   else if (result?.outcome === 'no_match') costUsd = result.costUsd ?? (price.missCharged ? price.usd : 0);
   const failed = error instanceof ProviderError ? error : undefined;
   if (!result && failed?.costUsd) costUsd = failed.costUsd;
-
-  let row: Settlement;
-  let outcome: ProviderOutcome;
   if (result) {
     const reason = result.outcome === 'no_match' ? result.reason : undefined;
-    row = { outcome: result.outcome, httpStatus: result.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: result.usage, raw: result.raw, at };
-    outcome = { ...base, outcome: result.outcome, reason, costUsd, latencyMs };
-  } else {
-    const circuit = error instanceof BrokenCircuitError;
-    const timedOut = isTimeout(error);
-    const message = circuit
-      ? 'circuit open after consecutive failures; tried again after the cool-down'
-      : timedOut && !(error instanceof ProviderError)
-        ? `no answer within ${provider.policy.timeoutMs} ms time limit`
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    if (!failed && !circuit && !timedOut) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
-    const kind = circuit ? 'circuit_open' : timedOut ? 'timeout' : 'error';
-    row = {
+    return {
+      row: { outcome: result.outcome, httpStatus: result.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: result.usage, raw: result.raw, at },
+      outcome: { ...base, outcome: result.outcome, reason, costUsd, latencyMs },
+    };
+  }
+  const circuit = error instanceof BrokenCircuitError;
+  const timedOut = isTimeout(error);
+  const message = circuit
+    ? 'circuit open after consecutive failures; tried again after the cool-down'
+    : timedOut && !(error instanceof ProviderError)
+      ? `no answer within ${provider.policy.timeoutMs} ms time limit`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  if (!failed && !circuit && !timedOut) provider.logger.error({ err: error }, 'provider lookup threw an unexpected error');
+  const kind = circuit ? 'circuit_open' : timedOut ? 'timeout' : 'error';
+  return {
+    row: {
       outcome: kind, httpStatus: failed?.httpStatus, latencyMs, attempts, costUsd, charged: costUsd > 0, usage: failed?.usage,
       error: message, errorKind: failed?.kind ?? (timedOut ? 'timeout' : circuit ? 'circuit_open' : 'internal'), raw: failed?.raw, at,
-    };
-    outcome = { ...base, outcome: kind, reason: message, costUsd, latencyMs };
-  }
+    },
+    outcome: { ...base, outcome: kind, reason: message, costUsd, latencyMs },
+  };
+}
+/** The answer, filed under every key it is known by (the input's and those it confirmed). */
+async function cacheAnswer(call: Call, svc: CallServices, answer: { result: LookupResult; rowId: string; at: Date }): Promise<void> {
+  const { provider, operation, workspace } = call.req;
+  const keys = [...new Set([...call.lookupKeys, ...confirmedKeys(answer.result, call.subject)])];
+  await svc.cache
+    .put(workspace, provider.id, operation.name, { identityKey: call.lookupKeys[0], keys, inputHash: call.inputHash, result: answer.result, ledgerId: answer.rowId, now: answer.at, freshnessDays: provider.settings.freshnessDays })
+    .catch((err) => provider.logger.error({ err }, 'could not cache the answer; a later request may pay for it again'));
+}
 
-  // The answer is cached before the books are written: if a ledger write fails after this, a
-  // re-run finds the answer here and does not call (and pay) again.
-  // Free calls have no pending row; their row's id is chosen now so the cache can point at it.
-  const rowId = pendingId ?? new Types.ObjectId().toHexString();
-  if (result) {
-    const keys = [...new Set([...lookupKeys, ...confirmedKeys(result, subject)])];
-    await svc.cache
-      .put(workspace, provider.id, operation.name, { identityKey, keys, inputHash, result, ledgerId: rowId, now: at, freshnessDays: provider.settings.freshnessDays })
-      .catch((err) => provider.logger.error({ err }, 'could not cache the answer; a later request may pay for it again'));
-  }
-  let ledgerId: string | undefined;
+/** The ledger row settled (or written, for a free call), then the spend counters; returns the row's id. */
+async function settleBooks(call: Call, svc: CallServices, books: { held: Held; pendingId?: string; rowId: string; row: Settlement }): Promise<string | undefined> {
+  const { held, pendingId, rowId, row } = books;
   try {
+    let ledgerId: string;
     if (pendingId) {
       await svc.ledger.settle(pendingId, row);
       ledgerId = pendingId;
     } else {
-      ledgerId = await svc.ledger.record({ ...rowBase, ...row, day: reservation.day }, rowId);
+      ledgerId = await svc.ledger.record({ ...call.rowBase, ...row, day: held.reservation.day }, rowId);
     }
     // Spend counters follow the ledger: settled only once the row is, so both agree either way.
-    await svc.spendCap.settle(reservation, costUsd);
-    if (budget) await svc.budgets!.settle(budget, costUsd);
+    await svc.spendCap.settle(held.reservation, row.costUsd);
+    if (held.budget) await svc.budgets!.settle(held.budget, row.costUsd);
+    return ledgerId;
   } catch (err) {
     // The call happened and its answer is kept; the row stays pending (counted at its
     // reservation, as are the counters) until the sweeper marks it lost.
-    provider.logger.error({ err, ledgerId: pendingId }, 'could not settle the ledger row of a finished call; its reservation stays counted');
-    ledgerId = pendingId;
+    call.req.provider.logger.error({ err, ledgerId: pendingId }, 'could not settle the ledger row of a finished call; its reservation stays counted');
+    return pendingId;
   }
-  return { outcome: { ...outcome, ledgerId }, result, fetchedAt: at };
 }
 
 /** A free call or a request without a budget reserves nothing. */

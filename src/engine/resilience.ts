@@ -16,6 +16,8 @@ import {
   handleWhen,
   retry,
   timeout,
+  type RetryPolicy,
+  type TimeoutPolicy,
 } from 'cockatiel';
 import { ProviderError } from './provider-error.js';
 
@@ -144,18 +146,35 @@ export interface PolicyOptions {
   now?: () => number;
 }
 
+type Task<T> = (ctx: { signal: AbortSignal }) => Promise<T>;
+/** One try of a task, through the breaker and the time limit. */
+type Attempt = <T>(fn: Task<T>, signal: AbortSignal) => Promise<T>;
+
 export function createProviderPolicy(s: ResilienceSettings, options: PolicyOptions | PolicyOptions['onRetry'] = {}): ProviderPolicy {
   const opts: PolicyOptions = typeof options === 'function' ? { onRetry: options } : options;
   const now = opts.now ?? Date.now;
   const store: BreakerStore = opts.shared ? new RedisBreakerStore(opts.shared.redis, opts.shared.key, s) : new MemoryBreakerStore(s);
+  const retries = retryPolicyFor(s, opts.onRetry);
+  const attempt = breakerAttempt({ store, now, timeoutPolicy: timeout(s.timeoutMs, TimeoutStrategy.Aggressive) });
+  return {
+    policy: { execute: <T>(fn: Task<T>, signal?: AbortSignal) => executeWithRetries({ retries, attempt }, fn, signal) },
+    breaker: { state: () => store.state(now()) },
+    timeoutMs: s.timeoutMs,
+  };
+}
 
+/**
+ * Retries transient failures with exponential backoff, or the provider's Retry-After when longer;
+ * a Retry-After past maxRetryAfterMs is not waited for, and an open circuit is not retried.
+ */
+function retryPolicyFor(s: ResilienceSettings, onRetry: PolicyOptions['onRetry']): RetryPolicy {
   const retryable = handleWhen((e) => {
     if (e instanceof BrokenCircuitError) return false;
     if (isTimeout(e)) return true;
     if (!(e instanceof ProviderError) || !e.transient) return false;
     return (e.retryAfterMs ?? 0) <= s.maxRetryAfterMs;
   });
-  const retryPolicy = retry(retryable, {
+  const policy = retry(retryable, {
     maxAttempts: s.maxRetries,
     backoff: new DelegateBackoff((ctx) => {
       const exp = s.backoffBaseMs * 2 ** (ctx.attempt - 1);
@@ -164,13 +183,14 @@ export function createProviderPolicy(s: ResilienceSettings, options: PolicyOptio
       return Math.max(exp, retryAfter);
     }),
   });
-  if (opts.onRetry) {
-    const onRetry = opts.onRetry;
-    retryPolicy.onRetry((r) => onRetry({ attempt: r.attempt, delay: r.delay, error: 'error' in r ? r.error : undefined }));
-  }
-  const timeoutPolicy = timeout(s.timeoutMs, TimeoutStrategy.Aggressive);
+  if (onRetry) policy.onRetry((r) => onRetry({ attempt: r.attempt, delay: r.delay, error: 'error' in r ? r.error : undefined }));
+  return policy;
+}
 
-  async function throughBreaker<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal: AbortSignal): Promise<T> {
+/** One attempt through the breaker and the time limit: an open circuit refuses it; its result is told to the breaker. */
+function breakerAttempt(deps: { store: BreakerStore; now: () => number; timeoutPolicy: TimeoutPolicy }): Attempt {
+  const { store, now, timeoutPolicy } = deps;
+  return async <T>(fn: Task<T>, signal: AbortSignal): Promise<T> => {
     const { admit, failures } = await store.admit(now());
     if (admit === 'open') throw new BrokenCircuitError();
     const trial = admit === 'trial';
@@ -184,32 +204,28 @@ export function createProviderPolicy(s: ResilienceSettings, options: PolicyOptio
     }
     await store.success(trial || failures > 0);
     return result;
-  }
-
-  async function execute<T>(fn: (ctx: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    let ownFailure: { error: unknown } | undefined;
-    try {
-      return await retryPolicy.execute(async ({ signal: s2 }) => {
-        try {
-          return await throughBreaker(fn, s2);
-        } catch (err) {
-          if (!(err instanceof BrokenCircuitError)) ownFailure = { error: err };
-          throw err;
-        }
-      }, signal);
-    } catch (err) {
-      // This call's own failures opened the circuit before its retries ran out: it failed with
-      // its last error (a time-out), not by being refused, and is recorded as such (issue 28).
-      if (err instanceof BrokenCircuitError && ownFailure) throw ownFailure.error;
-      throw err;
-    }
-  }
-
-  return {
-    policy: { execute },
-    breaker: { state: () => store.state(now()) },
-    timeoutMs: s.timeoutMs,
   };
+}
+
+/** The task, tried again on transient failures; a circuit its own failures opened reports its last error. */
+async function executeWithRetries<T>(policy: { retries: RetryPolicy; attempt: Attempt }, fn: Task<T>, signal?: AbortSignal): Promise<T> {
+  const { retries, attempt } = policy;
+  let ownFailure: { error: unknown } | undefined;
+  try {
+    return await retries.execute(async ({ signal: s2 }) => {
+      try {
+        return await attempt(fn, s2);
+      } catch (err) {
+        if (!(err instanceof BrokenCircuitError)) ownFailure = { error: err };
+        throw err;
+      }
+    }, signal);
+  } catch (err) {
+    // This call's own failures opened the circuit before its retries ran out: it failed with
+    // its last error (a time-out), not by being refused, and is recorded as such (issue 28).
+    if (err instanceof BrokenCircuitError && ownFailure) throw ownFailure.error;
+    throw err;
+  }
 }
 
 export { BrokenCircuitError, TaskCancelledError, isTimeout };

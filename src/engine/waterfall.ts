@@ -80,41 +80,36 @@ export function operationFor(provider: ProviderRuntime, group: FieldGroup): Prov
   return provider.plugin.operations.filter((op) => servesGroup(op, group));
 }
 
+/** Why the providers after a stop are not run. */
+type Stop = 'done' | 'cancelled' | 'paused' | 'budget';
+const NOT_RUN_BECAUSE: Record<Stop, string> = {
+  done: 'an earlier provider answered',
+  paused: 'job paused by the spend cap',
+  budget: "the request's budget is reached",
+  cancelled: 'request cancelled',
+};
+
 export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Promise<WaterfallRun> {
   const run: WaterfallRun = { outcomes: [], contributions: [], due: false };
-  const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
-  let stopped: 'done' | 'cancelled' | 'paused' | 'budget' | null = null;
-
+  let stopped: Stop | null = null;
   for (const id of req.order) {
     const base = { group: req.group, provider: id, costUsd: 0 };
     if (stopped) {
-      const reason = stopped === 'done' ? 'an earlier provider answered' : stopped === 'paused' ? 'job paused by the spend cap' : stopped === 'budget' ? "the request's budget is reached" : 'request cancelled';
-      run.outcomes.push({ ...base, outcome: 'not_run', reason });
+      run.outcomes.push({ ...base, outcome: 'not_run', reason: NOT_RUN_BECAUSE[stopped] });
       continue;
     }
-    const provider = req.providers.get(id);
-    if (!provider || !provider.enabled) {
-      run.outcomes.push({ ...base, outcome: 'skipped', reason: provider?.disabledReason ?? 'not enabled in plugins.providers' });
-      continue;
-    }
-    const ops = operationFor(provider, req.group);
-    const op = ops.find((o) => chooseNeeds(o, req.input));
-    if (!op) {
-      run.outcomes.push({ ...base, operation: ops[0]?.name, outcome: 'skipped', reason: `needs ${ops.map(describeNeeds).join('; or ')}` });
+    const chosen = chooseOperation(req, id);
+    if ('skip' in chosen) {
+      run.outcomes.push({ ...base, ...chosen.skip });
       continue;
     }
     if (req.signal.aborted || (req.shouldStop && (await req.shouldStop()))) {
       stopped = 'cancelled';
       run.cancelled = true;
-      run.outcomes.push({ ...base, operation: op.name, outcome: 'not_run', reason: 'request cancelled' });
+      run.outcomes.push({ ...base, operation: chosen.op.name, outcome: 'not_run', reason: 'request cancelled' });
       continue;
     }
-    const memoKey = `${id}\u0000${op.name}`;
-    const earlier = req.answered?.get(memoKey);
-    const call: CallResult = earlier
-      ? { ...earlier, outcome: { ...earlier.outcome, group: req.group, ...(NO_ANSWER.has(earlier.outcome.outcome) ? {} : { outcome: 'cached' as const, reason: 'answered earlier in this request' }), costUsd: 0 } }
-      : await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, budget: req.budget, signal: req.signal }, svc);
-    if (!earlier && !call.capReached && !call.budgetReached) req.answered?.set(memoKey, call);
+    const call = await askOnce(req, svc, { id, ...chosen });
     if (call.budgetReached) {
       run.budgetReached = call.budgetReached;
       stopped = 'budget';
@@ -123,23 +118,54 @@ export async function runWaterfall(req: WaterfallRequest, svc: CallServices): Pr
       run.capReached = call.capReached;
       stopped = 'paused';
     }
-    let result = call.result;
-    if (result?.outcome === 'matched' && req.screen) {
-      const screened = req.screen(result);
-      if (screened.rejected) call.outcome = { ...call.outcome, rejected: screened.rejectedCount, rejectedReasons: screened.rejectedReasons, reason: screened.rejected };
-      result = screened.result ?? undefined;
-      if (!result) call.outcome = { ...call.outcome, outcome: 'no_match' };
-    }
-    if (result?.outcome === 'matched') {
-      const fields = Object.keys(result.fields).filter((f) => present((result.fields as Record<string, unknown>)[f]));
-      call.outcome.fields = fields;
-      run.contributions.push({ provider: id, operation: op.name, result, ledgerId: call.outcome.ledgerId, fetchedAt: call.fetchedAt });
-      const confident = result.confidence >= req.minConfidence;
-      const collect = 'collect' in FIELD_GROUPS[req.group];
-      if (confident && !collect && fields.some((f) => stopFields.includes(f))) stopped = 'done';
-    }
+    if (takeAnswer(req, run, { id, op: chosen.op, call })) stopped = 'done';
     run.outcomes.push(call.outcome);
   }
   run.due = stopped !== 'done' && run.outcomes.some((o) => NO_ANSWER.has(o.outcome));
   return run;
+}
+
+/** The provider and its first operation for the group whose input is there; or why it is skipped. */
+function chooseOperation(req: WaterfallRequest, id: string): { provider: ProviderRuntime; op: ProviderOperation } | { skip: Pick<ProviderOutcome, 'operation' | 'outcome' | 'reason'> } {
+  const provider = req.providers.get(id);
+  if (!provider || !provider.enabled) return { skip: { outcome: 'skipped', reason: provider?.disabledReason ?? 'not enabled in plugins.providers' } };
+  const ops = operationFor(provider, req.group);
+  const op = ops.find((o) => chooseNeeds(o, req.input));
+  if (!op) return { skip: { operation: ops[0]?.name, outcome: 'skipped', reason: `needs ${ops.map(describeNeeds).join('; or ')}` } };
+  return { provider, op };
+}
+
+/** The call; or, free and shown as cached, the answer this operation already gave in this request. */
+async function askOnce(req: WaterfallRequest, svc: CallServices, step: { id: string; provider: ProviderRuntime; op: ProviderOperation }): Promise<CallResult> {
+  const { id, provider, op } = step;
+  const memoKey = `${id}\u0000${op.name}`;
+  const earlier = req.answered?.get(memoKey);
+  if (earlier) {
+    return { ...earlier, outcome: { ...earlier.outcome, group: req.group, ...(NO_ANSWER.has(earlier.outcome.outcome) ? {} : { outcome: 'cached' as const, reason: 'answered earlier in this request' }), costUsd: 0 } };
+  }
+  const call = await callProvider({ provider, operation: op, input: inputFor(op, req.input), group: req.group, workspace: req.workspace, jobId: req.jobId, runTag: req.runTag, identityKey: req.identityKey, budget: req.budget, signal: req.signal }, svc);
+  if (!call.capReached && !call.budgetReached) req.answered?.set(memoKey, call);
+  return call;
+}
+
+/**
+ * A matched answer, once screened, is a contribution; returns true when it answers the group
+ * (confident, holding a stop field, in a group that does not collect from every provider).
+ */
+function takeAnswer(req: WaterfallRequest, run: WaterfallRun, step: { id: string; op: ProviderOperation; call: CallResult }): boolean {
+  const { id, op, call } = step;
+  let result = call.result;
+  if (result?.outcome === 'matched' && req.screen) {
+    const screened = req.screen(result);
+    if (screened.rejected) call.outcome = { ...call.outcome, rejected: screened.rejectedCount, rejectedReasons: screened.rejectedReasons, reason: screened.rejected };
+    result = screened.result ?? undefined;
+    if (!result) call.outcome = { ...call.outcome, outcome: 'no_match' };
+  }
+  if (result?.outcome !== 'matched') return false;
+  const fields = Object.keys(result.fields).filter((f) => present((result.fields as Record<string, unknown>)[f]));
+  call.outcome.fields = fields;
+  run.contributions.push({ provider: id, operation: op.name, result, ledgerId: call.outcome.ledgerId, fetchedAt: call.fetchedAt });
+  const stopFields = FIELD_GROUPS[req.group].stopFields as readonly string[];
+  const collect = 'collect' in FIELD_GROUPS[req.group];
+  return result.confidence >= req.minConfidence && !collect && fields.some((f) => stopFields.includes(f));
 }

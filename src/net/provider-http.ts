@@ -131,91 +131,106 @@ function parseBody(text: string): unknown {
 }
 
 export function createProviderHttp(opts: ProviderHttpOptions): ProviderHttp {
-  /** beforeSend's grant (none without a rate limit); waiting past the time limit is a timeout. */
-  const takeGrant = async (): Promise<SendGrant | void> => {
-    try {
-      return await opts.beforeSend?.();
-    } catch (err) {
-      if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: the time limit passed while waiting for the rate limit`, { cause: err });
-      throw err;
-    }
-  };
-  /** fetch, telling the grant when the request leaves. */
-  const send = async (grant: SendGrant | void, input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    if (!grant) return fetch(input, init);
-    const u = new URL(input instanceof Request ? input.url : input);
-    const done = onLeave(`${u.origin}${u.pathname}${u.search}`, grant);
-    try {
-      return await fetch(input, init);
-    } finally {
-      done();
-    }
-  };
-  const pacedFetch = async (input: string | URL | Request, init?: RequestInit) => send(await takeGrant(), input, init);
   return {
-    pacedFetch,
+    pacedFetch: async (input: string | URL | Request, init?: RequestInit) => sendWithGrant(await takeGrant(opts), input, init),
     async request(req) {
-      const base = (req.baseUrl ?? opts.baseUrl).replace(/\/+$/, '');
-      const url = new URL(base + (req.path.startsWith('/') ? req.path : `/${req.path}`));
-      for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-      const init: RequestInit = {
-        method: req.method ?? (req.json === undefined ? 'GET' : 'POST'),
-        headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
-        body: req.json === undefined ? undefined : JSON.stringify(req.json),
-        signal: opts.signal,
-        redirect: 'manual',
-      };
-      const grant = await takeGrant();
-      let res: Response;
-      try {
-        res = await send(grant, url, init);
-      } catch (err) {
-        if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: no answer before the time limit`, { cause: err });
-        throw new ProviderError('network', `${opts.providerId}: cannot reach ${url.origin} (${(err as Error).message})`, { cause: err });
-      }
+      const { url, init } = requestFor(req, opts);
+      const res = await sendOrExplain(opts, url, init);
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => undefined);
         const where = originOf(res.headers.get('location'), url);
         throw new ProviderError('client', `${opts.providerId}: answered HTTP ${res.status} redirecting to ${where}; provider calls never follow redirects (check its base URL)`, { httpStatus: res.status });
       }
-      const maxBytes = opts.maxBodyBytes ?? DEFAULT_PROVIDER_MAX_BODY_BYTES;
-      let text: string;
-      try {
-        text = await readCapped(res, maxBytes);
-      } catch (err) {
-        if (err instanceof BodyTooLarge) {
-          throw new ProviderError('invalid_response', `${opts.providerId}: answer larger than ${maxBytes} bytes; not read further`, { httpStatus: res.status });
-        }
-        if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: answer not finished before the time limit`, { cause: err });
-        throw new ProviderError('network', `${opts.providerId}: connection broke while reading the answer`, { cause: err });
-      }
-      const raw = parseBody(text);
-      const status = res.status;
-      if (req.isNoMatch?.(status, raw)) return { kind: 'no_match', status, raw, headers: res.headers };
-      if (status === 404) return { kind: 'no_match', status, raw, headers: res.headers };
-      if (status === 401 || status === 403) {
-        throw new ProviderError('auth', `${opts.providerId}: the API key was refused (HTTP ${status}); check ${opts.keyEnvName ?? 'its API key'}`, { httpStatus: status, raw });
-      }
-      if (status === 429) {
-        throw new ProviderError('rate_limited', `${opts.providerId}: rate limited (HTTP 429)`, {
-          httpStatus: status,
-          raw,
-          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
-        });
-      }
-      if (status >= 500) {
-        throw new ProviderError('server', `${opts.providerId}: server error (HTTP ${status})`, { httpStatus: status, raw, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) });
-      }
-      if (status < 200 || status >= 300) {
-        const detail = typeof raw === 'object' && raw && 'message' in raw ? `: ${String((raw as { message: unknown }).message).slice(0, 200)}` : '';
-        throw new ProviderError('client', `${opts.providerId}: request refused (HTTP ${status})${detail}`, { httpStatus: status, raw });
-      }
-      const parsed = req.schema.safeParse(raw);
-      if (!parsed.success) {
-        const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-        throw new ProviderError('invalid_response', `${opts.providerId}: unexpected answer shape (${where}); the raw body is kept in the ledger`, { httpStatus: status, raw });
-      }
-      return { kind: 'ok', status, body: parsed.data, raw, headers: res.headers };
+      const raw = parseBody(await readBody(opts, res));
+      return answerOf(opts, { req, status: res.status, raw, headers: res.headers });
     },
   };
+}
+
+/** The URL and fetch init of a request: JSON in and out, redirects never followed. */
+function requestFor(req: ProviderRequest<z.ZodType>, opts: ProviderHttpOptions): { url: URL; init: RequestInit } {
+  const base = (req.baseUrl ?? opts.baseUrl).replace(/\/+$/, '');
+  const url = new URL(base + (req.path.startsWith('/') ? req.path : `/${req.path}`));
+  for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  const init: RequestInit = {
+    method: req.method ?? (req.json === undefined ? 'GET' : 'POST'),
+    headers: { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
+    body: req.json === undefined ? undefined : JSON.stringify(req.json),
+    signal: opts.signal,
+    redirect: 'manual',
+  };
+  return { url, init };
+}
+
+/** beforeSend's grant (none without a rate limit); waiting past the time limit is a timeout. */
+async function takeGrant(opts: ProviderHttpOptions): Promise<SendGrant | void> {
+  try {
+    return await opts.beforeSend?.();
+  } catch (err) {
+    if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: the time limit passed while waiting for the rate limit`, { cause: err });
+    throw err;
+  }
+}
+
+/** fetch, telling the grant when the request leaves. */
+async function sendWithGrant(grant: SendGrant | void, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  if (!grant) return fetch(input, init);
+  const u = new URL(input instanceof Request ? input.url : input);
+  const done = onLeave(`${u.origin}${u.pathname}${u.search}`, grant);
+  try {
+    return await fetch(input, init);
+  } finally {
+    done();
+  }
+}
+
+/** The request sent once its grant is taken; no answer is a timeout or a network failure. */
+async function sendOrExplain(opts: ProviderHttpOptions, url: URL, init: RequestInit): Promise<Response> {
+  const grant = await takeGrant(opts);
+  try {
+    return await sendWithGrant(grant, url, init);
+  } catch (err) {
+    if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: no answer before the time limit`, { cause: err });
+    throw new ProviderError('network', `${opts.providerId}: cannot reach ${url.origin} (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/** The body as text, up to opts.maxBodyBytes. */
+async function readBody(opts: ProviderHttpOptions, res: Response): Promise<string> {
+  const maxBytes = opts.maxBodyBytes ?? DEFAULT_PROVIDER_MAX_BODY_BYTES;
+  try {
+    return await readCapped(res, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      throw new ProviderError('invalid_response', `${opts.providerId}: answer larger than ${maxBytes} bytes; not read further`, { httpStatus: res.status });
+    }
+    if (opts.signal.aborted) throw new ProviderError('timeout', `${opts.providerId}: answer not finished before the time limit`, { cause: err });
+    throw new ProviderError('network', `${opts.providerId}: connection broke while reading the answer`, { cause: err });
+  }
+}
+
+/** What an answer means, by its status (see the header) and, for a 2xx, its body checked against the schema. */
+function answerOf<S extends z.ZodType>(opts: ProviderHttpOptions, answer: { req: ProviderRequest<S>; status: number; raw: unknown; headers: Headers }): ProviderResponse<z.infer<S>> {
+  const { req, status, raw, headers } = answer;
+  if (req.isNoMatch?.(status, raw)) return { kind: 'no_match', status, raw, headers };
+  if (status === 404) return { kind: 'no_match', status, raw, headers };
+  if (status === 401 || status === 403) {
+    throw new ProviderError('auth', `${opts.providerId}: the API key was refused (HTTP ${status}); check ${opts.keyEnvName ?? 'its API key'}`, { httpStatus: status, raw });
+  }
+  if (status === 429) {
+    throw new ProviderError('rate_limited', `${opts.providerId}: rate limited (HTTP 429)`, { httpStatus: status, raw, retryAfterMs: parseRetryAfter(headers.get('retry-after')) });
+  }
+  if (status >= 500) {
+    throw new ProviderError('server', `${opts.providerId}: server error (HTTP ${status})`, { httpStatus: status, raw, retryAfterMs: parseRetryAfter(headers.get('retry-after')) });
+  }
+  if (status < 200 || status >= 300) {
+    const detail = typeof raw === 'object' && raw && 'message' in raw ? `: ${String((raw as { message: unknown }).message).slice(0, 200)}` : '';
+    throw new ProviderError('client', `${opts.providerId}: request refused (HTTP ${status})${detail}`, { httpStatus: status, raw });
+  }
+  const parsed = req.schema.safeParse(raw);
+  if (!parsed.success) {
+    const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    throw new ProviderError('invalid_response', `${opts.providerId}: unexpected answer shape (${where}); the raw body is kept in the ledger`, { httpStatus: status, raw });
+  }
+  return { kind: 'ok', status, body: parsed.data, raw, headers };
 }

@@ -84,6 +84,9 @@ const ProviderShape = z.object({
     .min(1),
 });
 
+/** Adds one start-up problem to the list load() reports at once. */
+type AddIssue = (code: ErrorCode, message: string) => void;
+
 export interface RegistryOptions {
   config: Config;
   logger: Logger;
@@ -103,12 +106,26 @@ export class Registry {
 
   /** Loads and validates every listed plugin; throws one StartupError listing every problem. */
   async load(): Promise<void> {
-    const { config } = this.opts;
     const issues: { code: ErrorCode; message: string }[] = [];
-    const add = (code: ErrorCode, message: string) => issues.push({ code, message });
+    const add: AddIssue = (code, message) => issues.push({ code, message });
+    const order = await this.loadListed(add);
+    this.loadBuiltins(add);
+    const all = new Map([...this.providers, ...this.triggers]);
+    checkDependencies(all, order, add);
+    // Metrics and error codes the enabled plugins declare: well formed, and nobody else's.
+    for (const problem of contributionProblems([...all.values()].filter((l) => l.enabled).map((l) => l.plugin))) add(ErrorCodes.PLUGIN_INVALID, problem);
+    this.checkWaterfalls(add);
+    if (issues.length) throw new StartupError(issues);
+    for (const [id, l] of all) {
+      if (!l.enabled) this.opts.logger.info({ plugin: id }, `plugin ${id} skipped: ${l.disabledReason}`);
+    }
+  }
+
+  /** The plugins the config lists, providers then triggers, each list in order; returns their ids in load order. */
+  private async loadListed(add: AddIssue): Promise<string[]> {
+    const { config } = this.opts;
     const loader = this.opts.loader ?? defaultLoader;
     const order: string[] = [];
-
     for (const kind of ['provider', 'trigger'] as const) {
       const list = kind === 'provider' ? config.plugins.providers : config.plugins.triggers;
       const seen = new Set<string>();
@@ -119,53 +136,42 @@ export class Registry {
           continue;
         }
         seen.add(entry);
-        const plugin = await this.definition(kind, entry, where, loader, add);
+        const plugin = await this.definition({ kind, entry, where, loader }, add);
         if (!plugin) continue;
-        const id = plugin.id;
         const loaded = kind === 'provider' ? this.loadProvider(plugin as ProviderPlugin, add) : this.loadTrigger(plugin as TriggerPlugin, add);
         if (!loaded) continue;
-        (kind === 'provider' ? this.providers : this.triggers).set(id, loaded);
-        order.push(id);
+        (kind === 'provider' ? this.providers : this.triggers).set(plugin.id, loaded);
+        order.push(plugin.id);
       }
     }
+    return order;
+  }
 
+  /** The triggers loaded whether or not the config lists them (the CLI's own). */
+  private loadBuiltins(add: AddIssue): void {
     for (const [id, def] of Object.entries(this.opts.builtins ?? {})) {
       if (this.triggers.has(id)) continue;
       const loaded = this.loadTrigger(def as TriggerPlugin, add);
       if (loaded) this.triggers.set(id, loaded);
     }
+  }
 
-    // Dependencies: enabled, and listed before the dependent.
-    const all = new Map([...this.providers, ...this.triggers]);
-    for (const [id, loaded] of all) {
-      if (!loaded.enabled) continue;
-      for (const dep of loaded.plugin.dependencies ?? []) {
-        const target = all.get(dep);
-        if (!target || !target.enabled) {
-          add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is not enabled: add "${dep}" to plugins (before "${id}") and configure it.`);
-        } else if (order.indexOf(dep) > order.indexOf(id)) {
-          add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is listed after it: move "${dep}" earlier.`);
-        }
-      }
-    }
-
-    // Metrics and error codes the enabled plugins declare: well formed, and nobody else's.
-    for (const problem of contributionProblems([...all.values()].filter((l) => l.enabled).map((l) => l.plugin))) add(ErrorCodes.PLUGIN_INVALID, problem);
-
-    // Waterfalls name known groups and listed providers that can serve them.
+  /** Waterfalls name known groups and listed providers that can serve them. */
+  private checkWaterfalls(add: AddIssue): void {
+    const { config } = this.opts;
     for (const [group, ids] of Object.entries(config.waterfalls)) {
       if (!(group in FIELD_GROUPS)) {
         add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}: unknown field group; expected one of ${Object.keys(FIELD_GROUPS).join(', ')}.`);
         continue;
       }
       const stop = FIELD_GROUPS[group as FieldGroup].stopFields as readonly string[];
+      const verifies = (FIELD_GROUPS[group as FieldGroup] as { verifies?: string }).verifies;
       for (const [i, id] of ids.entries()) {
         if (!this.providers.has(id) && !config.plugins.providers.includes(id)) {
           add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: "${id}" is not in plugins.providers; add it there or remove it here.`);
           continue;
         }
         const p = this.providers.get(id)?.plugin as ProviderPlugin | undefined;
-        const verifies = (FIELD_GROUPS[group as FieldGroup] as { verifies?: string }).verifies;
         if (p && !p.operations.some((op) => op.returns.some((f) => stop.includes(f)))) {
           add(ErrorCodes.CONFIG_INVALID, `waterfalls.${group}[${i}]: provider "${id}" returns none of ${stop.join(', ')}; remove it from this waterfall.`);
         } else if (p && verifies && !p.operations.some((op) => servesGroup(op, group as FieldGroup))) {
@@ -173,15 +179,11 @@ export class Registry {
         }
       }
     }
-
-    if (issues.length) throw new StartupError(issues);
-    for (const [id, l] of all) {
-      if (!l.enabled) this.opts.logger.info({ plugin: id }, `plugin ${id} skipped: ${l.disabledReason}`);
-    }
   }
 
   /** The entry's plugin definition, checked (shape, kind, id), or null with the problem added. */
-  private async definition(kind: PluginKind, entry: string, where: string, loader: PluginLoader, add: (c: ErrorCode, m: string) => void): Promise<Plugin | null> {
+  private async definition(at: { kind: PluginKind; entry: string; where: string; loader: PluginLoader }, add: AddIssue): Promise<Plugin | null> {
+    const { kind, entry, where, loader } = at;
     // An out-of-tree plugin (package name or path) names itself: its definition's id is used.
     const outOfTree = !ID.test(entry) || (!this.opts.plugins?.[entry] && !builtinFile(kind, entry));
     let def: unknown;
@@ -211,7 +213,7 @@ export class Registry {
     return def as Plugin;
   }
 
-  private loadProvider(plugin: ProviderPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {
+  private loadProvider(plugin: ProviderPlugin, add: AddIssue): LoadedPlugin | null {
     const id = plugin.id;
     const raw = this.opts.config.providers[id] ?? {};
     const settings = ProviderSettingsSchema.parse(raw);
@@ -248,7 +250,7 @@ export class Registry {
     return { plugin, config: parsed.data, settings, enabled, disabledReason };
   }
 
-  private loadTrigger(plugin: TriggerPlugin, add: (c: ErrorCode, m: string) => void): LoadedPlugin | null {
+  private loadTrigger(plugin: TriggerPlugin, add: AddIssue): LoadedPlugin | null {
     const raw = this.opts.config.triggers[plugin.id] ?? {};
     const parsed = plugin.configSchema.safeParse(raw);
     if (!parsed.success) {
@@ -302,6 +304,21 @@ export class Registry {
 
   context(id: string): PluginContext | undefined {
     return this.contexts.get(id);
+  }
+}
+
+/** Dependencies: enabled, and listed before the dependent. */
+function checkDependencies(all: Map<string, LoadedPlugin>, order: string[], add: AddIssue): void {
+  for (const [id, loaded] of all) {
+    if (!loaded.enabled) continue;
+    for (const dep of loaded.plugin.dependencies ?? []) {
+      const target = all.get(dep);
+      if (!target || !target.enabled) {
+        add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is not enabled: add "${dep}" to plugins (before "${id}") and configure it.`);
+      } else if (order.indexOf(dep) > order.indexOf(id)) {
+        add(ErrorCodes.PLUGIN_DEPENDENCY_MISSING, `plugin "${id}" depends on "${dep}", which is listed after it: move "${dep}" earlier.`);
+      }
+    }
   }
 }
 

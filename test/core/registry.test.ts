@@ -116,6 +116,24 @@ describe('plugin registry', () => {
     expect(err.issues).toHaveLength(4);
   });
 
+  test('an entry listed twice, a plugin that fails to load or is no definition, and a provider that answers nothing its waterfall stops on: one line each', async () => {
+    const config = loadConfig({ env: {}, useDefaultFile: false, overrides: { plugins: { providers: ['co', 'co', 'broken', 'shapeless'] }, waterfalls: { workEmail: ['co'] } } });
+    const co = httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']] });
+    const loader = async (_kind: string, id: string) => {
+      if (id === 'broken') throw new Error('Unexpected token');
+      return undefined;
+    };
+    const plugins = { co, shapeless: { kind: 'provider', id: 'shapeless' } as unknown as Plugin };
+    const err = (await new Registry({ config, logger: pino({ level: 'silent' }), loader, plugins }).load().catch((e: unknown) => e)) as StartupError;
+    expect(err).toBeInstanceOf(StartupError);
+    expect(err.issues).toEqual([
+      { code: ErrorCodes.PLUGIN_INVALID, message: 'plugins.providers[1]: "co" is listed twice; list each plugin once.' },
+      { code: ErrorCodes.PLUGIN_INVALID, message: 'plugins.providers[2]: plugin "broken" failed to load: Unexpected token' },
+      { code: ErrorCodes.PLUGIN_INVALID, message: expect.stringContaining('plugins.providers[3]: plugin "shapeless" does not export a valid provider definition (') },
+      { code: ErrorCodes.CONFIG_INVALID, message: 'waterfalls.workEmail[0]: provider "co" returns none of person.workEmail; remove it from this waterfall.' },
+    ]);
+  });
+
   test('a verification waterfall refuses a provider that can only find, not check a given address', async () => {
     const finder = httpProvider({ id: 'finder', returns: ['person.workEmail', 'person.workEmailStatus'], needs: [['fullName', 'domain']] });
     const err = await loadErrors({ plugins: { providers: ['finder'] }, waterfalls: { emailVerification: ['finder'] } }, { finder });

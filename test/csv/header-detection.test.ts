@@ -1,6 +1,7 @@
 // Which columns are recognised, across the spellings CRMs, Sales Navigator tools and
 // spreadsheets use, and what a file with none of them is told.
-import { csvModule } from '../../src/csv/index.js';
+import { Readable } from 'node:stream';
+import { csvModule, readCsv } from '../../src/csv/index.js';
 import { splitFullName } from '../../src/csv/header-map.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { list } from './csv-support.js';
@@ -36,6 +37,21 @@ test('a file with no recognisable column is refused, listing the headers found a
 test('an empty file is refused as invalid', async () => {
   await expect(csvModule.read('')).rejects.toMatchObject({ code: ErrorCodes.CSV_INVALID });
   await expect(csvModule.read('\uFEFF')).rejects.toMatchObject({ code: ErrorCodes.CSV_INVALID });
+});
+
+test('a header line that cannot be read is refused, naming why; a stream source is let go', async () => {
+  await expect(readCsv('"Email,Name\njane@acme.com,Jane\n')).rejects.toMatchObject({
+    code: ErrorCodes.CSV_INVALID,
+    message: 'The header line cannot be read: a quote (") opened on this line is never closed.',
+  });
+  const endless = Readable.from(
+    (function* () {
+      yield `Email,${'x'.repeat(200)}`;
+      for (;;) yield 'y'.repeat(100);
+    })(),
+  );
+  await expect(readCsv(endless, { maxRecordChars: 100 })).rejects.toMatchObject({ code: ErrorCodes.CSV_INVALID, message: expect.stringContaining('longer than 100 characters') });
+  expect(endless.destroyed).toBe(true);
 });
 
 test('the delimiter is taken from the header line: comma, semicolon or tab', async () => {

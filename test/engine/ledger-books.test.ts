@@ -102,3 +102,42 @@ test('a ledger write that fails after a successful call keeps the answer, and a 
   }
   expect(await app.store.models.Ledger.findOne({ jobId: 'job2', outcome: { $ne: 'cached' } }).lean()).toMatchObject({ outcome: 'lost', charged: true, costUsd: PRICE });
 });
+
+/** A cache whose writes fail, as when the database drops out between the call and its books. */
+class FailingCache extends ProviderCache {
+  override async put(): Promise<void> {
+    throw new Error('cache write failed (injected)');
+  }
+}
+
+test('a cache write that fails after a paid call still settles its books; only a later request pays again', async () => {
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Uncached Co' }, confidence: 0.9 } }));
+  const before = fake.requests.length;
+  const spentBefore = await spentMicros();
+  const res = await call('uncached.com', 'job3#1.1', { ...services(new Ledger(app.store.models, 4096)), cache: new FailingCache(app.store.models) });
+  expect(res.outcome).toMatchObject({ outcome: 'matched', costUsd: PRICE, ledgerId: expect.any(String) });
+  expect(res.result).toMatchObject({ fields: { 'company.name': 'Uncached Co' } });
+  expect(await app.store.models.Ledger.find({ jobId: 'job3' }).lean()).toEqual([expect.objectContaining({ _id: res.outcome.ledgerId, outcome: 'matched', costUsd: PRICE, charged: true })]);
+  expect((await spentMicros()) - spentBefore).toBe(Math.round(PRICE * 1e6));
+
+  const again = await call('uncached.com', 'job3#1.2', services(new Ledger(app.store.models, 4096)));
+  expect(again.outcome.outcome).toBe('matched');
+  expect(fake.requests.length - before).toBe(2);
+});
+
+test('a lookup that throws a plain error (a plugin bug) is an error of kind internal: its row settles at no cost and nothing is cached', async () => {
+  const provider = app.providers.get('co')!;
+  const buggy = { ...provider.plugin.operations[0], lookup: async (): Promise<never> => { throw new TypeError('fields is not iterable'); } };
+  const spentBefore = await spentMicros();
+  const svc = services(new Ledger(app.store.models, 4096));
+  const res = await callProvider({ provider, operation: buggy, input: { domain: 'buggy.com' }, group: 'companyProfile', workspace: 'W', jobId: 'job4', runTag: 'job4#1.1', signal: new AbortController().signal }, svc);
+  expect(res.result).toBeUndefined();
+  expect(res.outcome).toMatchObject({ provider: 'co', operation: 'lookup', group: 'companyProfile', outcome: 'error', reason: 'fields is not iterable', costUsd: 0 });
+  expect(await app.store.models.Ledger.find({ jobId: 'job4' }).lean()).toEqual([
+    expect.objectContaining({ _id: res.outcome.ledgerId, outcome: 'error', errorKind: 'internal', error: 'fields is not iterable', costUsd: 0, charged: false, attempts: 1 }),
+  ]);
+  expect(await spentMicros()).toBe(spentBefore);
+  // Nothing was cached: the next request asks the provider.
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Buggy Co' }, confidence: 0.9 } }));
+  expect((await call('buggy.com', 'job5#1.1', svc)).outcome.outcome).toBe('matched');
+});

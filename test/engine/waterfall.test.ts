@@ -7,6 +7,9 @@ import type { App } from '../../src/app.js';
 import { z } from 'zod';
 import { defineProvider } from '../../src/plugin/contract.js';
 import { ProviderError } from '../../src/engine/provider-error.js';
+import { recordId } from '../../src/store/models.js';
+import { runWaterfall } from '../../src/engine/waterfall.js';
+import type { CallServices } from '../../src/engine/provider-call.js';
 
 // Like an LLM whose reply does not fit its schema: the call fails, but it was billed.
 const billedFailure = defineProvider({
@@ -37,7 +40,7 @@ const providers = {
   first: httpProvider({ id: 'first', returns: ['person.workEmail', 'person.workEmailStatus'], needs: [['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.01 }),
   second: httpProvider({ id: 'second', returns: ['person.workEmail'], needs: [['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.02, missCharged: true }),
   third: httpProvider({ id: 'third', returns: ['person.workEmail'], needs: [['linkedinUrl']], usd: 0.05 }),
-  profile: httpProvider({ id: 'profile', returns: ['person.title', 'person.fullName', 'person.linkedinUrl'], needs: [['workEmail'], ['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.03 }),
+  profile: httpProvider({ id: 'profile', returns: ['person.title', 'person.fullName', 'person.linkedinUrl', 'person.companyDomain'], needs: [['workEmail'], ['linkedinUrl'], ['firstName', 'lastName', 'domain']], usd: 0.03 }),
   co: httpProvider({ id: 'co', returns: ['company.name', 'company.industry', 'company.employeeCount'], needs: [['domain']], usd: 0.004 }),
   billedfail: billedFailure,
 };
@@ -171,6 +174,38 @@ test('answers feed later groups: a profile found by name lets a LinkedIn-only pr
   expect(fake.requests.find((q) => q.path === '/third')?.json).toEqual({ linkedinUrl: 'https://www.linkedin.com/in/zed' });
   expect(r.person?.fields.workEmail).toMatchObject({ value: 'zed@acme.com', provider: 'third' });
   expect(r.person?.fields.title.value).toBe('CTO');
+});
+
+test("a person's answers that name their company file its facts under that company's own record; the record keeps only where to post", async () => {
+  fake.on('POST /profile', () => ({ json: { found: true, fields: { 'person.title': 'CFO', 'person.fullName': 'Rae Roe', 'person.companyDomain': 'revealed.io' }, confidence: 0.9 } }));
+  fake.on('POST /co', () => ({ json: { found: true, fields: { 'company.name': 'Revealed' }, confidence: 0.9 } }));
+  const replyTo = { trigger: 'cli', address: { channel: 'C1', responseUrl: 'https://hooks.example/1', botToken: 'xoxb-1' } };
+  const r = await app.enrichAndWait({ workspace: 'w7c', input: 'https://www.linkedin.com/in/rae-roe', groups: ['personProfile', 'companyProfile'], replyTo });
+  expect(byProvider(r)).toMatchObject({ profile: 'matched', co: 'matched' });
+  expect(fake.requests.find((q) => q.path === '/co')?.json).toEqual({ domain: 'revealed.io' });
+  expect(r.company).toMatchObject({ key: 'company:revealed.io', fields: { name: { value: 'Revealed', provider: 'co' } } });
+  const person = await app.store.models.Person.findOne({ workspace: 'w7c' }).lean();
+  expect(person?.companyKey).toBe('company:revealed.io');
+  expect(person?.askedBy).toEqual({ cli: { channel: 'C1' } }); // reply URLs and tokens stay with the job
+  // Named by its own domain, not by the person's input.
+  const company = await app.store.models.Company.findOne({ _id: recordId('w7c', 'company:revealed.io') }).lean();
+  expect(company).toMatchObject({ key: 'company:revealed.io', kind: 'domain', display: 'revealed.io' });
+});
+
+test('a provider that is off or not loaded is skipped with its reason, and one without its input names what it needs; none is called', async () => {
+  const first = app.providers.get('first')!;
+  const providers = new Map([['first', { ...first, enabled: false, disabledReason: 'providers.first.enabled is false' }], ['third', app.providers.get('third')!]]);
+  // No service is given: a call would throw.
+  const run = await runWaterfall(
+    { group: 'workEmail', order: ['first', 'ghost', 'third'], providers, input: { fullName: 'Ann Bee', domain: 'acme.com' }, workspace: 'w7d', minConfidence: 0.5, signal: new AbortController().signal },
+    {} as CallServices,
+  );
+  expect(run.outcomes).toEqual([
+    { group: 'workEmail', provider: 'first', costUsd: 0, outcome: 'skipped', reason: 'providers.first.enabled is false' },
+    { group: 'workEmail', provider: 'ghost', costUsd: 0, outcome: 'skipped', reason: 'not enabled in plugins.providers' },
+    { group: 'workEmail', provider: 'third', costUsd: 0, operation: 'lookup', outcome: 'skipped', reason: 'needs linkedinUrl' },
+  ]);
+  expect(run).toMatchObject({ contributions: [], due: false });
 });
 
 test('a group with nothing left to find asks nobody: a given work email skips the email finders', async () => {

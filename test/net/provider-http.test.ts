@@ -67,3 +67,47 @@ test('an answer within the cap is read whole', async () => {
   const res = await client(provider.url, 100_000).request({ path: '/ok', schema: z.object({ items: z.array(z.number()) }) });
   expect(res.kind === 'ok' && res.body.items).toHaveLength(1000);
 });
+
+describe('what an answer means, the same for every provider', () => {
+  const Body = z.object({ name: z.string() });
+  const keyed = () => createProviderHttp({ providerId: 'acme', baseUrl: provider.url, signal: AbortSignal.timeout(10_000), keyEnvName: 'ACME_API_KEY' });
+  const ask = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+    provider.on('GET /v1/company', () => ({ status, json, headers }));
+    return keyed()
+      .request({ path: '/v1/company', schema: Body, isNoMatch: (s, raw) => s === 400 && (raw as { error?: string })?.error === 'NO_MATCH' })
+      .catch((e: unknown) => e);
+  };
+
+  test('2xx in the schema is ok with the parsed body; 404 and a documented not-found body are no match', async () => {
+    expect(await ask(200, { name: 'Acme', extra: 1 })).toMatchObject({ kind: 'ok', status: 200, body: { name: 'Acme' }, raw: { name: 'Acme', extra: 1 } });
+    expect(await ask(404, { message: 'nope' })).toMatchObject({ kind: 'no_match', status: 404, raw: { message: 'nope' } });
+    expect(await ask(400, { error: 'NO_MATCH' })).toMatchObject({ kind: 'no_match', status: 400 });
+  });
+
+  test.each([
+    [401, 'a refused key, naming its env var', {}, {}, { kind: 'auth', message: 'acme: the API key was refused (HTTP 401); check ACME_API_KEY' }],
+    [403, 'a refused key', {}, {}, { kind: 'auth', httpStatus: 403 }],
+    [429, 'rate limited, with its Retry-After', {}, { 'retry-after': '2' }, { kind: 'rate_limited', httpStatus: 429, retryAfterMs: 2000 }],
+    [503, 'a server error, with its Retry-After and body', { message: 'down' }, { 'retry-after': '1' }, { kind: 'server', httpStatus: 503, retryAfterMs: 1000, raw: { message: 'down' } }],
+    [400, "a permanent refusal, with the provider's message", { message: 'bad domain' }, {}, { kind: 'client', message: 'acme: request refused (HTTP 400): bad domain' }],
+    [200, 'an answer outside the schema, naming the field', { name: 7 }, {}, { kind: 'invalid_response', httpStatus: 200, message: expect.stringContaining('unexpected answer shape (name: ') }],
+  ])('HTTP %i is %s', async (status, _what, json, headers, expected) => {
+    const err = await ask(status, json, headers);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject(expected);
+  });
+
+  test('the URL joins base and path with one slash and drops undefined query values; GET without a body, JSON POST with one', async () => {
+    provider.on('GET /v1/find', () => ({ json: { name: 'A' } }));
+    provider.on('POST /v1/find', () => ({ json: { name: 'B' } }));
+    provider.requests.length = 0;
+    const http = createProviderHttp({ providerId: 'acme', baseUrl: `${provider.url}/`, signal: AbortSignal.timeout(10_000) });
+    await http.request({ path: 'v1/find', query: { q: 'acme', page: 2, skip: undefined }, schema: Body });
+    await http.request({ path: '/v1/find', json: { q: 'acme' }, headers: { 'x-key': 'k' }, schema: Body });
+    expect(provider.requests.map((r) => [r.method, r.path, [...r.query.entries()], r.headers['content-type'], r.headers.accept, r.json])).toEqual([
+      ['GET', '/v1/find', [['q', 'acme'], ['page', '2']], undefined, 'application/json', undefined],
+      ['POST', '/v1/find', [], 'application/json', 'application/json', { q: 'acme' }],
+    ]);
+    expect(provider.requests[1].headers['x-key']).toBe('k');
+  });
+});

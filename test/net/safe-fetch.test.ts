@@ -125,6 +125,14 @@ describe('limits', () => {
   });
 });
 
+test('a POST sends its body and headers and takes a 3xx as the answer: the redirect is not followed', async () => {
+  site.on('POST /hook', () => ({ status: 302, headers: { location: `${site.url}/elsewhere` } }));
+  const res = await createSafeFetch(config())(`${site.url}/hook?x=1`, { method: 'POST', body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
+  expect(res).toMatchObject({ status: 302, redirects: [], url: `${site.url}/hook?x=1` });
+  expect(res.headers.location).toBe(`${site.url}/elsewhere`);
+  expect(site.requests.map((r) => [r.method, r.path, r.query.get('x'), r.json, r.headers['content-type'], r.headers['user-agent']])).toEqual([['POST', '/hook', '1', { ok: true }, 'application/json', 'enrichbot-test']]);
+});
+
 test('the connection goes to the address that was checked: one lookup per hop, Host kept', async () => {
   dns.queries.length = 0;
   const res = await createSafeFetch(config())(`http://pinned.example:${site.port}/`);
