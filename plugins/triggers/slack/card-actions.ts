@@ -93,10 +93,7 @@ const addressOf = (click: Click & { channel: string }) => ({ team: click.team, c
 /** The card's buttons by action_id, registered in this order. */
 const BUTTONS: Record<string, (press: Press) => Promise<void>> = {
   enrich_push: pushToHubspot,
-  enrich_refresh: async ({ rt, click, client }) => {
-    if (!click.channel) return;
-    await submitAll(rt, client, addressOf({ ...click, channel: click.channel }), [click.ref.s], { refresh: true });
-  },
+  enrich_refresh: refreshRecord,
   enrich_lookalikes: findLookalikes,
   enrich_csv: downloadCsv,
   enrich_edit: openEditModal,
@@ -106,6 +103,11 @@ async function pushToHubspot(press: Press): Promise<void> {
   const { rt, click } = press;
   const res = await rt.ctx.service.push(workspaceOf(click.team), click.ref.s, 'hubspot', click.user);
   await tell(press, `Pushed ${escapeMrkdwn(click.ref.s)} to HubSpot: ${escapeMrkdwn(res.summary)}${res.kept?.length ? ` (kept HubSpot's ${res.kept.map(escapeMrkdwn).join(', ')})` : ''}`);
+}
+
+async function refreshRecord({ rt, click, client }: Press): Promise<void> {
+  if (!click.channel) return;
+  await submitAll(rt, client, addressOf({ ...click, channel: click.channel }), [click.ref.s], { refresh: true });
 }
 
 async function findLookalikes({ rt, click, client }: Press): Promise<void> {
