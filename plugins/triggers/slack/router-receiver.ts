@@ -37,6 +37,23 @@ export class RouterReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   private async handle(req: Request, res: Response): Promise<void> {
+    const body = this.readSigned(req, res);
+    if (!body) return;
+    if (body.type === 'url_verification') {
+      res.json({ challenge: body.challenge });
+      return;
+    }
+    if (!this.app) {
+      res.status(503).end();
+      return;
+    }
+    const call = { req, res, body };
+    if (!(await this.takeOnce(call))) return;
+    await this.dispatch(this.app, call);
+  }
+
+  /** The body of a request signed with the signing secret, else undefined once answered (401 or 400). */
+  private readSigned(req: Request, res: Response): Record<string, unknown> | undefined {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifySlackSignature({
       signingSecret: this.opts.signingSecret,
@@ -48,24 +65,18 @@ export class RouterReceiver implements Receiver {
     if (!check.ok) {
       this.opts.logger.warn({ reason: check.reason }, 'slack request refused: signature check failed');
       res.status(401).json({ ok: false, error: check.reason });
-      return;
+      return undefined;
     }
-    let body: Record<string, unknown>;
     try {
-      body = parseBody(raw, req.header('content-type') ?? '');
+      return parseBody(raw, req.header('content-type') ?? '');
     } catch {
       res.status(400).json({ ok: false, error: 'unreadable body' });
-      return;
+      return undefined;
     }
-    if (body.type === 'url_verification') {
-      res.json({ challenge: body.challenge });
-      return;
-    }
-    if (!this.app) {
-      res.status(503).end();
-      return;
-    }
-    const retry = req.header('x-slack-retry-num');
+  }
+
+  /** True the first time this signed request is seen; a replay or a retry is answered here (200, or 503 when the marks cannot be read). */
+  private async takeOnce({ req, res, body }: SlackCall): Promise<boolean> {
     let fresh: boolean;
     try {
       fresh = await firstTime(this.opts.redis, req.header('x-slack-signature')!, body);
@@ -73,13 +84,35 @@ export class RouterReceiver implements Receiver {
       // Without the marks a replay could run: refuse now, Slack retries events later.
       this.opts.logger.error({ err }, 'slack request refused: could not check it against replays');
       res.status(503).end();
-      return;
+      return false;
     }
     if (!fresh) {
-      this.opts.logger.warn({ retry: retry ?? undefined }, 'slack request already taken (a replay or a retry): acknowledged, not run again');
+      this.opts.logger.warn({ retry: req.header('x-slack-retry-num') ?? undefined }, 'slack request already taken (a replay or a retry): acknowledged, not run again');
       res.status(200).end();
-      return;
     }
+    return fresh;
+  }
+
+  /** Bolt runs the listeners; the request is answered once, by whichever comes first of ack, the ack timeout and a failure. */
+  private async dispatch(app: App, { req, res, body }: SlackCall): Promise<void> {
+    const reply = this.answerOnce(res);
+    const retry = req.header('x-slack-retry-num');
+    const event: ReceiverEvent = {
+      body,
+      ack: reply.ack,
+      retryNum: retry ? Number(retry) : undefined,
+      retryReason: req.header('x-slack-retry-reason') ?? undefined,
+    };
+    try {
+      await app.processEvent(event);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'slack listener failed');
+      reply.fail();
+    }
+  }
+
+  /** The listener's ack (its response as JSON or text), an empty 200 if it has not acked in time, or a 500 if it failed before acking. */
+  private answerOnce(res: Response): { ack: (response?: unknown) => Promise<void>; fail: () => void } {
     let acked = false;
     const timer = setTimeout(() => {
       if (acked) return;
@@ -95,23 +128,21 @@ export class RouterReceiver implements Receiver {
       else if (typeof response === 'string') res.status(200).type('text/plain').send(response);
       else res.status(200).json(response);
     };
-    const event: ReceiverEvent = {
-      body,
-      ack,
-      retryNum: retry ? Number(retry) : undefined,
-      retryReason: req.header('x-slack-retry-reason') ?? undefined,
+    const fail = () => {
+      if (acked) return;
+      acked = true;
+      clearTimeout(timer);
+      res.status(500).end();
     };
-    try {
-      await this.app.processEvent(event);
-    } catch (err) {
-      this.opts.logger.error({ err }, 'slack listener failed');
-      if (!acked) {
-        acked = true;
-        clearTimeout(timer);
-        res.status(500).end();
-      }
-    }
+    return { ack, fail };
   }
+}
+
+/** A signed, parsed request on its way to Bolt. */
+interface SlackCall {
+  req: Request;
+  res: Response;
+  body: Record<string, unknown>;
 }
 
 /** Commands and interactivity come form-encoded (interactivity as a `payload` JSON field); events as JSON. */
