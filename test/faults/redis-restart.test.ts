@@ -1,0 +1,247 @@
+// Redis crashes mid-run and comes back on the same port, once with append-only persistence
+// (appendfsync always: nothing acknowledged is lost) and once without any (it comes back empty).
+// A web App and a worker App share a redis-server of the test's own; 60 jobs go through two paid
+// fake providers; the instant the worker marks its 20th run done (before it answers anyone),
+// Redis is SIGKILLed, kept down two seconds, and started again.
+//
+// What the product promises, from the code:
+// - Readiness is honest: /readyz answers 503 naming Redis while it is down, 200 once it is back.
+// - The job records in MongoDB are the truth. With persistence, bee-queue's jobs survive and
+//   its stall check hands back the attempts that died with the connection. Without it, the
+//   queue is gone: the sweeper queues again every open job missing from Redis
+//   (sweeper.requeueLost, after sweeper.requeueAfterMs), as the same run. Either way every job
+//   ends `done` in its first run, and every requester is answered exactly once.
+// - The books equal the invoice: the calls the fakes billed = the ledger's sum in MongoDB =
+//   `enrichbot spend` = the spend counters. Counters Redis lost are rebuilt from the ledger (the
+//   next reservation seeds them; the sweeper's reconcile raises any below it). A call answered
+//   before the crash is cached, so running its job again does not pay for it twice.
+import { z } from 'zod';
+import { defineTrigger } from '../../src/plugin/contract.js';
+import { startFakeServer } from '../support/fake-http.js';
+import { httpProvider } from '../support/http-provider.js';
+import { startTestApp, dropTestData } from '../support/test-app.js';
+import { testNames } from '../support/env.js';
+import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
+import type { App } from '../../src/app.js';
+
+type TestApp = App & { names: ReturnType<typeof testNames> };
+
+const JOBS = 60;
+/** Redis dies the instant the worker has marked this many runs done. */
+const CRASH_AFTER_RUNS = 20;
+const DOWN_MS = 2000;
+/** A readiness answer slower than this fails the test (its checks give up after 1 s; room for a loaded machine). */
+const READYZ_WITHIN_MS = 4000;
+const PRICE = { alpha: 0.01, beta: 0.02 };
+const micros = (usd: number) => Math.round(usd * 1e6);
+
+const domainOf = (i: number) => `rr${i}.com`;
+/** alpha has no answer (a free miss) for every fourth company; beta always answers. */
+const alphaKnows = (domain: string) => Number(domain.slice(2).split('.')[0]) % 4 !== 0;
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The paid fakes and what they billed: a matched call costs its price, a miss nothing. */
+async function startPaidFakes() {
+  const billed: Record<string, number> = { alpha: 0, beta: 0 };
+  const calls: Record<string, number> = { alpha: 0, beta: 0 };
+  const delay = () => 20 + Math.floor(Math.random() * 60);
+  const fake = await startFakeServer({
+    'POST /alpha': (req) => {
+      const domain = (req.json as { domain: string }).domain;
+      calls.alpha++;
+      if (!alphaKnows(domain)) return { json: { found: false }, delayMs: delay() };
+      billed.alpha += micros(PRICE.alpha);
+      return { json: { found: true, fields: { 'company.name': `Alpha ${domain}` }, confidence: 0.9 }, delayMs: delay() };
+    },
+    'POST /beta': (req) => {
+      const domain = (req.json as { domain: string }).domain;
+      calls.beta++;
+      billed.beta += micros(PRICE.beta);
+      return { json: { found: true, fields: { 'company.description': `About ${domain}` }, confidence: 0.9 }, delayMs: delay() };
+    },
+  });
+  return { fake, billed, calls };
+}
+
+let redis: OwnRedis | undefined;
+let fakes: Awaited<ReturnType<typeof startPaidFakes>> | undefined;
+const apps: TestApp[] = [];
+
+/** Resolves when `p` settles or after `ms`, whichever is first (cleanup must not hang). */
+const bounded = (p: Promise<unknown>, ms: number) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+
+afterEach(async () => {
+  // Whatever happened: stop the apps (with Redis up, as a stop needs it), drop their data, kill the server.
+  if (redis && !redis.up) await bounded(redis.restart(), 10_000);
+  for (const app of apps.splice(0).reverse()) await bounded(app.stop(), 10_000);
+  if (names) await bounded(dropTestData(names), 10_000);
+  await redis?.stop();
+  await fakes?.fake.close();
+  redis = undefined;
+  fakes = undefined;
+  names = undefined;
+}, 60_000);
+let names: ReturnType<typeof testNames> | undefined;
+
+/** The paid providers, a trigger that records what it is handed, and the config for both. */
+function appParts(fakeUrl: string, delivered: string[]) {
+  const inbox = defineTrigger({
+    kind: 'trigger',
+    id: 'inbox',
+    description: 'records the answers it is handed',
+    configSchema: z.object({}),
+    async deliver(result, replyTo) {
+      delivered.push(`${result.jobId}:${String(replyTo.address.n)}:${result.status}`);
+    },
+  });
+  const plugins = {
+    inbox,
+    alpha: httpProvider({ id: 'alpha', returns: ['company.name'], needs: [['domain']], usd: PRICE.alpha }),
+    beta: httpProvider({ id: 'beta', returns: ['company.description'], needs: [['domain']], usd: PRICE.beta }),
+  };
+  const overrides = {
+    plugins: { providers: ['alpha', 'beta'], triggers: ['inbox'] },
+    providers: { alpha: { baseUrl: fakeUrl }, beta: { baseUrl: fakeUrl } },
+    waterfalls: { companyProfile: ['alpha', 'beta'] },
+    queue: { concurrency: 5 },
+    // The worker sweeps every second and queues again open jobs missing from Redis for 2 s.
+    sweeper: { intervalMs: 1000, requeueAfterMs: 2000 },
+  };
+  return { plugins, overrides };
+}
+
+/** GET /readyz; a probe that hangs is no answer (load balancers and Kubernetes give up after a second or so). */
+async function readyz(app: App) {
+  const res = await fetch(`http://127.0.0.1:${app.port}/readyz`, { signal: AbortSignal.timeout(READYZ_WITHIN_MS) }).catch((err: Error) => {
+    throw new Error(`/readyz did not answer within ${READYZ_WITHIN_MS} ms (${err.name}) while Redis was ${redis?.up ? 'up' : 'down'}`);
+  });
+  return { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, boolean> } };
+}
+
+/** Probes /readyz for `forMs` (at least three times): every answer must be 503 naming Redis. */
+async function expectNotReadyFor(app: App, forMs: number) {
+  const answers: { status: number; redis: boolean }[] = [];
+  const until = Date.now() + forMs;
+  while (Date.now() < until || answers.length < 3) {
+    const r = await readyz(app);
+    answers.push({ status: r.status, redis: r.body.checks.redis });
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  expect(answers.filter((r) => r.status !== 503 || r.redis)).toEqual([]);
+}
+
+const readyAgain = (app: App) =>
+  until('/readyz to answer 200', async () => {
+    const r = await readyz(app);
+    return r.status === 200 ? r : null;
+  }, 15_000);
+
+test('/readyz answers 503 at once while its Redis is dead, and 200 once it is back', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  names = { ...testNames('faults-redis-ready'), redisUrl: redis.url };
+  const web = await startTestApp({ file: 'faults-redis-ready', names, role: 'web' });
+  apps.push(web);
+  expect(await readyz(web)).toEqual({ status: 200, body: { ok: true, checks: { mongodb: true, redis: true } } });
+  await redis.crash();
+  await expectNotReadyFor(web, 1000);
+  await redis.restart();
+  expect((await readyAgain(web)).body).toEqual({ ok: true, checks: { mongodb: true, redis: true } });
+}, 60_000);
+
+test('Redis forgets the queue\'s Lua scripts (as any restart does): jobs are still queued and run', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  fakes = await startPaidFakes();
+  names = { ...testNames('faults-redis-scripts'), redisUrl: redis.url };
+  const delivered: string[] = [];
+  const { plugins, overrides } = appParts(fakes.fake.url, delivered);
+  const app = await startTestApp({ file: 'faults-redis-scripts', names, role: 'all', plugins, overrides });
+  apps.push(app);
+  expect((await app.enrichAndWait({ workspace: 'w1', input: domainOf(1), groups: ['companyProfile'] }, 20_000)).status).toBe('done');
+  await app.redis.script('FLUSH');
+  expect((await app.enrichAndWait({ workspace: 'w1', input: domainOf(2), groups: ['companyProfile'] }, 20_000)).status).toBe('done');
+}, 60_000);
+
+test.each([
+  { persistence: 'none', appendOnly: false },
+  { persistence: 'append-only', appendOnly: true },
+])('Redis (persistence: $persistence) killed mid-run and restarted: /readyz 503 while down, every job done once, books equal the invoice', async ({ appendOnly }) => {
+  redis = await startOwnRedis({ appendOnly });
+  fakes = await startPaidFakes();
+  const { fake, billed } = fakes;
+  names = { ...testNames(`faults-redis-${appendOnly ? 'aof' : 'none'}`), redisUrl: redis.url };
+  const delivered: string[] = [];
+  const { plugins, overrides } = appParts(fake.url, delivered);
+
+  let runsDone = 0;
+  let crashed: Promise<boolean> | undefined;
+  const web = await startTestApp({ file: 'faults-redis', names, role: 'web', plugins, overrides });
+  apps.push(web);
+  const worker = await startTestApp({
+    file: 'faults-redis',
+    names,
+    role: 'worker',
+    plugins,
+    overrides,
+    // The crash is sent from inside the worker's finish, between "run done" and answering.
+    hooks: { afterRunDone: () => void (++runsDone === CRASH_AFTER_RUNS && (crashed = redis!.crash().then(() => true))) },
+  });
+  apps.push(worker);
+  expect(await readyz(web)).toEqual({ status: 200, body: { ok: true, checks: { mongodb: true, redis: true } } });
+
+  const submitted = await Promise.all(Array.from({ length: JOBS }, (_, n) => web.service.submit({ workspace: 'w1', input: domainOf(n), groups: ['companyProfile'] }, { trigger: 'inbox', address: { n } })));
+
+  await until('the crash', async () => crashed, 30_000);
+  expect(redis.up).toBe(false);
+  // Down: every readiness answer is 503 and names Redis; it never claims to be ready.
+  await expectNotReadyFor(web, DOWN_MS);
+  await redis.restart();
+  expect((await readyAgain(web)).body).toEqual({ ok: true, checks: { mongodb: true, redis: true } });
+
+  // Every job reaches done, in its first run (no job was started over), with both answers.
+  const { Job, Ledger } = web.store.models;
+  const ids = submitted.map((s) => s.jobId);
+  await until('every job to finish', async () => (await Job.countDocuments({ _id: { $in: ids }, status: 'done' })) === JOBS, 45_000).catch(async (err) => {
+    const open = await Job.find({ _id: { $in: ids }, status: { $ne: 'done' } }, { status: 1, run: 1, attempts: 1, error: 1 }).lean();
+    throw new Error(`${(err as Error).message}; not done: ${JSON.stringify(open.slice(0, 10))}`);
+  });
+  const jobs = await Job.find({ _id: { $in: ids } }).lean();
+  expect(jobs.map((j) => j.run)).toEqual(jobs.map(() => 1));
+  const byId = new Map(jobs.map((j) => [String(j._id), j]));
+  for (const [n, id] of ids.entries()) {
+    const company = (byId.get(id)!.result as { company?: { fields: Record<string, { value: unknown }> } }).company!;
+    expect(company.fields.description?.value).toBe(`About ${domainOf(n)}`);
+    expect(company.fields.name?.value).toBe(alphaKnows(domainOf(n)) ? `Alpha ${domainOf(n)}` : undefined);
+  }
+  // Each requester answered exactly once (a second answer would show up within a sweep or two).
+  await until('every requester to be answered', async () => delivered.length >= JOBS, 15_000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 2500));
+  expect([...delivered].sort()).toEqual(ids.map((id, n) => `${id}:${n}:done`).sort());
+
+  // The books: what the fakes billed = the ledger = `enrichbot spend` = the spend counters.
+  const invoice = billed.alpha + billed.beta;
+  const rows = await Ledger.find({}).lean();
+  expect(rows.filter((r) => r.outcome === 'pending' || r.outcome === 'lost')).toEqual([]);
+  const ledgerMicros = rows.reduce((s, r) => s + micros(r.costUsd ?? 0), 0);
+  expect({ alpha: rows.filter((r) => r.provider === 'alpha').reduce((s, r) => s + micros(r.costUsd ?? 0), 0), beta: rows.filter((r) => r.provider === 'beta').reduce((s, r) => s + micros(r.costUsd ?? 0), 0) }).toEqual(billed);
+  expect(ledgerMicros).toBe(invoice);
+  const days = [...new Set(rows.map((r) => String(r.day)))];
+  let spendMicros = 0;
+  for (const day of days) spendMicros += micros((await web.service.spend(day)).totalUsd);
+  expect(spendMicros).toBe(invoice);
+  // A counter Redis lost comes back from the ledger at the next sweep.
+  await worker.sweeper!.runOnce();
+  const counters = async (scope: string) => {
+    const keys = await worker.redis.keys(`${names!.prefix}:spend:*:${scope}`);
+    return (await Promise.all(keys.map((k) => worker.redis.get(k)))).reduce((s, v) => s + Number(v ?? 0), 0);
+  };
+  expect({ global: await counters('global'), workspace: await counters('ws:w1') }).toEqual({ global: invoice, workspace: invoice });
+}, 120_000);
