@@ -23,6 +23,7 @@ import { utcDay, type Clock } from '../clock.js';
 import type { Leases } from '../platform/lease.js';
 import type { Lease } from '../plugin/service.js';
 import { newRequester, requestersOf, type Requester } from './requesters.js';
+import { reloadScriptsWhenLost } from './bee-scripts.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
@@ -114,6 +115,7 @@ export class EnrichQueue {
       activateDelayedJobs: opts.isWorker,
       stallInterval: opts.stallIntervalMs,
     });
+    reloadScriptsWhenLost(this.bee as BeeQueue<unknown>);
     this.bee.on('error', (err) => opts.logger.error({ err }, 'queue error'));
     this.bee.setMaxListeners(0);
   }
