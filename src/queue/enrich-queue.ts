@@ -114,6 +114,10 @@ export class EnrichQueue {
       removeOnFailure: true,
       activateDelayedJobs: opts.isWorker,
       stallInterval: opts.stallIntervalMs,
+      // How long a worker may go without looking at the delayed retries (bee-queue's default is
+      // 20 min): the notice of a new one is a pub/sub message, lost when it is published while
+      // the worker's subscriber reconnects (a Redis restart), and the retry then waited that long.
+      nearTermWindow: opts.stallIntervalMs,
     });
     reloadScriptsWhenLost(this.bee as BeeQueue<unknown>);
     this.bee.on('error', (err) => opts.logger.error({ err }, 'queue error'));
