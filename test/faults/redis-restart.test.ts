@@ -16,6 +16,7 @@
 //   next reservation seeds them; the sweeper's reconcile raises any below it). A call answered
 //   before the crash is cached, so running its job again does not pay for it twice.
 import { z } from 'zod';
+import { Redis } from 'ioredis';
 import { defineTrigger } from '../../src/plugin/contract.js';
 import { startFakeServer } from '../support/fake-http.js';
 import { httpProvider } from '../support/http-provider.js';
@@ -27,6 +28,8 @@ import type { App } from '../../src/app.js';
 import { ManualClock, utcDay } from '../../src/clock.js';
 import { Ledger } from '../../src/engine/ledger.js';
 import { SpendCap } from '../../src/engine/spend-cap.js';
+import { createProviderPolicy } from '../../src/engine/resilience.js';
+import { ProviderError } from '../../src/engine/provider-error.js';
 
 type TestApp = App & { names: ReturnType<typeof testNames> };
 
@@ -225,6 +228,73 @@ test('spend counters rebuilt from the ledger while a call settles end equal to t
   expect({ global: await counter('global'), ledger: await ledgerSum() }).toEqual({ global: micros(0.01), ledger: micros(0.01) });
   await rebuilder.reconcile(day);
   expect({ global: await counter('global'), workspace: await counter('ws:w') }).toEqual({ global: await ledgerSum(), workspace: await ledgerSum() });
+}, 60_000);
+
+test('a provider call goes on while the circuit breaker\'s Redis is unreachable (the breaker\'s shared state is advice, not a gate)', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const settings = { timeoutMs: 2000, maxRetries: 0, backoffBaseMs: 10, maxRetryAfterMs: 1000, breakerThreshold: 5, breakerCooldownMs: 60_000 };
+    const policy = createProviderPolicy(settings, { shared: { redis: client, key: 'faults:breaker:alpha' } });
+    expect(await policy.policy.execute(async () => 'answer')).toBe('answer');
+    await redis.crash();
+    expect(await policy.policy.execute(async () => 'answer while Redis is down')).toBe('answer while Redis is down');
+    // A provider failure while Redis is down still fails the call, with its own error.
+    await expect(policy.policy.execute(async () => Promise.reject(new ProviderError('server', 'HTTP 503', { httpStatus: 503 })))).rejects.toThrow('HTTP 503');
+  } finally {
+    client.disconnect();
+  }
+}, 60_000);
+
+test('a counter settle that Redis missed (it was down) is applied once Redis is back', async () => {
+  redis = await startOwnRedis({ appendOnly: true });
+  names = { ...testNames('faults-redis-settle'), redisUrl: redis.url };
+  const app = await startTestApp({ file: 'faults-redis-settle', names, role: 'client' });
+  apps.push(app);
+  const clock = new ManualClock(Date.UTC(2031, 2, 3, 10));
+  const caps = new SpendCap(app.redis, app.store.models, { dailyUsd: null, perWorkspaceDailyUsd: null, workspaces: {} }, clock, names.prefix);
+  const reservation = await caps.reserve('w', 0.01);
+  const counter = async () => Number(await app.redis.get(`${names!.prefix}:spend:${utcDay(clock.now())}:ws:w`));
+  expect(await counter()).toBe(micros(0.01));
+  // The call was a free miss: its reservation is given back, but Redis is down at that moment.
+  await redis.crash();
+  await expect(caps.settle(reservation, 0)).rejects.toThrow();
+  await redis.restart();
+  await until('the missed settle to be applied', async () => (await counter().catch(() => -1)) === 0, 20_000);
+}, 60_000);
+
+test('an attempt whose run lease expired under it (Redis unreachable longer than the lease) hands the job back for a retry instead of dropping it until the sweeper finds it', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  fakes = await startPaidFakes();
+  names = { ...testNames('faults-redis-lease'), redisUrl: redis.url };
+  const { plugins, overrides } = appParts(fakes.fake.url, []);
+  // No sweeper here: it would queue the dropped job again, but only sweeper.requeueAfterMs later (5 min by default).
+  const app = await startTestApp({ file: 'faults-redis-lease', names, role: 'all', plugins, overrides: { ...overrides, sweeper: { intervalMs: 3600_000 } } });
+  apps.push(app);
+  // The first answer is held until the run lease is gone and its renewal has noticed (every 1 s).
+  let first = true;
+  fakes.fake.on('POST /alpha', async () => {
+    if (first) {
+      first = false;
+      const keys = await app.redis.keys(`${names!.prefix}:lease:run:*`);
+      if (keys.length !== 1) throw new Error(`expected one run lease, found ${JSON.stringify(keys)}`);
+      await app.redis.del(...keys);
+      await new Promise((r) => setTimeout(r, 2500));
+    }
+    return { json: { found: true, fields: { 'company.name': 'Alpha lease.com' }, confidence: 0.9 } };
+  });
+  const { jobId } = await app.enqueue({ workspace: 'w1', input: 'lease.com', groups: ['companyProfile'] });
+  const { Job } = app.store.models;
+  const job = await until('the job to finish', async () => {
+    const doc = await Job.findById(jobId).lean();
+    return doc?.status === 'done' ? doc : null;
+  }, 15_000).catch(async (err) => {
+    throw new Error(`${(err as Error).message}: it is ${JSON.stringify(await Job.findById(jobId, { status: 1, run: 1 }).lean())}, bee-queue holds it: ${(await app.queue.hasJobs([{ jobId, run: 1 }]))[0]}`);
+  });
+  expect((job.result as { company?: { fields: { name?: { value: string } } } }).company?.fields.name?.value).toBe('Alpha lease.com');
+  expect(job.run).toBe(1);
 }, 60_000);
 
 test.each([
