@@ -63,6 +63,8 @@ return 0
 `;
 /** Tries at writing a counter from the ledger while settlements keep moving it. */
 const FROM_LEDGER_TRIES = 5;
+/** When a counter settle Redis did not take is tried again: about 3 min in all, for a Redis restart or failover. */
+const SETTLE_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000];
 
 export const toMicros = (usd: number) => Math.round(usd * 1_000_000);
 export const fromMicros = (m: number) => m / 1_000_000;
@@ -173,7 +175,26 @@ export class SpendCap {
     const delta = toMicros(actualUsd) - reservation.micros;
     if (delta === 0) return;
     const [gk, wk] = this.keys(reservation.day, reservation.workspace);
-    await this.redis.eval(SETTLE, 3, gk, wk, this.settlesKey(reservation.day), delta, COUNTER_TTL_SECONDS);
+    const apply = () => this.redis.eval(SETTLE, 3, gk, wk, this.settlesKey(reservation.day), delta, COUNTER_TTL_SECONDS);
+    try {
+      await apply();
+    } catch (err) {
+      this.settleLater(apply, 0);
+      throw err;
+    }
+  }
+
+  /**
+   * The call's ledger row is settled already; until its counters follow, they count the
+   * reservation instead of the cost, for the rest of the day (the sweeper's reconcile only raises
+   * a counter). So a settle Redis did not take is tried again in the background while Redis comes
+   * back. Given up after the last delay (or with the process): the counter then stays above the
+   * ledger, on the safe side of a cap.
+   */
+  private settleLater(apply: () => Promise<unknown>, attempt: number): void {
+    const delay = SETTLE_RETRY_DELAYS_MS[attempt];
+    if (delay === undefined) return;
+    setTimeout(() => void apply().catch(() => this.settleLater(apply, attempt + 1)), delay).unref();
   }
 
   async spentToday(workspace?: string): Promise<number> {
