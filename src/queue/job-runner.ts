@@ -133,9 +133,12 @@ export class JobRunner {
       }
     }
     if (lease.lost) {
-      // Another worker may be running this job now: its result, not this one, is the record.
+      // Another worker may be running this job now: its result, not this one, is the record. Handed
+      // back as a failed attempt, not a success: when nobody else has it (the lease expired while
+      // Redis was unreachable), bee-queue's retry runs it again (its calls are cached) instead of
+      // dropping the job until the sweeper's requeue; when someone does, the retry finds it done.
       log.warn('the run lease was lost during the run; this attempt does not record its result');
-      return result;
+      throw new EnrichbotError(ErrorCodes.JOB_BUSY, `The run lease of ${jobId} (run ${run}) was lost during the attempt (Redis unreachable longer than the lease, or the attempt outlived it); its result is not recorded and the job is tried again.`);
     }
     await this.finish(jobId, run, result, undefined, { attempts: attempt, stalls });
     log.info({ status: result.status, costUsd: result.costUsd }, 'job finished');

@@ -295,6 +295,8 @@ test('an attempt whose run lease expired under it (Redis unreachable longer than
   });
   expect((job.result as { company?: { fields: { name?: { value: string } } } }).company?.fields.name?.value).toBe('Alpha lease.com');
   expect(job.run).toBe(1);
+  // The retry found the first attempt's answer in the cache: one call, billed once.
+  expect(fakes.fake.requests.filter((r) => r.path === '/alpha')).toHaveLength(1);
 }, 60_000);
 
 test.each([
