@@ -299,6 +299,26 @@ test('an attempt whose run lease expired under it (Redis unreachable longer than
   expect(fakes.fake.requests.filter((r) => r.path === '/alpha')).toHaveLength(1);
 }, 60_000);
 
+test('an attempt that finds its job already finished by an earlier attempt (whose "run done" Redis never took) answers the requesters that attempt could not', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  fakes = await startPaidFakes();
+  names = { ...testNames('faults-redis-answer'), redisUrl: redis.url };
+  const delivered: string[] = [];
+  const { plugins, overrides } = appParts(fakes.fake.url, delivered);
+  const web = await startTestApp({ file: 'faults-redis-answer', names, role: 'web', plugins, overrides });
+  apps.push(web);
+  const { jobId } = await web.service.submit({ workspace: 'w1', input: domainOf(5), groups: ['companyProfile'] }, { trigger: 'inbox', address: { n: 5 } });
+  // What an attempt leaves when Redis dies between its two writes: the result recorded in
+  // MongoDB, the run still open in Redis (no `done`), nobody answered.
+  const result = { jobId, workspace: 'w1', status: 'done', display: domainOf(5), outcomes: [], costUsd: 0 };
+  await web.store.models.Job.updateOne({ _id: jobId, run: 1 }, { $set: { status: 'done', result, finishedAt: new Date() } });
+  await web.redis.hset(`${names.prefix}:run-state:${jobId}#1`, 'open', '1', 'attempts', '1');
+  const worker = await startTestApp({ file: 'faults-redis-answer', names, role: 'worker', plugins, overrides });
+  apps.push(worker);
+  await until('the requester to be answered', async () => delivered.length > 0, 15_000).catch(() => undefined);
+  expect(delivered).toEqual([`${jobId}:5:done`]);
+}, 60_000);
+
 test.each([
   { persistence: 'none', appendOnly: false },
   { persistence: 'append-only', appendOnly: true },
