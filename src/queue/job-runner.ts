@@ -152,10 +152,15 @@ export class JobRunner {
    */
   private async recorded(request: EnrichRequest, jobId: string): Promise<JobResult> {
     // Nothing to run, nothing to charge.
+    return (await this.answerFromRecord(jobId)) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+  }
+
+  /** Answers a final or paused job's unanswered requesters from its recorded result; returns that result. */
+  private async answerFromRecord(jobId: string): Promise<JobResult | undefined> {
     const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
     const ended = doc?.result as JobResult | undefined;
     if (ended && doc && !['queued', 'running'].includes(String(doc.status))) await answerRequesters(requestersOf(doc), ended, this.deps.deliver, this.deps.claim, this.deps.logger);
-    return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+    return ended;
   }
 
   /** Called when bee-queue gives up on a job after its last retry. */
@@ -217,6 +222,9 @@ export class JobRunner {
     this.deps.afterRunDone?.(jobId, run);
     if (!doc) {
       this.deps.logger.warn({ jobId, run }, 'this run is no longer the job\'s open run (finished, cancelled or superseded); its result is not recorded');
+      // An earlier attempt may have recorded the result and died (or lost Redis) before answering:
+      // the recorded result goes to whoever is still unanswered (claims make it once each).
+      await this.answerFromRecord(jobId);
       return false;
     }
     await this.deps.onFinished?.(result);
