@@ -18,12 +18,9 @@
 //   `enrichbot spend` = the spend counters. Counters Redis lost are rebuilt from the ledger (the
 //   next reservation seeds them; the sweeper's reconcile raises any below it). A call answered
 //   before the crash is cached, so running its job again does not pay for it twice.
-import { z } from 'zod';
 import { Redis } from 'ioredis';
-import { defineTrigger } from '../../src/plugin/contract.js';
-import { startFakeServer } from '../support/fake-http.js';
-import { httpProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
+import { bounded, expectedAnswer, micros, paidRunParts, probeReadiness, readyz as probe, startPaidFakes, until, type PaidFakes } from '../support/paid-run.js';
 import { testNames } from '../support/env.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import type { PipelineStage } from 'mongoose';
@@ -42,52 +39,12 @@ const CRASH_AFTER_RUNS = 20;
 const DOWN_MS = 2000;
 /** A readiness answer slower than this fails the test (its checks give up after 1 s; room for a loaded machine). */
 const READYZ_WITHIN_MS = 4000;
-const PRICE = { alpha: 0.01, beta: 0.02 };
-const micros = (usd: number) => Math.round(usd * 1e6);
-
 const domainOf = (i: number) => `rr${i}.com`;
-/** alpha has no answer (a free miss) for every fourth company; beta, asked only then, always answers. */
-const alphaKnows = (domain: string) => Number(domain.slice(2).split('.')[0]) % 4 !== 0;
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The paid fakes and what they billed: a matched call costs its price, a miss nothing. */
-async function startPaidFakes() {
-  const billed: Record<string, number> = { alpha: 0, beta: 0 };
-  // 20-79 ms, spread the same way every run.
-  let n = 0;
-  const delay = () => 20 + ((n++ * 37) % 60);
-  const fake = await startFakeServer({
-    'POST /alpha': (req) => {
-      const domain = (req.json as { domain: string }).domain;
-      if (!alphaKnows(domain)) return { json: { found: false }, delayMs: delay() };
-      billed.alpha += micros(PRICE.alpha);
-      return { json: { found: true, fields: { 'company.name': `Alpha ${domain}` }, confidence: 0.9 }, delayMs: delay() };
-    },
-    'POST /beta': (req) => {
-      const domain = (req.json as { domain: string }).domain;
-      billed.beta += micros(PRICE.beta);
-      return { json: { found: true, fields: { 'company.description': `About ${domain}` }, confidence: 0.9 }, delayMs: delay() };
-    },
-  });
-  return { fake, billed };
-}
 
 let redis: OwnRedis | undefined;
-let fakes: Awaited<ReturnType<typeof startPaidFakes>> | undefined;
+let fakes: PaidFakes | undefined;
 let names: ReturnType<typeof testNames> | undefined;
 const apps: TestApp[] = [];
-
-/** Resolves when `p` settles or after `ms`, whichever is first (cleanup must not hang). */
-const bounded = (p: Promise<unknown>, ms: number) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
 
 afterEach(async () => {
   // Whatever happened: stop the apps (with Redis up, as a stop needs it), drop their data, kill the server.
@@ -101,51 +58,12 @@ afterEach(async () => {
   names = undefined;
 }, 60_000);
 
-/** The paid providers, a trigger that records what it is handed, and the config for both. */
-function appParts(fakeUrl: string, delivered: string[]) {
-  const inbox = defineTrigger({
-    kind: 'trigger',
-    id: 'inbox',
-    description: 'records the answers it is handed',
-    configSchema: z.object({}),
-    async deliver(result, replyTo) {
-      delivered.push(`${result.jobId}:${String(replyTo.address.n)}:${result.status}`);
-    },
-  });
-  const plugins = {
-    inbox,
-    alpha: httpProvider({ id: 'alpha', returns: ['company.name'], needs: [['domain']], usd: PRICE.alpha }),
-    beta: httpProvider({ id: 'beta', returns: ['company.description'], needs: [['domain']], usd: PRICE.beta }),
-  };
-  const overrides = {
-    plugins: { providers: ['alpha', 'beta'], triggers: ['inbox'] },
-    providers: { alpha: { baseUrl: fakeUrl }, beta: { baseUrl: fakeUrl } },
-    waterfalls: { companyProfile: ['alpha', 'beta'] },
-    queue: { concurrency: 5 },
-    // The worker sweeps every second and queues again open jobs missing from Redis for 2 s.
-    sweeper: { intervalMs: 1000, requeueAfterMs: 2000 },
-  };
-  return { plugins, overrides };
-}
-
-/** GET /readyz; a probe that hangs is no answer (load balancers and Kubernetes give up after a second or so). */
-async function readyz(app: App) {
-  const res = await fetch(`http://127.0.0.1:${app.port}/readyz`, { signal: AbortSignal.timeout(READYZ_WITHIN_MS) }).catch((err: Error) => {
-    throw new Error(`/readyz did not answer within ${READYZ_WITHIN_MS} ms (${err.name}) while Redis was ${redis?.up ? 'up' : 'down'}`);
-  });
-  return { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, boolean> } };
-}
+const readyz = (app: App) => probe(app, READYZ_WITHIN_MS);
 
 /** Probes /readyz for `forMs` (at least three times): every answer must be 503 naming Redis. */
 async function expectNotReadyFor(app: App, forMs: number) {
-  const answers: { status: number; redis: boolean }[] = [];
-  const until = Date.now() + forMs;
-  while (Date.now() < until || answers.length < 3) {
-    const r = await readyz(app);
-    answers.push({ status: r.status, redis: r.body.checks.redis });
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  expect(answers.filter((r) => r.status !== 503 || r.redis)).toEqual([]);
+  const answers = await probeReadiness(app, forMs, READYZ_WITHIN_MS);
+  expect(answers.filter((r) => r.status !== 503 || r.body.checks.redis)).toEqual([]);
 }
 
 const readyAgain = (app: App) =>
@@ -171,7 +89,7 @@ test('Redis forgets the queue\'s Lua scripts (as any restart does): jobs are sti
   fakes = await startPaidFakes();
   names = { ...testNames('faults-redis-scripts'), redisUrl: redis.url };
   const delivered: string[] = [];
-  const { plugins, overrides } = appParts(fakes.fake.url, delivered);
+  const { plugins, overrides } = paidRunParts(fakes.fake.url, delivered);
   const app = await startTestApp({ file: 'faults-redis-scripts', names, role: 'all', plugins, overrides });
   apps.push(app);
   expect((await app.enrichAndWait({ workspace: 'w1', input: domainOf(1), groups: ['companyProfile'] }, 20_000)).status).toBe('done');
@@ -272,7 +190,7 @@ test('an attempt whose run lease expired under it (Redis unreachable longer than
   redis = await startOwnRedis({ appendOnly: false });
   fakes = await startPaidFakes();
   names = { ...testNames('faults-redis-lease'), redisUrl: redis.url };
-  const { plugins, overrides } = appParts(fakes.fake.url, []);
+  const { plugins, overrides } = paidRunParts(fakes.fake.url, []);
   // No sweeper here: it would queue the dropped job again, but only sweeper.requeueAfterMs later (5 min by default).
   const app = await startTestApp({ file: 'faults-redis-lease', names, role: 'all', plugins, overrides: { ...overrides, sweeper: { intervalMs: 3600_000 } } });
   apps.push(app);
@@ -307,7 +225,7 @@ test('an attempt that finds its job already finished by an earlier attempt (whos
   fakes = await startPaidFakes();
   names = { ...testNames('faults-redis-answer'), redisUrl: redis.url };
   const delivered: string[] = [];
-  const { plugins, overrides } = appParts(fakes.fake.url, delivered);
+  const { plugins, overrides } = paidRunParts(fakes.fake.url, delivered);
   const web = await startTestApp({ file: 'faults-redis-answer', names, role: 'web', plugins, overrides });
   apps.push(web);
   const { jobId } = await web.service.submit({ workspace: 'w1', input: domainOf(5), groups: ['companyProfile'] }, { trigger: 'inbox', address: { n: 5 } });
@@ -331,7 +249,7 @@ test.each([
   const { fake, billed } = fakes;
   names = { ...testNames(`faults-redis-${appendOnly ? 'aof' : 'none'}`), redisUrl: redis.url };
   const delivered: string[] = [];
-  const { plugins, overrides } = appParts(fake.url, delivered);
+  const { plugins, overrides } = paidRunParts(fake.url, delivered);
 
   let runsDone = 0;
   let crashed: Promise<boolean> | undefined;
@@ -376,8 +294,7 @@ test.each([
   const byId = new Map(jobs.map((j) => [String(j._id), j]));
   for (const [n, id] of ids.entries()) {
     const company = (byId.get(id)!.result as { company?: { fields: Record<string, { value: unknown }> } }).company!;
-    const known = alphaKnows(domainOf(n));
-    expect({ name: company.fields.name?.value, description: company.fields.description?.value }).toEqual(known ? { name: `Alpha ${domainOf(n)}`, description: undefined } : { name: undefined, description: `About ${domainOf(n)}` });
+    expect({ name: company.fields.name?.value, description: company.fields.description?.value }).toEqual(expectedAnswer(domainOf(n)));
   }
   // Each requester answered exactly once (a second answer would show up within a sweep or two).
   await until('every requester to be answered', async () => delivered.length >= JOBS, 15_000).catch(() => undefined);
