@@ -126,9 +126,16 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   // finds it and counts it as lost (billed), so the books still match the provider's invoice.
   const pendingId =
     reservation.micros > 0
-      ? await svc.ledger.begin(`${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`, {
-          ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day,
-        })
+      ? await svc.ledger
+          .begin(`${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`, {
+            ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day,
+          })
+          .catch(async (err: unknown) => {
+            // No row, so no call: the reservation must not stay counted against the caps (the job is retried).
+            await svc.spendCap.settle(reservation, 0).catch(() => undefined);
+            if (budget) await svc.budgets!.settle(budget, 0).catch(() => undefined);
+            throw err;
+          })
       : undefined;
 
   const started = Date.now();
