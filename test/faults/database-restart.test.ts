@@ -81,6 +81,27 @@ test('a paid call whose ledger row cannot be written (the database died after it
   }
 }, 60_000);
 
+test('the settlement of a call that answered while the database was down is written once it is back (not left pending)', async () => {
+  ferret = await startOwnFerretDb();
+  // The app's store waits 5 s to find the server; 1 s here, so the test need not wait as long.
+  const store = await connectStore(ferret.urlFor('faults_db_settle'), { serverSelectionTimeoutMS: 1000 });
+  try {
+    const ledger = new Ledger(store.models, 10_000);
+    const at = new Date(Date.UTC(2031, 2, 3, 10));
+    const id = await ledger.begin('job1#1.1|alpha|lookup|h', { workspace: 'w1', jobId: 'job1', provider: 'alpha', operation: 'lookup', outcome: 'pending', costUsd: 0.01, reservedUsd: 0.01, charged: false, at });
+    await ferret.crash();
+    // The provider answered (a free miss) just as the database died; it is back 5 s later.
+    const settled = ledger.settle(id, { outcome: 'no_match', costUsd: 0, charged: false, at });
+    settled.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 5000));
+    await ferret.restart();
+    await settled;
+    expect(await store.models.Ledger.findById(id).lean()).toMatchObject({ outcome: 'no_match', costUsd: 0, charged: false });
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}, 60_000);
+
 test('the database killed mid-run and restarted: /readyz 503 while down, jobs retry and finish, nothing half-written, books equal the invoice', async () => {
   ferret = await startOwnFerretDb();
   fakes = await startPaidFakes();
