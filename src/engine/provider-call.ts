@@ -124,14 +124,16 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
   }
   // A paid call leaves a pending row first: if this worker dies during the call, the next run
   // finds it and counts it as lost (billed), so the books still match the provider's invoice.
+  const pendingKey = `${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`;
   const pendingId =
     reservation.micros > 0
       ? await svc.ledger
-          .begin(`${req.runTag ?? req.jobId ?? 'direct'}|${provider.id}|${operation.name}|${inputHash}`, {
-            ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day,
-          })
+          .begin(pendingKey, { ...rowBase, outcome: 'pending', costUsd: price.usd, reservedUsd: price.usd, charged: false, at: now, day: reservation.day })
           .catch(async (err: unknown) => {
-            // No row, so no call: the reservation must not stay counted against the caps (the job is retried).
+            // The call is not made (the job is retried). The row may have been written with its
+            // acknowledgement lost: marked not run, else it would be counted as a lost (billed) call.
+            // And the reservation must not stay counted against the caps.
+            await svc.ledger.settle(pendingKey, { outcome: 'not_run', costUsd: 0, charged: false, error: 'its ledger row could not be written (the database failed), so the call was not made', at: now }).catch(() => undefined);
             await svc.spendCap.settle(reservation, 0).catch(() => undefined);
             if (budget) await svc.budgets!.settle(budget, 0).catch(() => undefined);
             throw err;

@@ -71,9 +71,16 @@ test('a paid call whose ledger row cannot be written (the database died after it
     const alpha = app.providers.get('alpha')!;
     const services = { ledger: new Ledger(deadStore.models, 10_000), cache: new ProviderCache(app.store.models), spendCap, rateLimiter: new RateLimiter(app.redis, names.prefix), clock, safeFetch: app.safeFetch };
     const call = { provider: alpha, operation: alpha.plugin.operations[0], input: { domain: 'db1.com' }, group: 'companyProfile', workspace: 'w1', jobId: 'job1', runTag: 'job1#1.1', signal: new AbortController().signal };
-    await expect(callProvider(call, services)).rejects.toThrow();
-    // No call was made, no row written: nothing may stay counted against the day's caps.
+    const failed = callProvider(call, services);
+    failed.catch(() => undefined);
+    // Back 2 s later: the call has failed by then (its row could not be written), and the ledger
+    // must not hold a pending row for it (it was never made).
+    await new Promise((r) => setTimeout(r, 2000));
+    await ferret.restart();
+    await expect(failed).rejects.toThrow();
     expect(fakes.fake.requests).toHaveLength(0);
+    expect(await deadStore.models.Ledger.find({ outcome: 'pending' }).lean()).toEqual([]);
+    // Nothing may stay counted against the day's caps.
     expect(await spendCap.spentToday('w1')).toBe(0);
     expect(await spendCap.spentToday()).toBe(0);
   } finally {
