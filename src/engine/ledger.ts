@@ -113,11 +113,23 @@ export class Ledger {
    * reservation while the job's result says what the call answered.
    */
   async settle(id: string, s: Settlement): Promise<void> {
-    const set = this.doc(s);
+    await this.updateRetried({ _id: id }, this.doc(s));
+  }
+
+  /**
+   * Marks not run the pending row `begin` may have written for a call that is then not made (its
+   * write failed, perhaps after landing). Only a row still pending with this call's `at` is
+   * touched: under a replayed key, an earlier attempt's row is left for markLost to judge.
+   */
+  async abandon(id: string, at: Date, reason: string): Promise<void> {
+    await this.updateRetried({ _id: id, outcome: 'pending', at }, this.doc({ outcome: 'not_run', costUsd: 0, charged: false, error: reason, at }));
+  }
+
+  private async updateRetried(filter: Record<string, unknown>, set: Record<string, unknown>): Promise<void> {
     const deadline = Date.now() + SETTLE_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await groupCommit(this.models.Ledger).write({ updateOne: { filter: { _id: id }, update: { $set: set } } });
+        await groupCommit(this.models.Ledger).write({ updateOne: { filter, update: { $set: set } } });
         return;
       } catch (err) {
         if (Date.now() >= deadline) throw err;

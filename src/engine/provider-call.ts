@@ -133,7 +133,7 @@ export async function callProvider(req: CallRequest, svc: CallServices): Promise
             // The call is not made (the job is retried). The row may have been written with its
             // acknowledgement lost: marked not run, else it would be counted as a lost (billed) call.
             // And the reservation must not stay counted against the caps.
-            await svc.ledger.settle(pendingKey, { outcome: 'not_run', costUsd: 0, charged: false, error: 'its ledger row could not be written (the database failed), so the call was not made', at: now }).catch(() => undefined);
+            await svc.ledger.abandon(pendingKey, now, 'its ledger row could not be written (the database failed), so the call was not made').catch(() => undefined);
             await svc.spendCap.settle(reservation, 0).catch(() => undefined);
             if (budget) await svc.budgets!.settle(budget, 0).catch(() => undefined);
             throw err;

@@ -83,6 +83,17 @@ test('a paid call whose ledger row cannot be written (the database died after it
     // Nothing may stay counted against the day's caps.
     expect(await spendCap.spentToday('w1')).toBe(0);
     expect(await spendCap.spentToday()).toBe(0);
+
+    // A row marked not run is only the one this call wrote: under a replayed key, an earlier
+    // attempt's pending row (its call may have been billed) is left for markLost.
+    const ledger = new Ledger(app.store.models, 10_000);
+    const earlier = new Date(Date.UTC(2031, 2, 3, 9));
+    const key = 'job2#1.1|alpha|lookup|h';
+    await ledger.begin(key, { workspace: 'w1', jobId: 'job2', provider: 'alpha', operation: 'lookup', outcome: 'pending', costUsd: 0.01, reservedUsd: 0.01, charged: false, at: earlier });
+    await ledger.abandon(key, clock.now(), 'not made');
+    expect((await app.store.models.Ledger.findById(key).lean())?.outcome).toBe('pending');
+    await ledger.abandon(key, earlier, 'not made');
+    expect(await app.store.models.Ledger.findById(key).lean()).toMatchObject({ outcome: 'not_run', costUsd: 0, charged: false });
   } finally {
     await deadStore.close().catch(() => undefined);
   }
