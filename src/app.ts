@@ -22,7 +22,7 @@ import { RequestBudgets } from './engine/request-budget.js';
 import { refreshBalances, storedBalances, type BalanceRow } from './service/credit-balances.js';
 import { RateLimiter } from './engine/rate-limit.js';
 import { createSafeFetch, type SafeFetch } from './net/safe-fetch.js';
-import { createAdminServer, createHttpServer, type HttpServer, type Listener } from './http/server.js';
+import { answersWithin, createAdminServer, createHttpServer, type HttpServer, type Listener } from './http/server.js';
 import { mountMetrics } from './http/metrics.js';
 import { mountArena } from './http/arena.js';
 import { Sweeper } from './sweeper.js';
@@ -295,7 +295,8 @@ export class App {
   }
 
   private async readiness(): Promise<Record<string, boolean>> {
-    const [mongodb, redis] = await Promise.all([this.store.ping(), this.redis.ping().then((r) => r === 'PONG').catch(() => false)]);
+    // Each check is bounded: /readyz answers 503 while a service is down instead of hanging.
+    const [mongodb, redis] = await Promise.all([answersWithin(() => this.store.ping()), answersWithin(async () => (await this.redis.ping()) === 'PONG')]);
     return { mongodb, redis };
   }
 

@@ -40,6 +40,9 @@ export interface LedgerInput {
 
 export type Settlement = Omit<LedgerInput, 'workspace' | 'jobId' | 'provider' | 'operation' | 'group' | 'inputHash' | 'day' | 'reservedUsd' | 'budget'>;
 
+/** How long a settle is tried again while the database does not take it: a restart, a failover. */
+const SETTLE_RETRY_MS = 30_000;
+
 /** The reason written on a row whose worker died during the call. */
 export const LOST_REASON = 'the worker died during the call; the provider may have billed it, so its reservation is counted';
 
@@ -104,16 +107,33 @@ export class Ledger {
     }
   }
 
-  /** Settles a pending row in place with what the call answered and cost. Retried: a lost settle is a lost answer. */
+  /**
+   * Settles a pending row in place with what the call answered and cost. Retried for up to
+   * `SETTLE_RETRY_MS` (a database restart): a lost settle leaves the row pending at its
+   * reservation while the job's result says what the call answered.
+   */
   async settle(id: string, s: Settlement): Promise<void> {
-    const set = this.doc(s);
+    await this.updateRetried({ _id: id }, this.doc(s));
+  }
+
+  /**
+   * Marks not run the pending row `begin` may have written for a call that is then not made (its
+   * write failed, perhaps after landing). Only a row still pending with this call's `at` is
+   * touched: under a replayed key, an earlier attempt's row is left for markLost to judge.
+   */
+  async abandon(id: string, at: Date, reason: string): Promise<void> {
+    await this.updateRetried({ _id: id, outcome: 'pending', at }, this.doc({ outcome: 'not_run', costUsd: 0, charged: false, error: reason, at }));
+  }
+
+  private async updateRetried(filter: Record<string, unknown>, set: Record<string, unknown>): Promise<void> {
+    const deadline = Date.now() + SETTLE_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await groupCommit(this.models.Ledger).write({ updateOne: { filter: { _id: id }, update: { $set: set } } });
+        await groupCommit(this.models.Ledger).write({ updateOne: { filter, update: { $set: set } } });
         return;
       } catch (err) {
-        if (attempt >= 3) throw err;
-        await new Promise((r) => setTimeout(r, 50 * attempt));
+        if (Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (attempt - 1), 2000)));
       }
     }
   }

@@ -195,7 +195,17 @@ async function beginPendingRow(call: Call, svc: CallServices, held: Held, usd: n
   if (held.reservation.micros <= 0) return undefined;
   const { req } = call;
   const key = `${req.runTag ?? req.jobId ?? 'direct'}|${req.provider.id}|${req.operation.name}|${call.inputHash}`;
-  return svc.ledger.begin(key, { ...call.rowBase, outcome: 'pending', costUsd: usd, reservedUsd: usd, charged: false, at: call.now, day: held.reservation.day });
+  return svc.ledger
+    .begin(key, { ...call.rowBase, outcome: 'pending', costUsd: usd, reservedUsd: usd, charged: false, at: call.now, day: held.reservation.day })
+    .catch(async (err: unknown) => {
+      // The call is not made (the job is retried). The row may have been written with its
+      // acknowledgement lost: marked not run, else it would be counted as a lost (billed) call.
+      // And the reservation must not stay counted against the caps.
+      await svc.ledger.abandon(key, call.now, 'its ledger row could not be written (the database failed), so the call was not made').catch(() => undefined);
+      await svc.spendCap.settle(held.reservation, 0).catch(() => undefined);
+      if (held.budget) await svc.budgets!.settle(held.budget, 0).catch(() => undefined);
+      throw err;
+    });
 }
 
 /** The plugin's lookup, through the provider's resilience policy (time limit, retries, breaker). */

@@ -187,22 +187,28 @@ function retryPolicyFor(s: ResilienceSettings, onRetry: PolicyOptions['onRetry']
   return policy;
 }
 
-/** One attempt through the breaker and the time limit: an open circuit refuses it; its result is told to the breaker. */
+/**
+ * One attempt through the breaker and the time limit: an open circuit refuses it; its result is told to the breaker.
+ * The breaker's state is advice about the provider, not a gate on our own store: when it cannot
+ * be read (Redis unreachable), the call goes on as if closed, and an update it cannot write is
+ * dropped. Else a Redis outage would be blamed on the provider and the waterfall would pay the
+ * next one for every call in flight.
+ */
 function breakerAttempt(deps: { store: BreakerStore; now: () => number; timeoutPolicy: TimeoutPolicy }): Attempt {
   const { store, now, timeoutPolicy } = deps;
   return async <T>(fn: Task<T>, signal: AbortSignal): Promise<T> => {
-    const { admit, failures } = await store.admit(now());
+    const { admit, failures } = await store.admit(now()).catch(() => ({ admit: 'closed' as const, failures: 0 }));
     if (admit === 'open') throw new BrokenCircuitError();
     const trial = admit === 'trial';
     let result: T;
     try {
       result = await timeoutPolicy.execute(({ signal: inner }) => fn({ signal: inner }), signal);
     } catch (err) {
-      if (countsTowardBreaker(err)) await store.failure(now(), trial);
-      else await store.success(trial || failures > 0); // the provider answered: it is up
+      if (countsTowardBreaker(err)) await store.failure(now(), trial).catch(() => undefined);
+      else await store.success(trial || failures > 0).catch(() => undefined); // the provider answered: it is up
       throw err;
     }
-    await store.success(trial || failures > 0);
+    await store.success(trial || failures > 0).catch(() => undefined);
     return result;
   };
 }

@@ -33,27 +33,38 @@ return {1, '', 0}
 
 // A settlement only adjusts counters that exist: a missing key is re-seeded from the ledger
 // (which will hold this call's row), so creating it here from a bare delta would undercount.
+// It always counts itself in the day's settle sequence (the last key): see fromLedger.
 const SETTLE = `
-for i = 1, #KEYS do
+for i = 1, #KEYS - 1 do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('INCRBY', KEYS[i], ARGV[1])
     redis.call('EXPIRE', KEYS[i], ARGV[2])
   end
 end
+redis.call('INCR', KEYS[#KEYS])
+redis.call('EXPIRE', KEYS[#KEYS], ARGV[2])
 return 1
 `;
 
-// Raises a counter that is below the ledger's sum (or missing) to that sum. A counter above the
-// ledger is left alone: the difference may be reservations still in flight.
-const RAISE_TO = `
+// Writes a counter from a ledger sum, unless a settlement happened since the sum was read (the
+// settle sequence moved from ARGV[4]: returns -1; '' skips that check). ARGV[3] 'seed': only if
+// the counter is missing (a racing process's seed or reservation wins). 'raise': if it is missing
+// or below the sum; a counter above the ledger is left alone, as the difference may be
+// reservations still in flight.
+const FROM_LEDGER = `
+if ARGV[4] ~= '' and (redis.call('GET', KEYS[2]) or '0') ~= ARGV[4] then return -1 end
 local cur = redis.call('GET', KEYS[1])
-if cur == false or tonumber(cur) < tonumber(ARGV[1]) then
+if cur == false or (ARGV[3] == 'raise' and tonumber(cur) < tonumber(ARGV[1])) then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
   return 1
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 0
 `;
+/** Tries at writing a counter from the ledger while settlements keep moving it. */
+const FROM_LEDGER_TRIES = 5;
+/** When a counter settle Redis did not take is tried again: about 3 min in all, for a Redis restart or failover. */
+const SETTLE_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000];
 
 export const toMicros = (usd: number) => Math.round(usd * 1_000_000);
 export const fromMicros = (m: number) => m / 1_000_000;
@@ -93,6 +104,11 @@ export class SpendCap {
     return [`${this.prefix}:spend:${day}:global`, `${this.prefix}:spend:${day}:ws:${workspace}`];
   }
 
+  /** How many settlements the day has seen: a counter read from the ledger is stale once it moved. */
+  private settlesKey(day: string): string {
+    return `${this.prefix}:spend:${day}:settles`;
+  }
+
   capFor(workspace: string): { global: number | null; workspace: number | null } {
     const own = this.workspaceCaps.get(workspace);
     return { global: this.config.dailyUsd, workspace: own ?? this.config.perWorkspaceDailyUsd };
@@ -104,10 +120,23 @@ export class SpendCap {
     return toMicros(rows[0]?.total ?? 0);
   }
 
-  /** Seeds a missing counter from the ledger; NX so a racing process's seed (or reservation) wins. */
-  private async seed(key: string, day: string, workspace?: string): Promise<void> {
-    const total = await this.ledgerMicros(day, workspace);
-    await this.redis.set(key, String(total), 'EX', COUNTER_TTL_SECONDS, 'NX');
+  /**
+   * Writes a counter from the ledger's sum ('seed': if missing; 'raise': if missing or below it).
+   * A call settles its ledger row first and its counters after (provider-call.ts), and a counter
+   * missing at that moment is not adjusted: a sum read before a settled row changed, written after,
+   * would count that call's reservation for good. So the day's settle sequence is read before the
+   * sum and the write happens only if it has not moved; else the sum is read again. Returns the
+   * sum and whether the counter was written.
+   */
+  private async fromLedger(mode: 'seed' | 'raise', key: string, day: string, workspace?: string): Promise<{ written: boolean; micros: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const seen = (await this.redis.get(this.settlesKey(day))) ?? '0';
+      const micros = await this.ledgerMicros(day, workspace);
+      // After a few moves, write anyway: an error of the few calls settled meanwhile beats a stall.
+      const expect = attempt < FROM_LEDGER_TRIES ? seen : '';
+      const res = Number(await this.redis.eval(FROM_LEDGER, 2, key, this.settlesKey(day), micros, COUNTER_TTL_SECONDS, mode, expect));
+      if (res !== -1) return { written: res === 1, micros };
+    }
   }
 
   async reserve(workspace: string, usd: number): Promise<Reservation> {
@@ -130,8 +159,8 @@ export class SpendCap {
       if (res[0] === -1) {
         // Bounded: each round seeds one key with NX; a key cannot keep vanishing forever.
         if (attempt >= 5) throw new Error(`spend counter ${res[1] === '1' ? gk : wk} keeps disappearing from Redis`);
-        if (res[1] === '1') await this.seed(gk, day);
-        else await this.seed(wk, day, workspace);
+        if (res[1] === '1') await this.fromLedger('seed', gk, day);
+        else await this.fromLedger('seed', wk, day, workspace);
         continue;
       }
       if (res[0] === 1) return { ok: true, micros, day, workspace };
@@ -146,14 +175,33 @@ export class SpendCap {
     const delta = toMicros(actualUsd) - reservation.micros;
     if (delta === 0) return;
     const [gk, wk] = this.keys(reservation.day, reservation.workspace);
-    await this.redis.eval(SETTLE, 2, gk, wk, delta, COUNTER_TTL_SECONDS);
+    const apply = () => this.redis.eval(SETTLE, 3, gk, wk, this.settlesKey(reservation.day), delta, COUNTER_TTL_SECONDS);
+    try {
+      await apply();
+    } catch (err) {
+      this.settleLater(apply, 0);
+      throw err;
+    }
+  }
+
+  /**
+   * The call's ledger row is settled already; until its counters follow, they count the
+   * reservation instead of the cost, for the rest of the day (the sweeper's reconcile only raises
+   * a counter). So a settle Redis did not take is tried again in the background while Redis comes
+   * back. Given up after the last delay (or with the process): the counter then stays above the
+   * ledger, on the safe side of a cap.
+   */
+  private settleLater(apply: () => Promise<unknown>, attempt: number): void {
+    const delay = SETTLE_RETRY_DELAYS_MS[attempt];
+    if (delay === undefined) return;
+    setTimeout(() => void apply().catch(() => this.settleLater(apply, attempt + 1)), delay).unref();
   }
 
   async spentToday(workspace?: string): Promise<number> {
     const day = utcDay(this.clock.now());
     const [gk, wk] = this.keys(day, workspace ?? '_');
     const key = workspace === undefined ? gk : wk;
-    if (!(await this.redis.exists(key))) await this.seed(key, day, workspace);
+    if (!(await this.redis.exists(key))) await this.fromLedger('seed', key, day, workspace);
     return fromMicros(Number((await this.redis.get(key)) ?? 0));
   }
 
@@ -168,9 +216,8 @@ export class SpendCap {
     for (const ws of [undefined, ...workspaces]) {
       const [gk, wk] = this.keys(day, ws ?? '_');
       const key = ws === undefined ? gk : wk;
-      const ledger = await this.ledgerMicros(day, ws);
       const before = await this.redis.get(key);
-      const raised = (await this.redis.eval(RAISE_TO, 1, key, ledger, COUNTER_TTL_SECONDS)) === 1;
+      const { written: raised, micros: ledger } = await this.fromLedger('raise', key, day, ws);
       out.push({ scope: ws ?? 'global', counterUsd: before === null ? null : fromMicros(Number(before)), ledgerUsd: fromMicros(ledger), raised });
     }
     return out;

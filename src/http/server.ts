@@ -47,6 +47,25 @@ function listener(app: Express): Listener {
   };
 }
 
+/**
+ * How long a readiness check may take before it counts as down. A probe must answer while a
+ * service is down, not hang with it: ioredis holds a command up to ~15 s while it reconnects, the
+ * MongoDB driver 5 s (serverSelectionTimeoutMS), and Kubernetes' readiness probe gives up after
+ * 1 s by default (timeoutSeconds: 1).
+ */
+export const READY_CHECK_TIMEOUT_MS = 1000;
+
+/** true when `check` answers true within `ms`; false when it fails, answers false, or is slower. */
+export async function answersWithin(check: () => Promise<boolean>, ms = READY_CHECK_TIMEOUT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([check().catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createHttpServer(deps: { logger: Logger; ready: () => Promise<Record<string, boolean>> }): HttpServer {
   const app = express();
   app.disable('x-powered-by');

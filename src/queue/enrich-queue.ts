@@ -26,6 +26,7 @@ import { redisOptions, redisUnreachable } from '../platform/redis-connection.js'
 export { redisOptions };
 import type { Lease } from '../plugin/service.js';
 import { newRequester, requestersOf, type AnswerTo, type Requester } from '../delivery/requesters.js';
+import { reloadScriptsWhenLost } from './bee-scripts.js';
 
 export interface EnrichQueueOptions {
   redisUrl: string;
@@ -123,7 +124,12 @@ export class EnrichQueue {
       removeOnFailure: true,
       activateDelayedJobs: opts.isWorker,
       stallInterval: opts.stallIntervalMs,
+      // How long a worker may go without looking at the delayed retries (bee-queue's default is
+      // 20 min): the notice of a new one is a pub/sub message, lost when it is published while
+      // the worker's subscriber reconnects (a Redis restart), and the retry then waited that long.
+      nearTermWindow: opts.stallIntervalMs,
     });
+    reloadScriptsWhenLost(this.bee as BeeQueue<unknown>);
     this.bee.on('error', (err) => opts.logger.error({ err }, 'queue error'));
     this.bee.setMaxListeners(0);
   }

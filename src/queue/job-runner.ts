@@ -101,9 +101,12 @@ export class JobRunner {
     }
     const result = await this.runEngine({ request, jobId, run, attempt, log });
     if (lease.lost) {
-      // Another worker may be running this job now: its result, not this one, is the record.
+      // Another worker may be running this job now: its result, not this one, is the record. Handed
+      // back as a failed attempt, not a success: when nobody else has it (the lease expired while
+      // Redis was unreachable), bee-queue's retry runs it again (its calls are cached) instead of
+      // dropping the job until the sweeper's requeue; when someone does, the retry finds it done.
       log.warn('the run lease was lost during the run; this attempt does not record its result');
-      return result;
+      throw new EnrichbotError(ErrorCodes.JOB_BUSY, `The run lease of ${jobId} (run ${run}) was lost during the attempt (Redis unreachable longer than the lease, or the attempt outlived it); its result is not recorded and the job is tried again.`);
     }
     await this.finish(jobId, run, result, undefined, counts);
     log.info({ status: result.status, costUsd: result.costUsd }, 'job finished');
@@ -172,10 +175,15 @@ export class JobRunner {
    */
   private async recorded(request: EnrichRequest, jobId: string): Promise<JobResult> {
     // Nothing to run, nothing to charge.
+    return (await this.answerFromRecord(jobId)) ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+  }
+
+  /** Answers a final or paused job's unanswered requesters from its recorded result; returns that result. */
+  private async answerFromRecord(jobId: string): Promise<JobResult | undefined> {
     const doc = await this.deps.store.models.Job.findOne({ _id: jobId }).lean();
     const ended = doc?.result as JobResult | undefined;
     if (ended && doc && !['queued', 'running'].includes(String(doc.status))) await this.deps.delivery.answer(ended, requestersOf(doc));
-    return ended ?? { jobId, workspace: request.workspace, status: 'cancelled', display: '', outcomes: [], costUsd: 0 };
+    return ended;
   }
 
   /** Called when bee-queue gives up on a job after its last retry. */
@@ -237,6 +245,9 @@ export class JobRunner {
     this.deps.afterRunDone?.(jobId, run);
     if (!doc) {
       this.deps.logger.warn({ jobId, run }, 'this run is no longer the job\'s open run (finished, cancelled or superseded); its result is not recorded');
+      // An earlier attempt may have recorded the result and died (or lost Redis) before answering:
+      // the recorded result goes to whoever is still unanswered (claims make it once each).
+      await this.answerFromRecord(jobId);
       return false;
     }
     await this.deps.onFinished?.(result);
