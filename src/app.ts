@@ -348,19 +348,23 @@ export class App {
   /** Graceful: stop taking work, let in-flight jobs finish (or leave them for another worker), close. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.http?.close();
-      await this.admin?.close();
-      await this.closeArena?.();
-      await this.scheduler?.stop();
-      await this.sweeper?.stop();
-      // Batches being queued here stop at the next item; a sweeper finishes them.
-      await this.service?.batches.stop();
-      await this.queue?.close(this.config.queue.shutdownTimeoutMs);
-      await this.registry.stop();
-      await this.service?.close();
-      for (const r of this.pluginRedises.values()) r.disconnect();
-      this.redis?.disconnect();
-      await this.store?.close();
+      try {
+        await this.http?.close();
+        await this.admin?.close();
+        await this.closeArena?.();
+        await this.scheduler?.stop();
+        await this.sweeper?.stop();
+        // Batches being queued here stop at the next item; a sweeper finishes them.
+        await this.service?.batches.stop();
+        await this.queue?.close(this.config.queue.shutdownTimeoutMs);
+        await this.registry.stop();
+        await this.service?.close();
+      } finally {
+        // Whatever failed above (a plugin's stop, a half-started part), the connections close.
+        for (const r of this.pluginRedises.values()) r.disconnect();
+        this.redis?.disconnect();
+        await this.store?.close();
+      }
     })();
     return this.stopping;
   }
