@@ -177,13 +177,17 @@ export class BatchProgress {
           clearTimeout(timer);
           resolve(s);
         };
+        const readRecord = async () => {
+          const batch = await this.deps.store.models.Batch.findById(batchId, { state: 1, finishedAt: 1 }).lean();
+          if (!batch) throw new EnrichbotError(ErrorCodes.BATCH_NOT_FOUND, `No batch ${batchId}.`);
+          if (batch.finishedAt) settle(await this.status(batchId));
+        };
+        // Read again after a Redis reconnect: the batch's end may have been published meanwhile.
         this.deps.hub
-          .subscribe('batch', batchId, (p) => settle(p as BatchStatus))
+          .subscribe('batch', batchId, (p) => settle(p as BatchStatus), () => void readRecord().catch(() => undefined))
           .then(async (unsub) => {
             unsubscribe = unsub;
-            const batch = await this.deps.store.models.Batch.findById(batchId, { state: 1, finishedAt: 1 }).lean();
-            if (!batch) throw new EnrichbotError(ErrorCodes.BATCH_NOT_FOUND, `No batch ${batchId}.`);
-            if (batch.finishedAt) settle(await this.status(batchId));
+            await readRecord();
           })
           .catch((err) => {
             clearTimeout(timer);

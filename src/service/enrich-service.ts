@@ -225,24 +225,26 @@ export class EnrichServiceImpl implements EnrichService {
           clearTimeout(timer);
           resolve(r);
         };
-        // Subscribe first, then read the record once: a result published in between is not lost.
+        const fail = (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        };
+        const readRecord = async () => {
+          const doc = await this.deps.store.models.Job.findById(jobId).lean();
+          if (!doc) return fail(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`));
+          if (!OPEN.includes(doc.status) || doc.status === 'paused') {
+            if (doc.result) done(doc.result as JobResult);
+          }
+        };
+        // Subscribe first, then read the record: a result published in between is not lost. The
+        // record is read again after a Redis reconnect, which loses the messages sent meanwhile.
         this.hub
-          .subscribe('job', jobId, (payload) => done(payload as JobResult))
+          .subscribe('job', jobId, (payload) => done(payload as JobResult), () => void readRecord().catch(() => undefined))
           .then(async (unsub) => {
             unsubscribe = unsub;
-            const doc = await this.deps.store.models.Job.findById(jobId).lean();
-            if (!doc) {
-              clearTimeout(timer);
-              return reject(new EnrichbotError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId}.`));
-            }
-            if (!OPEN.includes(doc.status) || doc.status === 'paused') {
-              if (doc.result) done(doc.result as JobResult);
-            }
+            await readRecord();
           })
-          .catch((err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
+          .catch(fail);
       });
     } finally {
       await unsubscribe?.();

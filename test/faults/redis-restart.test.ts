@@ -84,6 +84,31 @@ test('/readyz answers 503 at once while its Redis is dead, and 200 once it is ba
   expect((await readyAgain(web)).body).toEqual({ ok: true, checks: { mongodb: true, redis: true } });
 }, 60_000);
 
+test('a waiter whose job ended while Redis was down (its completion message lost) gets the result once Redis is back, not a time-out', async () => {
+  redis = await startOwnRedis({ appendOnly: false });
+  names = { ...testNames('faults-redis-waiter'), redisUrl: redis.url };
+  const { plugins, overrides } = paidRunParts('http://127.0.0.1:9', []);
+  // The web role only: nobody runs the job; the test ends it in the record, as a worker on the
+  // other side of the outage would, while the waiter's subscriber is disconnected.
+  const web = await startTestApp({ file: 'faults-redis-waiter', names, role: 'web', plugins, overrides });
+  apps.push(web);
+  const { jobId } = await web.service.submit({ workspace: 'w1', input: domainOf(7), groups: ['companyProfile'] }, { trigger: 'inbox', address: { n: 7 } });
+  const waiting = web.service.waitFor(jobId, 20_000).then((r) => ({ r }), (err: Error) => ({ err }));
+  const probe = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  await probe.connect();
+  await until('the waiter to subscribe', async () => {
+    const [, n] = (await probe.pubsub('NUMSUB', `${names!.prefix}:events:job:${jobId}`)) as [string, number];
+    return n === 1;
+  }, 10_000);
+  probe.disconnect();
+  await redis.crash();
+  const result = { jobId, workspace: 'w1', status: 'done', display: domainOf(7), outcomes: [], costUsd: 0 };
+  await web.store.models.Job.updateOne({ _id: jobId }, { $set: { status: 'done', result } });
+  await redis.restart();
+  const ended = await waiting;
+  expect(ended).toEqual({ r: expect.objectContaining({ jobId, status: 'done' }) });
+}, 60_000);
+
 test('Redis forgets the queue\'s Lua scripts (as any restart does): jobs are still queued and run', async () => {
   redis = await startOwnRedis({ appendOnly: false });
   fakes = await startPaidFakes();
