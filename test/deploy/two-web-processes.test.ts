@@ -5,7 +5,6 @@
 // signed requests, the API's Idempotency-Key) holds across the two, since it lives in Redis.
 import { jest } from '@jest/globals';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import net from 'node:net';
 import { connectStore, type Store } from '../../src/store/store.js';
 import { createApiKey } from '../../plugins/triggers/http-api/api-keys.js';
 import { API_KEYS_COLLECTION } from '../../plugins/triggers/http-api/index.js';
@@ -16,6 +15,7 @@ import { startFakeServer, type FakeServer } from '../support/fake-http.js';
 import { testNames } from '../support/env.js';
 import { dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
+import { freePort } from '../support/own-service.js';
 
 jest.setTimeout(120_000);
 
@@ -33,17 +33,6 @@ let webB: string;
 /** Domains starting "held-" wait here, so a request is surely still running when it is read. */
 let release: () => void = () => undefined;
 let gate: Promise<void> = Promise.resolve();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   assertDistIsFresh();

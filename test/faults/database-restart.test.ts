@@ -13,11 +13,10 @@
 // is left `pending`, and the books equal the invoice. Readiness answers 503 naming the database
 // while it is down.
 import { Writable } from 'node:stream';
-import { startTestApp, dropTestData } from '../support/test-app.js';
+import { startTestApp, dropTestData, type TestApp } from '../support/test-app.js';
 import { testNames } from '../support/env.js';
 import { startOwnFerretDb, type OwnFerretDb } from '../support/own-ferretdb.js';
 import { PRICE, bounded, expectedAnswer, micros, paidRunParts, probeReadiness, readyz, startPaidFakes, until, type PaidFakes } from '../support/paid-run.js';
-import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/clock.js';
 import { connectStore } from '../../src/store/store.js';
@@ -27,7 +26,6 @@ import { ProviderCache } from '../../src/engine/provider-cache.js';
 import { RateLimiter } from '../../src/engine/rate-limit.js';
 import { callProvider } from '../../src/engine/provider-call.js';
 
-type TestApp = App & { names: ReturnType<typeof testNames> };
 
 const JOBS = 40;
 /** The database dies the instant the worker has marked this many runs done. */

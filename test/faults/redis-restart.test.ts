@@ -19,7 +19,7 @@
 //   next reservation seeds them; the sweeper's reconcile raises any below it). A call answered
 //   before the crash is cached, so running its job again does not pay for it twice.
 import { Redis } from 'ioredis';
-import { startTestApp, dropTestData } from '../support/test-app.js';
+import { startTestApp, dropTestData, type TestApp } from '../support/test-app.js';
 import { bounded, expectedAnswer, micros, paidRunParts, probeReadiness, readyz as probe, startPaidFakes, until, type PaidFakes } from '../support/paid-run.js';
 import { testNames } from '../support/env.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
@@ -31,7 +31,6 @@ import { SpendCap } from '../../src/engine/spend-cap.js';
 import { createProviderPolicy } from '../../src/engine/resilience.js';
 import { ProviderError } from '../../src/engine/provider-error.js';
 
-type TestApp = App & { names: ReturnType<typeof testNames> };
 
 const JOBS = 60;
 /** Redis dies the instant the worker has marked this many runs done. */

@@ -3,24 +3,17 @@
 // touched). Not on PostgreSQL: the shared FerretDB holds most of PostgreSQL's connections. The
 // binary is the one scripts/ci/ensure-ferretdb.sh builds once and caches (CI and
 // scripts/services.sh use the same); it is run the way services.sh runs it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from './worker-child.js';
-import { exitOf, freePort, killNow, killOnExit, waitForPort } from './own-service.js';
+import { freePort, startRestartable, type RestartableServer } from './own-service.js';
 
-export interface OwnFerretDb {
+export interface OwnFerretDb extends RestartableServer {
   port: number;
   /** A connection string for database `db` on it (one direct connection, no retried writes, as the suite uses). */
   urlFor(db: string): string;
-  readonly up: boolean;
-  /** SIGKILL; resolves once the process is gone. */
-  crash(): Promise<void>;
-  /** Starts it again on the same port and data; resolves once it accepts connections. */
-  restart(): Promise<void>;
-  /** Kills it and deletes its folder (safe to call more than once). */
-  stop(): Promise<void>;
 }
 
 /** The cached FerretDB binary, built first if missing (Go needed then: minutes, once per machine). */
@@ -37,33 +30,9 @@ export async function startOwnFerretDb(opts: { startTimeoutMs?: number } = {}): 
   mkdirSync(path.join(dir, 'state'));
   const port = await freePort();
   const args = ['--handler=sqlite', `--sqlite-url=file:${dir}/data/`, `--listen-addr=127.0.0.1:${port}`, '--telemetry=disable', '--debug-addr=-', `--state-dir=${dir}/state`, '--log-level=warn'];
-  let child: ChildProcess | undefined;
-  let log = '';
-  const start = async () => {
-    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    killOnExit(c);
-    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await waitForPort(port, c, 'FerretDB', opts.startTimeoutMs ?? 30_000, () => log.slice(-2000));
-  };
-  await start();
-  return {
+  const server = await startRestartable({ command: bin, args, port, dir, what: 'FerretDB', startTimeoutMs: opts.startTimeoutMs ?? 30_000 });
+  return Object.assign(server, {
     port,
-    urlFor: (db) => `mongodb://127.0.0.1:${port}/${db}?directConnection=true&retryWrites=false&maxPoolSize=6`,
-    get up() {
-      return !!child && child.exitCode === null && child.signalCode === null;
-    },
-    async crash() {
-      if (child) await killNow(child);
-    },
-    async restart() {
-      if (child) await exitOf(child);
-      await start();
-    },
-    async stop() {
-      if (child) await killNow(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    urlFor: (db: string) => `mongodb://127.0.0.1:${port}/${db}?directConnection=true&retryWrites=false&maxPoolSize=6`,
+  });
 }

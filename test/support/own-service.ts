@@ -1,8 +1,10 @@
 // What the fault tests' own servers (own-redis.ts, own-ferretdb.ts) share: a free loopback
-// port, waiting for a port to accept connections, and a kill that also runs when the test
-// process exits without its afterAll (a crash, a timeout), so no server outlives its test.
+// port, waiting for a port to accept connections, a kill that also runs when the test
+// process exits without its afterAll (a crash, a timeout), so no server outlives its test, and
+// the crash / restart / stop of such a server.
 import net from 'node:net';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 /** A port nothing listens on right now (the OS picks it; released before it is returned). */
 export function freePort(): Promise<number> {
@@ -65,4 +67,49 @@ export function killOnExit(child: ChildProcess): void {
 export async function killNow(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await exitOf(child);
+}
+
+/** A server process the test can crash and start again with the same command (same port, same folder). */
+export interface RestartableServer {
+  /** Whether the server is running now. */
+  readonly up: boolean;
+  /** SIGKILL: no shutdown, no save; resolves once the process is gone. */
+  crash(): Promise<void>;
+  /** Starts it again with the same command; resolves once it accepts connections. */
+  restart(): Promise<void>;
+  /** Kills it and deletes its folder (safe to call more than once). */
+  stop(): Promise<void>;
+}
+
+/** Starts `command args` and waits until `port` accepts connections; `dir` is removed by stop(). */
+export async function startRestartable(opts: { command: string; args: string[]; port: number; dir: string; what: string; startTimeoutMs: number }): Promise<RestartableServer> {
+  const { command, args, port, dir, what, startTimeoutMs } = opts;
+  let child: ChildProcess | undefined;
+  let log = '';
+  const start = async () => {
+    const c = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    killOnExit(c);
+    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    c.once('error', (err) => (log += `\nspawn ${command}: ${err.message} (is it installed and on PATH?)`));
+    await waitForPort(port, c, what, startTimeoutMs, () => log.slice(-2000));
+  };
+  await start();
+  return {
+    get up() {
+      return !!child && child.exitCode === null && child.signalCode === null;
+    },
+    async crash() {
+      if (child) await killNow(child);
+    },
+    async restart() {
+      if (child) await exitOf(child);
+      await start();
+    },
+    async stop() {
+      if (child) await killNow(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
