@@ -4,7 +4,7 @@
 // document, so two writers of one item lose one write (issue 26).
 import { Writable } from 'node:stream';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
-import { httpProvider } from '../support/http-provider.js';
+import { companyNameAnswer, oneCompanyProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { writeCsv } from '../../src/csv/write.js';
@@ -17,12 +17,11 @@ const USD = 0.01;
 
 beforeAll(async () => {
   fake = await startFakeServer({
-    'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }),
+    'POST /co': companyNameAnswer,
   });
   app = await startTestApp({
     file: 'batch-item-writes',
-    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: USD }) },
-    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: fake.url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] }, queue: { concurrency: 20 } },
+    ...oneCompanyProvider(fake.url, USD, { queue: { concurrency: 20 } }),
   });
 }, 120_000);
 afterAll(async () => {

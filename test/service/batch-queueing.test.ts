@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
-import { httpProvider } from '../support/http-provider.js';
+import { companyNameAnswer, oneCompanyProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { assertDistIsFresh, spawnWorker, stopWorker } from '../support/worker-child.js';
 import { until as untilEvery } from '../support/wait.js';
@@ -21,12 +21,11 @@ const USD = 0.01;
 beforeAll(async () => {
   assertDistIsFresh();
   fake = await startFakeServer({
-    'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }),
+    'POST /co': companyNameAnswer,
   });
   app = await startTestApp({
     file: 'batch-queueing',
-    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: USD }) },
-    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: fake.url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] }, queue: { concurrency: 20 } },
+    ...oneCompanyProvider(fake.url, USD, { queue: { concurrency: 20 } }),
   });
 }, 120_000);
 afterAll(async () => {
@@ -183,8 +182,7 @@ test('a batch-wide maxCostUsd survives a queueing takeover: the items the sweepe
     file: 'batch-queueing',
     names: app.names,
     role: 'web',
-    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: USD }) },
-    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: fake.url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] } },
+    ...oneCompanyProvider(fake.url, USD),
   });
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));

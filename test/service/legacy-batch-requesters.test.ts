@@ -3,7 +3,7 @@
 // stored before keep the old form in MongoDB (and their requests in Redis): they are still
 // answered on their rows.
 import { startFakeServer, type FakeServer } from '../support/fake-http.js';
-import { httpProvider } from '../support/http-provider.js';
+import { companyNameAnswer, oneCompanyProvider } from '../support/http-provider.js';
 import { startTestApp, dropTestData } from '../support/test-app.js';
 import { jobIdFor } from '../../src/queue/enrich-queue.js';
 import { LEGACY_BATCH_TRIGGER, requestersOf } from '../../src/delivery/requesters.js';
@@ -18,12 +18,11 @@ const USD = 0.01;
 
 beforeAll(async () => {
   fake = await startFakeServer({
-    'POST /co': (req) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } }),
+    'POST /co': companyNameAnswer,
   });
   app = await startTestApp({
     file: 'legacy-batch-requesters',
-    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd: USD }) },
-    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: fake.url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] } },
+    ...oneCompanyProvider(fake.url, USD),
   });
 }, 120_000);
 afterAll(async () => {

@@ -43,3 +43,17 @@ export function httpProvider(opts: {
     ],
   });
 }
+
+/** A fake's answer for a company lookup: `Name of <domain>`, found. */
+export const companyNameAnswer = (req: { json?: unknown }) => ({ json: { found: true, fields: { 'company.name': `Name of ${(req.json as { domain: string }).domain}` }, confidence: 0.9 } });
+
+/**
+ * The App parts of a company waterfall with one paid provider `co` at `url` (a fake answering
+ * POST /co): its plugin and the config that enables it, plus `overrides` merged at the top level.
+ */
+export function oneCompanyProvider(url: string, usd: number, overrides: Record<string, unknown> = {}) {
+  return {
+    plugins: { co: httpProvider({ id: 'co', returns: ['company.name'], needs: [['domain']], usd }) },
+    overrides: { plugins: { providers: ['co'] }, providers: { co: { baseUrl: url, apiKey: 'k' } }, waterfalls: { companyProfile: ['co'] }, ...overrides },
+  };
+}
